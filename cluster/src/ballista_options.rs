@@ -1,0 +1,235 @@
+//! The `ballista.*` session keys: our users' existing settings, kept under their names.
+//!
+//! Registered as a DataFusion config extension, so `SET ballista.… = …`, `SHOW ALL` and
+//! the serialized session config all treat them like DataFusion's own keys. Values are
+//! validated when they are set, never when a query first uses them.
+
+use std::any::Any;
+
+use datafusion::common::config::{ConfigEntry, ConfigExtension, ExtensionOptions};
+use datafusion::error::{DataFusionError, Result};
+
+use crate::byte_size::ByteSize;
+
+/// Per-session options of the distributed engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BallistaOptions {
+    /// The sort-based shuffle writer and its tuning.
+    pub sort_shuffle: SortShuffleOptions,
+    /// Re-plan between stages with runtime statistics (experimental).
+    pub adaptive_planner_enabled: bool,
+}
+
+/// `ballista.shuffle.sort_based.*`: see the tuning guide, "Shuffle Implementation".
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortShuffleOptions {
+    /// Use the sort-based writer (true) or the hash-based one (false).
+    pub enabled: bool,
+    /// Per-output-partition buffer size in bytes.
+    pub buffer_size: u64,
+    /// Total in-memory budget across all output-partition buffers, in bytes.
+    pub memory_limit: u64,
+    /// Fraction of `memory_limit` at which buffers start spilling, in (0, 1].
+    pub spill_threshold: f64,
+    /// Target rows per batch when coalescing before a write or spill.
+    pub batch_size: u64,
+}
+
+impl Default for BallistaOptions {
+    fn default() -> Self {
+        Self {
+            sort_shuffle: SortShuffleOptions {
+                enabled: true,
+                buffer_size: 1024 * 1024,
+                memory_limit: 256 * 1024 * 1024,
+                spill_threshold: 0.8,
+                batch_size: 8192,
+            },
+            adaptive_planner_enabled: false,
+        }
+    }
+}
+
+/// One key: its name below `ballista.`, what it means, and how to read and write it.
+struct OptionKey {
+    name: &'static str,
+    description: &'static str,
+    get: fn(&BallistaOptions) -> String,
+    set: fn(&mut BallistaOptions, &str) -> Result<()>,
+}
+
+const KEYS: &[OptionKey] = &[
+    OptionKey {
+        name: "shuffle.sort_based.enabled",
+        description: "Enables the sort-based shuffle writer; false selects the hash-based writer.",
+        get: |o| o.sort_shuffle.enabled.to_string(),
+        set: |o, v| Ok(o.sort_shuffle.enabled = parse_bool("shuffle.sort_based.enabled", v)?),
+    },
+    OptionKey {
+        name: "shuffle.sort_based.buffer_size",
+        description: "Per-partition buffer size in bytes (1 MiB default).",
+        get: |o| o.sort_shuffle.buffer_size.to_string(),
+        set: |o, v| Ok(o.sort_shuffle.buffer_size = parse_bytes("shuffle.sort_based.buffer_size", v)?),
+    },
+    OptionKey {
+        name: "shuffle.sort_based.memory_limit",
+        description: "Total in-memory budget across all output-partition buffers (256 MiB default).",
+        get: |o| o.sort_shuffle.memory_limit.to_string(),
+        set: |o, v| Ok(o.sort_shuffle.memory_limit = parse_bytes("shuffle.sort_based.memory_limit", v)?),
+    },
+    OptionKey {
+        name: "shuffle.sort_based.spill_threshold",
+        description: "Fraction of memory_limit at which the largest buffers are spilled to disk.",
+        get: |o| o.sort_shuffle.spill_threshold.to_string(),
+        set: |o, v| Ok(o.sort_shuffle.spill_threshold = parse_fraction("shuffle.sort_based.spill_threshold", v)?),
+    },
+    OptionKey {
+        name: "shuffle.sort_based.batch_size",
+        description: "Target row count when coalescing buffered batches before they are written or spilled.",
+        get: |o| o.sort_shuffle.batch_size.to_string(),
+        set: |o, v| Ok(o.sort_shuffle.batch_size = parse_positive("shuffle.sort_based.batch_size", v)?),
+    },
+    OptionKey {
+        name: "planner.adaptive.enabled",
+        description: "Enables the adaptive planner (experimental).",
+        get: |o| o.adaptive_planner_enabled.to_string(),
+        set: |o, v| Ok(o.adaptive_planner_enabled = parse_bool("planner.adaptive.enabled", v)?),
+    },
+];
+
+impl BallistaOptions {
+    /// Every key with its full name (`ballista.…`) and default value.
+    pub fn defaults() -> Vec<ConfigEntry> {
+        Self::default().entries()
+    }
+
+    fn key(name: &str) -> Result<&'static OptionKey> {
+        KEYS.iter().find(|key| key.name == name).ok_or_else(|| {
+            let known: Vec<String> = KEYS.iter().map(|k| format!("ballista.{}", k.name)).collect();
+            DataFusionError::Configuration(format!(
+                "unknown configuration key 'ballista.{name}'; known ballista keys: {}",
+                known.join(", ")
+            ))
+        })
+    }
+}
+
+impl ConfigExtension for BallistaOptions {
+    const PREFIX: &'static str = "ballista";
+}
+
+impl ExtensionOptions for BallistaOptions {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn cloned(&self) -> Box<dyn ExtensionOptions> {
+        Box::new(self.clone())
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        (Self::key(key)?.set)(self, value.trim())
+    }
+
+    fn entries(&self) -> Vec<ConfigEntry> {
+        KEYS.iter()
+            .map(|key| ConfigEntry {
+                key: format!("{}.{}", Self::PREFIX, key.name),
+                value: Some((key.get)(self)),
+                description: key.description,
+            })
+            .collect()
+    }
+}
+
+fn invalid(key: &str, value: &str, expected: &str) -> DataFusionError {
+    DataFusionError::Configuration(format!(
+        "invalid value '{value}' for ballista.{key}: expected {expected}"
+    ))
+}
+
+fn parse_bool(key: &str, value: &str) -> Result<bool> {
+    value
+        .to_ascii_lowercase()
+        .parse()
+        .map_err(|_| invalid(key, value, "true or false"))
+}
+
+fn parse_positive(key: &str, value: &str) -> Result<u64> {
+    match value.parse::<u64>() {
+        Ok(number) if number > 0 => Ok(number),
+        _ => Err(invalid(key, value, "a positive whole number")),
+    }
+}
+
+fn parse_bytes(key: &str, value: &str) -> Result<u64> {
+    match value.parse::<ByteSize>() {
+        Ok(size) if size.bytes() > 0 => Ok(size.bytes()),
+        _ => Err(invalid(key, value, "a positive byte count such as 1048576 or 1MiB")),
+    }
+}
+
+fn parse_fraction(key: &str, value: &str) -> Result<f64> {
+    let value = value.trim_matches(|c| c == '"' || c == '\'');
+    match value.parse::<f64>() {
+        Ok(fraction) if fraction > 0.0 && fraction <= 1.0 => Ok(fraction),
+        _ => Err(invalid(key, value, "a fraction greater than 0 and at most 1, such as 0.8")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value_of(options: &BallistaOptions, key: &str) -> String {
+        options
+            .entries()
+            .into_iter()
+            .find(|entry| entry.key == key)
+            .and_then(|entry| entry.value)
+            .unwrap()
+    }
+
+    #[test]
+    fn defaults_match_the_tuning_guide() {
+        let options = BallistaOptions::default();
+        assert_eq!(value_of(&options, "ballista.shuffle.sort_based.enabled"), "true");
+        assert_eq!(value_of(&options, "ballista.shuffle.sort_based.buffer_size"), "1048576");
+        assert_eq!(value_of(&options, "ballista.shuffle.sort_based.memory_limit"), "268435456");
+        assert_eq!(value_of(&options, "ballista.shuffle.sort_based.spill_threshold"), "0.8");
+        assert_eq!(value_of(&options, "ballista.shuffle.sort_based.batch_size"), "8192");
+        assert_eq!(value_of(&options, "ballista.planner.adaptive.enabled"), "false");
+    }
+
+    #[test]
+    fn set_changes_one_key() {
+        let mut options = BallistaOptions::default();
+        options.set("shuffle.sort_based.enabled", "FALSE").unwrap();
+        options.set("shuffle.sort_based.memory_limit", "1MiB").unwrap();
+        options.set("shuffle.sort_based.spill_threshold", "0.5").unwrap();
+        assert!(!options.sort_shuffle.enabled);
+        assert_eq!(options.sort_shuffle.memory_limit, 1 << 20);
+        assert_eq!(value_of(&options, "ballista.shuffle.sort_based.spill_threshold"), "0.5");
+    }
+
+    #[test]
+    fn rejects_bad_values_and_unknown_keys_with_a_clear_message() {
+        let mut options = BallistaOptions::default();
+        let cases = [
+            ("shuffle.sort_based.enabled", "maybe", "true or false"),
+            ("shuffle.sort_based.batch_size", "0", "positive whole number"),
+            ("shuffle.sort_based.spill_threshold", "1.5", "fraction"),
+            ("shuffle.sort_based.buffer_size", "lots", "byte count"),
+            ("shuffle.nope", "1", "unknown configuration key 'ballista.shuffle.nope'"),
+        ];
+        for (key, value, expected) in cases {
+            let err = options.set(key, value).unwrap_err().to_string();
+            assert!(err.contains(expected), "{key}={value}: {err}");
+        }
+        assert_eq!(options, BallistaOptions::default());
+    }
+}

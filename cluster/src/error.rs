@@ -1,0 +1,21 @@
+//! Errors raised by the control plane.
+
+use datafusion::error::DataFusionError;
+
+/// Everything that can go wrong while configuring or running queries.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// A human-readable size (a flag or a session key) could not be read.
+    #[error(
+        "invalid size '{input}': expected a byte count or a number with a unit \
+         (KB, MB, GB, TB are powers of 10; KiB, MiB, GiB, TiB are powers of 2), e.g. 8GB or 512MiB"
+    )]
+    ParseByteSize { input: String },
+
+    /// DataFusion failed to plan or run a query.
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+}
+
+/// Result type of this crate.
+pub type Result<T, E = ClusterError> = std::result::Result<T, E>;

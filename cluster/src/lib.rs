@@ -1,0 +1,27 @@
+//! # trebuchet-cluster: the control plane
+//!
+//! Everything between a planned query and its result stream:
+//!
+//! ```text
+//!   flight-sql-server ──plan──▶ QueryEngine ──▶ record batch stream
+//!                                  │
+//!                                  └─ LocalEngine today (runs the plan in this process);
+//!                                     the scheduler + executors take its place later
+//! ```
+//!
+//! It also owns what every process of a cluster must agree on: the session defaults
+//! ([`default_session_config`]), our `ballista.*` session keys ([`BallistaOptions`]) and
+//! human-readable sizes ([`ByteSize`]).
+
+mod ballista_options;
+mod byte_size;
+mod error;
+mod local_engine;
+mod session_defaults;
+
+pub use ballista_options::{BallistaOptions, SortShuffleOptions};
+pub use byte_size::ByteSize;
+pub use error::{ClusterError, Result};
+pub use local_engine::{LocalEngine, QueryEngine};
+pub use session_defaults::{default_session_config, reset_session_option};
+pub use trebuchet_shuffle::ids;

@@ -1,0 +1,58 @@
+//! Where a planned query runs. The Flight SQL front end only sees [`QueryEngine`], so
+//! "run the plan in this process" can become "hand the plan to the scheduler" without
+//! touching the protocol layer.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use datafusion::error::Result;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
+use futures::future::BoxFuture;
+
+/// Runs a physical plan and streams its single, merged output.
+pub trait QueryEngine: Send + Sync + Debug {
+    /// Starts `plan`; the returned stream yields batches as they are produced, and
+    /// dropping it stops the work.
+    fn execute(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        task_ctx: Arc<TaskContext>,
+    ) -> BoxFuture<'static, Result<SendableRecordBatchStream>>;
+}
+
+/// Runs plans on this process's tokio runtime.
+#[derive(Debug, Default, Clone)]
+pub struct LocalEngine;
+
+impl QueryEngine for LocalEngine {
+    fn execute(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        task_ctx: Arc<TaskContext>,
+    ) -> BoxFuture<'static, Result<SendableRecordBatchStream>> {
+        Box::pin(async move { execute_stream(plan, task_ctx) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::SessionContext;
+    use futures::TryStreamExt;
+
+    #[tokio::test]
+    async fn runs_a_plan_and_streams_every_row() {
+        let ctx = SessionContext::new();
+        let plan = ctx
+            .sql("SELECT * FROM (VALUES (1), (2), (3)) AS t(x)")
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap();
+        let stream = LocalEngine.execute(plan, ctx.task_ctx()).await.unwrap();
+        let batches: Vec<_> = stream.try_collect().await.unwrap();
+        assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 3);
+    }
+}

@@ -1,0 +1,80 @@
+//! The configuration every Trebuchet session starts from.
+//!
+//! Our defaults differ from DataFusion's where distribution demands it (tuning guide):
+//! 16 target partitions rather than the core count, sort-merge join (it spills) rather than
+//! hash join, and no view types, which JDBC 18 cannot read and which make oversized IPC
+//! frames. The same function configures the scheduler's and the executors' sessions.
+
+use datafusion::common::config::ConfigField;
+use datafusion::error::Result;
+use datafusion::prelude::SessionConfig;
+
+use crate::ballista_options::BallistaOptions;
+
+/// A fresh session config with Trebuchet's defaults and the `ballista.*` keys registered.
+pub fn default_session_config() -> SessionConfig {
+    let mut config = SessionConfig::new()
+        .with_target_partitions(16)
+        .with_information_schema(true)
+        .with_option_extension(BallistaOptions::default());
+    let options = config.options_mut();
+    options.optimizer.prefer_hash_join = false;
+    options.execution.parquet.schema_force_view_types = false;
+    options.sql_parser.map_string_types_to_utf8view = false;
+    config
+}
+
+/// `RESET key`: back to *our* default, which DataFusion's own reset does not know
+/// (it would restore the core count for `target_partitions` and refuse `ballista.*`).
+pub fn reset_session_option(config: &mut SessionConfig, key: &str) -> Result<()> {
+    let default = default_session_config()
+        .options()
+        .entries()
+        .into_iter()
+        .find(|entry| entry.key == key);
+    match default.and_then(|entry| entry.value) {
+        Some(value) => config.options_mut().set(key, &value),
+        None => config.options_mut().reset(key),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(config: &SessionConfig, key: &str) -> Option<String> {
+        config
+            .options()
+            .entries()
+            .into_iter()
+            .find(|entry| entry.key == key)
+            .and_then(|entry| entry.value)
+    }
+
+    #[test]
+    fn sessions_default_to_sixteen_partitions_and_sort_merge_join() {
+        let config = default_session_config();
+        assert_eq!(config.target_partitions(), 16);
+        assert_eq!(value(&config, "datafusion.optimizer.prefer_hash_join").as_deref(), Some("false"));
+        assert_eq!(value(&config, "ballista.shuffle.sort_based.enabled").as_deref(), Some("true"));
+    }
+
+    #[test]
+    fn reset_restores_our_defaults_for_both_namespaces() {
+        let mut config = default_session_config();
+        config.options_mut().set("datafusion.execution.target_partitions", "3").unwrap();
+        config.options_mut().set("ballista.shuffle.sort_based.batch_size", "7").unwrap();
+
+        reset_session_option(&mut config, "datafusion.execution.target_partitions").unwrap();
+        reset_session_option(&mut config, "ballista.shuffle.sort_based.batch_size").unwrap();
+
+        assert_eq!(config.target_partitions(), 16);
+        assert_eq!(value(&config, "ballista.shuffle.sort_based.batch_size").as_deref(), Some("8192"));
+    }
+
+    #[test]
+    fn reset_of_an_unknown_key_is_an_error() {
+        let mut config = default_session_config();
+        assert!(reset_session_option(&mut config, "datafusion.nope").is_err());
+    }
+}

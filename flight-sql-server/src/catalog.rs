@@ -1,0 +1,79 @@
+//! The one catalog all sessions share: a table created in one session is visible in all,
+//! while each session keeps its own settings.
+
+use std::sync::Arc;
+
+use datafusion::catalog::{
+    CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList,
+    MemorySchemaProvider,
+};
+use datafusion::execution::{SessionState, SessionStateBuilder};
+use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::prelude::SessionContext;
+use trebuchet_cluster::default_session_config;
+
+/// Catalogs, object stores and caches shared by every session of a server.
+#[derive(Debug, Clone)]
+pub struct SharedCatalog {
+    /// A session state with default settings, cloned for each new session: much cheaper
+    /// than registering every function again, which matters for clients that open a
+    /// session per call.
+    template: Arc<SessionState>,
+}
+
+impl Default for SharedCatalog {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SharedCatalog {
+    /// An empty catalog holding the default `datafusion.public` schema.
+    pub fn new() -> Self {
+        let defaults = default_session_config();
+        let catalog_options = &defaults.options().catalog;
+        let catalog = MemoryCatalogProvider::new();
+        catalog
+            .register_schema(
+                &catalog_options.default_schema,
+                Arc::new(MemorySchemaProvider::new()),
+            )
+            .expect("a new in-memory catalog accepts its first schema");
+        let catalogs: Arc<dyn CatalogProviderList> = Arc::new(MemoryCatalogProviderList::new());
+        catalogs.register_catalog(catalog_options.default_catalog.clone(), Arc::new(catalog));
+        let template = SessionStateBuilder::new()
+            .with_config(defaults)
+            .with_runtime_env(Arc::new(RuntimeEnv::default()))
+            .with_default_features()
+            .with_catalog_list(catalogs)
+            .build();
+        Self {
+            template: Arc::new(template),
+        }
+    }
+
+    /// A new session over this catalog, starting from Trebuchet's default settings.
+    pub fn new_session_context(&self) -> SessionContext {
+        SessionContext::new_with_state(SessionState::clone(&self.template))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn tables_are_shared_and_settings_are_not() {
+        let catalog = SharedCatalog::new();
+        let first = catalog.new_session_context();
+        let second = catalog.new_session_context();
+
+        first.sql("CREATE TABLE t AS SELECT 1 AS x").await.unwrap();
+        first.sql("SET datafusion.execution.batch_size = 99").await.unwrap();
+
+        let rows = second.sql("SELECT x FROM t").await.unwrap().collect().await.unwrap();
+        assert_eq!(rows[0].num_rows(), 1);
+        assert_eq!(first.state().config().batch_size(), 99);
+        assert_eq!(second.state().config().batch_size(), 8192);
+    }
+}

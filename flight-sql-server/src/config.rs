@@ -1,0 +1,230 @@
+//! Command-line flags, and their validation into the typed [`ServerConfig`] the library uses.
+//!
+//! Every flag has a `TREBUCHET_…` environment variable; library code never sees clap types.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use trebuchet_cluster::ByteSize;
+
+use crate::auth::UserStore;
+use crate::error::{FlightSqlError, Result};
+use crate::tls::TlsFiles;
+
+/// Trebuchet: a distributed SQL engine that speaks Arrow Flight SQL.
+#[derive(Debug, Parser)]
+#[command(name = "trebuchet", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to run.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the Flight SQL server and the query engine in one process.
+    Standalone(StandaloneArgs),
+}
+
+/// Flags of `trebuchet standalone`.
+#[derive(Debug, Args)]
+pub struct StandaloneArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// How the Flight SQL endpoint listens and whom it lets in.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Address to listen on. Anything but loopback needs users or --allow-unauthenticated.
+    #[arg(long, env = "TREBUCHET_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "TREBUCHET_PORT", default_value_t = 50050)]
+    pub port: u16,
+
+    /// A user allowed to connect, as NAME:PASSWORD (repeatable). With no users, auth is off.
+    #[arg(long = "user", env = "TREBUCHET_USERS", value_delimiter = ',')]
+    pub users: Vec<String>,
+
+    /// A file of users, one NAME:PASSWORD per line (# starts a comment).
+    #[arg(long, env = "TREBUCHET_USERS_FILE")]
+    pub users_file: Option<PathBuf>,
+
+    /// Allow listening on a non-loopback address with authentication off.
+    #[arg(long, env = "TREBUCHET_ALLOW_UNAUTHENTICATED")]
+    pub allow_unauthenticated: bool,
+
+    /// How long an unused session lives (e.g. 90s, 30m, 1h).
+    #[arg(long, env = "TREBUCHET_SESSION_IDLE_TIMEOUT", default_value = "1h", value_parser = parse_duration)]
+    pub session_idle_timeout: Duration,
+
+    /// PEM certificate chain for TLS; needs --tls-key.
+    #[arg(long, env = "TREBUCHET_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for TLS; needs --tls-cert.
+    #[arg(long, env = "TREBUCHET_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Largest gRPC message accepted or sent (e.g. 64MiB).
+    #[arg(long, env = "TREBUCHET_MAX_MESSAGE_SIZE", default_value = "64MiB")]
+    pub max_message_size: ByteSize,
+}
+
+/// The data a standalone server starts with.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Scale factor of the TPC-H tables generated in memory at start (0 disables them).
+    #[arg(long, env = "TREBUCHET_TPCH_SCALE", default_value_t = 0.01)]
+    pub tpch_scale: f64,
+
+    /// A table to register at start, as NAME=PATH (repeatable). The format comes from the
+    /// file extension or the files in the directory: .parquet, .csv, .json/.ndjson.
+    #[arg(long = "table", env = "TREBUCHET_TABLES", value_delimiter = ',')]
+    pub tables: Vec<String>,
+}
+
+/// A validated server configuration.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub addr: SocketAddr,
+    pub users: UserStore,
+    pub session_idle_timeout: Duration,
+    pub tls: Option<TlsFiles>,
+    pub max_message_size: usize,
+}
+
+impl ServerConfig {
+    /// A loopback configuration on an ephemeral port, for tests and examples.
+    pub fn loopback() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            users: UserStore::default(),
+            session_idle_timeout: Duration::from_secs(3600),
+            tls: None,
+            max_message_size: 64 << 20,
+        }
+    }
+
+    /// The URI ADBC and other gRPC clients connect to.
+    pub fn adbc_uri(&self, addr: SocketAddr) -> String {
+        let scheme = if self.tls.is_some() { "grpc+tls" } else { "grpc" };
+        format!("{scheme}://{addr}")
+    }
+
+    /// The JDBC URL of the Arrow Flight SQL driver.
+    pub fn jdbc_url(&self, addr: SocketAddr) -> String {
+        let encryption = self.tls.is_some();
+        format!("jdbc:arrow-flight-sql://{addr}/?useEncryption={encryption}")
+    }
+}
+
+impl ServerArgs {
+    /// Checks the flags against each other and reads the files they name.
+    pub fn validate(&self) -> Result<ServerConfig> {
+        let addr = resolve(&self.host, self.port)?;
+        let mut users = UserStore::from_specs(&self.users)?;
+        if let Some(path) = &self.users_file {
+            users.extend(UserStore::from_file(path)?);
+        }
+        if users.is_empty() && !addr.ip().is_loopback() && !self.allow_unauthenticated {
+            return Err(FlightSqlError::InvalidConfig {
+                reason: format!(
+                    "refusing to listen on {addr} without authentication: add --user NAME:PASSWORD \
+                     or --users-file, or pass --allow-unauthenticated"
+                ),
+            });
+        }
+        let max_message_size = usize::try_from(self.max_message_size.bytes())
+            .ok()
+            .filter(|size| *size >= 1 << 20)
+            .ok_or_else(|| FlightSqlError::InvalidConfig {
+                reason: "--max-message-size must be at least 1MiB".into(),
+            })?;
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles::read(cert, key)?),
+            _ => None,
+        };
+        Ok(ServerConfig {
+            addr,
+            users,
+            session_idle_timeout: self.session_idle_timeout,
+            tls,
+            max_message_size,
+        })
+    }
+}
+
+fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
+    (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .ok_or_else(|| FlightSqlError::InvalidConfig {
+            reason: format!("cannot resolve host '{host}'"),
+        })
+}
+
+/// Reads `500ms`, `90s`, `30m`, `1h`, `2d` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration '{text}': expected e.g. 90s, 30m or 1h"))?;
+    let seconds = match unit.trim() {
+        "ms" => return Ok(Duration::from_millis(number)),
+        "" | "s" => number,
+        "m" => number * 60,
+        "h" => number * 3600,
+        "d" => number * 86_400,
+        other => return Err(format!("invalid duration unit '{other}': use ms, s, m, h or d")),
+    };
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(extra: &[&str]) -> ServerArgs {
+        let mut argv = vec!["trebuchet", "standalone"];
+        argv.extend_from_slice(extra);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Standalone(standalone) => standalone.server,
+        }
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_port_50050_without_auth() {
+        let config = args(&[]).validate().unwrap();
+        assert_eq!(config.addr.to_string(), "127.0.0.1:50050");
+        assert!(config.users.is_empty());
+        assert_eq!(config.session_idle_timeout, Duration::from_secs(3600));
+        assert_eq!(config.max_message_size, 64 << 20);
+    }
+
+    #[test]
+    fn refuses_a_public_address_without_users() {
+        let err = args(&["--host", "0.0.0.0"]).validate().unwrap_err().to_string();
+        assert!(err.contains("--allow-unauthenticated"), "{err}");
+        args(&["--host", "0.0.0.0", "--allow-unauthenticated"]).validate().unwrap();
+        args(&["--host", "0.0.0.0", "--user", "a:b"]).validate().unwrap();
+    }
+
+    #[test]
+    fn durations_take_units() {
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("3w").is_err());
+    }
+}

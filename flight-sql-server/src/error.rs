@@ -1,0 +1,172 @@
+//! Errors of the Flight SQL front end, and the one place they become gRPC statuses.
+//!
+//! JDBC turns the status code into a SQLState, so the code matters to users: SQL and plan
+//! errors are `InvalidArgument`, unknown tables `NotFound`, and only our own bugs `Internal`.
+
+use std::path::PathBuf;
+
+use datafusion::error::DataFusionError;
+use tonic::Status;
+
+/// Everything that can go wrong while serving Flight SQL.
+#[derive(Debug, thiserror::Error)]
+pub enum FlightSqlError {
+    /// DataFusion could not parse, plan or run a statement.
+    #[error("{}", .0.strip_backtrace())]
+    DataFusion(#[from] DataFusionError),
+
+    /// A ticket or prepared-statement handle was not one of ours.
+    #[error("invalid {what}: {reason}")]
+    DecodeHandle { what: &'static str, reason: String },
+
+    /// A Flight SQL command arrived malformed.
+    #[error("invalid request: {reason}")]
+    InvalidRequest { reason: String },
+
+    /// Parameters bound to a prepared statement do not fit it.
+    #[error("invalid parameters: {reason}")]
+    BindParameters { reason: String },
+
+    /// The client asked for something we do not offer.
+    #[error("{what} is not supported by Trebuchet")]
+    Unsupported { what: String },
+
+    /// Missing or wrong credentials, or an expired session.
+    #[error("{reason}")]
+    Unauthenticated { reason: String },
+
+    /// The query was cancelled by the client.
+    #[error("query {query_id} was cancelled")]
+    Cancelled { query_id: String },
+
+    /// A file named on the command line could not be read.
+    #[error("failed to read {path}")]
+    ReadFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The command line or users file is inconsistent.
+    #[error("invalid configuration: {reason}")]
+    InvalidConfig { reason: String },
+
+    /// Binding the listener or running the gRPC server failed.
+    #[error("the gRPC server failed")]
+    Serve(#[source] tonic::transport::Error),
+
+    /// arrow-flight could not build a metadata result.
+    #[error("{0}")]
+    Flight(#[from] arrow_flight::error::FlightError),
+
+    /// Arrow could not encode or decode data.
+    #[error("{0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+}
+
+/// Result type of this crate.
+pub type Result<T, E = FlightSqlError> = std::result::Result<T, E>;
+
+impl FlightSqlError {
+    pub(crate) fn invalid_request(reason: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn bind_parameters(reason: impl Into<String>) -> Self {
+        Self::BindParameters {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn unsupported(what: impl Into<String>) -> Self {
+        Self::Unsupported { what: what.into() }
+    }
+
+    fn code(&self) -> tonic::Code {
+        use tonic::Code;
+        match self {
+            Self::DataFusion(err) => datafusion_code(err),
+            Self::DecodeHandle { .. }
+            | Self::InvalidRequest { .. }
+            | Self::BindParameters { .. }
+            | Self::InvalidConfig { .. } => Code::InvalidArgument,
+            Self::Arrow(_) => Code::InvalidArgument,
+            Self::Unsupported { .. } => Code::Unimplemented,
+            Self::Unauthenticated { .. } => Code::Unauthenticated,
+            Self::Cancelled { .. } => Code::Cancelled,
+            Self::ReadFile { .. } | Self::Serve(_) | Self::Flight(_) => Code::Internal,
+        }
+    }
+}
+
+impl From<FlightSqlError> for Status {
+    fn from(err: FlightSqlError) -> Self {
+        let code = err.code();
+        if code == tonic::Code::Internal {
+            tracing::error!(error = %err, "internal error");
+        }
+        Status::new(code, err.to_string())
+    }
+}
+
+/// The code for a DataFusion error, judged by its innermost cause.
+fn datafusion_code(err: &DataFusionError) -> tonic::Code {
+    use tonic::Code;
+    match err.find_root() {
+        DataFusionError::Plan(message) if is_missing_table(message) => Code::NotFound,
+        DataFusionError::SQL(..)
+        | DataFusionError::Plan(_)
+        | DataFusionError::SchemaError(..)
+        | DataFusionError::Configuration(_)
+        | DataFusionError::Execution(_)
+        | DataFusionError::ArrowError(..) => Code::InvalidArgument,
+        DataFusionError::NotImplemented(_) => Code::Unimplemented,
+        DataFusionError::ResourcesExhausted(_) => Code::ResourceExhausted,
+        DataFusionError::External(inner) => match inner.downcast_ref::<FlightSqlError>() {
+            Some(ours) => ours.code(),
+            None => Code::Internal,
+        },
+        DataFusionError::IoError(io) if io.kind() == std::io::ErrorKind::NotFound => Code::NotFound,
+        // A missing file behind an external table is the user's to fix, not our bug.
+        DataFusionError::ObjectStore(store) if store.to_string().contains("not found") => Code::NotFound,
+        _ => Code::Internal,
+    }
+}
+
+/// DataFusion reports an unknown table as a plan error `table '…' not found`.
+fn is_missing_table(message: &str) -> bool {
+    message.starts_with("table '") && message.ends_with("not found")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::Code;
+
+    fn code_of(err: FlightSqlError) -> Code {
+        Status::from(err).code()
+    }
+
+    #[test]
+    fn sql_errors_are_invalid_argument_and_keep_datafusion_message() {
+        let err = FlightSqlError::DataFusion(DataFusionError::Plan("bad column x".into()));
+        let status = Status::from(err);
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(status.message().contains("bad column x"));
+    }
+
+    #[test]
+    fn unknown_tables_are_not_found() {
+        let err = DataFusionError::Plan("table 'datafusion.public.nope' not found".into());
+        assert_eq!(code_of(err.into()), Code::NotFound);
+    }
+
+    #[test]
+    fn resource_limits_cancellation_and_bugs_keep_their_codes() {
+        assert_eq!(code_of(DataFusionError::ResourcesExhausted("memory".into()).into()), Code::ResourceExhausted);
+        assert_eq!(code_of(FlightSqlError::Cancelled { query_id: "q".into() }), Code::Cancelled);
+        assert_eq!(code_of(DataFusionError::Internal("bug".into()).into()), Code::Internal);
+    }
+}

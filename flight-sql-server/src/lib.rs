@@ -1,0 +1,47 @@
+//! # trebuchet-flight-sql-server: the front door
+//!
+//! An Arrow Flight SQL server over DataFusion. Standard drivers (JDBC, ADBC, any Flight
+//! SQL client) connect; each connection is a session with its own settings; queries run
+//! on a [`trebuchet_cluster::QueryEngine`].
+//!
+//! ```text
+//!   client ──gRPC──▶ SessionLayer (auth, session) ──▶ TrebuchetFlightService (switchboard)
+//!                                                        ├─ statement / prepared_statement ─▶ query ─▶ QueryEngine
+//!                                                        ├─ metadata/*   (catalog answers)
+//!                                                        └─ session_options (SET over Flight)
+//! ```
+//!
+//! Start reading at [`serve`] and `service.rs`.
+
+mod auth;
+mod catalog;
+mod config;
+mod config_docs;
+mod error;
+mod handle;
+mod metadata;
+mod parameter_bindings;
+mod parameters;
+mod prepared_statement;
+mod query;
+mod result_schema;
+mod running_queries;
+mod server;
+mod service;
+mod session;
+mod session_layer;
+mod session_options;
+mod statement;
+mod table_source;
+mod tls;
+mod tpch_dataset;
+
+pub use auth::UserStore;
+pub use catalog::SharedCatalog;
+pub use config_docs::configuration_markdown;
+pub use config::{Cli, Command, DataArgs, ServerArgs, ServerConfig, StandaloneArgs, parse_duration};
+pub use error::{FlightSqlError, Result};
+pub use server::serve;
+pub use table_source::register_table;
+pub use tls::TlsFiles;
+pub use tpch_dataset::{TPCH_TABLES, register_tpch};

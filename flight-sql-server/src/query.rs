@@ -1,0 +1,185 @@
+//! SQL text to result: plan in the caller's session, bind parameters, then either run a
+//! command (DDL, DML, SET) or hand a query's physical plan to the [`QueryEngine`].
+//!
+//! Planning never has side effects: `SET`, DDL and `INSERT` take effect only when
+//! [`PlannedStatement::run_command`] runs, because JDBC and ADBC prepare every statement.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, RecordBatch, UInt64Array};
+use arrow::datatypes::{Schema, SchemaRef};
+use datafusion::error::DataFusionError;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{LogicalPlan, Statement};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use futures::StreamExt;
+use trebuchet_cluster::{QueryEngine, reset_session_option};
+
+use crate::error::{FlightSqlError, Result};
+use crate::parameters::Placeholders;
+use crate::result_schema::{egress_schema, to_egress_batch};
+use crate::session::Session;
+
+/// A statement planned in a session, with its parameters bound.
+#[derive(Debug)]
+pub(crate) struct PlannedStatement {
+    plan: LogicalPlan,
+}
+
+impl PlannedStatement {
+    /// Plans `sql`, binding row `row` of `parameters` if given.
+    pub(crate) async fn plan(
+        session: &Session,
+        sql: &str,
+        parameters: Option<(&RecordBatch, usize)>,
+    ) -> Result<Self> {
+        let plan = Self::plan_unbound(session, sql).await?;
+        let placeholders = Placeholders::of(&plan)?;
+        let plan = match parameters {
+            Some((batch, row)) => placeholders.bind(plan, batch, row)?,
+            None if placeholders.is_empty() => plan,
+            None => {
+                return Err(FlightSqlError::bind_parameters(format!(
+                    "the statement has {} parameter(s) but no values were bound",
+                    placeholders.schema().fields().len()
+                )));
+            }
+        };
+        Ok(Self { plan })
+    }
+
+    /// Plans `sql` leaving its placeholders open, as a prepare does.
+    pub(crate) async fn plan_unbound(session: &Session, sql: &str) -> Result<LogicalPlan> {
+        Ok(session.ctx().state().create_logical_plan(sql).await?)
+    }
+
+    /// Whether the statement produces rows (a query) rather than an effect (a command).
+    pub(crate) fn returns_rows(&self) -> bool {
+        returns_rows(&self.plan)
+    }
+
+    /// The schema the results are sent with; empty for commands.
+    pub(crate) fn result_schema(&self) -> SchemaRef {
+        result_schema(&self.plan)
+    }
+
+    /// Runs a command and returns the number of rows it affected (0 when not applicable).
+    pub(crate) async fn run_command(self, session: &Session) -> Result<i64> {
+        if let LogicalPlan::Statement(Statement::ResetVariable(reset)) = &self.plan {
+            let state = session.ctx().state_ref();
+            let mut state = state.write();
+            reset_session_option(state.config_mut(), &reset.variable)?;
+            return Ok(0);
+        }
+        let batches = session.ctx().execute_logical_plan(self.plan).await?.collect().await?;
+        Ok(affected_rows(&batches))
+    }
+
+    /// Starts a query on `engine`; batches arrive already in the wire schema.
+    pub(crate) async fn stream(
+        self,
+        session: &Session,
+        engine: &dyn QueryEngine,
+    ) -> Result<SendableRecordBatchStream> {
+        let schema = self.result_schema();
+        let state = session.ctx().state();
+        let physical = state.create_physical_plan(&self.plan).await?;
+        let task_ctx = Arc::new(TaskContext::from(&state));
+        let batches = engine.execute(physical, task_ctx).await?;
+        let wire_schema = Arc::clone(&schema);
+        let converted = batches.map(move |batch| {
+            batch.and_then(|batch| to_egress_batch(&batch, &wire_schema).map_err(DataFusionError::from))
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, converted)))
+    }
+}
+
+/// Whether a plan produces rows; DDL, DML, `COPY` and `SET`-like statements do not
+/// (SQL `EXECUTE` of a prepared query does).
+pub(crate) fn returns_rows(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::Statement(Statement::Execute(_)) => true,
+        LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Copy(_) | LogicalPlan::Statement(_) => false,
+        _ => true,
+    }
+}
+
+/// The wire schema of a plan's results; empty for commands, which JDBC reads as "update".
+pub(crate) fn result_schema(plan: &LogicalPlan) -> SchemaRef {
+    if returns_rows(plan) {
+        egress_schema(plan.schema())
+    } else {
+        Arc::new(Schema::empty())
+    }
+}
+
+/// DML reports its row count in a single `count` column.
+fn affected_rows(batches: &[RecordBatch]) -> i64 {
+    batches
+        .iter()
+        .filter(|batch| batch.num_columns() == 1 && batch.schema().field(0).name() == "count")
+        .filter_map(|batch| batch.column(0).as_any().downcast_ref::<UInt64Array>())
+        .flat_map(|counts| counts.iter().flatten())
+        .map(|count| i64::try_from(count).unwrap_or(i64::MAX))
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use futures::TryStreamExt;
+    use trebuchet_cluster::LocalEngine;
+
+    use super::*;
+    use crate::auth::UserStore;
+    use crate::catalog::SharedCatalog;
+    use crate::session::SessionRegistry;
+
+    fn session() -> Arc<Session> {
+        SessionRegistry::new(SharedCatalog::new(), UserStore::default(), Duration::from_secs(60)).open(None)
+    }
+
+    async fn run(session: &Session, sql: &str) -> i64 {
+        PlannedStatement::plan(session, sql, None).await.unwrap().run_command(session).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn planning_has_no_side_effects() {
+        let session = session();
+        let statement = PlannedStatement::plan(&session, "CREATE TABLE t (a INT)", None).await.unwrap();
+        assert!(!statement.returns_rows());
+        assert!(statement.result_schema().fields().is_empty());
+        assert!(!session.ctx().table_exist("t").unwrap());
+        statement.run_command(&session).await.unwrap();
+        assert!(session.ctx().table_exist("t").unwrap());
+    }
+
+    #[tokio::test]
+    async fn inserts_report_affected_rows() {
+        let session = session();
+        run(&session, "CREATE TABLE t (a INT)").await;
+        assert_eq!(run(&session, "INSERT INTO t VALUES (1), (2), (3)").await, 3);
+    }
+
+    #[tokio::test]
+    async fn reset_restores_trebuchet_defaults() {
+        let session = session();
+        run(&session, "SET datafusion.execution.target_partitions = 3").await;
+        assert_eq!(session.ctx().state().config().target_partitions(), 3);
+        run(&session, "RESET datafusion.execution.target_partitions").await;
+        assert_eq!(session.ctx().state().config().target_partitions(), 16);
+    }
+
+    #[tokio::test]
+    async fn queries_stream_in_the_wire_schema() {
+        let session = session();
+        let statement = PlannedStatement::plan(&session, "SELECT arrow_cast('a', 'Utf8View') AS s", None)
+            .await
+            .unwrap();
+        let schema = statement.result_schema();
+        assert_eq!(schema.field(0).data_type(), &arrow::datatypes::DataType::Utf8);
+        let batches: Vec<_> = statement.stream(&session, &LocalEngine).await.unwrap().try_collect().await.unwrap();
+        assert_eq!(batches[0].schema(), schema);
+    }
+}

@@ -1,0 +1,196 @@
+//! Sessions: one per client connection, each with its own DataFusion settings.
+//!
+//! A session is named by an unguessable token that travels as the bearer token and as the
+//! `arrow_flight_session_id` cookie. Idle sessions expire, and the number of live sessions
+//! is capped so clients that never reuse a session cannot exhaust memory.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use datafusion::prelude::SessionContext;
+
+use crate::auth::{UserStore, mint_token};
+use crate::catalog::SharedCatalog;
+
+/// Most sessions kept at once; the least recently used one goes first.
+const MAX_SESSIONS: usize = 4096;
+
+/// One client's session.
+pub(crate) struct Session {
+    id: String,
+    token: String,
+    user: Option<String>,
+    ctx: SessionContext,
+    last_used: Mutex<Instant>,
+    closed: AtomicBool,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the token: it is a credential.
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// The DataFusion context holding this session's settings.
+    pub(crate) fn ctx(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// A stable id for logs.
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The secret that names this session on the wire.
+    pub(crate) fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The authenticated user, if authentication is on.
+    pub(crate) fn user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// Whether the session was closed; its token must not be handed out again.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    fn touch(&self, now: Instant) {
+        *lock(&self.last_used) = now;
+    }
+
+    fn idle_since(&self) -> Instant {
+        *lock(&self.last_used)
+    }
+}
+
+/// All live sessions of a server, and the users allowed to open them.
+#[derive(Debug)]
+pub(crate) struct SessionRegistry {
+    catalog: SharedCatalog,
+    users: UserStore,
+    idle_timeout: Duration,
+    sessions: Mutex<HashMap<String, Arc<Session>>>,
+}
+
+impl SessionRegistry {
+    pub(crate) fn new(catalog: SharedCatalog, users: UserStore, idle_timeout: Duration) -> Self {
+        Self {
+            catalog,
+            users,
+            idle_timeout,
+            sessions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn users(&self) -> &UserStore {
+        &self.users
+    }
+
+    /// Opens a new session with default settings.
+    pub(crate) fn open(&self, user: Option<String>) -> Arc<Session> {
+        let now = Instant::now();
+        let session = Arc::new(Session {
+            id: uuid::Uuid::new_v4().to_string(),
+            token: mint_token(),
+            user,
+            ctx: self.catalog.new_session_context(),
+            last_used: Mutex::new(now),
+            closed: AtomicBool::new(false),
+        });
+        let mut sessions = lock(&self.sessions);
+        self.evict(&mut sessions, now);
+        sessions.insert(session.token.clone(), Arc::clone(&session));
+        tracing::debug!(session_id = %session.id, user = ?session.user, "session opened");
+        session
+    }
+
+    /// The live session named by `token`, marked as used now.
+    pub(crate) fn find(&self, token: &str) -> Option<Arc<Session>> {
+        let now = Instant::now();
+        let mut sessions = lock(&self.sessions);
+        let session = sessions.get(token)?;
+        if now.duration_since(session.idle_since()) > self.idle_timeout {
+            sessions.remove(token);
+            return None;
+        }
+        session.touch(now);
+        Some(Arc::clone(session))
+    }
+
+    /// Ends a session; its token stops working at once.
+    pub(crate) fn close(&self, token: &str) -> bool {
+        let removed = lock(&self.sessions).remove(token);
+        if let Some(session) = &removed {
+            session.closed.store(true, Ordering::Relaxed);
+            tracing::debug!(session_id = %session.id, "session closed");
+        }
+        removed.is_some()
+    }
+
+    fn evict(&self, sessions: &mut HashMap<String, Arc<Session>>, now: Instant) {
+        sessions.retain(|_, session| now.duration_since(session.idle_since()) <= self.idle_timeout);
+        while sessions.len() >= MAX_SESSIONS {
+            let oldest = sessions
+                .iter()
+                .min_by_key(|(_, session)| session.idle_since())
+                .map(|(token, _)| token.clone());
+            match oldest {
+                Some(token) => sessions.remove(&token),
+                None => break,
+            };
+        }
+    }
+}
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it: every value
+/// guarded here stays consistent between statements.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry(idle_timeout: Duration) -> SessionRegistry {
+        SessionRegistry::new(SharedCatalog::new(), UserStore::default(), idle_timeout)
+    }
+
+    #[test]
+    fn sessions_are_found_by_token_until_closed() {
+        let registry = registry(Duration::from_secs(60));
+        let session = registry.open(Some("alice".into()));
+        let found = registry.find(session.token()).unwrap();
+        assert_eq!(found.id(), session.id());
+        assert_eq!(found.user(), Some("alice"));
+        assert!(registry.close(session.token()));
+        assert!(session.is_closed());
+        assert!(registry.find(session.token()).is_none());
+        assert!(!registry.close(session.token()));
+    }
+
+    #[test]
+    fn idle_sessions_expire() {
+        let registry = registry(Duration::ZERO);
+        let session = registry.open(None);
+        // Any measurable time exceeds a zero timeout.
+        let later = Instant::now() + Duration::from_millis(1);
+        while Instant::now() < later {}
+        assert!(registry.find(session.token()).is_none());
+    }
+
+    #[test]
+    fn tokens_are_unique() {
+        let registry = registry(Duration::from_secs(60));
+        assert_ne!(registry.open(None).token(), registry.open(None).token());
+    }
+}

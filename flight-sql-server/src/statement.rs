@@ -1,0 +1,163 @@
+//! Statement execution over Flight SQL: `FlightInfo` for a statement, `DoGet` of its
+//! results, updates through `DoPut`, and cancellation.
+//!
+//! A query's `FlightInfo` carries one self-describing ticket (SQL, bound parameters and a
+//! query id) with no location, so the client redeems it on the connection it already has.
+//! A command runs when its `FlightInfo` is requested and its ticket streams an empty result.
+
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::Schema;
+use arrow_flight::decode::FlightRecordBatchStream;
+use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::error::FlightError;
+use arrow_flight::sql::server::PeekableFlightDataStream;
+use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo};
+use datafusion::physical_plan::EmptyRecordBatchStream;
+use futures::TryStreamExt;
+use tonic::Status;
+
+use crate::error::{FlightSqlError, Result};
+use crate::handle::{StatementTicket, decode_parameters, encode_parameters};
+use crate::query::PlannedStatement;
+use crate::running_queries::CancelOutcome;
+use crate::service::{DoGetStream, TrebuchetFlightService};
+use crate::session::Session;
+
+/// Plans (and for commands, runs) a statement and describes where its results are.
+pub(crate) async fn flight_info(
+    session: &Session,
+    sql: &str,
+    parameters: &[u8],
+    descriptor: FlightDescriptor,
+) -> Result<FlightInfo> {
+    let bound = decode_parameters(parameters)?;
+    let statement = PlannedStatement::plan(session, sql, bound.as_ref().map(|batch| (batch, 0))).await?;
+    let schema = statement.result_schema();
+    let query_id = uuid::Uuid::new_v4().to_string();
+    let ticket = if statement.returns_rows() {
+        tracing::info!(query_id, sql, "query planned");
+        StatementTicket::query(query_id, sql.to_string(), parameters.to_vec())
+    } else {
+        let affected = statement.run_command(session).await?;
+        tracing::info!(query_id, sql, affected, "command executed");
+        StatementTicket::completed(query_id)
+    };
+    Ok(FlightInfo::new()
+        .try_with_schema(&schema)?
+        .with_endpoint(FlightEndpoint::new().with_ticket(ticket.into_ticket()))
+        .with_descriptor(descriptor)
+        .with_total_records(-1)
+        .with_ordered(true))
+}
+
+/// Streams the results a ticket stands for.
+pub(crate) async fn do_get(
+    service: &TrebuchetFlightService,
+    session: &Session,
+    ticket: StatementTicket,
+) -> Result<DoGetStream> {
+    if ticket.completed {
+        let empty = Box::pin(EmptyRecordBatchStream::new(Arc::new(Schema::empty())));
+        return Ok(service.encode(empty));
+    }
+    let bound = decode_parameters(&ticket.parameters)?;
+    let statement =
+        PlannedStatement::plan(session, &ticket.sql, bound.as_ref().map(|batch| (batch, 0))).await?;
+    if !statement.returns_rows() {
+        return Err(FlightSqlError::invalid_request(
+            "the ticket names a statement that no longer returns rows; request a new FlightInfo",
+        ));
+    }
+    let batches = statement.stream(session, service.engine()).await?;
+    let batches = service.queries().track(&ticket.query_id, batches)?;
+    Ok(service.encode(batches))
+}
+
+/// Runs a command once per parameter row (once if none), returning the rows affected.
+pub(crate) async fn update(session: &Session, sql: &str, parameters: &[RecordBatch]) -> Result<i64> {
+    let mut executions: Vec<Option<(&RecordBatch, usize)>> = parameters
+        .iter()
+        .flat_map(|batch| (0..batch.num_rows()).map(move |row| Some((batch, row))))
+        .collect();
+    if executions.is_empty() {
+        executions.push(None);
+    }
+    let mut affected = 0;
+    for bound in executions {
+        let statement = PlannedStatement::plan(session, sql, bound).await?;
+        if statement.returns_rows() {
+            return Err(FlightSqlError::invalid_request(
+                "a query was sent as an update; execute it as a query instead",
+            ));
+        }
+        affected += statement.run_command(session).await?;
+    }
+    Ok(affected)
+}
+
+/// Reads every record batch of a `DoPut` upload. Messages without Arrow data (the
+/// descriptor-only first message some clients send) are skipped.
+pub(crate) async fn read_batches(stream: PeekableFlightDataStream) -> Result<Vec<RecordBatch>> {
+    let data = stream
+        .into_inner()
+        .try_filter(|data| futures::future::ready(!data.data_header.is_empty()))
+        .map_err(|status| FlightError::Tonic(Box::new(status)));
+    let batches = FlightRecordBatchStream::new_from_flight_data(data)
+        .try_collect::<Vec<_>>()
+        .await
+        .map_err(|err| FlightSqlError::invalid_request(format!("cannot read the uploaded batches: {err}")))?;
+    Ok(batches)
+}
+
+/// Binds uploaded parameters: at most one row for a query; none clears earlier ones.
+pub(crate) fn parameters_for_query(batches: &[RecordBatch]) -> Result<Vec<u8>> {
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    match (rows, batches.iter().find(|batch| batch.num_rows() > 0)) {
+        (0, _) | (_, None) => Ok(Vec::new()),
+        (1, Some(batch)) => encode_parameters(batch),
+        (rows, Some(_)) => Err(FlightSqlError::bind_parameters(format!(
+            "a query takes one row of parameters, but {rows} rows were bound"
+        ))),
+    }
+}
+
+/// Cancels the queries behind a `FlightInfo`'s tickets; reports `AlreadyFinished` only
+/// when every one of them had finished.
+pub(crate) fn cancel(service: &TrebuchetFlightService, info: &FlightInfo) -> Result<CancelOutcome> {
+    let mut outcome = CancelOutcome::AlreadyFinished;
+    for endpoint in &info.endpoint {
+        let ticket = endpoint.ticket.as_ref().ok_or_else(|| {
+            FlightSqlError::invalid_request("the FlightInfo to cancel has an endpoint without a ticket")
+        })?;
+        let ticket = StatementTicket::from_flight_ticket(ticket)?;
+        if ticket.completed {
+            continue;
+        }
+        if service.queries().cancel(&ticket.query_id) == CancelOutcome::Cancelled {
+            tracing::info!(query_id = ticket.query_id, "query cancelled");
+            outcome = CancelOutcome::Cancelled;
+        }
+    }
+    Ok(outcome)
+}
+
+/// The error a stream of results ends with when the query fails midway.
+pub(crate) fn stream_error(err: datafusion::error::DataFusionError) -> FlightError {
+    FlightError::Tonic(Box::new(Status::from(FlightSqlError::from(err))))
+}
+
+/// Builds a Flight data stream from record batches, keeping every message small.
+pub(crate) fn encode_batches(
+    batches: datafusion::execution::SendableRecordBatchStream,
+    max_flight_data_size: usize,
+) -> DoGetStream {
+    let schema = batches.schema();
+    let flight = FlightDataEncoderBuilder::new()
+        .with_schema(schema)
+        .with_max_flight_data_size(max_flight_data_size)
+        .build(batches.map_err(stream_error))
+        .map_err(Status::from);
+    Box::pin(flight)
+}

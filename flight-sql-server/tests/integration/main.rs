@@ -1,0 +1,13 @@
+//! Integration tests: the real server on 127.0.0.1:0, driven by arrow-flight's
+//! `FlightSqlServiceClient` and raw Flight calls, the way drivers talk to it.
+
+mod fixture;
+
+mod cancellation;
+mod errors;
+mod handshake;
+mod metadata;
+mod prepared;
+mod session_options;
+mod statement;
+mod tls;

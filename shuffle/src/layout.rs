@@ -1,0 +1,81 @@
+//! Where shuffle files live: `<root>/<job>/<stage>/<map task>/<output partition>.arrow`.
+//!
+//! One layout shared by writers, readers and cleanup, so the three can never disagree.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Result, ShuffleError};
+use crate::ids::{JobId, PartitionId, StageId};
+
+/// The directory tree of one executor's shuffle output.
+#[derive(Debug, Clone)]
+pub struct ShuffleLayout {
+    root: PathBuf,
+}
+
+impl ShuffleLayout {
+    /// A layout rooted at `root` (the executor's work dir).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The root all shuffle data lives under.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Everything a job wrote; removed as a whole when the job ends.
+    pub fn job_dir(&self, job: &JobId) -> PathBuf {
+        self.root.join(job.as_str())
+    }
+
+    /// The file holding output partition `output` of map task `map_task` of a stage.
+    pub fn partition_file(
+        &self,
+        job: &JobId,
+        stage: StageId,
+        map_task: PartitionId,
+        output: PartitionId,
+    ) -> PathBuf {
+        self.job_dir(job)
+            .join(stage.to_string())
+            .join(map_task.to_string())
+            .join(format!("{output}.arrow"))
+    }
+
+    /// Deletes every file of a job. A job that wrote nothing is not an error.
+    pub fn remove_job(&self, job: &JobId) -> Result<()> {
+        let path = self.job_dir(job);
+        match std::fs::remove_dir_all(&path) {
+            Ok(()) => Ok(()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(ShuffleError::RemoveJobDirectory { path, source }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_files_nest_job_stage_and_map_task() {
+        let layout = ShuffleLayout::new("/work");
+        let path = layout.partition_file(&JobId::new("j1"), StageId(2), PartitionId(3), PartitionId(7));
+        assert_eq!(path, PathBuf::from("/work/j1/2/3/7.arrow"));
+    }
+
+    #[test]
+    fn removing_a_job_deletes_its_files_and_tolerates_absent_jobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = ShuffleLayout::new(dir.path());
+        let job = JobId::new("job");
+        let file = layout.partition_file(&job, StageId(1), PartitionId(0), PartitionId(0));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, b"x").unwrap();
+
+        layout.remove_job(&job).unwrap();
+        assert!(!layout.job_dir(&job).exists());
+        layout.remove_job(&job).unwrap();
+    }
+}
