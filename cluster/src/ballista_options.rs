@@ -63,37 +63,56 @@ const KEYS: &[OptionKey] = &[
         name: "shuffle.sort_based.enabled",
         description: "Enables the sort-based shuffle writer; false selects the hash-based writer.",
         get: |o| o.sort_shuffle.enabled.to_string(),
-        set: |o, v| Ok(o.sort_shuffle.enabled = parse_bool("shuffle.sort_based.enabled", v)?),
+        set: |o, v| {
+            o.sort_shuffle.enabled = parse_bool("shuffle.sort_based.enabled", v)?;
+            Ok(())
+        },
     },
     OptionKey {
         name: "shuffle.sort_based.buffer_size",
         description: "Per-partition buffer size in bytes (1 MiB default).",
         get: |o| o.sort_shuffle.buffer_size.to_string(),
-        set: |o, v| Ok(o.sort_shuffle.buffer_size = parse_bytes("shuffle.sort_based.buffer_size", v)?),
+        set: |o, v| {
+            o.sort_shuffle.buffer_size = parse_bytes("shuffle.sort_based.buffer_size", v)?;
+            Ok(())
+        },
     },
     OptionKey {
         name: "shuffle.sort_based.memory_limit",
         description: "Total in-memory budget across all output-partition buffers (256 MiB default).",
         get: |o| o.sort_shuffle.memory_limit.to_string(),
-        set: |o, v| Ok(o.sort_shuffle.memory_limit = parse_bytes("shuffle.sort_based.memory_limit", v)?),
+        set: |o, v| {
+            o.sort_shuffle.memory_limit = parse_bytes("shuffle.sort_based.memory_limit", v)?;
+            Ok(())
+        },
     },
     OptionKey {
         name: "shuffle.sort_based.spill_threshold",
         description: "Fraction of memory_limit at which the largest buffers are spilled to disk.",
         get: |o| o.sort_shuffle.spill_threshold.to_string(),
-        set: |o, v| Ok(o.sort_shuffle.spill_threshold = parse_fraction("shuffle.sort_based.spill_threshold", v)?),
+        set: |o, v| {
+            o.sort_shuffle.spill_threshold =
+                parse_fraction("shuffle.sort_based.spill_threshold", v)?;
+            Ok(())
+        },
     },
     OptionKey {
         name: "shuffle.sort_based.batch_size",
         description: "Target row count when coalescing buffered batches before they are written or spilled.",
         get: |o| o.sort_shuffle.batch_size.to_string(),
-        set: |o, v| Ok(o.sort_shuffle.batch_size = parse_positive("shuffle.sort_based.batch_size", v)?),
+        set: |o, v| {
+            o.sort_shuffle.batch_size = parse_positive("shuffle.sort_based.batch_size", v)?;
+            Ok(())
+        },
     },
     OptionKey {
         name: "planner.adaptive.enabled",
         description: "Enables the adaptive planner (experimental).",
         get: |o| o.adaptive_planner_enabled.to_string(),
-        set: |o, v| Ok(o.adaptive_planner_enabled = parse_bool("planner.adaptive.enabled", v)?),
+        set: |o, v| {
+            o.adaptive_planner_enabled = parse_bool("planner.adaptive.enabled", v)?;
+            Ok(())
+        },
     },
 ];
 
@@ -105,7 +124,10 @@ impl BallistaOptions {
 
     fn key(name: &str) -> Result<&'static OptionKey> {
         KEYS.iter().find(|key| key.name == name).ok_or_else(|| {
-            let known: Vec<String> = KEYS.iter().map(|k| format!("ballista.{}", k.name)).collect();
+            let known: Vec<String> = KEYS
+                .iter()
+                .map(|k| format!("ballista.{}", k.name))
+                .collect();
             DataFusionError::Configuration(format!(
                 "unknown configuration key 'ballista.{name}'; known ballista keys: {}",
                 known.join(", ")
@@ -169,7 +191,11 @@ fn parse_positive(key: &str, value: &str) -> Result<u64> {
 fn parse_bytes(key: &str, value: &str) -> Result<u64> {
     match value.parse::<ByteSize>() {
         Ok(size) if size.bytes() > 0 => Ok(size.bytes()),
-        _ => Err(invalid(key, value, "a positive byte count such as 1048576 or 1MiB")),
+        _ => Err(invalid(
+            key,
+            value,
+            "a positive byte count such as 1048576 or 1MiB",
+        )),
     }
 }
 
@@ -177,7 +203,11 @@ fn parse_fraction(key: &str, value: &str) -> Result<f64> {
     let value = value.trim_matches(|c| c == '"' || c == '\'');
     match value.parse::<f64>() {
         Ok(fraction) if fraction > 0.0 && fraction <= 1.0 => Ok(fraction),
-        _ => Err(invalid(key, value, "a fraction greater than 0 and at most 1, such as 0.8")),
+        _ => Err(invalid(
+            key,
+            value,
+            "a fraction greater than 0 and at most 1, such as 0.8",
+        )),
     }
 }
 
@@ -197,23 +227,48 @@ mod tests {
     #[test]
     fn defaults_match_the_tuning_guide() {
         let options = BallistaOptions::default();
-        assert_eq!(value_of(&options, "ballista.shuffle.sort_based.enabled"), "true");
-        assert_eq!(value_of(&options, "ballista.shuffle.sort_based.buffer_size"), "1048576");
-        assert_eq!(value_of(&options, "ballista.shuffle.sort_based.memory_limit"), "268435456");
-        assert_eq!(value_of(&options, "ballista.shuffle.sort_based.spill_threshold"), "0.8");
-        assert_eq!(value_of(&options, "ballista.shuffle.sort_based.batch_size"), "8192");
-        assert_eq!(value_of(&options, "ballista.planner.adaptive.enabled"), "false");
+        assert_eq!(
+            value_of(&options, "ballista.shuffle.sort_based.enabled"),
+            "true"
+        );
+        assert_eq!(
+            value_of(&options, "ballista.shuffle.sort_based.buffer_size"),
+            "1048576"
+        );
+        assert_eq!(
+            value_of(&options, "ballista.shuffle.sort_based.memory_limit"),
+            "268435456"
+        );
+        assert_eq!(
+            value_of(&options, "ballista.shuffle.sort_based.spill_threshold"),
+            "0.8"
+        );
+        assert_eq!(
+            value_of(&options, "ballista.shuffle.sort_based.batch_size"),
+            "8192"
+        );
+        assert_eq!(
+            value_of(&options, "ballista.planner.adaptive.enabled"),
+            "false"
+        );
     }
 
     #[test]
     fn set_changes_one_key() {
         let mut options = BallistaOptions::default();
         options.set("shuffle.sort_based.enabled", "FALSE").unwrap();
-        options.set("shuffle.sort_based.memory_limit", "1MiB").unwrap();
-        options.set("shuffle.sort_based.spill_threshold", "0.5").unwrap();
+        options
+            .set("shuffle.sort_based.memory_limit", "1MiB")
+            .unwrap();
+        options
+            .set("shuffle.sort_based.spill_threshold", "0.5")
+            .unwrap();
         assert!(!options.sort_shuffle.enabled);
         assert_eq!(options.sort_shuffle.memory_limit, 1 << 20);
-        assert_eq!(value_of(&options, "ballista.shuffle.sort_based.spill_threshold"), "0.5");
+        assert_eq!(
+            value_of(&options, "ballista.shuffle.sort_based.spill_threshold"),
+            "0.5"
+        );
     }
 
     #[test]
@@ -221,10 +276,18 @@ mod tests {
         let mut options = BallistaOptions::default();
         let cases = [
             ("shuffle.sort_based.enabled", "maybe", "true or false"),
-            ("shuffle.sort_based.batch_size", "0", "positive whole number"),
+            (
+                "shuffle.sort_based.batch_size",
+                "0",
+                "positive whole number",
+            ),
             ("shuffle.sort_based.spill_threshold", "1.5", "fraction"),
             ("shuffle.sort_based.buffer_size", "lots", "byte count"),
-            ("shuffle.nope", "1", "unknown configuration key 'ballista.shuffle.nope'"),
+            (
+                "shuffle.nope",
+                "1",
+                "unknown configuration key 'ballista.shuffle.nope'",
+            ),
         ];
         for (key, value, expected) in cases {
             let err = options.set(key, value).unwrap_err().to_string();

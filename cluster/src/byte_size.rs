@@ -57,7 +57,10 @@ impl FromStr for ByteSize {
             return Err(invalid());
         }
         if let Ok(whole) = number.parse::<u64>() {
-            return whole.checked_mul(multiplier).map(ByteSize).ok_or_else(invalid);
+            return whole
+                .checked_mul(multiplier)
+                .map(ByteSize)
+                .ok_or_else(invalid);
         }
         let fraction: f64 = number.parse().map_err(|_| invalid())?;
         let bytes = fraction * multiplier as f64;

@@ -55,21 +55,36 @@ mod tests {
     fn sessions_default_to_sixteen_partitions_and_sort_merge_join() {
         let config = default_session_config();
         assert_eq!(config.target_partitions(), 16);
-        assert_eq!(value(&config, "datafusion.optimizer.prefer_hash_join").as_deref(), Some("false"));
-        assert_eq!(value(&config, "ballista.shuffle.sort_based.enabled").as_deref(), Some("true"));
+        assert_eq!(
+            value(&config, "datafusion.optimizer.prefer_hash_join").as_deref(),
+            Some("false")
+        );
+        assert_eq!(
+            value(&config, "ballista.shuffle.sort_based.enabled").as_deref(),
+            Some("true")
+        );
     }
 
     #[test]
     fn reset_restores_our_defaults_for_both_namespaces() {
         let mut config = default_session_config();
-        config.options_mut().set("datafusion.execution.target_partitions", "3").unwrap();
-        config.options_mut().set("ballista.shuffle.sort_based.batch_size", "7").unwrap();
+        config
+            .options_mut()
+            .set("datafusion.execution.target_partitions", "3")
+            .unwrap();
+        config
+            .options_mut()
+            .set("ballista.shuffle.sort_based.batch_size", "7")
+            .unwrap();
 
         reset_session_option(&mut config, "datafusion.execution.target_partitions").unwrap();
         reset_session_option(&mut config, "ballista.shuffle.sort_based.batch_size").unwrap();
 
         assert_eq!(config.target_partitions(), 16);
-        assert_eq!(value(&config, "ballista.shuffle.sort_based.batch_size").as_deref(), Some("8192"));
+        assert_eq!(
+            value(&config, "ballista.shuffle.sort_based.batch_size").as_deref(),
+            Some("8192")
+        );
     }
 
     #[test]

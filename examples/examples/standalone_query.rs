@@ -14,7 +14,9 @@ use trebuchet_examples::EmbeddedServer;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     let server = EmbeddedServer::start(0.01).await?;
-    let channel = Endpoint::from_shared(format!("http://{}", server.addr))?.connect().await?;
+    let channel = Endpoint::from_shared(format!("http://{}", server.addr))?
+        .connect()
+        .await?;
     let mut client = FlightSqlServiceClient::new(channel);
 
     let mut statement = client

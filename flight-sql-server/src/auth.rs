@@ -62,7 +62,8 @@ impl UserStore {
     fn add_spec(&mut self, spec: &str, source: &str) -> Result<()> {
         match spec.split_once(':') {
             Some((user, password)) if !user.is_empty() => {
-                self.passwords.insert(user.to_string(), password.to_string());
+                self.passwords
+                    .insert(user.to_string(), password.to_string());
                 Ok(())
             }
             _ => Err(FlightSqlError::InvalidConfig {

@@ -7,8 +7,8 @@ use datafusion::catalog::{
     CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList,
     MemorySchemaProvider,
 };
-use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::prelude::SessionContext;
 use trebuchet_cluster::default_session_config;
 
@@ -69,9 +69,18 @@ mod tests {
         let second = catalog.new_session_context();
 
         first.sql("CREATE TABLE t AS SELECT 1 AS x").await.unwrap();
-        first.sql("SET datafusion.execution.batch_size = 99").await.unwrap();
+        first
+            .sql("SET datafusion.execution.batch_size = 99")
+            .await
+            .unwrap();
 
-        let rows = second.sql("SELECT x FROM t").await.unwrap().collect().await.unwrap();
+        let rows = second
+            .sql("SELECT x FROM t")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
         assert_eq!(rows[0].num_rows(), 1);
         assert_eq!(first.state().config().batch_size(), 99);
         assert_eq!(second.state().config().batch_size(), 8192);

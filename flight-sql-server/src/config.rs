@@ -114,7 +114,11 @@ impl ServerConfig {
 
     /// The URI ADBC and other gRPC clients connect to.
     pub fn adbc_uri(&self, addr: SocketAddr) -> String {
-        let scheme = if self.tls.is_some() { "grpc+tls" } else { "grpc" };
+        let scheme = if self.tls.is_some() {
+            "grpc+tls"
+        } else {
+            "grpc"
+        };
         format!("{scheme}://{addr}")
     }
 
@@ -174,7 +178,9 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
 /// Reads `500ms`, `90s`, `30m`, `1h`, `2d` or a bare number of seconds.
 pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: u64 = number
         .parse()
@@ -185,7 +191,11 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
         "m" => number * 60,
         "h" => number * 3600,
         "d" => number * 86_400,
-        other => return Err(format!("invalid duration unit '{other}': use ms, s, m, h or d")),
+        other => {
+            return Err(format!(
+                "invalid duration unit '{other}': use ms, s, m, h or d"
+            ));
+        }
     };
     Ok(Duration::from_secs(seconds))
 }
@@ -213,10 +223,17 @@ mod tests {
 
     #[test]
     fn refuses_a_public_address_without_users() {
-        let err = args(&["--host", "0.0.0.0"]).validate().unwrap_err().to_string();
+        let err = args(&["--host", "0.0.0.0"])
+            .validate()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--allow-unauthenticated"), "{err}");
-        args(&["--host", "0.0.0.0", "--allow-unauthenticated"]).validate().unwrap();
-        args(&["--host", "0.0.0.0", "--user", "a:b"]).validate().unwrap();
+        args(&["--host", "0.0.0.0", "--allow-unauthenticated"])
+            .validate()
+            .unwrap();
+        args(&["--host", "0.0.0.0", "--user", "a:b"])
+            .validate()
+            .unwrap();
     }
 
     #[test]

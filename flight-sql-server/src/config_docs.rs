@@ -32,7 +32,10 @@ fn write_flags(doc: &mut String) {
             doc,
             "\n## `trebuchet {}`\n\n{}\n\n| flag | environment | default | meaning |\n| --- | --- | --- | --- |\n",
             subcommand.get_name(),
-            subcommand.get_about().map(|about| about.to_string()).unwrap_or_default()
+            subcommand
+                .get_about()
+                .map(|about| about.to_string())
+                .unwrap_or_default()
         );
         for arg in subcommand.get_arguments() {
             let Some(long) = arg.get_long() else { continue };
@@ -49,8 +52,15 @@ fn write_flags(doc: &mut String) {
                 .map(|value| format!("`{}`", value.to_string_lossy()))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let help = arg.get_help().map(|help| help.to_string()).unwrap_or_default();
-            let _ = writeln!(doc, "| `--{long}` | {env} | {default} | {} |", escape(&help));
+            let help = arg
+                .get_help()
+                .map(|help| help.to_string())
+                .unwrap_or_default();
+            let _ = writeln!(
+                doc,
+                "| `--{long}` | {env} | {default} | {} |",
+                escape(&help)
+            );
         }
     }
 }
@@ -115,7 +125,11 @@ mod tests {
     #[test]
     fn documents_every_flag_and_the_ballista_keys() {
         let doc = configuration_markdown();
-        for expected in ["`--tpch-scale`", "`TREBUCHET_PORT`", "`ballista.shuffle.sort_based.spill_threshold` | `0.8`"] {
+        for expected in [
+            "`--tpch-scale`",
+            "`TREBUCHET_PORT`",
+            "`ballista.shuffle.sort_based.spill_threshold` | `0.8`",
+        ] {
             assert!(doc.contains(expected), "{expected}");
         }
         assert!(doc.contains("`datafusion.execution.target_partitions` | `16` **(Trebuchet)**"));

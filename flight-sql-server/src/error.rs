@@ -130,7 +130,9 @@ fn datafusion_code(err: &DataFusionError) -> tonic::Code {
         },
         DataFusionError::IoError(io) if io.kind() == std::io::ErrorKind::NotFound => Code::NotFound,
         // A missing file behind an external table is the user's to fix, not our bug.
-        DataFusionError::ObjectStore(store) if store.to_string().contains("not found") => Code::NotFound,
+        DataFusionError::ObjectStore(store) if store.to_string().contains("not found") => {
+            Code::NotFound
+        }
         _ => Code::Internal,
     }
 }
@@ -165,8 +167,19 @@ mod tests {
 
     #[test]
     fn resource_limits_cancellation_and_bugs_keep_their_codes() {
-        assert_eq!(code_of(DataFusionError::ResourcesExhausted("memory".into()).into()), Code::ResourceExhausted);
-        assert_eq!(code_of(FlightSqlError::Cancelled { query_id: "q".into() }), Code::Cancelled);
-        assert_eq!(code_of(DataFusionError::Internal("bug".into()).into()), Code::Internal);
+        assert_eq!(
+            code_of(DataFusionError::ResourcesExhausted("memory".into()).into()),
+            Code::ResourceExhausted
+        );
+        assert_eq!(
+            code_of(FlightSqlError::Cancelled {
+                query_id: "q".into()
+            }),
+            Code::Cancelled
+        );
+        assert_eq!(
+            code_of(DataFusionError::Internal("bug".into()).into()),
+            Code::Internal
+        );
     }
 }

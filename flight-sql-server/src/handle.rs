@@ -7,8 +7,8 @@
 use arrow::array::RecordBatch;
 use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
-use arrow_flight::sql::{Any, ProstMessageExt, TicketStatementQuery};
 use arrow_flight::Ticket;
+use arrow_flight::sql::{Any, ProstMessageExt, TicketStatementQuery};
 use bytes::Bytes;
 use prost::Message;
 
@@ -70,7 +70,8 @@ impl PreparedStatementHandle {
     }
 
     pub(crate) fn decode_handle(bytes: &[u8]) -> Result<Self> {
-        let handle = Self::decode(bytes).map_err(|err| decode_error("prepared statement handle", err))?;
+        let handle =
+            Self::decode(bytes).map_err(|err| decode_error("prepared statement handle", err))?;
         check_version("prepared statement handle", handle.version)?;
         Ok(handle)
     }
@@ -183,14 +184,20 @@ mod tests {
         ]));
         let batch = RecordBatch::try_new(
             schema,
-            vec![Arc::new(Int64Array::from(vec![7])), Arc::new(StringArray::from(vec!["x"]))],
+            vec![
+                Arc::new(Int64Array::from(vec![7])),
+                Arc::new(StringArray::from(vec!["x"])),
+            ],
         )
         .unwrap();
         let handle = PreparedStatementHandle::prepare("SELECT $1, $2".into())
             .with_parameters(encode_parameters(&batch).unwrap());
         let decoded = PreparedStatementHandle::decode_handle(&handle.encode()).unwrap();
         assert_eq!(decoded, handle);
-        assert_eq!(decode_parameters(&decoded.parameters).unwrap().unwrap(), batch);
+        assert_eq!(
+            decode_parameters(&decoded.parameters).unwrap().unwrap(),
+            batch
+        );
     }
 
     #[test]
@@ -203,8 +210,13 @@ mod tests {
     #[test]
     fn garbage_and_foreign_versions_are_refused() {
         assert!(PreparedStatementHandle::decode_handle(b"\xff\xff\xff").is_err());
-        let future = PreparedStatementHandle { version: 99, ..PreparedStatementHandle::prepare("x".into()) };
-        let err = PreparedStatementHandle::decode_handle(&future.encode()).unwrap_err().to_string();
+        let future = PreparedStatementHandle {
+            version: 99,
+            ..PreparedStatementHandle::prepare("x".into())
+        };
+        let err = PreparedStatementHandle::decode_handle(&future.encode())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("version 99"), "{err}");
         assert!(StatementTicket::from_flight_ticket(&Ticket::new("nonsense")).is_err());
         assert!(decode_parameters(b"not ipc").is_err());

@@ -38,8 +38,10 @@ mod tpch_dataset;
 
 pub use auth::UserStore;
 pub use catalog::SharedCatalog;
+pub use config::{
+    Cli, Command, DataArgs, ServerArgs, ServerConfig, StandaloneArgs, parse_duration,
+};
 pub use config_docs::configuration_markdown;
-pub use config::{Cli, Command, DataArgs, ServerArgs, ServerConfig, StandaloneArgs, parse_duration};
 pub use error::{FlightSqlError, Result};
 pub use server::serve;
 pub use table_source::register_table;

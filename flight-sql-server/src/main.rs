@@ -8,7 +8,9 @@ use trebuchet_flight_sql_server::{Cli, Command, Result, SharedCatalog, Standalon
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .init();
@@ -48,7 +50,11 @@ async fn standalone(args: StandaloneArgs) -> Result<()> {
         "Trebuchet is ready. ADBC: {}  JDBC: {}{}",
         config.adbc_uri(addr),
         config.jdbc_url(addr),
-        if config.users.is_empty() { "  (authentication off)" } else { "" }
+        if config.users.is_empty() {
+            "  (authentication off)"
+        } else {
+            ""
+        }
     );
     let shutdown = async {
         wait_for_stop_signal().await;

@@ -27,7 +27,10 @@ impl ParameterBindings {
         let mut entries = self.lock();
         entries.retain(|_, (_, used)| now.duration_since(*used) < KEEP_FOR);
         while entries.len() >= CAPACITY {
-            let oldest = entries.iter().min_by_key(|(_, (_, used))| *used).map(|(id, _)| id.clone());
+            let oldest = entries
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(id, _)| id.clone());
             match oldest {
                 Some(id) => entries.remove(&id),
                 None => break,
@@ -55,7 +58,9 @@ impl ParameterBindings {
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, (Vec<u8>, Instant)>> {
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

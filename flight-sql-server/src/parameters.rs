@@ -76,7 +76,10 @@ impl Placeholders {
             plan.get_parameter_types()?.into_iter().collect();
         placeholders.sort_by_key(|(id, _)| {
             let name = id.trim_start_matches('$');
-            (name.parse::<u64>().map_err(|_| name.to_string()), id.clone())
+            (
+                name.parse::<u64>().map_err(|_| name.to_string()),
+                id.clone(),
+            )
         });
         Ok(Self(placeholders))
     }
@@ -92,7 +95,10 @@ impl Placeholders {
             .0
             .iter()
             .map(|(id, data_type)| {
-                let data_type = data_type.as_ref().map(egress_type).unwrap_or(DataType::Utf8);
+                let data_type = data_type
+                    .as_ref()
+                    .map(egress_type)
+                    .unwrap_or(DataType::Utf8);
                 Field::new(id, data_type, true)
             })
             .collect();
@@ -101,7 +107,12 @@ impl Placeholders {
 
     /// Binds row `row` of `batch` to the placeholders, casting each value to the type
     /// DataFusion inferred for it.
-    pub(crate) fn bind(&self, plan: LogicalPlan, batch: &RecordBatch, row: usize) -> Result<LogicalPlan> {
+    pub(crate) fn bind(
+        &self,
+        plan: LogicalPlan,
+        batch: &RecordBatch,
+        row: usize,
+    ) -> Result<LogicalPlan> {
         if batch.num_columns() != self.0.len() {
             return Err(FlightSqlError::bind_parameters(format!(
                 "the statement has {} parameter(s) but {} value(s) were bound",
@@ -158,7 +169,10 @@ mod tests {
             rewrite_question_marks(sql),
             "SELECT '?', \"a?\" FROM t -- why?\nWHERE a = $1 /* ? */ AND b = $2"
         );
-        assert_eq!(rewrite_question_marks("SELECT 'it''s ?', ?"), "SELECT 'it''s ?', $1");
+        assert_eq!(
+            rewrite_question_marks("SELECT 'it''s ?', ?"),
+            "SELECT 'it''s ?', $1"
+        );
     }
 
     async fn plan(sql: &str) -> LogicalPlan {
@@ -173,7 +187,9 @@ mod tests {
 
     #[tokio::test]
     async fn placeholders_sort_numerically_and_are_nullable() {
-        let placeholders = Placeholders::of(&plan("SELECT * FROM t WHERE a = $2 OR a = $10 OR b = $1").await).unwrap();
+        let placeholders =
+            Placeholders::of(&plan("SELECT * FROM t WHERE a = $2 OR a = $10 OR b = $1").await)
+                .unwrap();
         let schema = placeholders.schema();
         let names: Vec<_> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         assert_eq!(names, ["$1", "$2", "$10"]);
@@ -192,7 +208,10 @@ mod tests {
         ]);
         let bound = placeholders.bind(logical, &values, 0).unwrap();
         let text = bound.display_indent().to_string();
-        assert!(text.contains("Int32(3)") && text.contains("Utf8(\"x\")"), "{text}");
+        assert!(
+            text.contains("t.a = Int32(3)") && text.contains("(\"x\")"),
+            "{text}"
+        );
     }
 
     #[tokio::test]
@@ -201,19 +220,32 @@ mod tests {
         let placeholders = Placeholders::of(&logical).unwrap();
         let fields = UnionFields::try_new(
             vec![0, 1],
-            vec![Field::new("int64", DataType::Int64, true), Field::new("utf8", DataType::Utf8, true)],
+            vec![
+                Field::new("int64", DataType::Int64, true),
+                Field::new("utf8", DataType::Utf8, true),
+            ],
         )
         .unwrap();
         let union = UnionArray::try_new(
             fields,
             ScalarBuffer::from(vec![0i8]),
             Some(ScalarBuffer::from(vec![0i32])),
-            vec![Arc::new(Int64Array::from(vec![5])), Arc::new(StringArray::from(Vec::<&str>::new()))],
+            vec![
+                Arc::new(Int64Array::from(vec![5])),
+                Arc::new(StringArray::from(Vec::<&str>::new())),
+            ],
         )
         .unwrap();
-        assert!(matches!(union.data_type(), DataType::Union(_, UnionMode::Dense)));
+        assert!(matches!(
+            union.data_type(),
+            DataType::Union(_, UnionMode::Dense)
+        ));
         let bound = placeholders
-            .bind(logical, &batch(vec![("param_0", Arc::new(union) as ArrayRef)]), 0)
+            .bind(
+                logical,
+                &batch(vec![("param_0", Arc::new(union) as ArrayRef)]),
+                0,
+            )
             .unwrap();
         assert!(bound.display_indent().to_string().contains("Int32(5)"));
     }
@@ -226,10 +258,19 @@ mod tests {
             ("0", Arc::new(Int64Array::from(vec![1])) as ArrayRef),
             ("1", Arc::new(Int64Array::from(vec![2])) as ArrayRef),
         ]);
-        let err = placeholders.bind(logical.clone(), &two, 0).unwrap_err().to_string();
+        let err = placeholders
+            .bind(logical.clone(), &two, 0)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("1 parameter(s) but 2 value(s)"), "{err}");
-        let text = batch(vec![("0", Arc::new(StringArray::from(vec!["abc"])) as ArrayRef)]);
-        let err = placeholders.bind(logical, &text, 0).unwrap_err().to_string();
+        let text = batch(vec![(
+            "0",
+            Arc::new(StringArray::from(vec!["abc"])) as ArrayRef,
+        )]);
+        let err = placeholders
+            .bind(logical, &text, 0)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("parameter $1"), "{err}");
     }
 }

@@ -19,7 +19,7 @@ use crate::parameter_bindings::ParameterBindings;
 use crate::parameters::{Placeholders, rewrite_question_marks};
 use crate::query::{PlannedStatement, result_schema};
 use crate::session::Session;
-use crate::statement::{self, parameters_for_query};
+use crate::statement::{self, encode_bound_rows};
 
 /// `CreatePreparedStatement`: plans (never runs) the statement and describes it.
 pub(crate) async fn create(
@@ -48,7 +48,7 @@ pub(crate) fn bind(
     batches: &[RecordBatch],
 ) -> Result<DoPutPreparedStatementResult> {
     let handle = PreparedStatementHandle::decode_handle(&command.prepared_statement_handle)?;
-    let parameters = parameters_for_query(batches)?;
+    let parameters = encode_bound_rows(batches)?;
     bindings.bind(&handle.statement_id, parameters.clone());
     Ok(DoPutPreparedStatementResult {
         prepared_statement_handle: Some(handle.with_parameters(parameters).encode()),

@@ -71,7 +71,12 @@ impl PlannedStatement {
             reset_session_option(state.config_mut(), &reset.variable)?;
             return Ok(0);
         }
-        let batches = session.ctx().execute_logical_plan(self.plan).await?.collect().await?;
+        let batches = session
+            .ctx()
+            .execute_logical_plan(self.plan)
+            .await?
+            .collect()
+            .await?;
         Ok(affected_rows(&batches))
     }
 
@@ -88,7 +93,9 @@ impl PlannedStatement {
         let batches = engine.execute(physical, task_ctx).await?;
         let wire_schema = Arc::clone(&schema);
         let converted = batches.map(move |batch| {
-            batch.and_then(|batch| to_egress_batch(&batch, &wire_schema).map_err(DataFusionError::from))
+            batch.and_then(|batch| {
+                to_egress_batch(&batch, &wire_schema).map_err(DataFusionError::from)
+            })
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, converted)))
     }
@@ -99,7 +106,10 @@ impl PlannedStatement {
 pub(crate) fn returns_rows(plan: &LogicalPlan) -> bool {
     match plan {
         LogicalPlan::Statement(Statement::Execute(_)) => true,
-        LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Copy(_) | LogicalPlan::Statement(_) => false,
+        LogicalPlan::Ddl(_)
+        | LogicalPlan::Dml(_)
+        | LogicalPlan::Copy(_)
+        | LogicalPlan::Statement(_) => false,
         _ => true,
     }
 }
@@ -137,17 +147,29 @@ mod tests {
     use crate::session::SessionRegistry;
 
     fn session() -> Arc<Session> {
-        SessionRegistry::new(SharedCatalog::new(), UserStore::default(), Duration::from_secs(60)).open(None)
+        SessionRegistry::new(
+            SharedCatalog::new(),
+            UserStore::default(),
+            Duration::from_secs(60),
+        )
+        .open(None)
     }
 
     async fn run(session: &Session, sql: &str) -> i64 {
-        PlannedStatement::plan(session, sql, None).await.unwrap().run_command(session).await.unwrap()
+        PlannedStatement::plan(session, sql, None)
+            .await
+            .unwrap()
+            .run_command(session)
+            .await
+            .unwrap()
     }
 
     #[tokio::test]
     async fn planning_has_no_side_effects() {
         let session = session();
-        let statement = PlannedStatement::plan(&session, "CREATE TABLE t (a INT)", None).await.unwrap();
+        let statement = PlannedStatement::plan(&session, "CREATE TABLE t (a INT)", None)
+            .await
+            .unwrap();
         assert!(!statement.returns_rows());
         assert!(statement.result_schema().fields().is_empty());
         assert!(!session.ctx().table_exist("t").unwrap());
@@ -174,12 +196,22 @@ mod tests {
     #[tokio::test]
     async fn queries_stream_in_the_wire_schema() {
         let session = session();
-        let statement = PlannedStatement::plan(&session, "SELECT arrow_cast('a', 'Utf8View') AS s", None)
+        let statement =
+            PlannedStatement::plan(&session, "SELECT arrow_cast('a', 'Utf8View') AS s", None)
+                .await
+                .unwrap();
+        let schema = statement.result_schema();
+        assert_eq!(
+            schema.field(0).data_type(),
+            &arrow::datatypes::DataType::Utf8
+        );
+        let batches: Vec<_> = statement
+            .stream(&session, &LocalEngine)
+            .await
+            .unwrap()
+            .try_collect()
             .await
             .unwrap();
-        let schema = statement.result_schema();
-        assert_eq!(schema.field(0).data_type(), &arrow::datatypes::DataType::Utf8);
-        let batches: Vec<_> = statement.stream(&session, &LocalEngine).await.unwrap().try_collect().await.unwrap();
         assert_eq!(batches[0].schema(), schema);
     }
 }

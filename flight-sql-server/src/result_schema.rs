@@ -9,19 +9,13 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::compute::cast;
-use arrow::error::ArrowError;
 use arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema, SchemaRef};
+use arrow::error::ArrowError;
 use datafusion::common::DFSchema;
-
-
 
 /// The wire schema of a logical plan's output.
 pub(crate) fn egress_schema(schema: &DFSchema) -> SchemaRef {
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(egress_field)
-        .collect();
+    let fields: Vec<Field> = schema.fields().iter().map(egress_field).collect();
     Arc::new(Schema::new(fields))
 }
 
@@ -30,7 +24,12 @@ pub(crate) fn egress_table_schema(schema: &Schema) -> Schema {
     let fields: Vec<Field> = schema
         .fields()
         .iter()
-        .map(|field| field.as_ref().clone().with_data_type(egress_type(field.data_type())))
+        .map(|field| {
+            field
+                .as_ref()
+                .clone()
+                .with_data_type(egress_type(field.data_type()))
+        })
         .collect();
     Schema::new(fields)
 }
@@ -53,7 +52,12 @@ pub(crate) fn egress_type(data_type: &DataType) -> DataType {
         DataType::Struct(fields) => DataType::Struct(
             fields
                 .iter()
-                .map(|field| field.as_ref().clone().with_data_type(egress_type(field.data_type())))
+                .map(|field| {
+                    field
+                        .as_ref()
+                        .clone()
+                        .with_data_type(egress_type(field.data_type()))
+                })
                 .collect::<Fields>(),
         ),
         DataType::Map(entries, sorted) => DataType::Map(egress_item(entries), *sorted),
@@ -62,7 +66,11 @@ pub(crate) fn egress_type(data_type: &DataType) -> DataType {
 }
 
 fn egress_item(item: &FieldRef) -> FieldRef {
-    Arc::new(item.as_ref().clone().with_data_type(egress_type(item.data_type())))
+    Arc::new(
+        item.as_ref()
+            .clone()
+            .with_data_type(egress_type(item.data_type())),
+    )
 }
 
 /// Converts one result batch to the advertised wire schema.
@@ -82,7 +90,7 @@ pub(crate) fn to_egress_batch(
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
+    RecordBatch::try_new(Arc::clone(schema), columns)
 }
 
 #[cfg(test)]
@@ -95,7 +103,11 @@ mod tests {
     fn view_types_leave_as_plain_types_and_fields_become_nullable() {
         let logical = Schema::new(vec![
             Field::new("s", DataType::Utf8View, false),
-            Field::new("l", DataType::List(Arc::new(Field::new("item", DataType::BinaryView, true))), true),
+            Field::new(
+                "l",
+                DataType::List(Arc::new(Field::new("item", DataType::BinaryView, true))),
+                true,
+            ),
         ]);
         let schema = egress_schema(&DFSchema::try_from(logical).unwrap());
         assert_eq!(schema.field(0).data_type(), &DataType::Utf8);

@@ -78,19 +78,28 @@ impl RunningQueries {
         let cancelled_error = futures::stream::once(async move {
             let _guard = guard;
             token.is_cancelled().then(|| {
-                Err(DataFusionError::External(Box::new(FlightSqlError::Cancelled { query_id })))
+                Err(DataFusionError::External(Box::new(
+                    FlightSqlError::Cancelled { query_id },
+                )))
             })
         })
         .filter_map(futures::future::ready);
-        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, until_cancelled.chain(cancelled_error))))
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            schema,
+            until_cancelled.chain(cancelled_error),
+        )))
     }
 
     /// Cancels every stream of `query_id`, now and for tickets redeemed later.
     pub(crate) fn cancel(&self, query_id: &str) -> CancelOutcome {
         let now = Instant::now();
         let mut state = self.lock();
-        state.cancelled.retain(|_, at| now.duration_since(*at) < REMEMBER);
-        state.finished.retain(|_, at| now.duration_since(*at) < REMEMBER);
+        state
+            .cancelled
+            .retain(|_, at| now.duration_since(*at) < REMEMBER);
+        state
+            .finished
+            .retain(|_, at| now.duration_since(*at) < REMEMBER);
         state.cancelled.insert(query_id.to_string(), now);
         let tokens = state.running.remove(query_id).unwrap_or_default();
         for token in tokens.values() {
@@ -104,7 +113,9 @@ impl RunningQueries {
     }
 
     fn lock(&self) -> MutexGuard<'_, Registry> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -138,7 +149,11 @@ mod tests {
 
     fn endless_stream() -> SendableRecordBatchStream {
         let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int32, false)]));
-        let batch = RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(Int32Array::from(vec![1]))]).unwrap();
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![Arc::new(Int32Array::from(vec![1]))],
+        )
+        .unwrap();
         let batches = futures::stream::repeat_with(move || Ok(batch.clone()));
         Box::pin(RecordBatchStreamAdapter::new(schema, batches))
     }
@@ -157,7 +172,10 @@ mod tests {
     async fn a_cancelled_query_cannot_start_again() {
         let queries = Arc::new(RunningQueries::default());
         assert_eq!(queries.cancel("q"), CancelOutcome::Cancelled);
-        assert!(matches!(queries.track("q", endless_stream()), Err(FlightSqlError::Cancelled { .. })));
+        assert!(matches!(
+            queries.track("q", endless_stream()),
+            Err(FlightSqlError::Cancelled { .. })
+        ));
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 use arrow_flight::flight_service_server::FlightService;
 use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
 use arrow_flight::sql::{
@@ -23,7 +24,6 @@ use arrow_flight::{
     FlightDescriptor, FlightInfo, HandshakeRequest, HandshakeResponse, RenewFlightEndpointRequest,
     Ticket,
 };
-use arrow::datatypes::SchemaRef;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::Stream;
@@ -37,11 +37,15 @@ use crate::metadata;
 use crate::parameter_bindings::ParameterBindings;
 use crate::running_queries::{CancelOutcome, RunningQueries};
 use crate::session::{Session, SessionRegistry};
-use crate::session_options::{self, CLOSE_SESSION, CloseSessionResult, CloseSessionStatus, GET_SESSION_OPTIONS, SET_SESSION_OPTIONS};
+use crate::session_options::{
+    self, CLOSE_SESSION, CloseSessionResult, CloseSessionStatus, GET_SESSION_OPTIONS,
+    SET_SESSION_OPTIONS,
+};
 use crate::{prepared_statement, statement};
 
 /// The stream type of `DoGet` responses.
-pub(crate) type DoGetStream = Pin<Box<dyn Stream<Item = Result<FlightData, Status>> + Send + 'static>>;
+pub(crate) type DoGetStream =
+    Pin<Box<dyn Stream<Item = Result<FlightData, Status>> + Send + 'static>>;
 type DoActionStream = <TrebuchetFlightService as FlightService>::DoActionStream;
 
 const CANCEL_FLIGHT_INFO: &str = "CancelFlightInfo";
@@ -58,7 +62,11 @@ pub(crate) struct TrebuchetFlightService {
 }
 
 impl TrebuchetFlightService {
-    pub(crate) fn new(sessions: Arc<SessionRegistry>, engine: Arc<dyn QueryEngine>, max_message_size: usize) -> Self {
+    pub(crate) fn new(
+        sessions: Arc<SessionRegistry>,
+        engine: Arc<dyn QueryEngine>,
+        max_message_size: usize,
+    ) -> Self {
         Self {
             sessions,
             engine,
@@ -102,7 +110,9 @@ fn one_result(body: impl Message) -> Response<DoActionStream> {
     let result = arrow_flight::Result {
         body: body.encode_to_vec().into(),
     };
-    Response::new(Box::pin(futures::stream::once(futures::future::ready(Ok(result)))))
+    Response::new(Box::pin(futures::stream::once(futures::future::ready(Ok(
+        result,
+    )))))
 }
 
 #[tonic::async_trait]
@@ -112,14 +122,19 @@ impl FlightSqlService for TrebuchetFlightService {
     async fn do_handshake(
         &self,
         request: Request<Streaming<HandshakeRequest>>,
-    ) -> Result<Response<Pin<Box<dyn Stream<Item = Result<HandshakeResponse, Status>> + Send>>>, Status> {
+    ) -> Result<
+        Response<Pin<Box<dyn Stream<Item = Result<HandshakeResponse, Status>> + Send>>>,
+        Status,
+    > {
         let session = session(&request)?;
         tracing::info!(user = ?session.user(), "handshake");
         let response = HandshakeResponse {
             protocol_version: 0,
             payload: session.token().as_bytes().to_vec().into(),
         };
-        Ok(Response::new(Box::pin(futures::stream::iter([Ok(response)]))))
+        Ok(Response::new(Box::pin(futures::stream::iter([Ok(
+            response,
+        )]))))
     }
 
     async fn get_flight_info_statement(
@@ -131,7 +146,8 @@ impl FlightSqlService for TrebuchetFlightService {
             return Err(FlightSqlError::unsupported("transactions").into());
         }
         let session = session(&request)?;
-        let info = statement::flight_info(&session, &query.query, &[], request.into_inner()).await?;
+        let info =
+            statement::flight_info(&session, &query.query, &[], request.into_inner()).await?;
         Ok(Response::new(info))
     }
 
@@ -143,7 +159,8 @@ impl FlightSqlService for TrebuchetFlightService {
         let session = session(&request)?;
         let handle = &query.prepared_statement_handle;
         let info =
-            prepared_statement::flight_info(&session, &self.bindings, handle, request.into_inner()).await?;
+            prepared_statement::flight_info(&session, &self.bindings, handle, request.into_inner())
+                .await?;
         Ok(Response::new(info))
     }
 
@@ -154,7 +171,9 @@ impl FlightSqlService for TrebuchetFlightService {
     ) -> Result<Response<DoGetStream>, Status> {
         let session = session(&request)?;
         let ticket = StatementTicket::decode_statement_handle(&ticket.statement_handle)?;
-        Ok(Response::new(statement::do_get(self, &session, ticket).await?))
+        Ok(Response::new(
+            statement::do_get(self, &session, ticket).await?,
+        ))
     }
 
     async fn do_put_statement_update(
@@ -174,7 +193,10 @@ impl FlightSqlService for TrebuchetFlightService {
         _command: CommandStatementIngest,
         _request: Request<PeekableFlightDataStream>,
     ) -> Result<i64, Status> {
-        Err(FlightSqlError::unsupported("bulk ingestion (use INSERT INTO or CREATE TABLE AS)").into())
+        Err(
+            FlightSqlError::unsupported("bulk ingestion (use INSERT INTO or CREATE TABLE AS)")
+                .into(),
+        )
     }
 
     async fn do_put_prepared_statement_query(
@@ -183,7 +205,11 @@ impl FlightSqlService for TrebuchetFlightService {
         request: Request<PeekableFlightDataStream>,
     ) -> Result<DoPutPreparedStatementResult, Status> {
         let batches = statement::read_batches(request.into_inner()).await?;
-        Ok(prepared_statement::bind(&self.bindings, &command, &batches)?)
+        Ok(prepared_statement::bind(
+            &self.bindings,
+            &command,
+            &batches,
+        )?)
     }
 
     async fn do_put_prepared_statement_update(
@@ -220,8 +246,9 @@ impl FlightSqlService for TrebuchetFlightService {
         query: ActionCancelQueryRequest,
         _request: Request<Action>,
     ) -> Result<ActionCancelQueryResult, Status> {
-        let info = FlightInfo::decode(query.info)
-            .map_err(|err| FlightSqlError::invalid_request(format!("malformed FlightInfo: {err}")))?;
+        let info = FlightInfo::decode(query.info).map_err(|err| {
+            FlightSqlError::invalid_request(format!("malformed FlightInfo: {err}"))
+        })?;
         // The `CancelResult` enum of FlightSql.proto, which arrow-flight does not export.
         const CANCELLED: i32 = 1;
         const NOT_CANCELLABLE: i32 = 3;
@@ -232,32 +259,47 @@ impl FlightSqlService for TrebuchetFlightService {
         Ok(ActionCancelQueryResult { result })
     }
 
-    async fn do_action_fallback(&self, request: Request<Action>) -> Result<Response<DoActionStream>, Status> {
+    async fn do_action_fallback(
+        &self,
+        request: Request<Action>,
+    ) -> Result<Response<DoActionStream>, Status> {
         let session = session(&request)?;
         let action = request.into_inner();
         match action.r#type.as_str() {
             CANCEL_FLIGHT_INFO => {
-                let cancel = CancelFlightInfoRequest::decode(action.body)
-                    .map_err(|err| FlightSqlError::invalid_request(format!("malformed CancelFlightInfoRequest: {err}")))?;
-                let info = cancel
-                    .info
-                    .ok_or_else(|| FlightSqlError::invalid_request("CancelFlightInfoRequest without a FlightInfo"))?;
+                let cancel = CancelFlightInfoRequest::decode(action.body).map_err(|err| {
+                    FlightSqlError::invalid_request(format!(
+                        "malformed CancelFlightInfoRequest: {err}"
+                    ))
+                })?;
+                let info = cancel.info.ok_or_else(|| {
+                    FlightSqlError::invalid_request("CancelFlightInfoRequest without a FlightInfo")
+                })?;
                 let status = match statement::cancel(self, &info)? {
                     CancelOutcome::Cancelled => CancelStatus::Cancelled,
                     CancelOutcome::AlreadyFinished => CancelStatus::NotCancellable,
                 };
-                Ok(one_result(CancelFlightInfoResult { status: status as i32 }))
+                Ok(one_result(CancelFlightInfoResult {
+                    status: status as i32,
+                }))
             }
             RENEW_FLIGHT_ENDPOINT => {
                 // Tickets never expire, so renewing one returns it unchanged.
-                let renew = RenewFlightEndpointRequest::decode(action.body)
-                    .map_err(|err| FlightSqlError::invalid_request(format!("malformed RenewFlightEndpointRequest: {err}")))?;
-                let endpoint = renew
-                    .endpoint
-                    .ok_or_else(|| FlightSqlError::invalid_request("RenewFlightEndpointRequest without an endpoint"))?;
+                let renew = RenewFlightEndpointRequest::decode(action.body).map_err(|err| {
+                    FlightSqlError::invalid_request(format!(
+                        "malformed RenewFlightEndpointRequest: {err}"
+                    ))
+                })?;
+                let endpoint = renew.endpoint.ok_or_else(|| {
+                    FlightSqlError::invalid_request(
+                        "RenewFlightEndpointRequest without an endpoint",
+                    )
+                })?;
                 Ok(one_result(endpoint))
             }
-            SET_SESSION_OPTIONS => Ok(one_result(session_options::set(&session, &action.body).await?)),
+            SET_SESSION_OPTIONS => Ok(one_result(
+                session_options::set(&session, &action.body).await?,
+            )),
             GET_SESSION_OPTIONS => Ok(one_result(session_options::get(&session))),
             CLOSE_SESSION => {
                 self.sessions.close(session.token());
@@ -272,7 +314,10 @@ impl FlightSqlService for TrebuchetFlightService {
     async fn list_custom_actions(&self) -> Option<Vec<Result<ActionType, Status>>> {
         let described = [
             (CANCEL_FLIGHT_INFO, "Cancel the queries behind a FlightInfo"),
-            (RENEW_FLIGHT_ENDPOINT, "Extend an endpoint's life (tickets never expire)"),
+            (
+                RENEW_FLIGHT_ENDPOINT,
+                "Extend an endpoint's life (tickets never expire)",
+            ),
             (SET_SESSION_OPTIONS, "Set session options"),
             (GET_SESSION_OPTIONS, "Get session options"),
             (CLOSE_SESSION, "Close the session"),
@@ -295,8 +340,12 @@ impl FlightSqlService for TrebuchetFlightService {
         query: CommandGetCatalogs,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = query.clone().into_builder().schema();
-        Ok(Response::new(metadata::flight_info(&query, &schema, request.into_inner())?))
+        let schema = query.into_builder().schema();
+        Ok(Response::new(metadata::flight_info(
+            &query,
+            &schema,
+            request.into_inner(),
+        )?))
     }
 
     async fn do_get_catalogs(
@@ -315,7 +364,11 @@ impl FlightSqlService for TrebuchetFlightService {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.clone().into_builder().schema();
-        Ok(Response::new(metadata::flight_info(&query, &schema, request.into_inner())?))
+        Ok(Response::new(metadata::flight_info(
+            &query,
+            &schema,
+            request.into_inner(),
+        )?))
     }
 
     async fn do_get_schemas(
@@ -334,7 +387,11 @@ impl FlightSqlService for TrebuchetFlightService {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.clone().into_builder().schema();
-        Ok(Response::new(metadata::flight_info(&query, &schema, request.into_inner())?))
+        Ok(Response::new(metadata::flight_info(
+            &query,
+            &schema,
+            request.into_inner(),
+        )?))
     }
 
     async fn do_get_tables(
@@ -352,8 +409,12 @@ impl FlightSqlService for TrebuchetFlightService {
         query: CommandGetTableTypes,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = query.clone().into_builder().schema();
-        Ok(Response::new(metadata::flight_info(&query, &schema, request.into_inner())?))
+        let schema = query.into_builder().schema();
+        Ok(Response::new(metadata::flight_info(
+            &query,
+            &schema,
+            request.into_inner(),
+        )?))
     }
 
     async fn do_get_table_types(
@@ -361,7 +422,9 @@ impl FlightSqlService for TrebuchetFlightService {
         query: CommandGetTableTypes,
         _request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        Ok(Response::new(self.encode_batch(metadata::table_types(query)?)))
+        Ok(Response::new(
+            self.encode_batch(metadata::table_types(query)?),
+        ))
     }
 
     async fn get_flight_info_sql_info(
@@ -370,7 +433,11 @@ impl FlightSqlService for TrebuchetFlightService {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = metadata::sql_info_data().schema();
-        Ok(Response::new(metadata::flight_info(&query, &schema, request.into_inner())?))
+        Ok(Response::new(metadata::flight_info(
+            &query,
+            &schema,
+            request.into_inner(),
+        )?))
     }
 
     async fn do_get_sql_info(
@@ -378,7 +445,10 @@ impl FlightSqlService for TrebuchetFlightService {
         query: CommandGetSqlInfo,
         _request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        let batch = query.into_builder(metadata::sql_info_data()).build().map_err(FlightSqlError::from)?;
+        let batch = query
+            .into_builder(metadata::sql_info_data())
+            .build()
+            .map_err(FlightSqlError::from)?;
         Ok(Response::new(self.encode_batch(batch)))
     }
 
@@ -388,7 +458,11 @@ impl FlightSqlService for TrebuchetFlightService {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = metadata::xdbc_type_info_data().schema();
-        Ok(Response::new(metadata::flight_info(&query, &schema, request.into_inner())?))
+        Ok(Response::new(metadata::flight_info(
+            &query,
+            &schema,
+            request.into_inner(),
+        )?))
     }
 
     async fn do_get_xdbc_type_info(
@@ -396,7 +470,10 @@ impl FlightSqlService for TrebuchetFlightService {
         query: CommandGetXdbcTypeInfo,
         _request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        let batch = query.into_builder(metadata::xdbc_type_info_data()).build().map_err(FlightSqlError::from)?;
+        let batch = query
+            .into_builder(metadata::xdbc_type_info_data())
+            .build()
+            .map_err(FlightSqlError::from)?;
         Ok(Response::new(self.encode_batch(batch)))
     }
 
@@ -406,7 +483,11 @@ impl FlightSqlService for TrebuchetFlightService {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = metadata::primary_keys_schema();
-        Ok(Response::new(metadata::flight_info(&query, &schema, request.into_inner())?))
+        Ok(Response::new(metadata::flight_info(
+            &query,
+            &schema,
+            request.into_inner(),
+        )?))
     }
 
     async fn do_get_primary_keys(
@@ -414,7 +495,9 @@ impl FlightSqlService for TrebuchetFlightService {
         _query: CommandGetPrimaryKeys,
         _request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        Ok(Response::new(self.encode_batch(RecordBatch::new_empty(metadata::primary_keys_schema()))))
+        Ok(Response::new(self.encode_batch(RecordBatch::new_empty(
+            metadata::primary_keys_schema(),
+        ))))
     }
 
     async fn get_flight_info_exported_keys(
@@ -423,7 +506,11 @@ impl FlightSqlService for TrebuchetFlightService {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = metadata::foreign_keys_schema();
-        Ok(Response::new(metadata::flight_info(&query, &schema, request.into_inner())?))
+        Ok(Response::new(metadata::flight_info(
+            &query,
+            &schema,
+            request.into_inner(),
+        )?))
     }
 
     async fn do_get_exported_keys(
@@ -431,7 +518,9 @@ impl FlightSqlService for TrebuchetFlightService {
         _query: CommandGetExportedKeys,
         _request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        Ok(Response::new(self.encode_batch(RecordBatch::new_empty(metadata::foreign_keys_schema()))))
+        Ok(Response::new(self.encode_batch(RecordBatch::new_empty(
+            metadata::foreign_keys_schema(),
+        ))))
     }
 
     async fn get_flight_info_imported_keys(
@@ -440,7 +529,11 @@ impl FlightSqlService for TrebuchetFlightService {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = metadata::foreign_keys_schema();
-        Ok(Response::new(metadata::flight_info(&query, &schema, request.into_inner())?))
+        Ok(Response::new(metadata::flight_info(
+            &query,
+            &schema,
+            request.into_inner(),
+        )?))
     }
 
     async fn do_get_imported_keys(
@@ -448,7 +541,9 @@ impl FlightSqlService for TrebuchetFlightService {
         _query: CommandGetImportedKeys,
         _request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        Ok(Response::new(self.encode_batch(RecordBatch::new_empty(metadata::foreign_keys_schema()))))
+        Ok(Response::new(self.encode_batch(RecordBatch::new_empty(
+            metadata::foreign_keys_schema(),
+        ))))
     }
 
     async fn get_flight_info_cross_reference(
@@ -457,7 +552,11 @@ impl FlightSqlService for TrebuchetFlightService {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = metadata::foreign_keys_schema();
-        Ok(Response::new(metadata::flight_info(&query, &schema, request.into_inner())?))
+        Ok(Response::new(metadata::flight_info(
+            &query,
+            &schema,
+            request.into_inner(),
+        )?))
     }
 
     async fn do_get_cross_reference(
@@ -465,7 +564,9 @@ impl FlightSqlService for TrebuchetFlightService {
         _query: CommandGetCrossReference,
         _request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        Ok(Response::new(self.encode_batch(RecordBatch::new_empty(metadata::foreign_keys_schema()))))
+        Ok(Response::new(self.encode_batch(RecordBatch::new_empty(
+            metadata::foreign_keys_schema(),
+        ))))
     }
 
     async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}

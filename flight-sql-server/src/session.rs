@@ -154,7 +154,9 @@ impl SessionRegistry {
 /// Locks a mutex, recovering the data if a panicking thread poisoned it: every value
 /// guarded here stays consistent between statements.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

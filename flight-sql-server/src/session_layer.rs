@@ -82,7 +82,11 @@ where
                 return Box::pin(futures::future::ready(Ok(Status::from(err).into_http())));
             }
         };
-        let span = tracing::info_span!("rpc", path = request.uri().path(), session_id = session.id());
+        let span = tracing::info_span!(
+            "rpc",
+            path = request.uri().path(),
+            session_id = session.id()
+        );
         request.extensions_mut().insert(Arc::clone(&session));
         Box::pin(
             async move {
@@ -99,7 +103,9 @@ where
 
 /// Finds or opens the caller's session, or refuses the call.
 fn resolve_session(registry: &SessionRegistry, headers: &HeaderMap) -> Result<Arc<Session>> {
-    let authorization = headers.get(AUTHORIZATION).and_then(|value| value.to_str().ok());
+    let authorization = headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
     if let Some((user, password)) = authorization.and_then(decode_basic) {
         let users = registry.users();
         if !users.is_empty() && !users.verify(&user, &password) {
@@ -175,13 +181,20 @@ mod tests {
     }
 
     fn basic(credentials: &str) -> String {
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials))
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(credentials)
+        )
     }
 
     #[test]
     fn without_users_every_caller_gets_a_session_even_with_bearer_none() {
         let registry = registry(&[]);
-        let session = resolve_session(&registry, &headers(&[(AUTHORIZATION, "Bearer None".into())])).unwrap();
+        let session = resolve_session(
+            &registry,
+            &headers(&[(AUTHORIZATION, "Bearer None".into())]),
+        )
+        .unwrap();
         assert!(session.user().is_none());
     }
 
@@ -190,25 +203,50 @@ mod tests {
         let registry = registry(&[]);
         let session = resolve_session(&registry, &HeaderMap::new()).unwrap();
         let by_bearer = headers(&[(AUTHORIZATION, format!("Bearer {}", session.token()))]);
-        let by_cookie = headers(&[(COOKIE, format!("a=b; {SESSION_COOKIE}=\"{}\"", session.token()))]);
-        assert_eq!(resolve_session(&registry, &by_bearer).unwrap().id(), session.id());
-        assert_eq!(resolve_session(&registry, &by_cookie).unwrap().id(), session.id());
+        let by_cookie = headers(&[(
+            COOKIE,
+            format!("a=b; {SESSION_COOKIE}=\"{}\"", session.token()),
+        )]);
+        assert_eq!(
+            resolve_session(&registry, &by_bearer).unwrap().id(),
+            session.id()
+        );
+        assert_eq!(
+            resolve_session(&registry, &by_cookie).unwrap().id(),
+            session.id()
+        );
     }
 
     #[test]
     fn with_users_only_valid_credentials_or_tokens_get_in() {
         let registry = registry(&["alice:secret"]);
-        let session = resolve_session(&registry, &headers(&[(AUTHORIZATION, basic("alice:secret"))])).unwrap();
+        let session = resolve_session(
+            &registry,
+            &headers(&[(AUTHORIZATION, basic("alice:secret"))]),
+        )
+        .unwrap();
         assert_eq!(session.user(), Some("alice"));
 
         let wrong = resolve_session(&registry, &headers(&[(AUTHORIZATION, basic("alice:nope"))]));
         assert!(matches!(wrong, Err(FlightSqlError::Unauthenticated { .. })));
         let anonymous = resolve_session(&registry, &HeaderMap::new());
-        assert!(matches!(anonymous, Err(FlightSqlError::Unauthenticated { .. })));
-        let forged = resolve_session(&registry, &headers(&[(AUTHORIZATION, "Bearer forged".into())]));
-        assert!(matches!(forged, Err(FlightSqlError::Unauthenticated { .. })));
+        assert!(matches!(
+            anonymous,
+            Err(FlightSqlError::Unauthenticated { .. })
+        ));
+        let forged = resolve_session(
+            &registry,
+            &headers(&[(AUTHORIZATION, "Bearer forged".into())]),
+        );
+        assert!(matches!(
+            forged,
+            Err(FlightSqlError::Unauthenticated { .. })
+        ));
 
         let by_token = headers(&[(AUTHORIZATION, format!("Bearer {}", session.token()))]);
-        assert_eq!(resolve_session(&registry, &by_token).unwrap().id(), session.id());
+        assert_eq!(
+            resolve_session(&registry, &by_token).unwrap().id(),
+            session.id()
+        );
     }
 }

@@ -27,15 +27,15 @@ pub(crate) struct SessionOptionValue {
 #[derive(Clone, PartialEq, Oneof)]
 pub(crate) enum OptionValue {
     #[prost(string, tag = "1")]
-    StringValue(String),
+    Text(String),
     #[prost(bool, tag = "2")]
-    BoolValue(bool),
+    Bool(bool),
     #[prost(sfixed64, tag = "3")]
-    Int64Value(i64),
+    Int64(i64),
     #[prost(double, tag = "4")]
-    DoubleValue(f64),
+    Double(f64),
     #[prost(message, tag = "5")]
-    StringListValue(StringListValue),
+    TextList(StringListValue),
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -95,13 +95,19 @@ pub(crate) enum CloseSessionStatus {
 /// `SetSessionOptions`: applies each option; failures are reported per name, as the spec
 /// asks, and do not stop the others.
 pub(crate) async fn set(session: &Session, body: &[u8]) -> Result<SetSessionOptionsResult> {
-    let request = SetSessionOptionsRequest::decode(body)
-        .map_err(|err| FlightSqlError::invalid_request(format!("malformed SetSessionOptionsRequest: {err}")))?;
+    let request = SetSessionOptionsRequest::decode(body).map_err(|err| {
+        FlightSqlError::invalid_request(format!("malformed SetSessionOptionsRequest: {err}"))
+    })?;
     let mut errors = HashMap::new();
     for (name, value) in request.session_options {
         if let Err(error) = set_one(session, &name, value.option_value).await {
             tracing::debug!(option = name, ?error, "session option refused");
-            errors.insert(name, SetSessionOptionError { value: error as i32 });
+            errors.insert(
+                name,
+                SetSessionOptionError {
+                    value: error as i32,
+                },
+            );
         }
     }
     Ok(SetSessionOptionsResult { errors })
@@ -117,7 +123,7 @@ pub(crate) fn get(session: &Session) -> GetSessionOptionsResult {
         .filter_map(|entry| Some((entry.key, typed_value(&entry.value?))))
         .collect();
     let string = |value: &str| SessionOptionValue {
-        option_value: Some(OptionValue::StringValue(value.to_string())),
+        option_value: Some(OptionValue::Text(value.to_string())),
     };
     session_options.insert("catalog".into(), string(&options.catalog.default_catalog));
     session_options.insert("schema".into(), string(&options.catalog.default_schema));
@@ -134,7 +140,14 @@ async fn set_one(
         "schema" => "datafusion.catalog.default_schema",
         other => other,
     };
-    let known = session.ctx().state().config().options().entries().iter().any(|entry| entry.key == key)
+    let known = session
+        .ctx()
+        .state()
+        .config()
+        .options()
+        .entries()
+        .iter()
+        .any(|entry| entry.key == key)
         || key.starts_with("datafusion.runtime.");
     if !known {
         return Err(SetSessionOptionErrorValue::InvalidName);
@@ -146,11 +159,11 @@ async fn set_one(
             .map_err(|_| SetSessionOptionErrorValue::InvalidName);
     };
     let value = match value {
-        OptionValue::StringValue(text) => text,
-        OptionValue::BoolValue(flag) => flag.to_string(),
-        OptionValue::Int64Value(number) => number.to_string(),
-        OptionValue::DoubleValue(number) => number.to_string(),
-        OptionValue::StringListValue(list) => list.values.join(","),
+        OptionValue::Text(text) => text,
+        OptionValue::Bool(flag) => flag.to_string(),
+        OptionValue::Int64(number) => number.to_string(),
+        OptionValue::Double(number) => number.to_string(),
+        OptionValue::TextList(list) => list.values.join(","),
     };
     if !names_existing_object(session, name, &value) {
         return Err(SetSessionOptionErrorValue::InvalidValue);
@@ -174,7 +187,10 @@ fn names_existing_object(session: &Session, name: &str, value: &str) -> bool {
         "schema" => {
             let state = session.ctx().state();
             let catalog = &state.config().options().catalog.default_catalog;
-            session.ctx().catalog(catalog).is_some_and(|catalog| catalog.schema(value).is_some())
+            session
+                .ctx()
+                .catalog(catalog)
+                .is_some_and(|catalog| catalog.schema(value).is_some())
         }
         _ => true,
     }
@@ -183,11 +199,11 @@ fn names_existing_object(session: &Session, name: &str, value: &str) -> bool {
 /// The most specific option type a textual value reads as.
 fn typed_value(text: &str) -> SessionOptionValue {
     let option_value = if let Ok(flag) = text.parse::<bool>() {
-        OptionValue::BoolValue(flag)
+        OptionValue::Bool(flag)
     } else if let Ok(number) = text.parse::<i64>() {
-        OptionValue::Int64Value(number)
+        OptionValue::Int64(number)
     } else {
-        OptionValue::StringValue(text.to_string())
+        OptionValue::Text(text.to_string())
     };
     SessionOptionValue {
         option_value: Some(option_value),
@@ -205,23 +221,35 @@ mod tests {
 
     fn string(value: &str) -> SessionOptionValue {
         SessionOptionValue {
-            option_value: Some(OptionValue::StringValue(value.into())),
+            option_value: Some(OptionValue::Text(value.into())),
         }
     }
 
     fn request(options: Vec<(&str, SessionOptionValue)>) -> Vec<u8> {
         SetSessionOptionsRequest {
-            session_options: options.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            session_options: options
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
         }
         .encode_to_vec()
     }
 
     #[tokio::test]
     async fn sets_options_and_reports_each_failure_by_name() {
-        let registry = SessionRegistry::new(SharedCatalog::new(), UserStore::default(), Duration::from_secs(60));
+        let registry = SessionRegistry::new(
+            SharedCatalog::new(),
+            UserStore::default(),
+            Duration::from_secs(60),
+        );
         let session = registry.open(None);
         let body = request(vec![
-            ("datafusion.execution.batch_size", SessionOptionValue { option_value: Some(OptionValue::Int64Value(77)) }),
+            (
+                "datafusion.execution.batch_size",
+                SessionOptionValue {
+                    option_value: Some(OptionValue::Int64(77)),
+                },
+            ),
             ("catalog", string("datafusion")),
             ("datafusion.nope", string("1")),
             ("datafusion.execution.target_partitions", string("many")),
@@ -229,26 +257,51 @@ mod tests {
         ]);
         let result = set(&session, &body).await.unwrap();
         assert_eq!(result.errors.len(), 2);
-        assert_eq!(result.errors["datafusion.nope"].value, SetSessionOptionErrorValue::InvalidName as i32);
+        assert_eq!(
+            result.errors["datafusion.nope"].value,
+            SetSessionOptionErrorValue::InvalidName as i32
+        );
         assert_eq!(
             result.errors["datafusion.execution.target_partitions"].value,
             SetSessionOptionErrorValue::InvalidValue as i32
         );
         let options = get(&session).session_options;
-        assert_eq!(options["datafusion.execution.batch_size"].option_value, Some(OptionValue::Int64Value(77)));
+        assert_eq!(
+            options["datafusion.execution.batch_size"].option_value,
+            Some(OptionValue::Int64(77))
+        );
         assert_eq!(options["catalog"], string("datafusion"));
-        assert_eq!(options["ballista.shuffle.sort_based.enabled"].option_value, Some(OptionValue::BoolValue(true)));
+        assert_eq!(
+            options["ballista.shuffle.sort_based.enabled"].option_value,
+            Some(OptionValue::Bool(true))
+        );
     }
 
     #[tokio::test]
     async fn unknown_catalogs_are_invalid_values_and_garbage_is_refused() {
-        let registry = SessionRegistry::new(SharedCatalog::new(), UserStore::default(), Duration::from_secs(60));
+        let registry = SessionRegistry::new(
+            SharedCatalog::new(),
+            UserStore::default(),
+            Duration::from_secs(60),
+        );
         let session = registry.open(None);
-        let result = set(&session, &request(vec![("catalog", string("nope")), ("schema", string("nope"))]))
-            .await
-            .unwrap();
-        assert_eq!(result.errors["catalog"].value, SetSessionOptionErrorValue::InvalidValue as i32);
-        assert_eq!(result.errors["schema"].value, SetSessionOptionErrorValue::InvalidValue as i32);
+        let result = set(
+            &session,
+            &request(vec![
+                ("catalog", string("nope")),
+                ("schema", string("nope")),
+            ]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            result.errors["catalog"].value,
+            SetSessionOptionErrorValue::InvalidValue as i32
+        );
+        assert_eq!(
+            result.errors["schema"].value,
+            SetSessionOptionErrorValue::InvalidValue as i32
+        );
         assert!(set(&session, b"\xff\xff").await.is_err());
     }
 }

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
+use arrow::compute::concat_batches;
 use arrow::datatypes::Schema;
 use arrow_flight::decode::FlightRecordBatchStream;
 use arrow_flight::encode::FlightDataEncoderBuilder;
@@ -33,14 +34,27 @@ pub(crate) async fn flight_info(
     descriptor: FlightDescriptor,
 ) -> Result<FlightInfo> {
     let bound = decode_parameters(parameters)?;
-    let statement = PlannedStatement::plan(session, sql, bound.as_ref().map(|batch| (batch, 0))).await?;
+    let bound_rows = bound.as_ref().map_or(0, RecordBatch::num_rows);
+    let first_row = bound
+        .as_ref()
+        .filter(|_| bound_rows > 0)
+        .map(|batch| (batch, 0));
+    let statement = PlannedStatement::plan(session, sql, first_row).await?;
     let schema = statement.result_schema();
     let query_id = uuid::Uuid::new_v4().to_string();
     let ticket = if statement.returns_rows() {
+        if bound_rows > 1 {
+            return Err(FlightSqlError::bind_parameters(format!(
+                "a query takes one row of parameters, but {bound_rows} rows were bound"
+            )));
+        }
         tracing::info!(query_id, sql, "query planned");
         StatementTicket::query(query_id, sql.to_string(), parameters.to_vec())
     } else {
-        let affected = statement.run_command(session).await?;
+        let affected = match bound.filter(|_| bound_rows > 1) {
+            Some(rows) => update(session, sql, &[rows]).await?,
+            None => statement.run_command(session).await?,
+        };
         tracing::info!(query_id, sql, affected, "command executed");
         StatementTicket::completed(query_id)
     };
@@ -64,7 +78,8 @@ pub(crate) async fn do_get(
     }
     let bound = decode_parameters(&ticket.parameters)?;
     let statement =
-        PlannedStatement::plan(session, &ticket.sql, bound.as_ref().map(|batch| (batch, 0))).await?;
+        PlannedStatement::plan(session, &ticket.sql, bound.as_ref().map(|batch| (batch, 0)))
+            .await?;
     if !statement.returns_rows() {
         return Err(FlightSqlError::invalid_request(
             "the ticket names a statement that no longer returns rows; request a new FlightInfo",
@@ -76,7 +91,11 @@ pub(crate) async fn do_get(
 }
 
 /// Runs a command once per parameter row (once if none), returning the rows affected.
-pub(crate) async fn update(session: &Session, sql: &str, parameters: &[RecordBatch]) -> Result<i64> {
+pub(crate) async fn update(
+    session: &Session,
+    sql: &str,
+    parameters: &[RecordBatch],
+) -> Result<i64> {
     let mut executions: Vec<Option<(&RecordBatch, usize)>> = parameters
         .iter()
         .flat_map(|batch| (0..batch.num_rows()).map(move |row| Some((batch, row))))
@@ -100,26 +119,33 @@ pub(crate) async fn update(session: &Session, sql: &str, parameters: &[RecordBat
 /// Reads every record batch of a `DoPut` upload. Messages without Arrow data (the
 /// descriptor-only first message some clients send) are skipped.
 pub(crate) async fn read_batches(stream: PeekableFlightDataStream) -> Result<Vec<RecordBatch>> {
+    // The stream itself, not `into_inner()`: that would drop the message arrow-flight
+    // peeked at to route the call, which holds the schema.
     let data = stream
-        .into_inner()
         .try_filter(|data| futures::future::ready(!data.data_header.is_empty()))
         .map_err(|status| FlightError::Tonic(Box::new(status)));
     let batches = FlightRecordBatchStream::new_from_flight_data(data)
         .try_collect::<Vec<_>>()
         .await
-        .map_err(|err| FlightSqlError::invalid_request(format!("cannot read the uploaded batches: {err}")))?;
+        .map_err(|err| {
+            FlightSqlError::invalid_request(format!("cannot read the uploaded batches: {err}"))
+        })?;
     Ok(batches)
 }
 
-/// Binds uploaded parameters: at most one row for a query; none clears earlier ones.
-pub(crate) fn parameters_for_query(batches: &[RecordBatch]) -> Result<Vec<u8>> {
-    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    match (rows, batches.iter().find(|batch| batch.num_rows() > 0)) {
-        (0, _) | (_, None) => Ok(Vec::new()),
-        (1, Some(batch)) => encode_parameters(batch),
-        (rows, Some(_)) => Err(FlightSqlError::bind_parameters(format!(
-            "a query takes one row of parameters, but {rows} rows were bound"
-        ))),
+/// Encodes uploaded parameter rows for a handle: none clears earlier bindings; several
+/// are kept together (an update runs once per row, a query refuses more than one).
+pub(crate) fn encode_bound_rows(batches: &[RecordBatch]) -> Result<Vec<u8>> {
+    let non_empty: Vec<&RecordBatch> = batches
+        .iter()
+        .filter(|batch| batch.num_rows() > 0)
+        .collect();
+    match non_empty.as_slice() {
+        [] => Ok(Vec::new()),
+        [only] => encode_parameters(only),
+        [first, ..] => {
+            encode_parameters(&concat_batches(&first.schema(), non_empty.iter().copied())?)
+        }
     }
 }
 
@@ -129,7 +155,9 @@ pub(crate) fn cancel(service: &TrebuchetFlightService, info: &FlightInfo) -> Res
     let mut outcome = CancelOutcome::AlreadyFinished;
     for endpoint in &info.endpoint {
         let ticket = endpoint.ticket.as_ref().ok_or_else(|| {
-            FlightSqlError::invalid_request("the FlightInfo to cancel has an endpoint without a ticket")
+            FlightSqlError::invalid_request(
+                "the FlightInfo to cancel has an endpoint without a ticket",
+            )
         })?;
         let ticket = StatementTicket::from_flight_ticket(ticket)?;
         if ticket.completed {

@@ -23,7 +23,9 @@ impl FileFormat {
             "parquet" => Some(Self::Parquet),
             "csv" => Some(Self::Csv),
             "json" => Some(Self::Json { extension: ".json" }),
-            "ndjson" => Some(Self::Json { extension: ".ndjson" }),
+            "ndjson" => Some(Self::Json {
+                extension: ".ndjson",
+            }),
             _ => None,
         }
     }
@@ -42,9 +44,15 @@ impl FileFormat {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut names: Vec<_> = entries.filter_map(|entry| entry.ok()).map(|entry| entry.path()).collect();
+        let mut names: Vec<_> = entries
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.path())
+            .collect();
         names.sort();
-        names.iter().find_map(|file| Self::from_extension(file)).ok_or_else(unknown)
+        names
+            .iter()
+            .find_map(|file| Self::from_extension(file))
+            .ok_or_else(unknown)
     }
 }
 
@@ -64,7 +72,10 @@ pub async fn register_table(catalog: &SharedCatalog, spec: &str) -> Result<()> {
     }
     let ctx = catalog.new_session_context();
     match FileFormat::detect(location)? {
-        FileFormat::Parquet => ctx.register_parquet(name, path, ParquetReadOptions::default()).await?,
+        FileFormat::Parquet => {
+            ctx.register_parquet(name, path, ParquetReadOptions::default())
+                .await?
+        }
         FileFormat::Csv => ctx.register_csv(name, path, CsvReadOptions::new()).await?,
         FileFormat::Json { extension } => {
             let options = JsonReadOptions::default().file_extension(extension);
@@ -89,13 +100,27 @@ mod tests {
         std::fs::write(json_dir.join("a.ndjson"), "{\"id\": 1}\n{\"id\": 2}\n").unwrap();
 
         let catalog = SharedCatalog::new();
-        register_table(&catalog, &format!("points={}", csv.display())).await.unwrap();
-        register_table(&catalog, &format!("events={}", json_dir.display())).await.unwrap();
+        register_table(&catalog, &format!("points={}", csv.display()))
+            .await
+            .unwrap();
+        register_table(&catalog, &format!("events={}", json_dir.display()))
+            .await
+            .unwrap();
 
         let ctx = catalog.new_session_context();
         for (table, rows) in [("points", 2), ("events", 2)] {
-            let batches = ctx.sql(&format!("SELECT * FROM {table}")).await.unwrap().collect().await.unwrap();
-            assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), rows, "{table}");
+            let batches = ctx
+                .sql(&format!("SELECT * FROM {table}"))
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap();
+            assert_eq!(
+                batches.iter().map(|b| b.num_rows()).sum::<usize>(),
+                rows,
+                "{table}"
+            );
         }
     }
 
@@ -107,7 +132,10 @@ mod tests {
             ("t=/does/not/exist.parquet", "does not exist"),
             ("t=Cargo.toml", "cannot tell the format"),
         ] {
-            let err = register_table(&catalog, spec).await.unwrap_err().to_string();
+            let err = register_table(&catalog, spec)
+                .await
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(expected), "{spec}: {err}");
         }
     }

@@ -30,13 +30,21 @@ pub const TPCH_TABLES: [&str; 8] = [
 pub fn register_tpch(catalog: &SharedCatalog, scale: f64) -> Result<()> {
     if !(scale > 0.0 && scale.is_finite()) {
         return Err(FlightSqlError::InvalidConfig {
-            reason: format!("--tpch-scale must be a positive number (or 0 to disable), got {scale}"),
+            reason: format!(
+                "--tpch-scale must be a positive number (or 0 to disable), got {scale}"
+            ),
         });
     }
-    let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let parts = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
     let ctx = catalog.new_session_context();
     for table in TPCH_TABLES {
-        let table_parts = if matches!(table, "nation" | "region") { 1 } else { parts };
+        let table_parts = if matches!(table, "nation" | "region") {
+            1
+        } else {
+            parts
+        };
         let partitions = generate_parts(table, scale, table_parts)?;
         let schema = partitions
             .iter()
@@ -47,7 +55,11 @@ pub fn register_tpch(catalog: &SharedCatalog, scale: f64) -> Result<()> {
         let schema = Arc::new(egress_table_schema(&schema));
         let partitions = partitions
             .iter()
-            .map(|part| part.iter().map(|batch| to_egress_batch(batch, &schema)).collect())
+            .map(|part| {
+                part.iter()
+                    .map(|batch| to_egress_batch(batch, &schema))
+                    .collect()
+            })
             .collect::<std::result::Result<Vec<Vec<RecordBatch>>, _>>()?;
         let memtable = MemTable::try_new(schema, partitions)?;
         ctx.register_table(table, Arc::new(memtable))?;
@@ -61,7 +73,9 @@ fn generate_parts(table: &'static str, scale: f64, parts: usize) -> Result<Vec<V
     let parts_i32 = i32::try_from(parts).unwrap_or(1);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (1..=parts_i32)
-            .map(|part| scope.spawn(move || generator(table, scale, part, parts_i32).collect::<Vec<_>>()))
+            .map(|part| {
+                scope.spawn(move || generator(table, scale, part, parts_i32).collect::<Vec<_>>())
+            })
             .collect();
         handles
             .into_iter()
@@ -79,11 +93,19 @@ fn generator(table: &str, scale: f64, part: i32, parts: i32) -> Box<dyn RecordBa
         "nation" => Box::new(NationArrow::new(NationGenerator::new(scale, part, parts))),
         "region" => Box::new(RegionArrow::new(RegionGenerator::new(scale, part, parts))),
         "part" => Box::new(PartArrow::new(PartGenerator::new(scale, part, parts))),
-        "supplier" => Box::new(SupplierArrow::new(SupplierGenerator::new(scale, part, parts))),
-        "partsupp" => Box::new(PartSuppArrow::new(PartSuppGenerator::new(scale, part, parts))),
-        "customer" => Box::new(CustomerArrow::new(CustomerGenerator::new(scale, part, parts))),
+        "supplier" => Box::new(SupplierArrow::new(SupplierGenerator::new(
+            scale, part, parts,
+        ))),
+        "partsupp" => Box::new(PartSuppArrow::new(PartSuppGenerator::new(
+            scale, part, parts,
+        ))),
+        "customer" => Box::new(CustomerArrow::new(CustomerGenerator::new(
+            scale, part, parts,
+        ))),
         "orders" => Box::new(OrderArrow::new(OrderGenerator::new(scale, part, parts))),
-        _ => Box::new(LineItemArrow::new(LineItemGenerator::new(scale, part, parts))),
+        _ => Box::new(LineItemArrow::new(LineItemGenerator::new(
+            scale, part, parts,
+        ))),
     }
 }
 
@@ -99,12 +121,23 @@ mod tests {
         for table in TPCH_TABLES {
             let schema = ctx.table(table).await.unwrap().schema().as_arrow().clone();
             assert!(
-                schema.fields().iter().all(|f| f.data_type() != &arrow::datatypes::DataType::Utf8View),
+                schema
+                    .fields()
+                    .iter()
+                    .all(|f| f.data_type() != &arrow::datatypes::DataType::Utf8View),
                 "{table}"
             );
         }
-        let nations = ctx.sql("SELECT count(*) AS n FROM nation").await.unwrap().collect().await.unwrap();
-        let text = arrow::util::pretty::pretty_format_batches(&nations).unwrap().to_string();
+        let nations = ctx
+            .sql("SELECT count(*) AS n FROM nation")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let text = arrow::util::pretty::pretty_format_batches(&nations)
+            .unwrap()
+            .to_string();
         assert!(text.contains("| 25 |"), "{text}");
     }
 

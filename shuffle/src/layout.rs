@@ -61,7 +61,12 @@ mod tests {
     #[test]
     fn partition_files_nest_job_stage_and_map_task() {
         let layout = ShuffleLayout::new("/work");
-        let path = layout.partition_file(&JobId::new("j1"), StageId(2), PartitionId(3), PartitionId(7));
+        let path = layout.partition_file(
+            &JobId::new("j1"),
+            StageId(2),
+            PartitionId(3),
+            PartitionId(7),
+        );
         assert_eq!(path, PathBuf::from("/work/j1/2/3/7.arrow"));
     }
 

@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow_flight::sql::{CommandGetCatalogs, CommandGetDbSchemas, CommandGetTableTypes, CommandGetTables};
+use arrow_flight::sql::{
+    CommandGetCatalogs, CommandGetDbSchemas, CommandGetTableTypes, CommandGetTables,
+};
 use datafusion::catalog::information_schema::{INFORMATION_SCHEMA, InformationSchemaProvider};
 use datafusion::catalog::{CatalogProviderList, SchemaProvider};
 use datafusion::datasource::TableType;
@@ -99,7 +101,11 @@ fn schemas(session: &Session) -> Vec<(String, String, Arc<dyn SchemaProvider>)> 
         if with_information_schema {
             let information_schema: Arc<dyn SchemaProvider> =
                 Arc::new(InformationSchemaProvider::new(Arc::clone(&catalogs)));
-            found.push((catalog_name.clone(), INFORMATION_SCHEMA.to_string(), information_schema));
+            found.push((
+                catalog_name.clone(),
+                INFORMATION_SCHEMA.to_string(),
+                information_schema,
+            ));
         }
     }
     found

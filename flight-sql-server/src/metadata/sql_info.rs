@@ -13,23 +13,62 @@ const NUMERIC_FUNCTIONS: &[&str] = &[
     "tan", "trunc",
 ];
 const STRING_FUNCTIONS: &[&str] = &[
-    "ascii", "btrim", "character_length", "chr", "concat", "concat_ws", "initcap", "left",
-    "length", "lower", "lpad", "ltrim", "md5", "octet_length", "repeat", "replace", "reverse",
-    "right", "rpad", "rtrim", "split_part", "starts_with", "strpos", "substr", "translate",
-    "trim", "upper",
+    "ascii",
+    "btrim",
+    "character_length",
+    "chr",
+    "concat",
+    "concat_ws",
+    "initcap",
+    "left",
+    "length",
+    "lower",
+    "lpad",
+    "ltrim",
+    "md5",
+    "octet_length",
+    "repeat",
+    "replace",
+    "reverse",
+    "right",
+    "rpad",
+    "rtrim",
+    "split_part",
+    "starts_with",
+    "strpos",
+    "substr",
+    "translate",
+    "trim",
+    "upper",
 ];
-const SYSTEM_FUNCTIONS: &[&str] = &["arrow_typeof", "arrow_cast", "coalesce", "nullif", "version"];
+const SYSTEM_FUNCTIONS: &[&str] = &[
+    "arrow_typeof",
+    "arrow_cast",
+    "coalesce",
+    "nullif",
+    "version",
+];
 const DATETIME_FUNCTIONS: &[&str] = &[
-    "current_date", "current_time", "date_bin", "date_part", "date_trunc", "extract",
-    "from_unixtime", "now", "to_timestamp", "to_timestamp_millis", "to_timestamp_seconds",
+    "current_date",
+    "current_time",
+    "date_bin",
+    "date_part",
+    "date_trunc",
+    "extract",
+    "from_unixtime",
+    "now",
+    "to_timestamp",
+    "to_timestamp_millis",
+    "to_timestamp_seconds",
 ];
-const KEYWORDS: &[&str] = &["ANALYZE", "EXPLAIN", "EXTERNAL", "LOCATION", "RESET", "SHOW", "STORED"];
+const KEYWORDS: &[&str] = &[
+    "ANALYZE", "EXPLAIN", "EXTERNAL", "LOCATION", "RESET", "SHOW", "STORED",
+];
 
 /// Every SqlInfo value we report, built once.
 pub(crate) fn sql_info_data() -> &'static SqlInfoData {
-    static DATA: LazyLock<SqlInfoData> = LazyLock::new(|| {
-        build().expect("the SqlInfo values are statically well-typed")
-    });
+    static DATA: LazyLock<SqlInfoData> =
+        LazyLock::new(|| build().expect("the SqlInfo values are statically well-typed"));
     &DATA
 }
 

@@ -13,7 +13,9 @@ pub(crate) fn xdbc_type_info_data() -> &'static XdbcTypeInfoData {
         for info in types() {
             builder.append(info);
         }
-        builder.build().expect("the type table is statically well-formed")
+        builder
+            .build()
+            .expect("the type table is statically well-formed")
     });
     &DATA
 }
@@ -53,9 +55,24 @@ fn types() -> Vec<XdbcTypeInfo> {
             searchable: Searchable::Basic,
             ..Default::default()
         },
-        datetime("DATE", T::XdbcDate, XdbcDatetimeSubcode::XdbcSubcodeYear, 10), // ODBC code 1 is DATE,
-        datetime("TIME", T::XdbcTime, XdbcDatetimeSubcode::XdbcSubcodeTime, 15),
-        datetime("TIMESTAMP", T::XdbcTimestamp, XdbcDatetimeSubcode::XdbcSubcodeTimestamp, 26),
+        datetime(
+            "DATE",
+            T::XdbcDate,
+            XdbcDatetimeSubcode::XdbcSubcodeYear,
+            10,
+        ), // ODBC code 1 is DATE,
+        datetime(
+            "TIME",
+            T::XdbcTime,
+            XdbcDatetimeSubcode::XdbcSubcodeTime,
+            15,
+        ),
+        datetime(
+            "TIMESTAMP",
+            T::XdbcTimestamp,
+            XdbcDatetimeSubcode::XdbcSubcodeTimestamp,
+            26,
+        ),
     ]
 }
 
@@ -88,7 +105,12 @@ fn text(name: &str, data_type: XdbcDataType) -> XdbcTypeInfo {
     }
 }
 
-fn datetime(name: &str, data_type: XdbcDataType, subcode: XdbcDatetimeSubcode, size: i32) -> XdbcTypeInfo {
+fn datetime(
+    name: &str,
+    data_type: XdbcDataType,
+    subcode: XdbcDatetimeSubcode,
+    size: i32,
+) -> XdbcTypeInfo {
     XdbcTypeInfo {
         type_name: name.into(),
         data_type: XdbcDataType::XdbcDatetime,
@@ -111,7 +133,9 @@ mod tests {
     fn lists_every_type_and_filters_by_data_type() {
         let data = xdbc_type_info_data();
         assert_eq!(data.record_batch(None).unwrap().num_rows(), types().len());
-        let integers = data.record_batch(Some(XdbcDataType::XdbcInteger as i32)).unwrap();
+        let integers = data
+            .record_batch(Some(XdbcDataType::XdbcInteger as i32))
+            .unwrap();
         assert_eq!(integers.num_rows(), 1);
     }
 }

@@ -15,18 +15,35 @@ async fn cancel_flight_info_stops_a_streaming_query_and_its_ticket() {
     let mut client = server.client().await;
     let mut canceller = server.client().await;
     let info = client
-        .execute("SELECT value FROM generate_series(1, 100000000000)".into(), None)
+        .execute(
+            "SELECT value FROM generate_series(1, 100000000000)".into(),
+            None,
+        )
         .await
         .unwrap();
-    let mut stream = client.do_get(info.endpoint[0].ticket.clone().unwrap()).await.unwrap();
-    assert!(stream.try_next().await.unwrap().is_some(), "the query is running");
+    let mut stream = client
+        .do_get(info.endpoint[0].ticket.clone().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        stream.try_next().await.unwrap().is_some(),
+        "the query is running"
+    );
 
-    let cancel = CancelFlightInfoRequest { info: Some(info.clone()) };
+    let cancel = CancelFlightInfoRequest {
+        info: Some(info.clone()),
+    };
     let action = Action {
         r#type: "CancelFlightInfo".into(),
         body: cancel.encode_to_vec().into(),
     };
-    let results: Vec<_> = canceller.do_action(action).await.unwrap().try_collect().await.unwrap();
+    let results: Vec<_> = canceller
+        .do_action(action)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
     let result = CancelFlightInfoResult::decode(results[0].body.clone()).unwrap();
     assert_eq!(result.status, CancelStatus::Cancelled as i32);
 
@@ -43,5 +60,9 @@ async fn cancel_flight_info_stops_a_streaming_query_and_its_ticket() {
     assert!(started.elapsed() < Duration::from_secs(30));
 
     let err = try_fetch(&mut client, &info).await.unwrap_err();
-    assert_eq!(code_of(&err), Code::Cancelled, "a cancelled ticket does not run again");
+    assert_eq!(
+        code_of(&err),
+        Code::Cancelled,
+        "a cancelled ticket does not run again"
+    );
 }

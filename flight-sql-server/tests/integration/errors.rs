@@ -16,14 +16,30 @@ async fn sql_errors_are_invalid_argument_with_datafusion_message() {
     assert_eq!(code_of(&err), Code::InvalidArgument);
     assert!(message_of(&err).contains("SELEC"), "{}", message_of(&err));
 
-    let err = client.execute("SELECT no_such_column FROM nation".into(), None).await.unwrap_err();
+    let err = client
+        .execute("SELECT no_such_column FROM nation".into(), None)
+        .await
+        .unwrap_err();
     assert_eq!(code_of(&err), Code::InvalidArgument);
     assert!(message_of(&err).contains("no_such_column"));
 
-    let err = client.execute_update("SET datafusion.no_such_key = 1".into(), None).await.unwrap_err();
+    let err = client
+        .execute_update("SET datafusion.no_such_key = 1".into(), None)
+        .await
+        .unwrap_err();
     assert_eq!(code_of(&err), Code::InvalidArgument);
-    let err = client.execute_update("SET ballista.shuffle.sort_based.spill_threshold = 7".into(), None).await.unwrap_err();
-    assert!(message_of(&err).contains("fraction"), "{}", message_of(&err));
+    let err = client
+        .execute_update(
+            "SET ballista.shuffle.sort_based.spill_threshold = 7".into(),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        message_of(&err).contains("fraction"),
+        "{}",
+        message_of(&err)
+    );
 
     assert_eq!(rows(&query(&mut client, "SELECT 1").await), 1);
 }
@@ -32,7 +48,10 @@ async fn sql_errors_are_invalid_argument_with_datafusion_message() {
 async fn unknown_tables_are_not_found() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    let err = client.execute("SELECT * FROM no_such_table".into(), None).await.unwrap_err();
+    let err = client
+        .execute("SELECT * FROM no_such_table".into(), None)
+        .await
+        .unwrap_err();
     assert_eq!(code_of(&err), Code::NotFound);
     assert!(message_of(&err).contains("no_such_table"));
 }
@@ -43,13 +62,19 @@ async fn garbage_tickets_and_handles_are_refused_cleanly() {
     let mut client = server.client().await;
 
     let mut raw = FlightServiceClient::new(server.channel().await);
-    let status = raw.do_get(Ticket::new("definitely not a ticket")).await.unwrap_err();
+    let status = raw
+        .do_get(Ticket::new("definitely not a ticket"))
+        .await
+        .unwrap_err();
     assert_ne!(status.code(), Code::Internal, "{status}");
 
     let forged = arrow_flight::sql::TicketStatementQuery {
         statement_handle: "garbage".into(),
     };
-    let status = raw.do_get(Ticket::new(forged.as_any().encode_to_vec())).await.unwrap_err();
+    let status = raw
+        .do_get(Ticket::new(forged.as_any().encode_to_vec()))
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument, "{status}");
 
     let command = CommandPreparedStatementQuery {
@@ -59,7 +84,10 @@ async fn garbage_tickets_and_handles_are_refused_cleanly() {
     let status = raw.get_flight_info(descriptor).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument, "{status}");
 
-    let status = raw.get_flight_info(FlightDescriptor::new_cmd(b"\x00\x01garbage".to_vec())).await.unwrap_err();
+    let status = raw
+        .get_flight_info(FlightDescriptor::new_cmd(b"\x00\x01garbage".to_vec()))
+        .await
+        .unwrap_err();
     assert_ne!(status.code(), Code::Internal, "{status}");
 
     assert_eq!(rows(&query(&mut client, "SELECT 1").await), 1);
@@ -73,7 +101,10 @@ async fn oversized_requests_are_refused_and_the_server_keeps_serving() {
     let mut client = server.client().await;
     let huge = format!("SELECT '{}'", "x".repeat(2 << 20));
     let err = client.execute(huge, None).await.unwrap_err();
-    assert!(matches!(code_of(&err), Code::OutOfRange | Code::ResourceExhausted), "{err}");
+    assert!(
+        matches!(code_of(&err), Code::OutOfRange | Code::ResourceExhausted),
+        "{err}"
+    );
     assert_eq!(rows(&query(&mut client, "SELECT 1").await), 1);
 }
 
@@ -81,6 +112,14 @@ async fn oversized_requests_are_refused_and_the_server_keeps_serving() {
 async fn several_statements_at_once_are_refused() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    let err = client.execute("SELECT 1; SELECT 2".into(), None).await.unwrap_err();
-    assert_eq!(code_of(&err), Code::InvalidArgument);
+    let err = client
+        .execute("SELECT 1; SELECT 2".into(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&err), Code::Unimplemented);
+    assert!(
+        message_of(&err).contains("single SQL statement"),
+        "{}",
+        message_of(&err)
+    );
 }

@@ -4,15 +4,15 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use arrow::array::RecordBatch;
-use arrow_flight::sql::client::FlightSqlServiceClient;
 use arrow_flight::FlightInfo;
 use arrow_flight::error::FlightError;
+use arrow_flight::sql::client::FlightSqlServiceClient;
 use futures::TryStreamExt;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 use tonic::transport::{Channel, Endpoint};
-use trebuchet_flight_sql_server::{SharedCatalog, ServerConfig, UserStore, register_tpch, serve};
+use trebuchet_flight_sql_server::{ServerConfig, SharedCatalog, UserStore, register_tpch, serve};
 
 pub(crate) struct TestServer {
     pub(crate) addr: SocketAddr,
@@ -86,7 +86,10 @@ impl Drop for TestServer {
 }
 
 /// Fetches every endpoint of `info` on the same connection.
-pub(crate) async fn fetch(client: &mut FlightSqlServiceClient<Channel>, info: &FlightInfo) -> Vec<RecordBatch> {
+pub(crate) async fn fetch(
+    client: &mut FlightSqlServiceClient<Channel>,
+    info: &FlightInfo,
+) -> Vec<RecordBatch> {
     try_fetch(client, info).await.unwrap()
 }
 
@@ -96,7 +99,10 @@ pub(crate) async fn try_fetch(
 ) -> Result<Vec<RecordBatch>, FlightError> {
     let mut batches = Vec::new();
     for endpoint in &info.endpoint {
-        let ticket = endpoint.ticket.clone().expect("every endpoint has a ticket");
+        let ticket = endpoint
+            .ticket
+            .clone()
+            .expect("every endpoint has a ticket");
         let stream = client.do_get(ticket).await?;
         batches.extend(stream.try_collect::<Vec<_>>().await?);
     }
@@ -104,7 +110,10 @@ pub(crate) async fn try_fetch(
 }
 
 /// Runs a query and returns its batches.
-pub(crate) async fn query(client: &mut FlightSqlServiceClient<Channel>, sql: &str) -> Vec<RecordBatch> {
+pub(crate) async fn query(
+    client: &mut FlightSqlServiceClient<Channel>,
+    sql: &str,
+) -> Vec<RecordBatch> {
     let info = client.execute(sql.to_string(), None).await.unwrap();
     fetch(client, &info).await
 }
@@ -116,7 +125,9 @@ pub(crate) fn rows(batches: &[RecordBatch]) -> usize {
 
 /// Formats batches as a table, for readable assertions.
 pub(crate) fn pretty(batches: &[RecordBatch]) -> String {
-    arrow::util::pretty::pretty_format_batches(batches).unwrap().to_string()
+    arrow::util::pretty::pretty_format_batches(batches)
+        .unwrap()
+        .to_string()
 }
 
 /// The status code of a failed call.

@@ -1,6 +1,9 @@
 //! Integration tests: the real server on 127.0.0.1:0, driven by arrow-flight's
 //! `FlightSqlServiceClient` and raw Flight calls, the way drivers talk to it.
 
+// Test helpers outside #[test] functions: failing loudly is their job.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod fixture;
 
 mod cancellation;

@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray, UnionArray};
+use arrow::array::{
+    ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray, UnionArray,
+};
 use arrow::buffer::ScalarBuffer;
 use arrow::datatypes::{DataType, Field, Schema, UnionFields};
-use arrow_flight::sql::{ActionClosePreparedStatementRequest, ProstMessageExt};
 use arrow_flight::Action;
+use arrow_flight::sql::{ActionClosePreparedStatementRequest, ProstMessageExt};
 use prost::Message;
 
 use crate::fixture::{TestServer, fetch, pretty, query, rows};
@@ -20,17 +22,28 @@ async fn prepare_describes_results_and_numbered_nullable_parameters() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
     let prepared = client
-        .prepare("SELECT n_name FROM nation WHERE n_nationkey = ? AND n_regionkey = ?".into(), None)
+        .prepare(
+            "SELECT n_name FROM nation WHERE n_nationkey = ? AND n_regionkey = ?".into(),
+            None,
+        )
         .await
         .unwrap();
     let dataset = prepared.dataset_schema().unwrap();
     assert_eq!(dataset.fields().len(), 1);
     assert_eq!(dataset.field(0).data_type(), &DataType::Utf8);
     let parameters = prepared.parameter_schema().unwrap();
-    let names: Vec<_> = parameters.fields().iter().map(|f| f.name().as_str()).collect();
+    let names: Vec<_> = parameters
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
     assert_eq!(names, ["$1", "$2"]);
     assert!(parameters.fields().iter().all(|f| f.is_nullable()));
-    assert_eq!(parameters.field(0).data_type(), &DataType::Int32);
+    assert_eq!(
+        parameters.field(0).data_type(),
+        &DataType::Int64,
+        "typed like n_nationkey"
+    );
 }
 
 #[tokio::test]
@@ -38,7 +51,10 @@ async fn parameters_bind_by_position_whatever_the_client_names_and_types() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
     let mut prepared = client
-        .prepare("SELECT n_name FROM nation WHERE n_nationkey = $1 OR n_name = $2 ORDER BY 1".into(), None)
+        .prepare(
+            "SELECT n_name FROM nation WHERE n_nationkey = $1 OR n_name = $2 ORDER BY 1".into(),
+            None,
+        )
         .await
         .unwrap();
     // ADBC names parameters "0", "1" and sends Python's types.
@@ -50,14 +66,20 @@ async fn parameters_bind_by_position_whatever_the_client_names_and_types() {
         .unwrap();
     let info = prepared.execute().await.unwrap();
     let result = pretty(&fetch(&mut client, &info).await);
-    assert!(result.contains("CANADA") && result.contains("PERU"), "{result}");
+    assert!(
+        result.contains("CANADA") && result.contains("PERU"),
+        "{result}"
+    );
     assert_eq!(result.lines().count(), 6, "{result}");
 
     // Re-executing with new values rebinds.
     prepared
         .set_parameters(one_row(vec![
             ("0", Arc::new(Int64Array::from(vec![0])) as ArrayRef),
-            ("1", Arc::new(StringArray::from(vec![None::<&str>])) as ArrayRef),
+            (
+                "1",
+                Arc::new(StringArray::from(vec![None::<&str>])) as ArrayRef,
+            ),
         ]))
         .unwrap();
     let info = prepared.execute().await.unwrap();
@@ -69,7 +91,10 @@ async fn dense_union_parameters_are_unwrapped() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
     let mut prepared = client
-        .prepare("SELECT count(*) AS n FROM lineitem WHERE l_quantity < ?".into(), None)
+        .prepare(
+            "SELECT count(*) AS n FROM lineitem WHERE l_quantity < ?".into(),
+            None,
+        )
         .await
         .unwrap();
     let fields = UnionFields::try_new(
@@ -92,9 +117,15 @@ async fn dense_union_parameters_are_unwrapped() {
         ],
     )
     .unwrap();
-    prepared.set_parameters(one_row(vec![("param_0", Arc::new(union) as ArrayRef)])).unwrap();
+    prepared
+        .set_parameters(one_row(vec![("param_0", Arc::new(union) as ArrayRef)]))
+        .unwrap();
     let info = prepared.execute().await.unwrap();
-    let expected = query(&mut client, "SELECT count(*) AS n FROM lineitem WHERE l_quantity < 5").await;
+    let expected = query(
+        &mut client,
+        "SELECT count(*) AS n FROM lineitem WHERE l_quantity < 5",
+    )
+    .await;
     assert_eq!(pretty(&fetch(&mut client, &info).await), pretty(&expected));
 }
 
@@ -102,18 +133,33 @@ async fn dense_union_parameters_are_unwrapped() {
 async fn statements_without_results_have_an_empty_dataset_schema_and_run_only_when_executed() {
     let server = TestServer::start().await;
     let mut client = server.session_client().await;
-    let mut set = client.prepare("SET datafusion.execution.batch_size = 77".into(), None).await.unwrap();
+    let mut set = client
+        .prepare("SET datafusion.execution.batch_size = 77".into(), None)
+        .await
+        .unwrap();
     assert!(set.dataset_schema().unwrap().fields().is_empty());
     let before = pretty(&query(&mut client, "SHOW datafusion.execution.batch_size").await);
-    assert!(before.contains("8192"), "preparing must not apply SET: {before}");
+    assert!(
+        before.contains("8192"),
+        "preparing must not apply SET: {before}"
+    );
 
     // JDBC's update path: DoPut(CommandPreparedStatementUpdate) with no parameter rows.
     assert_eq!(set.execute_update().await.unwrap(), 0);
     let after = pretty(&query(&mut client, "SHOW datafusion.execution.batch_size").await);
     assert!(after.contains("77"), "{after}");
 
-    let mut create = client.prepare("CREATE TABLE p (a INT, b VARCHAR)".into(), None).await.unwrap();
-    assert!(client.execute("SELECT * FROM p".into(), None).await.is_err(), "not created at prepare");
+    let mut create = client
+        .prepare("CREATE TABLE p (a INT, b VARCHAR)".into(), None)
+        .await
+        .unwrap();
+    assert!(
+        client
+            .execute("SELECT * FROM p".into(), None)
+            .await
+            .is_err(),
+        "not created at prepare"
+    );
     create.execute_update().await.unwrap();
     assert_eq!(rows(&query(&mut client, "SELECT * FROM p").await), 0);
 }
@@ -122,8 +168,14 @@ async fn statements_without_results_have_an_empty_dataset_schema_and_run_only_wh
 async fn a_multi_row_parameter_batch_runs_the_update_once_per_row() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    client.execute_update("CREATE TABLE events (id INT, name VARCHAR)".into(), None).await.unwrap();
-    let mut insert = client.prepare("INSERT INTO events VALUES (?, ?)".into(), None).await.unwrap();
+    client
+        .execute_update("CREATE TABLE events (id INT, name VARCHAR)".into(), None)
+        .await
+        .unwrap();
+    let mut insert = client
+        .prepare("INSERT INTO events VALUES (?, ?)".into(), None)
+        .await
+        .unwrap();
     let schema = Arc::new(Schema::new(vec![
         Field::new("$1", DataType::Int32, true),
         Field::new("$2", DataType::Utf8, true),

@@ -68,7 +68,11 @@ async fn action<T: Message + Default>(
         body: body.into(),
     };
     let results: Vec<_> = client.do_action(action).await?.try_collect().await?;
-    assert_eq!(results.len(), 1, "exactly one result, as the Go client expects");
+    assert_eq!(
+        results.len(),
+        1,
+        "exactly one result, as the Go client expects"
+    );
     Ok(T::decode(results[0].body.clone()).unwrap())
 }
 
@@ -79,24 +83,59 @@ async fn set_and_get_session_options_change_only_this_session() {
     let mut other = server.session_client().await;
     let request = SessionOptions {
         options: HashMap::from([
-            ("catalog".to_string(), value(OptionValue::String("datafusion".into()))),
-            ("datafusion.execution.batch_size".to_string(), value(OptionValue::Int64(321))),
-            ("datafusion.optimizer.prefer_hash_join".to_string(), value(OptionValue::Bool(true))),
-            ("datafusion.no_such_key".to_string(), value(OptionValue::String("1".into()))),
+            (
+                "catalog".to_string(),
+                value(OptionValue::String("datafusion".into())),
+            ),
+            (
+                "datafusion.execution.batch_size".to_string(),
+                value(OptionValue::Int64(321)),
+            ),
+            (
+                "datafusion.optimizer.prefer_hash_join".to_string(),
+                value(OptionValue::Bool(true)),
+            ),
+            (
+                "datafusion.no_such_key".to_string(),
+                value(OptionValue::String("1".into())),
+            ),
         ]),
     };
-    let errors: SetErrors = action(&mut client, "SetSessionOptions", request.encode_to_vec()).await.unwrap();
+    let errors: SetErrors = action(&mut client, "SetSessionOptions", request.encode_to_vec())
+        .await
+        .unwrap();
     assert_eq!(errors.errors.len(), 1);
-    assert_eq!(errors.errors["datafusion.no_such_key"].value, 1, "INVALID_NAME");
+    assert_eq!(
+        errors.errors["datafusion.no_such_key"].value, 1,
+        "INVALID_NAME"
+    );
 
-    let options: SessionOptions = action(&mut client, "GetSessionOptions", vec![]).await.unwrap();
-    assert_eq!(options.options["datafusion.execution.batch_size"], value(OptionValue::Int64(321)));
-    assert_eq!(options.options["datafusion.optimizer.prefer_hash_join"], value(OptionValue::Bool(true)));
-    assert_eq!(options.options["catalog"], value(OptionValue::String("datafusion".into())));
-    assert!(pretty(&query(&mut client, "SHOW datafusion.execution.batch_size").await).contains("321"));
+    let options: SessionOptions = action(&mut client, "GetSessionOptions", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        options.options["datafusion.execution.batch_size"],
+        value(OptionValue::Int64(321))
+    );
+    assert_eq!(
+        options.options["datafusion.optimizer.prefer_hash_join"],
+        value(OptionValue::Bool(true))
+    );
+    assert_eq!(
+        options.options["catalog"],
+        value(OptionValue::String("datafusion".into()))
+    );
+    assert!(
+        pretty(&query(&mut client, "SHOW datafusion.execution.batch_size").await).contains("321")
+    );
 
-    let others: SessionOptions = action(&mut other, "GetSessionOptions", vec![]).await.unwrap();
-    assert_eq!(others.options["datafusion.execution.batch_size"], value(OptionValue::Int64(8192)));
+    let others: SessionOptions = action(&mut other, "GetSessionOptions", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        others.options["datafusion.execution.batch_size"],
+        value(OptionValue::Int64(8192))
+    );
 }
 
 #[tokio::test]
@@ -113,6 +152,8 @@ async fn close_session_ends_it() {
 async fn unknown_actions_are_unimplemented() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    let err = action::<CloseResult>(&mut client, "Teleport", vec![]).await.unwrap_err();
+    let err = action::<CloseResult>(&mut client, "Teleport", vec![])
+        .await
+        .unwrap_err();
     assert_eq!(code_of(&err), Code::Unimplemented);
 }

@@ -12,18 +12,32 @@ async fn a_query_streams_the_schema_its_flight_info_announced() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
     let info = client
-        .execute("SELECT n_name, n_nationkey FROM nation ORDER BY n_nationkey".into(), None)
+        .execute(
+            "SELECT n_name, n_nationkey FROM nation ORDER BY n_nationkey".into(),
+            None,
+        )
         .await
         .unwrap();
     let announced = info.clone().try_decode_schema().unwrap();
     assert_eq!(announced.field(0).data_type(), &DataType::Utf8);
     assert_eq!(info.endpoint.len(), 1);
-    assert!(info.endpoint[0].location.is_empty(), "tickets are redeemed on the same connection");
+    assert!(
+        info.endpoint[0].location.is_empty(),
+        "tickets are redeemed on the same connection"
+    );
 
     let batches = fetch(&mut client, &info).await;
     assert_eq!(rows(&batches), 25);
-    assert!(batches.iter().all(|batch| batch.schema().as_ref() == &announced));
-    let names = batches[0].column(0).as_any().downcast_ref::<StringArray>().unwrap();
+    assert!(
+        batches
+            .iter()
+            .all(|batch| batch.schema().as_ref() == &announced)
+    );
+    let names = batches[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
     assert_eq!(names.value(0), "ALGERIA");
 }
 
@@ -35,7 +49,13 @@ async fn commands_run_when_their_flight_info_is_requested() {
         .execute("CREATE TABLE small AS SELECT * FROM region".into(), None)
         .await
         .unwrap();
-    assert!(info.clone().try_decode_schema().unwrap().fields().is_empty());
+    assert!(
+        info.clone()
+            .try_decode_schema()
+            .unwrap()
+            .fields()
+            .is_empty()
+    );
     assert_eq!(rows(&fetch(&mut client, &info).await), 0);
 
     // Created by one session, visible to every other.
@@ -47,18 +67,41 @@ async fn commands_run_when_their_flight_info_is_requested() {
 async fn updates_report_the_rows_they_affected() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    assert_eq!(client.execute_update("CREATE TABLE m (a INT, b VARCHAR)".into(), None).await.unwrap(), 0);
+    assert_eq!(
+        client
+            .execute_update("CREATE TABLE m (a INT, b VARCHAR)".into(), None)
+            .await
+            .unwrap(),
+        0
+    );
     let inserted = client
-        .execute_update("INSERT INTO m VALUES (1, 'x'), (2, 'y'), (3, NULL)".into(), None)
+        .execute_update(
+            "INSERT INTO m VALUES (1, 'x'), (2, 'y'), (3, NULL)".into(),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(inserted, 3);
     assert_eq!(rows(&query(&mut client, "SELECT * FROM m").await), 3);
-    client.execute_update("CREATE VIEW v AS SELECT a FROM m WHERE a > 1".into(), None).await.unwrap();
+    client
+        .execute_update("CREATE VIEW v AS SELECT a FROM m WHERE a > 1".into(), None)
+        .await
+        .unwrap();
     assert_eq!(rows(&query(&mut client, "SELECT * FROM v").await), 2);
-    client.execute_update("DROP VIEW v".into(), None).await.unwrap();
-    client.execute_update("DROP TABLE m".into(), None).await.unwrap();
-    assert!(client.execute("SELECT * FROM m".into(), None).await.is_err());
+    client
+        .execute_update("DROP VIEW v".into(), None)
+        .await
+        .unwrap();
+    client
+        .execute_update("DROP TABLE m".into(), None)
+        .await
+        .unwrap();
+    assert!(
+        client
+            .execute("SELECT * FROM m".into(), None)
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -66,10 +109,19 @@ async fn set_changes_only_the_session_that_ran_it() {
     let server = TestServer::start().await;
     let mut first = server.session_client().await;
     let mut second = server.session_client().await;
-    first.execute_update("SET datafusion.execution.batch_size = 1234".into(), None).await.unwrap();
-    first.execute_update("SET ballista.shuffle.sort_based.enabled = false".into(), None).await.unwrap();
+    first
+        .execute_update("SET datafusion.execution.batch_size = 1234".into(), None)
+        .await
+        .unwrap();
+    first
+        .execute_update(
+            "SET ballista.shuffle.sort_based.enabled = false".into(),
+            None,
+        )
+        .await
+        .unwrap();
 
-    let show = |value: &str| format!("| datafusion.execution.batch_size | {value} |");
+    let show = |value: &str| format!("| datafusion.execution.batch_size | {value} ");
     let first_value = pretty(&query(&mut first, "SHOW datafusion.execution.batch_size").await);
     let second_value = pretty(&query(&mut second, "SHOW datafusion.execution.batch_size").await);
     assert!(first_value.contains(&show("1234")), "{first_value}");
@@ -78,7 +130,10 @@ async fn set_changes_only_the_session_that_ran_it() {
     let sort_based = pretty(&query(&mut first, "SHOW ballista.shuffle.sort_based.enabled").await);
     assert!(sort_based.contains("false"), "{sort_based}");
 
-    first.execute_update("RESET datafusion.execution.batch_size".into(), None).await.unwrap();
+    first
+        .execute_update("RESET datafusion.execution.batch_size".into(), None)
+        .await
+        .unwrap();
     let reset = pretty(&query(&mut first, "SHOW datafusion.execution.batch_size").await);
     assert!(reset.contains(&show("8192")), "{reset}");
 }
@@ -96,7 +151,8 @@ async fn sessions_start_from_trebuchet_defaults_and_show_all_lists_ballista_keys
     ] {
         assert!(all.contains(expected), "{expected} missing");
     }
-    let partitions = pretty(&query(&mut client, "SHOW datafusion.execution.target_partitions").await);
+    let partitions =
+        pretty(&query(&mut client, "SHOW datafusion.execution.target_partitions").await);
     assert!(partitions.contains("| 16 "), "{partitions}");
     let tables = pretty(&query(&mut client, "SHOW TABLES").await);
     assert!(tables.contains("lineitem"), "{tables}");
@@ -108,12 +164,19 @@ async fn sessions_start_from_trebuchet_defaults_and_show_all_lists_ballista_keys
 async fn streams_a_million_rows() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    let info = client.execute("SELECT value FROM generate_series(1, 1000000)".into(), None).await.unwrap();
+    let info = client
+        .execute("SELECT value FROM generate_series(1, 1000000)".into(), None)
+        .await
+        .unwrap();
     let ticket = info.endpoint[0].ticket.clone().unwrap();
     let mut stream = client.do_get(ticket).await.unwrap();
     let (mut count, mut sum, mut batches) = (0usize, 0i64, 0usize);
     while let Some(batch) = stream.try_next().await.unwrap() {
-        let values = batch.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        let values = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
         count += values.len();
         sum += values.iter().flatten().sum::<i64>();
         batches += 1;
@@ -131,7 +194,10 @@ async fn tpch_q1_and_q6_match_in_process_datafusion() {
     register_tpch(&oracle, 0.01).unwrap();
     let ctx = oracle.new_session_context();
     for name in ["q01", "q06"] {
-        let path = format!("{}/../benchmarks/queries/{name}.sql", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../benchmarks/queries/{name}.sql",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let sql = std::fs::read_to_string(&path).unwrap();
         let expected = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
         let actual = query(&mut client, &sql).await;

@@ -10,10 +10,15 @@ use crate::fixture::{TestServer, query, rows};
 
 #[tokio::test]
 async fn serves_over_tls_and_refuses_plaintext() {
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
     let cert_pem = certified.cert.pem();
     let mut config = ServerConfig::loopback();
-    config.tls = Some(TlsFiles::from_pem(cert_pem.clone(), certified.signing_key.serialize_pem()));
+    config.tls = Some(TlsFiles::from_pem(
+        cert_pem.clone(),
+        certified.signing_key.serialize_pem(),
+    ));
     let server = TestServer::start_with(config).await;
 
     let tls = ClientTlsConfig::new()
@@ -30,7 +35,9 @@ async fn serves_over_tls_and_refuses_plaintext() {
     let mut client = FlightSqlServiceClient::new(channel);
     assert_eq!(rows(&query(&mut client, "SELECT 1").await), 1);
 
-    let lazy = Endpoint::from_shared(format!("http://{}", server.addr)).unwrap().connect_lazy();
+    let lazy = Endpoint::from_shared(format!("http://{}", server.addr))
+        .unwrap()
+        .connect_lazy();
     let mut plaintext = FlightSqlServiceClient::new(lazy);
     assert!(plaintext.execute("SELECT 1".into(), None).await.is_err());
 }
