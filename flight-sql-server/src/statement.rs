@@ -42,27 +42,30 @@ pub(crate) async fn flight_info(
     let statement = PlannedStatement::plan(session, sql, first_row).await?;
     let schema = statement.result_schema();
     let query_id = uuid::Uuid::new_v4().to_string();
-    let ticket = if statement.returns_rows() {
+    // total_records: unknown (-1) for a query; for a command, the rows it affected, which
+    // ADBC reports as the cursor's rowcount.
+    let (ticket, total_records) = if statement.returns_rows() {
         if bound_rows > 1 {
             return Err(FlightSqlError::bind_parameters(format!(
                 "a query takes one row of parameters, but {bound_rows} rows were bound"
             )));
         }
         tracing::info!(query_id, sql, "query planned");
-        StatementTicket::query(query_id, sql.to_string(), parameters.to_vec())
+        let ticket = StatementTicket::query(query_id, sql.to_string(), parameters.to_vec());
+        (ticket, -1)
     } else {
         let affected = match bound.filter(|_| bound_rows > 1) {
             Some(rows) => update(session, sql, &[rows]).await?,
             None => statement.run_command(session).await?,
         };
         tracing::info!(query_id, sql, affected, "command executed");
-        StatementTicket::completed(query_id)
+        (StatementTicket::completed(query_id), affected)
     };
     Ok(FlightInfo::new()
         .try_with_schema(&schema)?
         .with_endpoint(FlightEndpoint::new().with_ticket(ticket.into_ticket()))
         .with_descriptor(descriptor)
-        .with_total_records(-1)
+        .with_total_records(total_records)
         .with_ordered(true))
 }
 

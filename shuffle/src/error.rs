@@ -5,6 +5,38 @@ use std::path::PathBuf;
 /// Everything that can go wrong while laying out, writing or reading shuffle data.
 #[derive(Debug, thiserror::Error)]
 pub enum ShuffleError {
+    /// A shuffle file could not be created or written.
+    #[error("failed to write shuffle file {path}")]
+    WriteShuffleFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Batches could not be encoded as Arrow IPC.
+    #[error("failed to encode shuffle partition {path}")]
+    EncodePartition {
+        path: PathBuf,
+        #[source]
+        source: arrow::error::ArrowError,
+    },
+
+    /// A shuffle file could not be opened.
+    #[error("failed to read shuffle file {path}")]
+    ReadShuffleFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A shuffle file is not valid Arrow IPC.
+    #[error("failed to decode shuffle partition {path}")]
+    DecodePartition {
+        path: PathBuf,
+        #[source]
+        source: arrow::error::ArrowError,
+    },
+
     /// A job's shuffle directory could not be removed when the job ended.
     #[error("failed to remove shuffle directory {path}")]
     RemoveJobDirectory {
@@ -12,6 +44,14 @@ pub enum ShuffleError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl From<ShuffleError> for datafusion::error::DataFusionError {
+    /// Operators must fail with `DataFusionError`; the shuffle error travels inside it and
+    /// can be recovered with `downcast_ref` at the edge.
+    fn from(err: ShuffleError) -> Self {
+        datafusion::error::DataFusionError::External(Box::new(err))
+    }
 }
 
 /// Result type of this crate.

@@ -8,12 +8,19 @@
 //!   stage k+1, partition p ◀── read part p of every map task (locally or over Flight)
 //! ```
 //!
-//! Start with [`ShuffleLayout`], which decides where every file lives, and [`ids`], the
-//! typed identifiers the control plane (`trebuchet-cluster`) shares with this crate.
+//! Start with [`ShuffleWriterExec`] (the root of every stage) and [`ShuffleReaderExec`]
+//! (how the next stage reads it back); [`ShuffleLayout`] decides where every file lives,
+//! and [`ids`] holds the typed identifiers the control plane shares with this crate.
 
 mod error;
 pub mod ids;
 mod layout;
+mod partition_file;
+mod shuffle_reader;
+mod shuffle_writer;
 
 pub use error::{Result, ShuffleError};
 pub use layout::ShuffleLayout;
+pub use partition_file::{PartitionSummary, read_partition_file};
+pub use shuffle_reader::{PartitionLocation, ShuffleReaderExec};
+pub use shuffle_writer::{ShuffleOutput, ShuffleWriterExec, summary_schema};

@@ -1,0 +1,74 @@
+"""TPC-H through ADBC must match in-process DataFusion on tpchgen-cli's parquet (same generator, same data)."""
+
+import pytest
+
+from helpers import TPCH_TABLES, assert_tables_match, query_table, query_value
+
+
+def oracle_table(oracle, sql):
+    return oracle.sql(sql).to_arrow_table()
+
+
+@pytest.mark.parametrize("table", TPCH_TABLES)
+def test_embedded_table_has_the_same_row_count_as_tpchgen(adbc_conn, oracle, table):
+    expected = oracle_table(oracle, f"SELECT count(*) AS n FROM {table}").column("n")[0].as_py()
+    assert query_value(adbc_conn, f"SELECT count(*) AS n FROM {table}") == expected
+
+
+@pytest.mark.parametrize("table, key", [("nation", "n_nationkey"), ("region", "r_regionkey"), ("supplier", "s_suppkey")])
+def test_small_embedded_table_has_the_same_content_as_tpchgen(adbc_conn, oracle, table, key):
+    sql = f"SELECT * FROM {table} ORDER BY {key}"
+    assert_tables_match(query_table(adbc_conn, sql), oracle_table(oracle, sql))
+
+
+def test_lineitem_checksums_match_tpchgen(adbc_conn, oracle):
+    sql = (
+        "SELECT count(*) AS n, sum(l_orderkey) AS orderkeys, sum(l_quantity) AS quantity, "
+        "sum(l_extendedprice) AS price, count(DISTINCT l_comment) AS comments, "
+        "min(l_shipdate) AS first_ship, max(l_receiptdate) AS last_receipt FROM lineitem"
+    )
+    assert_tables_match(query_table(adbc_conn, sql), oracle_table(oracle, sql))
+
+
+def statements(script: str) -> list[str]:
+    """Split a query file into statements (q15 is CREATE VIEW; SELECT; DROP VIEW)."""
+    return [statement.strip() for statement in script.split(";") if statement.strip()]
+
+
+def run_script_over_adbc(conn, script):
+    """Run each statement; return the result of the one that produces rows."""
+    results = [query_table(conn, statement) for statement in statements(script)]
+    with_rows = [result for result in results if result.num_columns > 0]
+    assert len(with_rows) == 1, f"expected one statement with a result, got {len(with_rows)}"
+    return with_rows[0]
+
+
+def run_script_in_oracle(oracle, script):
+    results = [oracle.sql(statement).to_arrow_table() for statement in statements(script)]
+    with_rows = [result for result in results if result.num_columns > 0 and result.num_rows > 0]
+    return with_rows[0]
+
+
+@pytest.mark.parametrize("number", [1, 6])
+def test_tpch_query_matches_datafusion(adbc_conn, oracle, tpch_query, number):
+    sql = tpch_query(number)
+    expected = oracle_table(oracle, sql)
+    assert expected.num_rows > 0
+    assert_tables_match(query_table(adbc_conn, sql), expected)
+
+
+@pytest.mark.parametrize("number", range(1, 23))
+def test_every_tpch_query_matches_datafusion(adbc_conn, oracle, tpch_query, number):
+    script = tpch_query(number)
+    expected = run_script_in_oracle(oracle, script)
+    assert_tables_match(run_script_over_adbc(adbc_conn, script), expected)
+
+
+@pytest.mark.parametrize("number", [1, 3, 6, 9, 18])
+def test_tpch_query_matches_datafusion_with_hash_joins_and_small_batches(adbc_conn, oracle, tpch_query, number):
+    with adbc_conn.cursor() as cur:
+        for setting in ("datafusion.optimizer.prefer_hash_join = true", "datafusion.execution.batch_size = 100"):
+            cur.execute(f"SET {setting}")
+            cur.fetchall()
+    sql = tpch_query(number)
+    assert_tables_match(query_table(adbc_conn, sql), oracle_table(oracle, sql))

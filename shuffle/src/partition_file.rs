@@ -1,0 +1,139 @@
+//! One shuffle partition on disk: an Arrow IPC stream file, created on first write.
+//!
+//! The stream format (not the file format) lets a reader start before the end is known,
+//! which is what a fetch over Arrow Flight needs.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use arrow::ipc::reader::StreamReader;
+use arrow::ipc::writer::StreamWriter;
+
+use crate::error::{Result, ShuffleError};
+
+/// What was written to one partition file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionSummary {
+    /// Where the file is.
+    pub path: PathBuf,
+    /// Rows written.
+    pub num_rows: u64,
+    /// Bytes of the file.
+    pub num_bytes: u64,
+}
+
+/// Writes the batches of one output partition.
+pub(crate) struct PartitionFileWriter {
+    path: PathBuf,
+    schema: SchemaRef,
+    writer: Option<StreamWriter<BufWriter<File>>>,
+    num_rows: u64,
+}
+
+impl std::fmt::Debug for PartitionFileWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartitionFileWriter")
+            .field("path", &self.path)
+            .field("num_rows", &self.num_rows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartitionFileWriter {
+    pub(crate) fn new(path: PathBuf, schema: SchemaRef) -> Self {
+        Self {
+            path,
+            schema,
+            writer: None,
+            num_rows: 0,
+        }
+    }
+
+    pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let writer = match &mut self.writer {
+            Some(writer) => writer,
+            None => self.writer.insert(self.open()?),
+        };
+        writer
+            .write(batch)
+            .map_err(|source| ShuffleError::EncodePartition {
+                path: self.path.clone(),
+                source,
+            })?;
+        self.num_rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Closes the file; a partition that received no rows still gets an (empty) file,
+    /// so readers never have to tell "empty" from "lost".
+    pub(crate) fn finish(mut self) -> Result<PartitionSummary> {
+        let mut writer = match self.writer.take() {
+            Some(writer) => writer,
+            None => self.open()?,
+        };
+        writer
+            .finish()
+            .map_err(|source| ShuffleError::EncodePartition {
+                path: self.path.clone(),
+                source,
+            })?;
+        drop(writer);
+        let num_bytes = std::fs::metadata(&self.path)
+            .map_err(|source| ShuffleError::WriteShuffleFile {
+                path: self.path.clone(),
+                source,
+            })?
+            .len();
+        Ok(PartitionSummary {
+            path: self.path,
+            num_rows: self.num_rows,
+            num_bytes,
+        })
+    }
+
+    fn open(&self) -> Result<StreamWriter<BufWriter<File>>> {
+        let write_error = |source| ShuffleError::WriteShuffleFile {
+            path: self.path.clone(),
+            source,
+        };
+        if let Some(parent) = self.path.parent() {
+            std::fs::create_dir_all(parent).map_err(write_error)?;
+        }
+        let file = File::create(&self.path).map_err(write_error)?;
+        StreamWriter::try_new(BufWriter::new(file), &self.schema).map_err(|source| {
+            ShuffleError::EncodePartition {
+                path: self.path.clone(),
+                source,
+            }
+        })
+    }
+}
+
+/// Reads a partition file back, batch by batch.
+pub fn read_partition_file(
+    path: &Path,
+) -> Result<impl Iterator<Item = Result<RecordBatch>> + Send + 'static> {
+    let file = File::open(path).map_err(|source| ShuffleError::ReadShuffleFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let owned = path.to_path_buf();
+    let reader = StreamReader::try_new(BufReader::new(file), None).map_err(|source| {
+        ShuffleError::DecodePartition {
+            path: owned.clone(),
+            source,
+        }
+    })?;
+    Ok(reader.map(move |batch| {
+        batch.map_err(|source| ShuffleError::DecodePartition {
+            path: owned.clone(),
+            source,
+        })
+    }))
+}

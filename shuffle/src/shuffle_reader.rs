@@ -1,0 +1,298 @@
+//! [`ShuffleReaderExec`]: how a stage reads the shuffle output of the stages before it.
+//! Output partition `p` is the concatenation of partition `p` of every map task's output.
+//!
+//! Today every location is a local file; fetching from another executor over Arrow Flight
+//! plugs in here, behind the same [`PartitionLocation`].
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+};
+use futures::StreamExt;
+
+use crate::partition_file::read_partition_file;
+
+/// One piece of a shuffle partition: a file written by one map task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionLocation {
+    /// The file.
+    pub path: PathBuf,
+    /// Rows it holds, as the writer reported.
+    pub num_rows: u64,
+    /// Its size in bytes.
+    pub num_bytes: u64,
+}
+
+/// Reads shuffle partitions written by an earlier stage.
+#[derive(Debug)]
+pub struct ShuffleReaderExec {
+    schema: SchemaRef,
+    /// For each output partition, the files that make it up.
+    locations: Vec<Vec<PartitionLocation>>,
+    properties: Arc<PlanProperties>,
+}
+
+impl ShuffleReaderExec {
+    /// A reader of `locations` (one list per output partition) whose output is partitioned
+    /// as `partitioning` says, which is how the producing stage wrote it.
+    pub fn try_new(
+        schema: SchemaRef,
+        partitioning: Partitioning,
+        locations: Vec<Vec<PartitionLocation>>,
+    ) -> Result<Self> {
+        if partitioning.partition_count() != locations.len() {
+            return datafusion::common::internal_err!(
+                "shuffle reader with {} partitions was given locations for {}",
+                partitioning.partition_count(),
+                locations.len()
+            );
+        }
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&schema)),
+            partitioning,
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        Ok(Self {
+            schema,
+            locations,
+            properties: Arc::new(properties),
+        })
+    }
+
+    /// The files of each output partition.
+    pub fn locations(&self) -> &[Vec<PartitionLocation>] {
+        &self.locations
+    }
+}
+
+impl DisplayAs for ShuffleReaderExec {
+    fn fmt_as(&self, _format: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let files: usize = self.locations.iter().map(Vec::len).sum();
+        write!(
+            f,
+            "ShuffleReaderExec: partitioning={}, files={files}",
+            self.properties.partitioning
+        )
+    }
+}
+
+impl ExecutionPlan for ShuffleReaderExec {
+    fn name(&self) -> &str {
+        "ShuffleReaderExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if children.is_empty() {
+            Ok(self)
+        } else {
+            datafusion::common::internal_err!("ShuffleReaderExec has no children")
+        }
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        _context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let locations = self.locations.get(partition).cloned().ok_or_else(|| {
+            DataFusionError::Internal(format!("shuffle reader has no partition {partition}"))
+        })?;
+        // Files are opened one after the other, as the stream reaches them.
+        let batches = futures::stream::iter(locations)
+            .map(|location| match read_partition_file(&location.path) {
+                Ok(batches) => {
+                    futures::stream::iter(batches.map(|b| b.map_err(Into::into))).boxed()
+                }
+                Err(err) => futures::stream::once(futures::future::ready(Err(err.into()))).boxed(),
+            })
+            .flatten();
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            Arc::clone(&self.schema),
+            batches,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Array, Int64Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::datasource::memory::MemorySourceConfig;
+    use datafusion::physical_expr::expressions::col;
+    use datafusion::physical_plan::collect;
+    use datafusion::prelude::SessionContext;
+
+    use super::*;
+    use crate::ids::{JobId, StageId};
+    use crate::layout::ShuffleLayout;
+    use crate::shuffle_writer::{ShuffleOutput, ShuffleWriterExec};
+
+    fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false)]))
+    }
+
+    fn batch(values: std::ops::Range<i64>) -> RecordBatch {
+        RecordBatch::try_new(
+            schema(),
+            vec![Arc::new(Int64Array::from_iter_values(values))],
+        )
+        .unwrap()
+    }
+
+    /// Writes `partitions` through a hash shuffle into `outputs` partitions, reads every
+    /// output partition back, and returns the values of each.
+    async fn round_trip(
+        partitions: Vec<Vec<RecordBatch>>,
+        outputs: usize,
+    ) -> (Vec<Vec<i64>>, usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let input = MemorySourceConfig::try_new_exec(&partitions, schema(), None).unwrap();
+        let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], outputs);
+        let output = ShuffleOutput {
+            layout: ShuffleLayout::new(dir.path()),
+            job: JobId::new("job"),
+            stage: StageId(1),
+        };
+        let writer =
+            Arc::new(ShuffleWriterExec::try_new(input, Some(hash.clone()), output).unwrap());
+        let ctx = SessionContext::new();
+        let summaries = collect(writer, ctx.task_ctx()).await.unwrap();
+
+        let mut locations = vec![Vec::new(); outputs];
+        let mut files = 0;
+        for summary in &summaries {
+            let column = |i: usize| summary.column(i);
+            let ids = column(0).as_any().downcast_ref::<UInt32Array>().unwrap();
+            let paths = column(1).as_any().downcast_ref::<StringArray>().unwrap();
+            let rows = column(2).as_any().downcast_ref::<UInt64Array>().unwrap();
+            let bytes = column(3).as_any().downcast_ref::<UInt64Array>().unwrap();
+            for row in 0..summary.num_rows() {
+                files += 1;
+                locations[ids.value(row) as usize].push(PartitionLocation {
+                    path: paths.value(row).into(),
+                    num_rows: rows.value(row),
+                    num_bytes: bytes.value(row),
+                });
+            }
+        }
+        let reader = Arc::new(ShuffleReaderExec::try_new(schema(), hash, locations).unwrap());
+        let mut values = Vec::new();
+        for partition in 0..outputs {
+            let stream = reader.execute(partition, ctx.task_ctx()).unwrap();
+            let batches: Vec<RecordBatch> =
+                futures::TryStreamExt::try_collect(stream).await.unwrap();
+            let mut part: Vec<i64> = batches
+                .iter()
+                .flat_map(|b| {
+                    b.column(0)
+                        .as_any()
+                        .downcast_ref::<Int64Array>()
+                        .unwrap()
+                        .values()
+                        .to_vec()
+                })
+                .collect();
+            part.sort();
+            values.push(part);
+        }
+        (values, files)
+    }
+
+    #[tokio::test]
+    async fn every_row_comes_back_once_in_exactly_one_partition() {
+        let (values, files) = round_trip(
+            vec![
+                vec![batch(0..500)],
+                vec![batch(500..1000), batch(1000..1200)],
+            ],
+            4,
+        )
+        .await;
+        assert_eq!(files, 2 * 4, "one file per (map task, output partition)");
+        let mut all: Vec<i64> = values.iter().flatten().copied().collect();
+        all.sort();
+        assert_eq!(all, (0..1200).collect::<Vec<_>>());
+        assert!(
+            values.iter().all(|part| !part.is_empty()),
+            "hashing spreads the keys"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_same_key_always_lands_in_the_same_partition() {
+        let (values, _) = round_trip(vec![vec![batch(0..100)], vec![batch(0..100)]], 3).await;
+        for part in &values {
+            for value in part {
+                assert_eq!(
+                    part.iter().filter(|v| *v == value).count(),
+                    2,
+                    "both copies of {value} together"
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn empty_input_writes_empty_partitions_that_read_back_empty() {
+        let (values, files) = round_trip(vec![vec![]], 5).await;
+        assert_eq!(files, 5);
+        assert!(values.iter().all(Vec::is_empty));
+    }
+
+    #[tokio::test]
+    async fn many_partitions_round_trip() {
+        let (values, files) = round_trip(vec![vec![batch(0..10_000)]; 3], 64).await;
+        assert_eq!(files, 3 * 64);
+        assert_eq!(values.iter().map(Vec::len).sum::<usize>(), 30_000);
+    }
+
+    #[tokio::test]
+    async fn a_missing_file_is_an_error_naming_it() {
+        let location = PartitionLocation {
+            path: "/nonexistent/shuffle/0.arrow".into(),
+            num_rows: 1,
+            num_bytes: 1,
+        };
+        let reader = ShuffleReaderExec::try_new(
+            schema(),
+            Partitioning::UnknownPartitioning(1),
+            vec![vec![location]],
+        )
+        .unwrap();
+        let stream = reader.execute(0, SessionContext::new().task_ctx()).unwrap();
+        let err = futures::TryStreamExt::try_collect::<Vec<_>>(stream)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/nonexistent/shuffle/0.arrow"), "{err}");
+    }
+}

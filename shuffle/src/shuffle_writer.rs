@@ -1,0 +1,302 @@
+//! [`ShuffleWriterExec`]: the root of every stage. Each input partition is one map task;
+//! it hash-partitions its rows into N outputs and writes each to an Arrow IPC file laid out
+//! by [`ShuffleLayout`], then returns one summary row per file, which the scheduler turns
+//! into locations for the next stage's [`crate::ShuffleReaderExec`].
+//!
+//! ```text
+//!   stage k, map task t:  input ──▶ hash(keys) % N ──▶ <t>/0.arrow … <t>/(N-1).arrow
+//!   stage k+1, partition p ◀── read p.arrow of every map task
+//! ```
+//!
+//! Without a partitioning the writer passes each input partition through as the output
+//! partition of the same index (the final stage, or a stage feeding a single consumer).
+
+use std::fmt;
+use std::sync::{Arc, LazyLock};
+
+use arrow::array::{RecordBatch, StringArray, UInt32Array, UInt64Array};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::Result;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::metrics::{
+    Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet, Time,
+};
+use datafusion::physical_plan::repartition::BatchPartitioner;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
+    PlanProperties,
+};
+use futures::StreamExt;
+
+use crate::ids::{JobId, PartitionId, StageId};
+use crate::layout::ShuffleLayout;
+use crate::partition_file::{PartitionFileWriter, PartitionSummary};
+
+/// Writes the output of a stage's map tasks as shuffle partitions. See the module docs.
+#[derive(Debug)]
+pub struct ShuffleWriterExec {
+    input: Arc<dyn ExecutionPlan>,
+    partitioning: Option<Partitioning>,
+    output: ShuffleOutput,
+    metrics: ExecutionPlanMetricsSet,
+    properties: Arc<PlanProperties>,
+}
+
+/// Where a stage writes: the layout root and the job and stage it belongs to.
+#[derive(Debug, Clone)]
+pub struct ShuffleOutput {
+    pub layout: ShuffleLayout,
+    pub job: JobId,
+    pub stage: StageId,
+}
+
+impl ShuffleWriterExec {
+    /// A writer for `input`; `partitioning` is `Some(Hash(..))` for a shuffle and `None` to
+    /// pass each input partition through.
+    pub fn try_new(
+        input: Arc<dyn ExecutionPlan>,
+        partitioning: Option<Partitioning>,
+        output: ShuffleOutput,
+    ) -> Result<Self> {
+        if let Some(partitioning) = &partitioning
+            && !matches!(partitioning, Partitioning::Hash(_, n) if *n > 0)
+        {
+            return datafusion::common::plan_err!(
+                "a shuffle writer partitions by hash into at least one partition, not {partitioning}"
+            );
+        }
+        let input_partitions = input.output_partitioning().partition_count();
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(summary_schema()),
+            Partitioning::UnknownPartitioning(input_partitions),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        );
+        Ok(Self {
+            input,
+            partitioning,
+            output,
+            metrics: ExecutionPlanMetricsSet::new(),
+            properties: Arc::new(properties),
+        })
+    }
+
+    /// The partitioning of the shuffle output, if it repartitions.
+    pub fn partitioning(&self) -> Option<&Partitioning> {
+        self.partitioning.as_ref()
+    }
+
+    /// Where the output goes.
+    pub fn output(&self) -> &ShuffleOutput {
+        &self.output
+    }
+
+    /// How many output partitions the next stage reads.
+    pub fn output_partition_count(&self) -> usize {
+        match &self.partitioning {
+            Some(partitioning) => partitioning.partition_count(),
+            None => self.input.output_partitioning().partition_count(),
+        }
+    }
+}
+
+impl DisplayAs for ShuffleWriterExec {
+    fn fmt_as(&self, _format: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.partitioning {
+            Some(partitioning) => write!(
+                f,
+                "ShuffleWriterExec: stage={}, partitioning={partitioning}",
+                self.output.stage
+            ),
+            None => write!(
+                f,
+                "ShuffleWriterExec: stage={}, passthrough",
+                self.output.stage
+            ),
+        }
+    }
+}
+
+impl ExecutionPlan for ShuffleWriterExec {
+    fn name(&self) -> &str {
+        "ShuffleWriterExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        if let Some(Partitioning::Hash(exprs, _)) = &self.partitioning {
+            for expr in exprs {
+                if f(expr)? == TreeNodeRecursion::Stop {
+                    return Ok(TreeNodeRecursion::Stop);
+                }
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if children.len() != 1 {
+            return datafusion::common::internal_err!("ShuffleWriterExec takes one child");
+        }
+        Ok(Arc::new(Self::try_new(
+            children.swap_remove(0),
+            self.partitioning.clone(),
+            self.output.clone(),
+        )?))
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let input = self.input.execute(partition, Arc::clone(&context))?;
+        let task = MapTask {
+            map_task: PartitionId(u32::try_from(partition).unwrap_or(u32::MAX)),
+            input_partitions: self.input.output_partitioning().partition_count(),
+            partitioning: self.partitioning.clone(),
+            output: self.output.clone(),
+            metrics: ShuffleWriteMetrics::new(&self.metrics, partition),
+        };
+        let summary = futures::stream::once(task.run(input));
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            summary_schema(),
+            summary,
+        )))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+}
+
+/// One input partition's worth of shuffle writing.
+struct MapTask {
+    map_task: PartitionId,
+    input_partitions: usize,
+    partitioning: Option<Partitioning>,
+    output: ShuffleOutput,
+    metrics: ShuffleWriteMetrics,
+}
+
+impl MapTask {
+    async fn run(self, mut input: SendableRecordBatchStream) -> Result<RecordBatch> {
+        let schema = input.schema();
+        let output_ids: Vec<PartitionId> = match &self.partitioning {
+            Some(partitioning) => (0..partitioning.partition_count())
+                .map(|output| PartitionId(u32::try_from(output).unwrap_or(u32::MAX)))
+                .collect(),
+            None => vec![self.map_task],
+        };
+        let mut writers: Vec<PartitionFileWriter> = output_ids
+            .iter()
+            .map(|output| {
+                let path = self.output.layout.partition_file(
+                    &self.output.job,
+                    self.output.stage,
+                    self.map_task,
+                    *output,
+                );
+                PartitionFileWriter::new(path, Arc::clone(&schema))
+            })
+            .collect();
+        let mut partitioner = match &self.partitioning {
+            Some(partitioning) => Some(BatchPartitioner::try_new(
+                partitioning.clone(),
+                self.metrics.repartition_time.clone(),
+                self.map_task.0 as usize,
+                self.input_partitions,
+            )?),
+            None => None,
+        };
+        while let Some(batch) = input.next().await {
+            let batch = batch?;
+            self.metrics.input_rows.add(batch.num_rows());
+            let _timer = self.metrics.write_time.timer();
+            match &mut partitioner {
+                Some(partitioner) => partitioner
+                    .partition(batch, |output, part| Ok(writers[output].write(&part)?))?,
+                None => writers[0].write(&batch)?,
+            }
+        }
+        let _timer = self.metrics.write_time.timer();
+        let summaries = writers
+            .into_iter()
+            .map(PartitionFileWriter::finish)
+            .collect::<crate::Result<Vec<_>>>()?;
+        for summary in &summaries {
+            self.metrics.bytes_written.add(summary.num_bytes as usize);
+        }
+        summary_batch(&output_ids, &summaries)
+    }
+}
+
+/// What a map task reports: one row per output partition file.
+pub fn summary_schema() -> SchemaRef {
+    static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+        Arc::new(Schema::new(vec![
+            Field::new("output_partition", DataType::UInt32, false),
+            Field::new("path", DataType::Utf8, false),
+            Field::new("num_rows", DataType::UInt64, false),
+            Field::new("num_bytes", DataType::UInt64, false),
+        ]))
+    });
+    Arc::clone(&SCHEMA)
+}
+
+fn summary_batch(outputs: &[PartitionId], summaries: &[PartitionSummary]) -> Result<RecordBatch> {
+    let paths: Vec<String> = summaries
+        .iter()
+        .map(|summary| summary.path.to_string_lossy().into_owned())
+        .collect();
+    Ok(RecordBatch::try_new(
+        summary_schema(),
+        vec![
+            Arc::new(UInt32Array::from_iter_values(outputs.iter().map(|id| id.0))),
+            Arc::new(StringArray::from(paths)),
+            Arc::new(UInt64Array::from_iter_values(
+                summaries.iter().map(|s| s.num_rows),
+            )),
+            Arc::new(UInt64Array::from_iter_values(
+                summaries.iter().map(|s| s.num_bytes),
+            )),
+        ],
+    )?)
+}
+
+/// Metrics of one map task.
+struct ShuffleWriteMetrics {
+    input_rows: Count,
+    bytes_written: Count,
+    write_time: Time,
+    repartition_time: Time,
+}
+
+impl ShuffleWriteMetrics {
+    fn new(metrics: &ExecutionPlanMetricsSet, partition: usize) -> Self {
+        Self {
+            input_rows: MetricBuilder::new(metrics).counter("input_rows", partition),
+            bytes_written: MetricBuilder::new(metrics).counter("bytes_written", partition),
+            write_time: MetricBuilder::new(metrics).subset_time("write_time", partition),
+            repartition_time: MetricBuilder::new(metrics)
+                .subset_time("repartition_time", partition),
+        }
+    }
+}
