@@ -18,10 +18,12 @@ mod byte_size;
 mod error;
 mod local_engine;
 mod session_defaults;
+mod stage_planner;
 
 pub use ballista_options::{BallistaOptions, SortShuffleOptions};
 pub use byte_size::ByteSize;
 pub use error::{ClusterError, Result};
 pub use local_engine::{LocalEngine, QueryEngine};
 pub use session_defaults::{default_session_config, reset_session_option};
+pub use stage_planner::{QueryStage, StagePlan, plan_stages};
 pub use trebuchet_shuffle::ids;

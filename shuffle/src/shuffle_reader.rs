@@ -1,8 +1,10 @@
-//! [`ShuffleReaderExec`]: how a stage reads the shuffle output of the stages before it.
+//! [`ShuffleReaderExec`]: how a stage reads the shuffle output of the stage before it.
 //! Output partition `p` is the concatenation of partition `p` of every map task's output.
 //!
-//! Today every location is a local file; fetching from another executor over Arrow Flight
-//! plugs in here, behind the same [`PartitionLocation`].
+//! A reader is planned *unresolved* (it knows the producing stage, not yet its files) and
+//! resolved to concrete locations once that stage has finished. Today every location is a
+//! local file; fetching from another executor over Arrow Flight plugs in here, behind the
+//! same [`PartitionLocation`].
 
 use std::fmt;
 use std::path::PathBuf;
@@ -20,6 +22,7 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 
+use crate::ids::StageId;
 use crate::partition_file::read_partition_file;
 
 /// One piece of a shuffle partition: a file written by one map task.
@@ -34,56 +37,81 @@ pub struct PartitionLocation {
 }
 
 /// Reads shuffle partitions written by an earlier stage.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ShuffleReaderExec {
+    stage: StageId,
     schema: SchemaRef,
-    /// For each output partition, the files that make it up.
-    locations: Vec<Vec<PartitionLocation>>,
+    /// For each output partition, the files that make it up; `None` until resolved.
+    locations: Option<Vec<Vec<PartitionLocation>>>,
     properties: Arc<PlanProperties>,
 }
 
 impl ShuffleReaderExec {
-    /// A reader of `locations` (one list per output partition) whose output is partitioned
-    /// as `partitioning` says, which is how the producing stage wrote it.
-    pub fn try_new(
+    /// A reader of `stage`'s output, whose files are not known yet. `properties` describe
+    /// the data as the stage wrote it: its partitioning and, for a pass-through stage, the
+    /// ordering within each partition.
+    pub fn unresolved(
+        stage: StageId,
         schema: SchemaRef,
+        properties: EquivalenceProperties,
         partitioning: Partitioning,
-        locations: Vec<Vec<PartitionLocation>>,
-    ) -> Result<Self> {
-        if partitioning.partition_count() != locations.len() {
-            return datafusion::common::internal_err!(
-                "shuffle reader with {} partitions was given locations for {}",
-                partitioning.partition_count(),
-                locations.len()
-            );
-        }
+    ) -> Self {
         let properties = PlanProperties::new(
-            EquivalenceProperties::new(Arc::clone(&schema)),
+            properties,
             partitioning,
             EmissionType::Incremental,
             Boundedness::Bounded,
         );
-        Ok(Self {
+        Self {
+            stage,
             schema,
-            locations,
+            locations: None,
             properties: Arc::new(properties),
+        }
+    }
+
+    /// The same reader with its files known: one list per output partition.
+    pub fn resolve(&self, locations: Vec<Vec<PartitionLocation>>) -> Result<Self> {
+        let partitions = self.properties.partitioning.partition_count();
+        if partitions != locations.len() {
+            return datafusion::common::internal_err!(
+                "the reader of stage {} has {partitions} partitions but was given locations for {}",
+                self.stage,
+                locations.len()
+            );
+        }
+        Ok(Self {
+            locations: Some(locations),
+            ..self.clone()
         })
     }
 
-    /// The files of each output partition.
-    pub fn locations(&self) -> &[Vec<PartitionLocation>] {
-        &self.locations
+    /// The stage whose output this reads.
+    pub fn stage(&self) -> StageId {
+        self.stage
+    }
+
+    /// The files of each output partition, once resolved.
+    pub fn locations(&self) -> Option<&[Vec<PartitionLocation>]> {
+        self.locations.as_deref()
     }
 }
 
 impl DisplayAs for ShuffleReaderExec {
     fn fmt_as(&self, _format: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let files: usize = self.locations.iter().map(Vec::len).sum();
         write!(
             f,
-            "ShuffleReaderExec: partitioning={}, files={files}",
-            self.properties.partitioning
-        )
+            "ShuffleReaderExec: stage={}, partitioning={}",
+            self.stage, self.properties.partitioning
+        )?;
+        match &self.locations {
+            Some(locations) => write!(
+                f,
+                ", files={}",
+                locations.iter().map(Vec::len).sum::<usize>()
+            ),
+            None => write!(f, ", unresolved"),
+        }
     }
 }
 
@@ -123,7 +151,13 @@ impl ExecutionPlan for ShuffleReaderExec {
         partition: usize,
         _context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        let locations = self.locations.get(partition).cloned().ok_or_else(|| {
+        let Some(all_locations) = &self.locations else {
+            return datafusion::common::internal_err!(
+                "the shuffle reader of stage {} ran before the stage finished",
+                self.stage
+            );
+        };
+        let locations = all_locations.get(partition).cloned().ok_or_else(|| {
             DataFusionError::Internal(format!("shuffle reader has no partition {partition}"))
         })?;
         // Files are opened one after the other, as the stream reaches them.
@@ -152,7 +186,7 @@ mod tests {
     use datafusion::prelude::SessionContext;
 
     use super::*;
-    use crate::ids::{JobId, StageId};
+    use crate::ids::JobId;
     use crate::layout::ShuffleLayout;
     use crate::shuffle_writer::{ShuffleOutput, ShuffleWriterExec};
 
@@ -204,7 +238,13 @@ mod tests {
                 });
             }
         }
-        let reader = Arc::new(ShuffleReaderExec::try_new(schema(), hash, locations).unwrap());
+        let reader = ShuffleReaderExec::unresolved(
+            StageId(1),
+            schema(),
+            EquivalenceProperties::new(schema()),
+            hash,
+        );
+        let reader = Arc::new(reader.resolve(locations).unwrap());
         let mut values = Vec::new();
         for partition in 0..outputs {
             let stream = reader.execute(partition, ctx.task_ctx()).unwrap();
@@ -282,12 +322,22 @@ mod tests {
             num_rows: 1,
             num_bytes: 1,
         };
-        let reader = ShuffleReaderExec::try_new(
+        let unresolved = ShuffleReaderExec::unresolved(
+            StageId(7),
             schema(),
+            EquivalenceProperties::new(schema()),
             Partitioning::UnknownPartitioning(1),
-            vec![vec![location]],
-        )
-        .unwrap();
+        );
+        let err = unresolved
+            .execute(0, SessionContext::new().task_ctx())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("stage 7 ran before the stage finished"),
+            "{err}"
+        );
+        let reader = unresolved.resolve(vec![vec![location]]).unwrap();
         let stream = reader.execute(0, SessionContext::new().task_ctx()).unwrap();
         let err = futures::TryStreamExt::try_collect::<Vec<_>>(stream)
             .await

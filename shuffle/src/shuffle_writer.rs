@@ -90,6 +90,11 @@ impl ShuffleWriterExec {
         self.partitioning.as_ref()
     }
 
+    /// The plan whose partitions are the stage's map tasks.
+    pub fn input(&self) -> &Arc<dyn ExecutionPlan> {
+        &self.input
+    }
+
     /// Where the output goes.
     pub fn output(&self) -> &ShuffleOutput {
         &self.output
