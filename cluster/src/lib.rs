@@ -19,6 +19,7 @@ mod error;
 mod local_engine;
 mod session_defaults;
 mod stage_planner;
+mod staged_engine;
 
 pub use ballista_options::{BallistaOptions, SortShuffleOptions};
 pub use byte_size::ByteSize;
@@ -26,4 +27,5 @@ pub use error::{ClusterError, Result};
 pub use local_engine::{LocalEngine, QueryEngine};
 pub use session_defaults::{default_session_config, reset_session_option};
 pub use stage_planner::{QueryStage, StagePlan, plan_stages};
+pub use staged_engine::StagedEngine;
 pub use trebuchet_shuffle::ids;

@@ -3,7 +3,16 @@
 //! Our defaults differ from DataFusion's where distribution demands it (tuning guide):
 //! 16 target partitions rather than the core count, sort-merge join (it spills) rather than
 //! hash join, and no view types, which JDBC 18 cannot read and which make oversized IPC
-//! frames. The same function configures the scheduler's and the executors' sessions.
+//! frames. Three DataFusion features assume one process and are turned off, each because
+//! a stage boundary breaks it:
+//! - dynamic filter pushdown: the join that fills the filter and the scan that waits for it
+//!   end up in different stages, run at different times;
+//! - physical uncorrelated scalar subqueries: the subquery's result is shared by reference
+//!   between operators that land in different stages;
+//! - round-robin repartitioning: inside a stage each task runs its own copy of the plan, so
+//!   a round-robin exchange would make every task read the whole input.
+//!
+//! The same function configures the scheduler's and the executors' sessions.
 
 use datafusion::common::config::ConfigField;
 use datafusion::error::Result;
@@ -21,6 +30,14 @@ pub fn default_session_config() -> SessionConfig {
     options.optimizer.prefer_hash_join = false;
     options.execution.parquet.schema_force_view_types = false;
     options.sql_parser.map_string_types_to_utf8view = false;
+    options.optimizer.enable_dynamic_filter_pushdown = false;
+    options.optimizer.enable_topk_dynamic_filter_pushdown = false;
+    options.optimizer.enable_join_dynamic_filter_pushdown = false;
+    options.optimizer.enable_aggregate_dynamic_filter_pushdown = false;
+    options
+        .optimizer
+        .enable_physical_uncorrelated_scalar_subquery = false;
+    options.optimizer.enable_round_robin_repartition = false;
     config
 }
 

@@ -75,6 +75,11 @@ pub struct ServerArgs {
     /// Largest gRPC message accepted or sent (e.g. 64MiB).
     #[arg(long, env = "TREBUCHET_MAX_MESSAGE_SIZE", default_value = "64MiB")]
     pub max_message_size: ByteSize,
+
+    /// Directory for shuffle files between query stages (default: a new directory under
+    /// the system temp dir). Each job's files are deleted when the job ends.
+    #[arg(long, env = "TREBUCHET_WORK_DIR")]
+    pub work_dir: Option<PathBuf>,
 }
 
 /// The data a standalone server starts with.
@@ -98,6 +103,7 @@ pub struct ServerConfig {
     pub session_idle_timeout: Duration,
     pub tls: Option<TlsFiles>,
     pub max_message_size: usize,
+    pub work_dir: PathBuf,
 }
 
 impl ServerConfig {
@@ -109,6 +115,7 @@ impl ServerConfig {
             session_idle_timeout: Duration::from_secs(3600),
             tls: None,
             max_message_size: 64 << 20,
+            work_dir: default_work_dir(),
         }
     }
 
@@ -161,8 +168,15 @@ impl ServerArgs {
             session_idle_timeout: self.session_idle_timeout,
             tls,
             max_message_size,
+            work_dir: self.work_dir.clone().unwrap_or_else(default_work_dir),
         })
     }
+}
+
+/// A directory of this process's own under the system temp dir.
+fn default_work_dir() -> PathBuf {
+    let unique: u64 = rand::random();
+    std::env::temp_dir().join(format!("trebuchet-{}-{unique:x}", std::process::id()))
 }
 
 fn resolve(host: &str, port: u16) -> Result<SocketAddr> {

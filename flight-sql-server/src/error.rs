@@ -47,6 +47,14 @@ pub enum FlightSqlError {
         source: std::io::Error,
     },
 
+    /// The directory for shuffle files could not be created.
+    #[error("cannot create the work directory {path}")]
+    CreateWorkDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The command line or users file is inconsistent.
     #[error("invalid configuration: {reason}")]
     InvalidConfig { reason: String },
@@ -96,7 +104,10 @@ impl FlightSqlError {
             Self::Unsupported { .. } => Code::Unimplemented,
             Self::Unauthenticated { .. } => Code::Unauthenticated,
             Self::Cancelled { .. } => Code::Cancelled,
-            Self::ReadFile { .. } | Self::Serve(_) | Self::Flight(_) => Code::Internal,
+            Self::ReadFile { .. }
+            | Self::CreateWorkDir { .. }
+            | Self::Serve(_)
+            | Self::Flight(_) => Code::Internal,
         }
     }
 }

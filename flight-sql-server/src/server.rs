@@ -9,7 +9,7 @@ use arrow_flight::flight_service_server::FlightServiceServer;
 use tokio::net::TcpListener;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
-use trebuchet_cluster::LocalEngine;
+use trebuchet_cluster::StagedEngine;
 
 use crate::catalog::SharedCatalog;
 use crate::config::ServerConfig;
@@ -32,9 +32,14 @@ pub async fn serve(
         config.users.clone(),
         config.session_idle_timeout,
     ));
+    std::fs::create_dir_all(&config.work_dir).map_err(|source| FlightSqlError::CreateWorkDir {
+        path: config.work_dir.clone(),
+        source,
+    })?;
+    let engine = StagedEngine::new(&config.work_dir);
     let service = TrebuchetFlightService::new(
         Arc::clone(&sessions),
-        Arc::new(LocalEngine),
+        Arc::new(engine),
         config.max_message_size,
     );
     let flight = FlightServiceServer::new(service)
