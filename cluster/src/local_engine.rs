@@ -19,6 +19,12 @@ pub trait QueryEngine: Send + Sync + Debug {
         plan: Arc<dyn ExecutionPlan>,
         task_ctx: Arc<TaskContext>,
     ) -> BoxFuture<'static, Result<SendableRecordBatchStream>>;
+
+    /// How the engine would run `plan`, for `EXPLAIN`; `None` when it runs the plan as is.
+    fn explain(&self, plan: Arc<dyn ExecutionPlan>) -> Result<Option<String>> {
+        let _ = plan;
+        Ok(None)
+    }
 }
 
 /// Runs plans on this process's tokio runtime.

@@ -48,6 +48,11 @@ impl QueryEngine for StagedEngine {
         let layout = self.layout.clone();
         Box::pin(async move { run_job(layout, plan, task_ctx).await })
     }
+
+    fn explain(&self, plan: Arc<dyn ExecutionPlan>) -> Result<Option<String>> {
+        let stages = plan_stages(&JobId::new("explain"), &self.layout, plan)?;
+        Ok(Some(stages.to_string()))
+    }
 }
 
 /// The output of finished stages: for each, the files of each of its output partitions.
@@ -263,6 +268,18 @@ mod tests {
                 "{sql}"
             );
         }
+        let plan = ctx
+            .sql("SELECT k, count(*) FROM t GROUP BY k")
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap();
+        let explained = staged.explain(plan).unwrap().unwrap();
+        assert!(
+            explained.starts_with("Stage 1 (inputs: [], tasks: 2)"),
+            "{explained}"
+        );
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(left.is_empty(), "every job's files are deleted: {left:?}");
     }

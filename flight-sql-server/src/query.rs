@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, RecordBatch, UInt64Array};
+use arrow::array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow::datatypes::{Schema, SchemaRef};
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -88,6 +88,13 @@ impl PlannedStatement {
     ) -> Result<SendableRecordBatchStream> {
         let schema = self.result_schema();
         let state = session.ctx().state();
+        let distributed_plan = match &self.plan {
+            LogicalPlan::Explain(explain) => {
+                let inner = state.create_physical_plan(&explain.plan).await?;
+                engine.explain(inner)?
+            }
+            _ => None,
+        };
         let physical = state.create_physical_plan(&self.plan).await?;
         let task_ctx = Arc::new(TaskContext::from(&state));
         let batches = engine.execute(physical, task_ctx).await?;
@@ -97,7 +104,10 @@ impl PlannedStatement {
                 to_egress_batch(&batch, &wire_schema).map_err(DataFusionError::from)
             })
         });
-        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, converted)))
+        let stages_row =
+            distributed_plan.map(|text| explain_row(&schema, &text).map_err(DataFusionError::from));
+        let with_stages = converted.chain(futures::stream::iter(stages_row));
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, with_stages)))
     }
 }
 
@@ -121,6 +131,15 @@ pub(crate) fn result_schema(plan: &LogicalPlan) -> SchemaRef {
     } else {
         Arc::new(Schema::empty())
     }
+}
+
+/// The `distributed_plan` row `EXPLAIN` adds after DataFusion's own rows.
+fn explain_row(schema: &SchemaRef, stages: &str) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(vec!["distributed_plan"])),
+        Arc::new(StringArray::from(vec![stages])),
+    ];
+    RecordBatch::try_new(Arc::clone(schema), columns)
 }
 
 /// DML reports its row count in a single `count` column.
@@ -191,6 +210,37 @@ mod tests {
         assert_eq!(session.ctx().state().config().target_partitions(), 3);
         run(&session, "RESET datafusion.execution.target_partitions").await;
         assert_eq!(session.ctx().state().config().target_partitions(), 16);
+    }
+
+    #[tokio::test]
+    async fn explain_shows_the_stages_the_engine_runs() {
+        let session = session();
+        run(
+            &session,
+            "CREATE TABLE t (k INT, v INT) AS VALUES (1, 2), (3, 4)",
+        )
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let engine = trebuchet_cluster::StagedEngine::new(dir.path());
+        let statement =
+            PlannedStatement::plan(&session, "EXPLAIN SELECT k, sum(v) FROM t GROUP BY k", None)
+                .await
+                .unwrap();
+        let batches: Vec<_> = statement
+            .stream(&session, &engine)
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        let text = arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string();
+        assert!(text.contains("physical_plan"), "{text}");
+        assert!(
+            text.contains("distributed_plan") && text.contains("ShuffleWriterExec"),
+            "{text}"
+        );
     }
 
     #[tokio::test]
