@@ -15,6 +15,7 @@
 
 mod ballista_options;
 mod byte_size;
+mod codec;
 mod error;
 mod local_engine;
 mod session_defaults;
@@ -23,6 +24,7 @@ mod staged_engine;
 
 pub use ballista_options::{BallistaOptions, SortShuffleOptions};
 pub use byte_size::ByteSize;
+pub use codec::{PlanCodec, decode_plan, encode_plan};
 pub use error::{ClusterError, Result};
 pub use local_engine::{LocalEngine, QueryEngine};
 pub use session_defaults::{default_session_config, reset_session_option};
