@@ -10,7 +10,13 @@
 //! - physical uncorrelated scalar subqueries: the subquery's result is shared by reference
 //!   between operators that land in different stages;
 //! - round-robin repartitioning: inside a stage each task runs its own copy of the plan, so
-//!   a round-robin exchange would make every task read the whole input.
+//!   a round-robin exchange would make every task read the whole input;
+//! - file-stream work stealing: a partition that finishes early reads files assigned to its
+//!   siblings, which only works while all partitions share one plan instance.
+//!
+//! Turning off physical scalar subqueries makes DataFusion rewrite every scalar subquery
+//! to a join; a scalar subquery returning several rows then goes undetected instead of
+//! failing (DataFusion's documented trade-off for distributed engines).
 //!
 //! The same function configures the scheduler's and the executors' sessions.
 
@@ -38,6 +44,7 @@ pub fn default_session_config() -> SessionConfig {
         .optimizer
         .enable_physical_uncorrelated_scalar_subquery = false;
     options.optimizer.enable_round_robin_repartition = false;
+    options.execution.enable_file_stream_work_stealing = false;
     config
 }
 
