@@ -227,30 +227,16 @@ mod tests {
     #[test]
     fn defaults_match_the_tuning_guide() {
         let options = BallistaOptions::default();
-        assert_eq!(
-            value_of(&options, "ballista.shuffle.sort_based.enabled"),
-            "true"
-        );
-        assert_eq!(
-            value_of(&options, "ballista.shuffle.sort_based.buffer_size"),
-            "1048576"
-        );
-        assert_eq!(
-            value_of(&options, "ballista.shuffle.sort_based.memory_limit"),
-            "268435456"
-        );
-        assert_eq!(
-            value_of(&options, "ballista.shuffle.sort_based.spill_threshold"),
-            "0.8"
-        );
-        assert_eq!(
-            value_of(&options, "ballista.shuffle.sort_based.batch_size"),
-            "8192"
-        );
-        assert_eq!(
-            value_of(&options, "ballista.planner.adaptive.enabled"),
-            "false"
-        );
+        for (key, expected) in [
+            ("ballista.shuffle.sort_based.enabled", "true"),
+            ("ballista.shuffle.sort_based.buffer_size", "1048576"),
+            ("ballista.shuffle.sort_based.memory_limit", "268435456"),
+            ("ballista.shuffle.sort_based.spill_threshold", "0.8"),
+            ("ballista.shuffle.sort_based.batch_size", "8192"),
+            ("ballista.planner.adaptive.enabled", "false"),
+        ] {
+            assert_eq!(value_of(&options, key), expected, "{key}");
+        }
     }
 
     #[test]

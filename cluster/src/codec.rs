@@ -273,6 +273,7 @@ mod tests {
     use super::*;
     use crate::session_defaults::default_session_config;
     use crate::stage_planner::plan_stages;
+    use crate::test_support::physical_plan;
 
     /// The plan as EXPLAIN shows it, less the parquet row-group reordering hint, which
     /// datafusion-proto 55 does not carry (it only affects speed, never results).
@@ -327,13 +328,7 @@ mod tests {
             "SELECT k, sum(x) FROM t GROUP BY k ORDER BY k",
             "SELECT u.name, count(*) FROM t JOIN u ON t.k = u.k GROUP BY u.name ORDER BY 1",
         ] {
-            let plan = ctx
-                .sql(sql)
-                .await
-                .unwrap()
-                .create_physical_plan()
-                .await
-                .unwrap();
+            let plan = physical_plan(&ctx, sql).await;
             let stages =
                 plan_stages(&JobId::new("job"), &ShuffleLayout::new(dir.path()), plan).unwrap();
             for stage in stages.stages() {

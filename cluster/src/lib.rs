@@ -21,6 +21,8 @@ mod local_engine;
 mod session_defaults;
 mod stage_planner;
 mod staged_engine;
+#[cfg(test)]
+mod test_support;
 
 pub use ballista_options::{BallistaOptions, SortShuffleOptions};
 pub use byte_size::ByteSize;

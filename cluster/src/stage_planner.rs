@@ -204,19 +204,14 @@ mod tests {
 
     use super::*;
     use crate::session_defaults::default_session_config;
+    use crate::test_support::physical_plan;
 
     /// Two tables of two partitions each, so the optimizer has partitioning to change.
     async fn stages_of(sql: &str, config: SessionConfig) -> StagePlan {
         let ctx = SessionContext::new_with_config(config.with_target_partitions(4));
         register(&ctx, "t", "v", DataType::Int32);
         register(&ctx, "u", "name", DataType::Utf8);
-        let plan = ctx
-            .sql(sql)
-            .await
-            .unwrap()
-            .create_physical_plan()
-            .await
-            .unwrap();
+        let plan = physical_plan(&ctx, sql).await;
         plan_stages(&JobId::new("job"), &ShuffleLayout::new("/tmp/unused"), plan).unwrap()
     }
 

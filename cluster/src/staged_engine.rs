@@ -215,6 +215,7 @@ mod tests {
     use super::*;
     use crate::local_engine::LocalEngine;
     use crate::session_defaults::default_session_config;
+    use crate::test_support::physical_plan;
 
     fn context() -> SessionContext {
         let ctx =
@@ -239,13 +240,7 @@ mod tests {
     }
 
     async fn run(engine: &dyn QueryEngine, ctx: &SessionContext, sql: &str) -> String {
-        let plan = ctx
-            .sql(sql)
-            .await
-            .unwrap()
-            .create_physical_plan()
-            .await
-            .unwrap();
+        let plan = physical_plan(ctx, sql).await;
         let stream = engine.execute(plan, ctx.task_ctx()).await.unwrap();
         let batches: Vec<RecordBatch> = stream.try_collect().await.unwrap();
         pretty_format_batches(&batches).unwrap().to_string()
@@ -268,13 +263,7 @@ mod tests {
                 "{sql}"
             );
         }
-        let plan = ctx
-            .sql("SELECT k, count(*) FROM t GROUP BY k")
-            .await
-            .unwrap()
-            .create_physical_plan()
-            .await
-            .unwrap();
+        let plan = physical_plan(&ctx, "SELECT k, count(*) FROM t GROUP BY k").await;
         let explained = staged.explain(plan).unwrap().unwrap();
         assert!(
             explained.starts_with("Stage 1 (inputs: [], tasks: 2)"),
@@ -289,13 +278,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let staged = StagedEngine::new(dir.path());
         let ctx = context();
-        let plan = ctx
-            .sql("SELECT k, v FROM t ORDER BY v")
-            .await
-            .unwrap()
-            .create_physical_plan()
-            .await
-            .unwrap();
+        let plan = physical_plan(&ctx, "SELECT k, v FROM t ORDER BY v").await;
         let stream = staged.execute(plan, ctx.task_ctx()).await.unwrap();
         assert!(
             std::fs::read_dir(dir.path()).unwrap().next().is_some(),
