@@ -18,6 +18,7 @@ mod byte_size;
 mod codec;
 mod error;
 mod local_engine;
+pub mod scheduler;
 mod session_defaults;
 mod stage_planner;
 mod staged_engine;

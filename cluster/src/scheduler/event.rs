@@ -1,0 +1,86 @@
+//! What happens to the scheduler ([`Event`]) and what it asks to be done ([`Action`]).
+
+use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
+
+/// The shape of one stage of a submitted job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageSpec {
+    pub id: StageId,
+    /// Tasks of the stage: one per input partition.
+    pub tasks: usize,
+    /// Stages that must succeed before this one can run.
+    pub inputs: Vec<StageId>,
+}
+
+/// How a task ended, as its executor reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskOutcome {
+    Succeeded,
+    /// `retryable` failures (a lost executor, a failed fetch) are tried again; others (a
+    /// SQL error, a plan that does not decode) fail the job at once.
+    Failed {
+        message: String,
+        retryable: bool,
+    },
+}
+
+/// Everything the scheduler reacts to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    JobSubmitted {
+        job: JobId,
+        stages: Vec<StageSpec>,
+    },
+    ExecutorRegistered {
+        executor: ExecutorId,
+        slots: usize,
+    },
+    ExecutorLost {
+        executor: ExecutorId,
+    },
+    TaskFinished {
+        job: JobId,
+        stage: StageId,
+        partition: PartitionId,
+        attempt: u32,
+        outcome: TaskOutcome,
+    },
+    CancelJob {
+        job: JobId,
+    },
+    /// Time passed: deadlines are checked.
+    Tick,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Succeeded,
+    Failed { message: String },
+    Cancelled,
+}
+
+/// What the scheduler asks its event loop to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    LaunchTask {
+        job: JobId,
+        stage: StageId,
+        partition: PartitionId,
+        attempt: u32,
+        executor: ExecutorId,
+    },
+    /// Stop every task of `job` still running on `executor`.
+    CancelTasks {
+        job: JobId,
+        executor: ExecutorId,
+    },
+    FinishJob {
+        job: JobId,
+        outcome: JobOutcome,
+    },
+    /// Delete the job's shuffle files on every executor.
+    ForgetShuffle {
+        job: JobId,
+    },
+}

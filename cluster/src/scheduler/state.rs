@@ -1,0 +1,789 @@
+//! Job → stage → task lifecycle. The only code that changes a status.
+//!
+//! ```text
+//!  Job:   Running ─▶ Succeeded | Failed | Cancelled
+//!  Stage: waits until every input stage's tasks have succeeded, then its tasks run
+//!  Task:  Queued ─▶ Running{executor, attempt} ─▶ Succeeded{executor}
+//!           ▲              │ retryable failure, executor lost (attempts left)
+//!           └──────────────┘ ... and Succeeded ─▶ Queued when its executor (and with it the
+//!                                task's shuffle output) is lost before the job finished
+//! ```
+//! [`SchedulerState::apply`] is pure: no I/O, no clock reads; `now` is passed in.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
+
+use super::event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
+use super::placement::take_slot;
+
+/// Bounds that keep every job finite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Launches allowed per task before its job fails.
+    pub task_attempts: u32,
+    /// How long a job waits for an executor to exist before it fails.
+    pub no_executor_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            task_attempts: 4,
+            no_executor_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobStatus {
+    Running,
+    Succeeded,
+    Failed { message: String },
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Task {
+    /// Waiting to run; `attempts` launches so far.
+    Queued {
+        attempts: u32,
+    },
+    Running {
+        executor: ExecutorId,
+        attempt: u32,
+    },
+    Succeeded {
+        executor: ExecutorId,
+        attempts: u32,
+    },
+}
+
+#[derive(Debug)]
+struct Stage {
+    inputs: Vec<StageId>,
+    tasks: Vec<Task>,
+}
+
+#[derive(Debug)]
+struct Job {
+    status: JobStatus,
+    stages: BTreeMap<StageId, Stage>,
+    /// When the job last found no executor alive, if it is waiting for one.
+    waiting_since: Option<Instant>,
+}
+
+/// The scheduler's whole state.
+#[derive(Debug, Default)]
+pub struct SchedulerState {
+    jobs: BTreeMap<JobId, Job>,
+    /// Live executors and their task slots.
+    executors: BTreeMap<ExecutorId, usize>,
+    limits: Limits,
+}
+
+impl SchedulerState {
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    /// Where `job` stands, if it is known.
+    pub fn job_status(&self, job: &JobId) -> Option<&JobStatus> {
+        self.jobs.get(job).map(|job| &job.status)
+    }
+
+    /// Applies one event and returns what must be done about it.
+    pub fn apply(&mut self, event: Event, now: Instant) -> Vec<Action> {
+        let mut actions = Vec::new();
+        match event {
+            Event::JobSubmitted { job, stages } => self.submit(job, stages, now, &mut actions),
+            Event::ExecutorRegistered { executor, slots } => {
+                // Registering again means the process restarted: what it ran or held is gone.
+                self.lose_executor(&executor, &mut actions);
+                self.executors.insert(executor, slots);
+            }
+            Event::ExecutorLost { executor } => self.lose_executor(&executor, &mut actions),
+            Event::TaskFinished {
+                job,
+                stage,
+                partition,
+                attempt,
+                outcome,
+            } => self.finish_task(&job, stage, partition, attempt, outcome, &mut actions),
+            Event::CancelJob { job } => self.end_job(&job, JobStatus::Cancelled, &mut actions),
+            Event::Tick => self.check_deadlines(now, &mut actions),
+        }
+        self.complete_finished_jobs(&mut actions);
+        self.launch_runnable_tasks(now, &mut actions);
+        actions
+    }
+
+    fn submit(
+        &mut self,
+        job: JobId,
+        specs: Vec<StageSpec>,
+        now: Instant,
+        actions: &mut Vec<Action>,
+    ) {
+        if self.jobs.contains_key(&job) {
+            return;
+        }
+        let known: Vec<StageId> = specs.iter().map(|spec| spec.id).collect();
+        let dangling = specs
+            .iter()
+            .flat_map(|spec| spec.inputs.iter().map(move |input| (spec.id, *input)))
+            .find(|(_, input)| !known.contains(input));
+        let stages = specs
+            .into_iter()
+            .map(|spec| {
+                let stage = Stage {
+                    inputs: spec.inputs,
+                    tasks: vec![Task::Queued { attempts: 0 }; spec.tasks],
+                };
+                (spec.id, stage)
+            })
+            .collect();
+        self.jobs.insert(
+            job.clone(),
+            Job {
+                status: JobStatus::Running,
+                stages,
+                waiting_since: Some(now),
+            },
+        );
+        if let Some((stage, input)) = dangling {
+            let message = format!("stage {stage} reads stage {input}, which the job does not have");
+            self.end_job(&job, JobStatus::Failed { message }, actions);
+        }
+    }
+
+    fn lose_executor(&mut self, executor: &ExecutorId, actions: &mut Vec<Action>) {
+        if self.executors.remove(executor).is_none() {
+            return;
+        }
+        let limit = self.limits.task_attempts;
+        let mut exhausted = Vec::new();
+        for (job_id, job) in self
+            .jobs
+            .iter_mut()
+            .filter(|(_, job)| job.status == JobStatus::Running)
+        {
+            for (stage_id, stage) in &mut job.stages {
+                for (partition, task) in stage.tasks.iter_mut().enumerate() {
+                    match task {
+                        Task::Running {
+                            executor: on,
+                            attempt,
+                        } if on == executor => {
+                            if *attempt >= limit {
+                                exhausted.push((job_id.clone(), *stage_id, partition, *attempt));
+                            }
+                            *task = Task::Queued { attempts: *attempt };
+                        }
+                        // Its shuffle output went with the executor: compute it again.
+                        Task::Succeeded {
+                            executor: on,
+                            attempts,
+                        } if on == executor => {
+                            *task = Task::Queued {
+                                attempts: *attempts,
+                            };
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        for (job, stage, partition, attempt) in exhausted {
+            let message = format!(
+                "task {partition} of stage {stage} failed after {attempt} attempts; last cause: \
+                 executor {executor} was lost"
+            );
+            self.end_job(&job, JobStatus::Failed { message }, actions);
+        }
+    }
+
+    fn finish_task(
+        &mut self,
+        job_id: &JobId,
+        stage_id: StageId,
+        partition: PartitionId,
+        reported_attempt: u32,
+        outcome: TaskOutcome,
+        actions: &mut Vec<Action>,
+    ) {
+        let limit = self.limits.task_attempts;
+        let Some(job) = self
+            .jobs
+            .get_mut(job_id)
+            .filter(|job| job.status == JobStatus::Running)
+        else {
+            return;
+        };
+        let Some(task) = job
+            .stages
+            .get_mut(&stage_id)
+            .and_then(|stage| stage.tasks.get_mut(partition.0 as usize))
+        else {
+            return;
+        };
+        // Only the attempt we are waiting for counts; a late report of an older one is stale.
+        let Task::Running { executor, attempt } = task.clone() else {
+            return;
+        };
+        if attempt != reported_attempt {
+            return;
+        }
+        let failure = match outcome {
+            TaskOutcome::Succeeded => {
+                *task = Task::Succeeded {
+                    executor,
+                    attempts: attempt,
+                };
+                return;
+            }
+            TaskOutcome::Failed {
+                message,
+                retryable: true,
+            } if attempt < limit => {
+                tracing::debug!(job = %job_id, stage = %stage_id, %partition, attempt, message, "task will be retried");
+                *task = Task::Queued { attempts: attempt };
+                return;
+            }
+            TaskOutcome::Failed { message, retryable } => {
+                let why = if retryable {
+                    format!("failed after {attempt} attempts")
+                } else {
+                    "failed".into()
+                };
+                format!("task {partition} of stage {stage_id} {why}; last cause: {message}")
+            }
+        };
+        self.end_job(job_id, JobStatus::Failed { message: failure }, actions);
+    }
+
+    fn check_deadlines(&mut self, now: Instant, actions: &mut Vec<Action>) {
+        let timeout = self.limits.no_executor_timeout;
+        let expired: Vec<JobId> = self
+            .jobs
+            .iter()
+            .filter(|(_, job)| job.status == JobStatus::Running)
+            .filter(|(_, job)| {
+                job.waiting_since
+                    .is_some_and(|since| now.duration_since(since) >= timeout)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for job in expired {
+            let message = format!(
+                "no executor was available for {}s; start an executor and retry",
+                timeout.as_secs()
+            );
+            self.end_job(&job, JobStatus::Failed { message }, actions);
+        }
+    }
+
+    fn complete_finished_jobs(&mut self, actions: &mut Vec<Action>) {
+        for (id, job) in self
+            .jobs
+            .iter_mut()
+            .filter(|(_, job)| job.status == JobStatus::Running)
+        {
+            let done = job.stages.values().all(|stage| {
+                stage
+                    .tasks
+                    .iter()
+                    .all(|task| matches!(task, Task::Succeeded { .. }))
+            });
+            if done {
+                job.status = JobStatus::Succeeded;
+                actions.push(Action::FinishJob {
+                    job: id.clone(),
+                    outcome: JobOutcome::Succeeded,
+                });
+            }
+        }
+    }
+
+    /// Ends a running job: stops its tasks, reports the outcome, drops its shuffle files.
+    fn end_job(&mut self, id: &JobId, status: JobStatus, actions: &mut Vec<Action>) {
+        let Some(job) = self
+            .jobs
+            .get_mut(id)
+            .filter(|job| job.status == JobStatus::Running)
+        else {
+            return;
+        };
+        let mut running_on: Vec<ExecutorId> = job
+            .stages
+            .values()
+            .flat_map(|stage| stage.tasks.iter())
+            .filter_map(|task| match task {
+                Task::Running { executor, .. } => Some(executor.clone()),
+                _ => None,
+            })
+            .collect();
+        running_on.sort();
+        running_on.dedup();
+        for stage in job.stages.values_mut() {
+            for task in &mut stage.tasks {
+                if let Task::Running { attempt, .. } = task {
+                    *task = Task::Queued { attempts: *attempt };
+                }
+            }
+        }
+        let outcome = match &status {
+            JobStatus::Failed { message } => JobOutcome::Failed {
+                message: message.clone(),
+            },
+            JobStatus::Cancelled => JobOutcome::Cancelled,
+            JobStatus::Succeeded | JobStatus::Running => JobOutcome::Succeeded,
+        };
+        job.status = status;
+        actions.extend(running_on.into_iter().map(|executor| Action::CancelTasks {
+            job: id.clone(),
+            executor,
+        }));
+        actions.push(Action::FinishJob {
+            job: id.clone(),
+            outcome,
+        });
+        actions.push(Action::ForgetShuffle { job: id.clone() });
+    }
+
+    /// Places queued tasks of stages whose inputs are complete on free slots, oldest job
+    /// first.
+    fn launch_runnable_tasks(&mut self, now: Instant, actions: &mut Vec<Action>) {
+        let mut free_slots = self.executors.clone();
+        for job in self.jobs.values() {
+            for stage in job.stages.values() {
+                for task in &stage.tasks {
+                    if let Task::Running { executor, .. } = task
+                        && let Some(free) = free_slots.get_mut(executor)
+                    {
+                        *free = free.saturating_sub(1);
+                    }
+                }
+            }
+        }
+        for (job_id, job) in self
+            .jobs
+            .iter_mut()
+            .filter(|(_, job)| job.status == JobStatus::Running)
+        {
+            job.waiting_since = if self.executors.is_empty() {
+                job.waiting_since.or(Some(now))
+            } else {
+                None
+            };
+            let complete: Vec<StageId> = job
+                .stages
+                .iter()
+                .filter(|(_, stage)| {
+                    stage
+                        .tasks
+                        .iter()
+                        .all(|task| matches!(task, Task::Succeeded { .. }))
+                })
+                .map(|(id, _)| *id)
+                .collect();
+            for (stage_id, stage) in &mut job.stages {
+                if !stage.inputs.iter().all(|input| complete.contains(input)) {
+                    continue;
+                }
+                for (partition, task) in stage.tasks.iter_mut().enumerate() {
+                    let Task::Queued { attempts } = *task else {
+                        continue;
+                    };
+                    let Some(executor) = take_slot(&mut free_slots) else {
+                        return;
+                    };
+                    let attempt = attempts + 1;
+                    *task = Task::Running {
+                        executor: executor.clone(),
+                        attempt,
+                    };
+                    actions.push(Action::LaunchTask {
+                        job: job_id.clone(),
+                        stage: *stage_id,
+                        partition: PartitionId(u32::try_from(partition).unwrap_or(u32::MAX)),
+                        attempt,
+                        executor,
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> JobId {
+        JobId::new("job")
+    }
+
+    fn executor(name: &str) -> ExecutorId {
+        ExecutorId::new(name)
+    }
+
+    fn stage(id: u32, tasks: usize, inputs: &[u32]) -> StageSpec {
+        StageSpec {
+            id: StageId(id),
+            tasks,
+            inputs: inputs.iter().map(|input| StageId(*input)).collect(),
+        }
+    }
+
+    /// A scheduler with the given executors (name, slots) and a two-stage job submitted.
+    fn running(
+        executors: &[(&str, usize)],
+        stages: Vec<StageSpec>,
+    ) -> (SchedulerState, Vec<Action>) {
+        let mut state = SchedulerState::new(Limits::default());
+        let now = Instant::now();
+        for (name, slots) in executors {
+            state.apply(
+                Event::ExecutorRegistered {
+                    executor: executor(name),
+                    slots: *slots,
+                },
+                now,
+            );
+        }
+        let actions = state.apply(Event::JobSubmitted { job: job(), stages }, now);
+        (state, actions)
+    }
+
+    fn launches(actions: &[Action]) -> Vec<(u32, u32, u32, String)> {
+        actions
+            .iter()
+            .filter_map(|action| match action {
+                Action::LaunchTask {
+                    stage,
+                    partition,
+                    attempt,
+                    executor,
+                    ..
+                } => Some((stage.0, partition.0, *attempt, executor.to_string())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn finished(stage: u32, partition: u32, attempt: u32, outcome: TaskOutcome) -> Event {
+        Event::TaskFinished {
+            job: job(),
+            stage: StageId(stage),
+            partition: PartitionId(partition),
+            attempt,
+            outcome,
+        }
+    }
+
+    fn retryable(message: &str) -> TaskOutcome {
+        TaskOutcome::Failed {
+            message: message.into(),
+            retryable: true,
+        }
+    }
+
+    fn outcome(actions: &[Action]) -> Option<JobOutcome> {
+        actions.iter().find_map(|action| match action {
+            Action::FinishJob { outcome, .. } => Some(outcome.clone()),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn stages_run_in_dependency_order_and_the_job_succeeds() {
+        let (mut state, actions) = running(
+            &[("a", 1), ("b", 1)],
+            vec![stage(1, 2, &[]), stage(2, 1, &[1])],
+        );
+        assert_eq!(
+            launches(&actions),
+            [(1, 0, 1, "a".into()), (1, 1, 1, "b".into())]
+        );
+        let now = Instant::now();
+        assert!(launches(&state.apply(finished(1, 0, 1, TaskOutcome::Succeeded), now)).is_empty());
+        let actions = state.apply(finished(1, 1, 1, TaskOutcome::Succeeded), now);
+        assert_eq!(launches(&actions), [(2, 0, 1, "a".into())]);
+        let actions = state.apply(finished(2, 0, 1, TaskOutcome::Succeeded), now);
+        assert_eq!(outcome(&actions), Some(JobOutcome::Succeeded));
+        assert_eq!(state.job_status(&job()), Some(&JobStatus::Succeeded));
+    }
+
+    #[test]
+    fn tasks_wait_for_a_free_slot() {
+        let (mut state, actions) = running(&[("a", 1)], vec![stage(1, 3, &[])]);
+        assert_eq!(launches(&actions).len(), 1);
+        let actions = state.apply(finished(1, 0, 1, TaskOutcome::Succeeded), Instant::now());
+        assert_eq!(launches(&actions), [(1, 1, 1, "a".into())]);
+    }
+
+    #[test]
+    fn retryable_failures_are_retried_until_the_limit_then_fail_the_job() {
+        let (mut state, _) = running(&[("a", 1)], vec![stage(1, 1, &[])]);
+        let now = Instant::now();
+        for attempt in 1..Limits::default().task_attempts {
+            let actions = state.apply(finished(1, 0, attempt, retryable("fetch failed")), now);
+            assert_eq!(launches(&actions), [(1, 0, attempt + 1, "a".into())]);
+        }
+        let last = Limits::default().task_attempts;
+        let actions = state.apply(finished(1, 0, last, retryable("fetch failed")), now);
+        let Some(JobOutcome::Failed { message }) = outcome(&actions) else {
+            panic!("{actions:?}")
+        };
+        assert!(
+            message.contains("task 0 of stage 1")
+                && message.contains("4 attempts")
+                && message.contains("fetch failed"),
+            "{message}"
+        );
+        assert!(actions.contains(&Action::ForgetShuffle { job: job() }));
+    }
+
+    #[test]
+    fn a_deterministic_failure_fails_at_once_and_stops_the_other_tasks() {
+        let (mut state, _) = running(&[("a", 1), ("b", 1)], vec![stage(1, 2, &[])]);
+        let failure = TaskOutcome::Failed {
+            message: "division by zero".into(),
+            retryable: false,
+        };
+        let actions = state.apply(finished(1, 0, 1, failure), Instant::now());
+        assert!(actions.contains(&Action::CancelTasks {
+            job: job(),
+            executor: executor("b")
+        }));
+        let Some(JobOutcome::Failed { message }) = outcome(&actions) else {
+            panic!("{actions:?}")
+        };
+        assert!(message.contains("division by zero"));
+        assert!(launches(&actions).is_empty());
+    }
+
+    #[test]
+    fn losing_an_executor_reruns_its_tasks_and_the_output_it_held() {
+        let (mut state, _) = running(
+            &[("a", 1), ("b", 1)],
+            vec![stage(1, 2, &[]), stage(2, 1, &[1])],
+        );
+        let now = Instant::now();
+        state.apply(finished(1, 0, 1, TaskOutcome::Succeeded), now);
+        let actions = state.apply(
+            Event::ExecutorLost {
+                executor: executor("a"),
+            },
+            now,
+        );
+        // Task 0 finished on "a" and its output is gone; it runs again on "b" once "b" is free.
+        assert!(launches(&actions).is_empty(), "{actions:?}");
+        let actions = state.apply(finished(1, 1, 1, TaskOutcome::Succeeded), now);
+        assert_eq!(launches(&actions), [(1, 0, 2, "b".into())]);
+        let actions = state.apply(finished(1, 0, 2, TaskOutcome::Succeeded), now);
+        assert_eq!(launches(&actions), [(2, 0, 1, "b".into())]);
+    }
+
+    #[test]
+    fn a_job_with_no_executor_fails_after_the_deadline_unless_one_registers() {
+        let start = Instant::now();
+        let (mut state, actions) = running(&[], vec![stage(1, 1, &[])]);
+        assert!(launches(&actions).is_empty());
+        let later = start + Limits::default().no_executor_timeout / 2;
+        assert!(outcome(&state.apply(Event::Tick, later)).is_none());
+        let past_deadline = start + Limits::default().no_executor_timeout + Duration::from_secs(1);
+        let actions = state.apply(Event::Tick, past_deadline);
+        let Some(JobOutcome::Failed { message }) = outcome(&actions) else {
+            panic!("{actions:?}")
+        };
+        assert!(message.contains("no executor"), "{message}");
+
+        let (mut rescued, _) = running(&[], vec![stage(1, 1, &[])]);
+        let actions = rescued.apply(
+            Event::ExecutorRegistered {
+                executor: executor("late"),
+                slots: 1,
+            },
+            later,
+        );
+        assert_eq!(launches(&actions).len(), 1);
+        assert!(outcome(&rescued.apply(Event::Tick, start + Duration::from_secs(3600))).is_none());
+    }
+
+    #[test]
+    fn cancelling_stops_running_tasks_and_forgets_the_shuffle() {
+        let (mut state, _) = running(&[("a", 2)], vec![stage(1, 2, &[])]);
+        let actions = state.apply(Event::CancelJob { job: job() }, Instant::now());
+        assert_eq!(
+            actions,
+            [
+                Action::CancelTasks {
+                    job: job(),
+                    executor: executor("a")
+                },
+                Action::FinishJob {
+                    job: job(),
+                    outcome: JobOutcome::Cancelled
+                },
+                Action::ForgetShuffle { job: job() },
+            ]
+        );
+        // Reports arriving after the end change nothing.
+        assert!(
+            state
+                .apply(finished(1, 0, 1, TaskOutcome::Succeeded), Instant::now())
+                .is_empty()
+        );
+        assert_eq!(state.job_status(&job()), Some(&JobStatus::Cancelled));
+    }
+
+    #[test]
+    fn stale_reports_from_older_attempts_are_ignored() {
+        let (mut state, _) = running(&[("a", 1)], vec![stage(1, 1, &[])]);
+        let now = Instant::now();
+        state.apply(finished(1, 0, 1, retryable("flaky")), now);
+        let actions = state.apply(finished(1, 0, 1, TaskOutcome::Succeeded), now);
+        assert!(
+            actions.is_empty(),
+            "attempt 1 is no longer the one running: {actions:?}"
+        );
+    }
+
+    #[test]
+    fn a_job_reading_a_stage_it_does_not_have_fails() {
+        let (state, actions) = running(&[("a", 1)], vec![stage(2, 1, &[1])]);
+        assert!(matches!(outcome(&actions), Some(JobOutcome::Failed { .. })));
+        assert!(matches!(
+            state.job_status(&job()),
+            Some(JobStatus::Failed { .. })
+        ));
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        #[derive(Debug, Clone)]
+        enum Step {
+            Register(u8, u8),
+            Lose(u8),
+            Finish {
+                pick: usize,
+                succeed: bool,
+                retryable: bool,
+            },
+            Cancel,
+            Tick(u16),
+        }
+
+        fn step() -> impl Strategy<Value = Step> {
+            prop_oneof![
+                (0u8..3, 1u8..3).prop_map(|(id, slots)| Step::Register(id, slots)),
+                (0u8..3).prop_map(Step::Lose),
+                (any::<usize>(), any::<bool>(), any::<bool>()).prop_map(
+                    |(pick, succeed, retryable)| Step::Finish {
+                        pick,
+                        succeed,
+                        retryable
+                    }
+                ),
+                Just(Step::Cancel),
+                (0u16..60).prop_map(Step::Tick),
+            ]
+        }
+
+        /// Tasks launched and not yet reported, as the event loop would track them.
+        fn track(in_flight: &mut Vec<(u32, u32, u32, String)>, actions: &[Action]) {
+            in_flight.extend(launches(actions));
+            if actions
+                .iter()
+                .any(|action| matches!(action, Action::FinishJob { .. }))
+            {
+                in_flight.clear();
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn invariants_hold_and_every_job_ends(steps in proptest::collection::vec(step(), 0..60)) {
+                let limits = Limits::default();
+                let mut state = SchedulerState::new(limits);
+                let start = Instant::now();
+                let mut now = start;
+                let mut in_flight = Vec::new();
+                let mut live: Vec<String> = Vec::new();
+                let actions = state.apply(Event::JobSubmitted { job: job(), stages: vec![stage(1, 3, &[]), stage(2, 2, &[1]), stage(3, 1, &[2])] }, now);
+                track(&mut in_flight, &actions);
+                for step in steps {
+                    let event = match step {
+                        Step::Register(id, slots) => {
+                            in_flight.retain(|(_, _, _, on)| *on != format!("e{id}"));
+                            live.push(format!("e{id}"));
+                            Event::ExecutorRegistered { executor: executor(&format!("e{id}")), slots: slots as usize }
+                        }
+                        Step::Lose(id) => {
+                            live.retain(|name| *name != format!("e{id}"));
+                            in_flight.retain(|(_, _, _, on)| *on != format!("e{id}"));
+                            Event::ExecutorLost { executor: executor(&format!("e{id}")) }
+                        }
+                        Step::Finish { pick, succeed, retryable } => {
+                            if in_flight.is_empty() { continue; }
+                            let (stage, partition, attempt, _) = in_flight.remove(pick % in_flight.len());
+                            let outcome = if succeed { TaskOutcome::Succeeded } else { TaskOutcome::Failed { message: "boom".into(), retryable } };
+                            finished(stage, partition, attempt, outcome)
+                        }
+                        Step::Cancel => Event::CancelJob { job: job() },
+                        Step::Tick(seconds) => { now += Duration::from_secs(seconds.into()); Event::Tick }
+                    };
+                    let actions = state.apply(event, now);
+                    for action in &actions {
+                        if let Action::LaunchTask { executor, attempt, .. } = action {
+                            prop_assert!(live.contains(&executor.to_string()), "launched on a lost executor");
+                            prop_assert!(*attempt <= limits.task_attempts, "attempts exceed the limit");
+                        }
+                    }
+                    track(&mut in_flight, &actions);
+                    let running_per_executor = in_flight.iter().fold(BTreeMap::<&str, usize>::new(), |mut counts, (_, _, _, on)| {
+                        *counts.entry(on.as_str()).or_default() += 1;
+                        counts
+                    });
+                    for (on, running) in running_per_executor {
+                        prop_assert!(running <= state.executors.get(&executor(on)).copied().unwrap_or(0));
+                    }
+                }
+                // Drive to the end: an executor, every launched task succeeding, time passing.
+                let mut actions = state.apply(Event::ExecutorRegistered { executor: executor("final"), slots: 2 }, now);
+                track(&mut in_flight, &actions);
+                for _ in 0..200 {
+                    if state.job_status(&job()) != Some(&JobStatus::Running) { break; }
+                    if let Some((stage, partition, attempt, _)) = in_flight.pop() {
+                        actions = state.apply(finished(stage, partition, attempt, TaskOutcome::Succeeded), now);
+                    } else {
+                        now += Duration::from_secs(60);
+                        actions = state.apply(Event::Tick, now);
+                    }
+                    track(&mut in_flight, &actions);
+                }
+                let status = state.job_status(&job()).cloned();
+                prop_assert!(status != Some(JobStatus::Running), "the job never ended");
+                if status == Some(JobStatus::Succeeded) {
+                    let job_state = &state.jobs[&job()];
+                    let all_succeeded = job_state
+                        .stages
+                        .values()
+                        .flat_map(|stage| stage.tasks.iter())
+                        .all(|task| matches!(task, Task::Succeeded { .. }));
+                    prop_assert!(all_succeeded, "a job succeeded with unfinished tasks");
+                }
+            }
+        }
+    }
+}
