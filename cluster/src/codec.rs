@@ -26,9 +26,10 @@ use datafusion_proto::physical_plan::{
 };
 use datafusion_proto::protobuf;
 use prost::{Message, Oneof};
-use trebuchet_shuffle::ids::{JobId, StageId};
+use trebuchet_shuffle::ids::{ExecutorId, JobId, StageId};
 use trebuchet_shuffle::{
-    PartitionLocation, ShuffleLayout, ShuffleOutput, ShuffleReaderExec, ShuffleWriterExec,
+    PartitionLocation, RemoteExecutor, ShuffleLayout, ShuffleOutput, ShuffleReaderExec,
+    ShuffleWriterExec,
 };
 
 /// Serializes a physical plan, shuffle operators included.
@@ -104,6 +105,11 @@ struct FileLocation {
     num_rows: u64,
     #[prost(uint64, tag = "3")]
     num_bytes: u64,
+    /// Empty when the file is on the reading executor's own disk.
+    #[prost(string, tag = "4")]
+    executor_id: String,
+    #[prost(string, tag = "5")]
+    executor_url: String,
 }
 
 impl PhysicalExtensionCodec for PlanCodec {
@@ -177,6 +183,10 @@ impl PhysicalExtensionCodec for PlanCodec {
                                 path: file.path.into(),
                                 num_rows: file.num_rows,
                                 num_bytes: file.num_bytes,
+                                remote: (!file.executor_id.is_empty()).then(|| RemoteExecutor {
+                                    id: ExecutorId::new(file.executor_id),
+                                    url: file.executor_url,
+                                }),
                             })
                             .collect()
                     })
@@ -225,6 +235,16 @@ impl PhysicalExtensionCodec for PlanCodec {
                                     path: file.path.to_string_lossy().into_owned(),
                                     num_rows: file.num_rows,
                                     num_bytes: file.num_bytes,
+                                    executor_id: file
+                                        .remote
+                                        .as_ref()
+                                        .map(|remote| remote.id.to_string())
+                                        .unwrap_or_default(),
+                                    executor_url: file
+                                        .remote
+                                        .as_ref()
+                                        .map(|remote| remote.url.clone())
+                                        .unwrap_or_default(),
                                 })
                                 .collect(),
                         })
@@ -361,6 +381,10 @@ mod tests {
             path: path.into(),
             num_rows: 3,
             num_bytes: 99,
+            remote: path.starts_with("/b").then(|| RemoteExecutor {
+                id: ExecutorId::new("b"),
+                url: "http://127.0.0.1:7".into(),
+            }),
         };
         let resolved = reader
             .resolve(vec![

@@ -167,6 +167,7 @@ fn locations(summaries: &[RecordBatch], partitions: usize) -> Result<Vec<Vec<Par
                 path: paths.value(row).into(),
                 num_rows: rows.value(row),
                 num_bytes: bytes.value(row),
+                remote: None,
             });
         }
         if outputs.null_count() > 0 {

@@ -37,6 +37,14 @@ pub enum ShuffleError {
         source: arrow::error::ArrowError,
     },
 
+    /// A partition could not be fetched from the executor holding it.
+    #[error("fetching shuffle partition {path} from executor {executor} failed: {reason}")]
+    FetchPartition {
+        executor: crate::ids::ExecutorId,
+        path: PathBuf,
+        reason: String,
+    },
+
     /// A job's shuffle directory could not be removed when the job ended.
     #[error("failed to remove shuffle directory {path}")]
     RemoveJobDirectory {

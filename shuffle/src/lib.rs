@@ -13,6 +13,7 @@
 //! and [`ids`] holds the typed identifiers the control plane shares with this crate.
 
 mod error;
+mod fetch;
 pub mod ids;
 mod layout;
 mod partition_file;
@@ -20,7 +21,8 @@ mod shuffle_reader;
 mod shuffle_writer;
 
 pub use error::{Result, ShuffleError};
+pub use fetch::{ShuffleFlightService, fetch_partition};
 pub use layout::ShuffleLayout;
 pub use partition_file::{PartitionSummary, read_partition_file};
-pub use shuffle_reader::{PartitionLocation, ShuffleReaderExec};
+pub use shuffle_reader::{PartitionLocation, RemoteExecutor, ShuffleReaderExec};
 pub use shuffle_writer::{ShuffleOutput, ShuffleWriterExec, summary_schema};

@@ -22,18 +22,30 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 
-use crate::ids::StageId;
+use crate::fetch::fetch_partition;
+use crate::ids::{ExecutorId, StageId};
 use crate::partition_file::read_partition_file;
 
 /// One piece of a shuffle partition: a file written by one map task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionLocation {
-    /// The file.
+    /// The file, as its writer reported it.
     pub path: PathBuf,
     /// Rows it holds, as the writer reported.
     pub num_rows: u64,
     /// Its size in bytes.
     pub num_bytes: u64,
+    /// The executor to fetch it from over Arrow Flight; `None` when the file is on the
+    /// reader's own disk. Whoever resolves the reader knows where the task runs.
+    pub remote: Option<RemoteExecutor>,
+}
+
+/// An executor serving its shuffle files over Arrow Flight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteExecutor {
+    pub id: ExecutorId,
+    /// Its Flight endpoint, e.g. `http://10.0.0.7:50051`.
+    pub url: String,
 }
 
 /// Reads shuffle partitions written by an earlier stage.
@@ -162,17 +174,32 @@ impl ExecutionPlan for ShuffleReaderExec {
         })?;
         // Files are opened one after the other, as the stream reaches them.
         let batches = futures::stream::iter(locations)
-            .map(|location| match read_partition_file(&location.path) {
-                Ok(batches) => {
-                    futures::stream::iter(batches.map(|b| b.map_err(Into::into))).boxed()
-                }
-                Err(err) => futures::stream::once(futures::future::ready(Err(err.into()))).boxed(),
-            })
+            .then(|location| async move { open_location(location).await })
             .flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             Arc::clone(&self.schema),
             batches,
         )))
+    }
+}
+
+/// The batches of one file: read from disk, or fetched from the executor holding it.
+async fn open_location(
+    location: PartitionLocation,
+) -> futures::stream::BoxStream<'static, Result<arrow::array::RecordBatch>> {
+    let failed =
+        |err: DataFusionError| futures::stream::once(futures::future::ready(Err(err))).boxed();
+    match &location.remote {
+        None => match read_partition_file(&location.path) {
+            Ok(batches) => {
+                futures::stream::iter(batches.map(|batch| batch.map_err(Into::into))).boxed()
+            }
+            Err(err) => failed(err.into()),
+        },
+        Some(remote) => match fetch_partition(&remote.id, &remote.url, &location.path).await {
+            Ok(batches) => batches.boxed(),
+            Err(err) => failed(err),
+        },
     }
 }
 
@@ -208,7 +235,28 @@ mod tests {
         partitions: Vec<Vec<RecordBatch>>,
         outputs: usize,
     ) -> (Vec<Vec<i64>>, usize) {
+        round_trip_via(partitions, outputs, false).await
+    }
+
+    /// As [`round_trip`], reading either from disk or through a real Flight server on
+    /// 127.0.0.1 serving the files.
+    async fn round_trip_via(
+        partitions: Vec<Vec<RecordBatch>>,
+        outputs: usize,
+        over_flight: bool,
+    ) -> (Vec<Vec<i64>>, usize) {
         let dir = tempfile::tempdir().unwrap();
+        let _server;
+        let remote = if over_flight {
+            let (url, server) = serve_flight(dir.path()).await;
+            _server = server;
+            Some(RemoteExecutor {
+                id: ExecutorId::new("other"),
+                url,
+            })
+        } else {
+            None
+        };
         let input = MemorySourceConfig::try_new_exec(&partitions, schema(), None).unwrap();
         let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], outputs);
         let output = ShuffleOutput {
@@ -235,6 +283,7 @@ mod tests {
                     path: paths.value(row).into(),
                     num_rows: rows.value(row),
                     num_bytes: bytes.value(row),
+                    remote: remote.clone(),
                 });
             }
         }
@@ -321,6 +370,7 @@ mod tests {
             path: "/nonexistent/shuffle/0.arrow".into(),
             num_rows: 1,
             num_bytes: 1,
+            remote: None,
         };
         let unresolved = ShuffleReaderExec::unresolved(
             StageId(7),
@@ -344,5 +394,81 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("/nonexistent/shuffle/0.arrow"), "{err}");
+    }
+
+    async fn serve_flight(root: &std::path::Path) -> (String, tokio::task::JoinSet<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let service = crate::fetch::ShuffleFlightService::new(ShuffleLayout::new(root));
+        let mut server = tokio::task::JoinSet::new();
+        server.spawn(async move {
+            tonic::transport::Server::builder()
+                .add_service(arrow_flight::flight_service_server::FlightServiceServer::new(service))
+                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+                .await
+                .unwrap();
+        });
+        (url, server)
+    }
+
+    #[tokio::test]
+    async fn partitions_fetched_over_flight_equal_those_read_from_disk() {
+        let input = || vec![vec![batch(0..700)], vec![batch(700..1000)]];
+        let (over_flight, files) = round_trip_via(input(), 4, true).await;
+        let (from_disk, _) = round_trip_via(input(), 4, false).await;
+        assert_eq!(files, 8);
+        assert_eq!(over_flight, from_disk);
+    }
+
+    #[tokio::test]
+    async fn a_failed_fetch_names_the_executor() {
+        let remote = RemoteExecutor {
+            id: ExecutorId::new("executor-7"),
+            url: "http://127.0.0.1:1".into(),
+        };
+        let location = PartitionLocation {
+            path: "/x/0.arrow".into(),
+            num_rows: 1,
+            num_bytes: 1,
+            remote: Some(remote),
+        };
+        let reader = ShuffleReaderExec::unresolved(
+            StageId(1),
+            schema(),
+            EquivalenceProperties::new(schema()),
+            Partitioning::UnknownPartitioning(1),
+        )
+        .resolve(vec![vec![location]])
+        .unwrap();
+        let stream = reader.execute(0, SessionContext::new().task_ctx()).unwrap();
+        let err = futures::TryStreamExt::try_collect::<Vec<_>>(stream)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("executor-7") && err.contains("/x/0.arrow"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_flight_service_serves_only_its_own_shuffle_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, _server) = serve_flight(dir.path()).await;
+        let outside = dir.path().parent().unwrap().join("outside.arrow");
+        for path in [PathBuf::from("/etc/passwd"), outside] {
+            let result = fetch_partition(&ExecutorId::new("e"), &url, &path).await;
+            let err = match result {
+                Ok(stream) => futures::TryStreamExt::try_collect::<Vec<_>>(stream)
+                    .await
+                    .unwrap_err(),
+                Err(err) => err,
+            };
+            let text = err.to_string();
+            assert!(
+                text.contains("not a shuffle partition") || text.contains("does not exist"),
+                "{text}"
+            );
+        }
     }
 }

@@ -175,27 +175,23 @@ impl SchedulerState {
         {
             for (stage_id, stage) in &mut job.stages {
                 for (partition, task) in stage.tasks.iter_mut().enumerate() {
-                    match task {
+                    // A running task is lost with its executor; a finished one loses its
+                    // shuffle output. Either way it runs again, within the attempt limit.
+                    let attempts = match task {
                         Task::Running {
                             executor: on,
                             attempt,
-                        } if on == executor => {
-                            if *attempt >= limit {
-                                exhausted.push((job_id.clone(), *stage_id, partition, *attempt));
-                            }
-                            *task = Task::Queued { attempts: *attempt };
-                        }
-                        // Its shuffle output went with the executor: compute it again.
+                        } if on == executor => *attempt,
                         Task::Succeeded {
                             executor: on,
                             attempts,
-                        } if on == executor => {
-                            *task = Task::Queued {
-                                attempts: *attempts,
-                            };
-                        }
-                        _ => {}
+                        } if on == executor => *attempts,
+                        _ => continue,
+                    };
+                    if attempts >= limit {
+                        exhausted.push((job_id.clone(), *stage_id, partition, attempts));
                     }
+                    *task = Task::Queued { attempts };
                 }
             }
         }

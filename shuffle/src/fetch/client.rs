@@ -1,0 +1,60 @@
+//! Fetching one shuffle partition file from the executor that holds it.
+
+use std::path::Path;
+
+use arrow_flight::Ticket;
+use arrow_flight::decode::FlightRecordBatchStream;
+use arrow_flight::flight_service_client::FlightServiceClient;
+use datafusion::error::Result;
+use futures::{Stream, TryStreamExt};
+use prost::Message;
+use tonic::transport::Endpoint;
+
+use super::FetchPartitionTicket;
+use crate::error::ShuffleError;
+use crate::ids::ExecutorId;
+
+/// Largest message accepted from another executor; batches are far smaller, but a wide
+/// row group must never fail a query on a default gRPC limit.
+const MAX_MESSAGE_BYTES: usize = 256 << 20;
+
+/// Streams the partition file at `path` from `executor`, listening at `url`.
+pub async fn fetch_partition(
+    executor: &ExecutorId,
+    url: &str,
+    path: &Path,
+) -> Result<impl Stream<Item = Result<arrow::array::RecordBatch>> + Send + 'static> {
+    let failed = |reason: String| ShuffleError::FetchPartition {
+        executor: executor.clone(),
+        path: path.to_path_buf(),
+        reason,
+    };
+    let channel = Endpoint::from_shared(url.to_string())
+        .map_err(|err| failed(format!("invalid address {url}: {err}")))?
+        .connect()
+        .await
+        .map_err(|err| failed(format!("cannot connect to {url}: {err}")))?;
+    let mut client = FlightServiceClient::new(channel)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let ticket = FetchPartitionTicket {
+        path: path.to_string_lossy().into_owned(),
+    };
+    let response = client
+        .do_get(Ticket::new(ticket.encode_to_vec()))
+        .await
+        .map_err(|status| failed(status.message().to_string()))?;
+    let executor = executor.clone();
+    let path = path.to_path_buf();
+    let batches =
+        FlightRecordBatchStream::new_from_flight_data(response.into_inner().map_err(Into::into))
+            .map_err(move |err| {
+                ShuffleError::FetchPartition {
+                    executor: executor.clone(),
+                    path: path.clone(),
+                    reason: err.to_string(),
+                }
+                .into()
+            });
+    Ok(batches)
+}
