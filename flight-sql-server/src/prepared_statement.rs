@@ -63,10 +63,7 @@ pub(crate) async fn flight_info(
     descriptor: FlightDescriptor,
 ) -> Result<FlightInfo> {
     let handle = PreparedStatementHandle::decode_handle(handle)?;
-    let parameters = match handle.parameters.is_empty() {
-        true => bindings.get(&handle.statement_id).unwrap_or_default(),
-        false => handle.parameters,
-    };
+    let parameters = bound_parameters(bindings, &handle);
     statement::flight_info(session, &handle.sql, &parameters, descriptor).await
 }
 
@@ -91,13 +88,21 @@ pub(crate) async fn update(
     let parameters = if uploaded_rows > 0 {
         batches
     } else {
-        let bound = match handle.parameters.is_empty() {
-            true => bindings.get(&handle.statement_id).unwrap_or_default(),
-            false => handle.parameters,
-        };
-        decode_parameters(&bound)?.into_iter().collect()
+        decode_parameters(&bound_parameters(bindings, &handle))?
+            .into_iter()
+            .collect()
     };
     statement::update(session, &handle.sql, &parameters).await
+}
+
+/// The parameters to run with: those the handle carries, else the last ones bound to
+/// its statement (for clients that keep the prepare-time handle).
+fn bound_parameters(bindings: &ParameterBindings, handle: &PreparedStatementHandle) -> Vec<u8> {
+    if handle.parameters.is_empty() {
+        bindings.get(&handle.statement_id).unwrap_or_default()
+    } else {
+        handle.parameters.clone()
+    }
 }
 
 fn schema_bytes(schema: &Schema) -> Result<bytes::Bytes> {
