@@ -52,10 +52,14 @@ pub async fn serve(
             .map_err(FlightSqlError::Serve)?;
     }
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    builder
+    let served = builder
         .layer(SessionLayer::new(sessions))
         .add_service(flight)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
-        .map_err(FlightSqlError::Serve)
+        .map_err(FlightSqlError::Serve);
+    // Jobs delete their own files; the directory itself goes only if nothing else is in it
+    // (`remove_dir` refuses a non-empty directory, so a user's --work-dir is never emptied).
+    let _ = std::fs::remove_dir(&config.work_dir);
+    served
 }

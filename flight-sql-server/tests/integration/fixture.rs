@@ -19,6 +19,8 @@ pub(crate) struct TestServer {
     stop: Option<oneshot::Sender<()>>,
     /// Dropping the set aborts the server task if the stop signal was not enough.
     _tasks: JoinSet<()>,
+    /// Shuffle files of the server's jobs; removed with the server.
+    _work_dir: tempfile::TempDir,
 }
 
 impl TestServer {
@@ -34,7 +36,9 @@ impl TestServer {
         Self::start_with(config).await
     }
 
-    pub(crate) async fn start_with(config: ServerConfig) -> Self {
+    pub(crate) async fn start_with(mut config: ServerConfig) -> Self {
+        let work_dir = tempfile::tempdir().unwrap();
+        config.work_dir = work_dir.path().to_path_buf();
         let catalog = SharedCatalog::new();
         register_tpch(&catalog, 0.01).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -52,6 +56,7 @@ impl TestServer {
             addr,
             stop: Some(stop),
             _tasks: tasks,
+            _work_dir: work_dir,
         }
     }
 
