@@ -155,24 +155,11 @@ fn affected_rows(batches: &[RecordBatch]) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use futures::TryStreamExt;
     use trebuchet_cluster::LocalEngine;
 
     use super::*;
-    use crate::auth::UserStore;
-    use crate::catalog::SharedCatalog;
-    use crate::session::SessionRegistry;
-
-    fn session() -> Arc<Session> {
-        SessionRegistry::new(
-            SharedCatalog::new(),
-            UserStore::default(),
-            Duration::from_secs(60),
-        )
-        .open(None)
-    }
+    use crate::session::test_session as session;
 
     async fn run(session: &Session, sql: &str) -> i64 {
         PlannedStatement::plan(session, sql, None)

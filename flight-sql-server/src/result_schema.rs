@@ -21,16 +21,7 @@ pub(crate) fn egress_schema(schema: &DFSchema) -> SchemaRef {
 
 /// A schema as tables are described in metadata (`GetTables` with `include_schema`).
 pub(crate) fn egress_table_schema(schema: &Schema) -> Schema {
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(|field| {
-            field
-                .as_ref()
-                .clone()
-                .with_data_type(egress_type(field.data_type()))
-        })
-        .collect();
+    let fields: Vec<Field> = schema.fields().iter().map(egress_nested_field).collect();
     Schema::new(fields)
 }
 
@@ -49,28 +40,25 @@ pub(crate) fn egress_type(data_type: &DataType) -> DataType {
         DataType::LargeList(item) => DataType::LargeList(egress_item(item)),
         DataType::LargeListView(item) => DataType::LargeList(egress_item(item)),
         DataType::FixedSizeList(item, size) => DataType::FixedSizeList(egress_item(item), *size),
-        DataType::Struct(fields) => DataType::Struct(
-            fields
-                .iter()
-                .map(|field| {
-                    field
-                        .as_ref()
-                        .clone()
-                        .with_data_type(egress_type(field.data_type()))
-                })
-                .collect::<Fields>(),
-        ),
+        DataType::Struct(fields) => {
+            DataType::Struct(fields.iter().map(egress_nested_field).collect::<Fields>())
+        }
         DataType::Map(entries, sorted) => DataType::Map(egress_item(entries), *sorted),
         other => other.clone(),
     }
 }
 
 fn egress_item(item: &FieldRef) -> FieldRef {
-    Arc::new(
-        item.as_ref()
-            .clone()
-            .with_data_type(egress_type(item.data_type())),
-    )
+    Arc::new(egress_nested_field(item))
+}
+
+/// A field with its type made wire-friendly and everything else (name, nullability,
+/// metadata) kept, as nested and described fields need.
+fn egress_nested_field(field: &FieldRef) -> Field {
+    field
+        .as_ref()
+        .clone()
+        .with_data_type(egress_type(field.data_type()))
 }
 
 /// Converts one result batch to the advertised wire schema.

@@ -151,6 +151,17 @@ impl SessionRegistry {
     }
 }
 
+/// A session over a fresh catalog, for unit tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) fn test_session() -> Arc<Session> {
+    SessionRegistry::new(
+        SharedCatalog::new(),
+        UserStore::default(),
+        Duration::from_secs(60),
+    )
+    .open(None)
+}
+
 /// Locks a mutex, recovering the data if a panicking thread poisoned it: every value
 /// guarded here stays consistent between statements.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

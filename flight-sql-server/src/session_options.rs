@@ -212,12 +212,8 @@ fn typed_value(text: &str) -> SessionOptionValue {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-    use crate::auth::UserStore;
-    use crate::catalog::SharedCatalog;
-    use crate::session::SessionRegistry;
+    use crate::session::test_session;
 
     fn string(value: &str) -> SessionOptionValue {
         SessionOptionValue {
@@ -237,12 +233,7 @@ mod tests {
 
     #[tokio::test]
     async fn sets_options_and_reports_each_failure_by_name() {
-        let registry = SessionRegistry::new(
-            SharedCatalog::new(),
-            UserStore::default(),
-            Duration::from_secs(60),
-        );
-        let session = registry.open(None);
+        let session = test_session();
         let body = request(vec![
             (
                 "datafusion.execution.batch_size",
@@ -279,12 +270,7 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_catalogs_are_invalid_values_and_garbage_is_refused() {
-        let registry = SessionRegistry::new(
-            SharedCatalog::new(),
-            UserStore::default(),
-            Duration::from_secs(60),
-        );
-        let session = registry.open(None);
+        let session = test_session();
         let result = set(
             &session,
             &request(vec![
