@@ -23,6 +23,8 @@ TPCH_TABLES = ["customer", "lineitem", "nation", "orders", "part", "partsupp", "
 STARTUP_TIMEOUT_S = 60
 STOP_GRACE_S = 10
 LISTEN_LINE = re.compile(r"grpc://127\.0\.0\.1:(\d+)")
+# An executor is ready once the scheduler accepted its registration.
+EXECUTOR_READY_LINE = re.compile(r"registered with the scheduler")
 
 _running: list["TrebuchetServer"] = []
 
@@ -58,8 +60,9 @@ class ServerStartupError(Exception):
 class TrebuchetServer:
     """The `trebuchet` binary as a subprocess; its stdout+stderr are drained into `log_lines`."""
 
-    def __init__(self, binary: Path, args: list[str]):
+    def __init__(self, binary: Path, args: list[str], ready: re.Pattern = LISTEN_LINE):
         self.argv = [str(binary), *args]
+        self.ready = ready
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
         self.log_lines: list[str] = []
@@ -102,7 +105,7 @@ class TrebuchetServer:
                 self._drainer.join(timeout=2)
                 self._fail(f"server exited with code {self.process.returncode} before listening")
             if time.monotonic() > deadline:
-                self._fail(f"no line matching {LISTEN_LINE.pattern!r} within {STARTUP_TIMEOUT_S} s")
+                self._fail(f"no line matching {self.ready.pattern!r} within {STARTUP_TIMEOUT_S} s")
 
     def _fail(self, reason: str):
         self.stop()
@@ -113,10 +116,11 @@ class TrebuchetServer:
         for raw in iter(self.process.stdout.readline, b""):
             line = raw.decode("utf-8", errors="replace")
             self.log_lines.append(line)
-            if self.port is None:
-                match = LISTEN_LINE.search(line)
+            if not self._listening.is_set():
+                match = self.ready.search(line)
                 if match:
-                    self.port = int(match.group(1))
+                    if match.groups():
+                        self.port = int(match.group(1))
                     self._listening.set()
 
     def stop(self) -> None:

@@ -1,8 +1,10 @@
 """TPC-H through ADBC must match in-process DataFusion on tpchgen-cli's parquet (same generator, same data)."""
 
+import time
+
 import pytest
 
-from helpers import TPCH_TABLES, assert_tables_match, query_table, query_value
+from helpers import TPCH_TABLES, adbc_connect, assert_tables_match, query_table, query_value
 
 
 def oracle_table(oracle, sql):
@@ -57,11 +59,30 @@ def test_tpch_query_matches_datafusion(adbc_conn, oracle, tpch_query, number):
     assert_tables_match(query_table(adbc_conn, sql), expected)
 
 
+@pytest.fixture(scope="module")
+def cluster_conn(process_cluster):
+    conn = adbc_connect(process_cluster.uri)
+    yield conn
+    conn.close()
+
+
 @pytest.mark.parametrize("number", range(1, 23))
-def test_every_tpch_query_matches_datafusion(adbc_conn, oracle, tpch_query, number):
+def test_every_tpch_query_on_scheduler_and_two_executors_matches_datafusion(
+    cluster_conn, oracle_sf01, tpch_query, number
+):
+    """Scale 0.1, `trebuchet scheduler` + two `trebuchet executor` processes, through ADBC."""
     script = tpch_query(number)
-    expected = run_script_in_oracle(oracle, script)
-    assert_tables_match(run_script_over_adbc(adbc_conn, script), expected)
+    expected = run_script_in_oracle(oracle_sf01, script)
+    assert_tables_match(run_script_over_adbc(cluster_conn, script), expected)
+
+
+def test_no_shuffle_file_is_left_after_the_tpch_run(cluster_conn, process_cluster):
+    """Jobs release their files when their result has been read; the release is asynchronous."""
+    query_table(cluster_conn, "SELECT l_returnflag, count(*) FROM lineitem GROUP BY l_returnflag")
+    deadline = time.monotonic() + 10
+    while process_cluster.shuffle_files() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert process_cluster.shuffle_files() == []
 
 
 @pytest.mark.parametrize("number", [1, 3, 6, 9, 18])

@@ -12,6 +12,30 @@ pub enum ClusterError {
     )]
     ParseByteSize { input: String },
 
+    /// A work directory could not be created.
+    #[error("cannot create the work directory {path}")]
+    WorkDir {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The runtime tasks run on could not be built.
+    #[error("cannot start the task runtime")]
+    TaskRuntime(#[source] std::io::Error),
+
+    /// The scheduler's address is not a usable URL.
+    #[error("invalid scheduler URL '{url}': {reason}")]
+    SchedulerUrl { url: String, reason: String },
+
     /// DataFusion failed to plan or run a query.
     #[error(transparent)]
     DataFusion(#[from] DataFusionError),

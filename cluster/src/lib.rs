@@ -15,9 +15,13 @@
 
 mod ballista_options;
 mod byte_size;
+mod cluster_engine;
 mod codec;
 mod error;
+mod executor;
 mod local_engine;
+mod memory_scans;
+pub mod protocol;
 pub mod scheduler;
 mod session_defaults;
 mod stage_planner;
@@ -27,10 +31,12 @@ mod test_support;
 
 pub use ballista_options::{BallistaOptions, SortShuffleOptions};
 pub use byte_size::ByteSize;
+pub use cluster_engine::ClusterEngine;
 pub use codec::{PlanCodec, decode_plan, encode_plan};
 pub use error::{ClusterError, Result};
+pub use executor::{ExecutorConfig, RunningExecutor, default_concurrent_tasks, start_executor};
 pub use local_engine::{LocalEngine, QueryEngine};
-pub use session_defaults::{default_session_config, reset_session_option};
+pub use session_defaults::{changed_settings, default_session_config, reset_session_option};
 pub use stage_planner::{QueryStage, StagePlan, plan_stages};
 pub use staged_engine::StagedEngine;
 pub use trebuchet_shuffle::ids;

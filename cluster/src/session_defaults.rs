@@ -20,6 +20,8 @@
 //!
 //! The same function configures the scheduler's and the executors' sessions.
 
+use std::collections::HashMap;
+
 use datafusion::common::config::ConfigField;
 use datafusion::error::Result;
 use datafusion::prelude::SessionConfig;
@@ -46,6 +48,26 @@ pub fn default_session_config() -> SessionConfig {
     options.optimizer.enable_round_robin_repartition = false;
     options.execution.enable_file_stream_work_stealing = false;
     config
+}
+
+/// The settings a session changed from our defaults: all a task needs to rebuild it.
+pub fn changed_settings(config: &SessionConfig) -> HashMap<String, String> {
+    let defaults: HashMap<String, Option<String>> = default_session_config()
+        .options()
+        .entries()
+        .into_iter()
+        .map(|entry| (entry.key, entry.value))
+        .collect();
+    config
+        .options()
+        .entries()
+        .into_iter()
+        .filter_map(|entry| {
+            let value = entry.value?;
+            let unchanged = defaults.get(&entry.key) == Some(&Some(value.clone()));
+            (!unchanged).then_some((entry.key, value))
+        })
+        .collect()
 }
 
 /// `RESET key`: back to *our* default, which DataFusion's own reset does not know

@@ -9,19 +9,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
+use arrow::array::RecordBatch;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_plan::execution_plan::replace_children_if_necessary;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 use tokio::task::JoinSet;
 use trebuchet_shuffle::ids::{JobId, StageId};
-use trebuchet_shuffle::{PartitionLocation, ShuffleLayout, ShuffleReaderExec};
+use trebuchet_shuffle::{PartitionLocation, ShuffleLayout, read_summary_batch};
 
 use crate::local_engine::QueryEngine;
+use crate::scheduler::resolve_readers;
 use crate::stage_planner::plan_stages;
 
 /// Runs plans as staged jobs in this process, with shuffle files under `layout`.
@@ -63,7 +63,7 @@ async fn run_job(
     plan: Arc<dyn ExecutionPlan>,
     task_ctx: Arc<TaskContext>,
 ) -> Result<SendableRecordBatchStream> {
-    let job = JobId::new(new_job_id());
+    let job = JobId::unique();
     let files = JobFiles {
         layout: layout.clone(),
         job: job.clone(),
@@ -76,12 +76,12 @@ async fn run_job(
         .split_last()
         .ok_or_else(|| DataFusionError::Internal("a job without stages".into()))?;
     for stage in producers {
-        let writer = resolve_readers(Arc::clone(&stage.plan) as Arc<dyn ExecutionPlan>, &outputs)?;
+        let writer = resolve_with(Arc::clone(&stage.plan) as Arc<dyn ExecutionPlan>, &outputs)?;
         let partitions = stage.plan.output_partition_count();
         let summaries = run_tasks(writer, Arc::clone(&task_ctx)).await?;
         outputs.insert(stage.id, locations(&summaries, partitions)?);
     }
-    let final_input = resolve_readers(Arc::clone(final_stage.plan.input()), &outputs)?;
+    let final_input = resolve_with(Arc::clone(final_stage.plan.input()), &outputs)?;
     let results = execute_stream(final_input, task_ctx)?;
     let schema = results.schema();
     // The stream owns the job's files: they go when it ends or is dropped.
@@ -124,54 +124,32 @@ async fn run_tasks(
 
 /// Replaces every unresolved shuffle reader in `plan` with one reading the files its
 /// stage wrote.
-fn resolve_readers(
+fn resolve_with(
     plan: Arc<dyn ExecutionPlan>,
     outputs: &StageOutputs,
 ) -> Result<Arc<dyn ExecutionPlan>> {
-    if let Some(reader) = plan.downcast_ref::<ShuffleReaderExec>() {
-        let locations = outputs.get(&reader.stage()).cloned().ok_or_else(|| {
-            DataFusionError::Internal(format!("stage {} has not run", reader.stage()))
-        })?;
-        return Ok(Arc::new(reader.resolve(locations)?));
-    }
-    let children = plan
-        .children()
-        .into_iter()
-        .map(|child| resolve_readers(Arc::clone(child), outputs))
-        .collect::<Result<Vec<_>>>()?;
-    replace_children_if_necessary(plan, children)
+    resolve_readers(plan, &|stage| {
+        outputs
+            .get(&stage)
+            .cloned()
+            .ok_or_else(|| DataFusionError::Internal(format!("stage {stage} has not run")))
+    })
 }
 
 /// Groups the writers' summary rows by output partition.
 fn locations(summaries: &[RecordBatch], partitions: usize) -> Result<Vec<Vec<PartitionLocation>>> {
     let mut grouped = vec![Vec::new(); partitions];
     for summary in summaries {
-        let column = |index: usize| summary.column(index).as_any();
-        let malformed = || DataFusionError::Internal("malformed shuffle summary".into());
-        let outputs = column(0)
-            .downcast_ref::<UInt32Array>()
-            .ok_or_else(malformed)?;
-        let paths = column(1)
-            .downcast_ref::<StringArray>()
-            .ok_or_else(malformed)?;
-        let rows = column(2)
-            .downcast_ref::<UInt64Array>()
-            .ok_or_else(malformed)?;
-        let bytes = column(3)
-            .downcast_ref::<UInt64Array>()
-            .ok_or_else(malformed)?;
-        for row in 0..summary.num_rows() {
-            let output = outputs.value(row) as usize;
-            let slot = grouped.get_mut(output).ok_or_else(malformed)?;
+        for (output, written) in read_summary_batch(summary)? {
+            let slot = grouped.get_mut(output.0 as usize).ok_or_else(|| {
+                DataFusionError::Internal(format!("a writer reported output partition {output}"))
+            })?;
             slot.push(PartitionLocation {
-                path: paths.value(row).into(),
-                num_rows: rows.value(row),
-                num_bytes: bytes.value(row),
+                path: written.path,
+                num_rows: written.num_rows,
+                num_bytes: written.num_bytes,
                 remote: None,
             });
-        }
-        if outputs.null_count() > 0 {
-            return Err(malformed());
         }
     }
     Ok(grouped)
@@ -189,20 +167,6 @@ impl Drop for JobFiles {
             tracing::warn!(job = %self.job, error = %err, "could not delete the job's shuffle files");
         }
     }
-}
-
-/// A job id unique within this machine: process, time and a counter.
-fn new_job_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_nanos());
-    format!(
-        "job-{}-{nanos:x}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 #[cfg(test)]

@@ -1,55 +1,50 @@
 //! Runnable examples of talking to Trebuchet. Run one with
 //! `cargo run -p trebuchet-examples --example standalone_query`.
 //!
-//! This library holds what the examples share: starting an in-process server.
+//! This library holds what the examples share: starting an in-process cluster.
 
 use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinSet;
-use trebuchet_flight_sql_server::{Result, ServerConfig, SharedCatalog, register_tpch, serve};
+use trebuchet_flight_sql_server::{
+    FlightSqlError, LocalCluster, LocalExecutors, Result, ServerConfig, SharedCatalog,
+    register_tpch,
+};
 
-/// A Trebuchet server running inside the example process.
+/// A scheduler and two executors running inside the example process.
 #[derive(Debug)]
 pub struct EmbeddedServer {
     /// Where it listens (an ephemeral loopback port).
     pub addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    tasks: JoinSet<Result<()>>,
+    cluster: LocalCluster,
+    config: ServerConfig,
 }
 
 impl EmbeddedServer {
-    /// Starts a server with the TPC-H tables at `scale`.
+    /// Starts a cluster with the TPC-H tables at `scale`.
     pub async fn start(scale: f64) -> Result<Self> {
+        let config = ServerConfig::loopback();
         let catalog = SharedCatalog::new();
-        register_tpch(&catalog, scale)?;
+        register_tpch(&catalog, scale, &config.work_dir.join("tpch")).await?;
         let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|source| {
-            trebuchet_flight_sql_server::FlightSqlError::InvalidConfig {
+            FlightSqlError::InvalidConfig {
                 reason: format!("cannot listen on loopback: {source}"),
             }
         })?;
-        let addr = listener.local_addr().map_err(|source| {
-            trebuchet_flight_sql_server::FlightSqlError::InvalidConfig {
-                reason: format!("cannot read the bound address: {source}"),
-            }
-        })?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let mut tasks = JoinSet::new();
-        tasks.spawn(serve(listener, ServerConfig::loopback(), catalog, async {
-            let _ = stopped.await;
-        }));
-        Ok(Self { addr, stop, tasks })
+        let cluster =
+            LocalCluster::start(listener, config.clone(), catalog, LocalExecutors::default())
+                .await?;
+        Ok(Self {
+            addr: cluster.addr(),
+            cluster,
+            config,
+        })
     }
 
-    /// Stops the server and waits for it.
-    pub async fn stop(mut self) -> Result<()> {
-        let _ = self.stop.send(());
-        while let Some(outcome) = self.tasks.join_next().await {
-            if let Ok(result) = outcome {
-                result?;
-            }
-        }
+    /// Stops the cluster and removes the files it generated.
+    pub async fn stop(self) -> Result<()> {
+        self.cluster.stop().await;
+        let _ = std::fs::remove_dir_all(&self.config.work_dir);
         Ok(())
     }
 }

@@ -24,8 +24,12 @@ pub struct Cli {
 /// What to run.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the Flight SQL server and the query engine in one process.
+    /// Run a scheduler and its executors in one process (over loopback gRPC).
     Standalone(StandaloneArgs),
+    /// Run the scheduler: the Flight SQL front end plus the service executors register with.
+    Scheduler(SchedulerArgs),
+    /// Run an executor that takes tasks from a scheduler.
+    Executor(ExecutorArgs),
 }
 
 /// Flags of `trebuchet standalone`.
@@ -35,6 +39,98 @@ pub struct StandaloneArgs {
     pub server: ServerArgs,
     #[command(flatten)]
     pub data: DataArgs,
+
+    /// Executors to run in this process.
+    #[arg(long, env = "TREBUCHET_EXECUTORS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    pub executors: u16,
+
+    /// Tasks each executor runs at once (default: the number of cores).
+    #[arg(long, env = "TREBUCHET_CONCURRENT_TASKS", value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrent_tasks: Option<u16>,
+}
+
+/// Flags of `trebuchet scheduler`.
+#[derive(Debug, Args)]
+pub struct SchedulerArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// Flags of `trebuchet executor`.
+#[derive(Debug, Args)]
+pub struct ExecutorArgs {
+    /// The scheduler to register with.
+    #[arg(
+        long,
+        env = "TREBUCHET_SCHEDULER_URL",
+        default_value = "http://127.0.0.1:50050"
+    )]
+    pub scheduler_url: String,
+
+    /// Address the executor's Flight service (shuffle files) listens on.
+    #[arg(long, env = "TREBUCHET_EXECUTOR_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port of the executor's Flight service (0 picks a free one).
+    #[arg(long, env = "TREBUCHET_EXECUTOR_PORT", default_value_t = 50051)]
+    pub port: u16,
+
+    /// The host name other executors and the scheduler use to reach this one
+    /// (default: the listen address).
+    #[arg(long, env = "TREBUCHET_EXTERNAL_HOST")]
+    pub external_host: Option<String>,
+
+    /// Directory for this executor's shuffle files (default: a new directory under the
+    /// system temp dir).
+    #[arg(long, env = "TREBUCHET_WORK_DIR")]
+    pub work_dir: Option<PathBuf>,
+
+    /// Tasks run at once (default: the number of cores).
+    #[arg(long, env = "TREBUCHET_CONCURRENT_TASKS", value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrent_tasks: Option<u16>,
+
+    /// How often the executor tells the scheduler it is alive.
+    #[arg(long, env = "TREBUCHET_HEARTBEAT_INTERVAL", default_value = "5s", value_parser = parse_duration)]
+    pub heartbeat_interval: Duration,
+
+    /// Shuffle files of a job untouched this long are deleted even if the scheduler never
+    /// said the job ended.
+    #[arg(long, env = "TREBUCHET_SHUFFLE_TTL", default_value = "1h", value_parser = parse_duration)]
+    pub shuffle_ttl: Duration,
+}
+
+impl ExecutorArgs {
+    /// The executor configuration these flags describe.
+    pub fn validate(&self) -> Result<trebuchet_cluster::ExecutorConfig> {
+        if self.heartbeat_interval.is_zero() {
+            return Err(FlightSqlError::InvalidConfig {
+                reason: "--heartbeat-interval must be longer than zero".into(),
+            });
+        }
+        let bind = resolve(&self.host, self.port)?;
+        if bind.ip().is_unspecified() && self.external_host.is_none() {
+            return Err(FlightSqlError::InvalidConfig {
+                reason: format!(
+                    "listening on {bind} needs --external-host: the address other executors \
+                     use to reach this one"
+                ),
+            });
+        }
+        let mut config = trebuchet_cluster::ExecutorConfig::loopback(
+            self.scheduler_url.clone(),
+            self.work_dir.clone().unwrap_or_else(default_work_dir),
+        );
+        config.bind = bind;
+        config.external_host = self.external_host.clone();
+        if let Some(tasks) = self.concurrent_tasks {
+            config.concurrent_tasks = usize::from(tasks);
+        }
+        config.heartbeat_interval = self.heartbeat_interval;
+        config.shuffle_ttl = self.shuffle_ttl;
+        Ok(config)
+    }
 }
 
 /// How the Flight SQL endpoint listens and whom it lets in.
@@ -223,6 +319,7 @@ mod tests {
         argv.extend_from_slice(extra);
         match Cli::try_parse_from(argv).unwrap().command {
             Command::Standalone(standalone) => standalone.server,
+            other => panic!("parsed as {other:?}"),
         }
     }
 

@@ -19,6 +19,7 @@ mod config;
 mod config_docs;
 mod error;
 mod handle;
+mod local_cluster;
 mod metadata;
 mod parameter_bindings;
 mod parameters;
@@ -39,11 +40,13 @@ mod tpch_dataset;
 pub use auth::UserStore;
 pub use catalog::SharedCatalog;
 pub use config::{
-    Cli, Command, DataArgs, ServerArgs, ServerConfig, StandaloneArgs, parse_duration,
+    Cli, Command, DataArgs, ExecutorArgs, SchedulerArgs, ServerArgs, ServerConfig, StandaloneArgs,
+    parse_duration,
 };
 pub use config_docs::configuration_markdown;
 pub use error::{FlightSqlError, Result};
-pub use server::serve;
+pub use local_cluster::{LocalCluster, LocalExecutors};
+pub use server::{serve, serve_cluster, serve_with_scheduler};
 pub use table_source::register_table;
 pub use tls::TlsFiles;
 pub use tpch_dataset::{TPCH_TABLES, register_tpch};

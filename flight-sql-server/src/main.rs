@@ -1,9 +1,16 @@
 //! The `trebuchet` binary: parses flags, loads the starting data, binds, and serves.
 
+use std::net::SocketAddr;
+
 use clap::Parser;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
-use trebuchet_flight_sql_server::{Cli, Command, Result, SharedCatalog, StandaloneArgs};
+use trebuchet_cluster::start_executor;
+use trebuchet_flight_sql_server::{
+    Cli, Command, DataArgs, ExecutorArgs, FlightSqlError, LocalCluster, LocalExecutors, Result,
+    SchedulerArgs, ServerConfig, SharedCatalog, StandaloneArgs, register_table, register_tpch,
+    serve,
+};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -17,6 +24,8 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Standalone(args) => standalone(args).await,
+        Command::Scheduler(args) => scheduler(args).await,
+        Command::Executor(args) => executor(args).await,
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -29,25 +38,99 @@ async fn main() -> std::process::ExitCode {
 
 async fn standalone(args: StandaloneArgs) -> Result<()> {
     let config = args.server.validate()?;
+    let (listener, addr) = bind(config.addr).await?;
+    let data = load_data(&args.data, &config.work_dir).await?;
+    let mut executors = LocalExecutors {
+        count: usize::from(args.executors),
+        ..LocalExecutors::default()
+    };
+    if let Some(tasks) = args.concurrent_tasks {
+        executors.concurrent_tasks = usize::from(tasks);
+    }
+    let cluster =
+        LocalCluster::start(listener, config.clone(), data.catalog.clone(), executors).await?;
+    announce(
+        &config,
+        addr,
+        &format!("{} executors in this process", executors.count),
+    );
+    let outcome = cluster.run_until(stop_signal()).await;
+    data.remove_generated();
+    outcome
+}
+
+async fn scheduler(args: SchedulerArgs) -> Result<()> {
+    let config = args.server.validate()?;
+    let (listener, addr) = bind(config.addr).await?;
+    let data = load_data(&args.data, &config.work_dir).await?;
+    announce(&config, addr, "executors register at this address");
+    let outcome = serve(listener, config, data.catalog.clone(), stop_signal()).await;
+    data.remove_generated();
+    outcome
+}
+
+async fn executor(args: ExecutorArgs) -> Result<()> {
+    let config = args.validate()?;
+    let running = start_executor(config)
+        .await
+        .map_err(|err| FlightSqlError::InvalidConfig {
+            reason: format!("the executor did not start: {err}"),
+        })?;
+    tracing::info!(executor = %running.id(), flight = %running.flight_addr(), "executor is running");
+    stop_signal().await;
+    running.stop();
+    Ok(())
+}
+
+/// The catalog a server starts with, and the generated files it owns.
+struct StartingData {
+    catalog: SharedCatalog,
+    generated: Option<std::path::PathBuf>,
+}
+
+impl StartingData {
+    fn remove_generated(&self) {
+        if let Some(dir) = &self.generated {
+            let _ = std::fs::remove_dir_all(dir);
+            if let Some(parent) = dir.parent() {
+                let _ = std::fs::remove_dir(parent);
+            }
+        }
+    }
+}
+
+async fn load_data(args: &DataArgs, work_dir: &std::path::Path) -> Result<StartingData> {
     let catalog = SharedCatalog::new();
-    if args.data.tpch_scale != 0.0 {
-        trebuchet_flight_sql_server::register_tpch(&catalog, args.data.tpch_scale)?;
+    let mut generated = None;
+    if args.tpch_scale != 0.0 {
+        let dir = work_dir.join(format!("tpch-sf{}", args.tpch_scale));
+        generated = Some(dir.clone());
+        register_tpch(&catalog, args.tpch_scale, &dir).await?;
     }
-    for table in &args.data.tables {
-        trebuchet_flight_sql_server::register_table(&catalog, table).await?;
+    for table in &args.tables {
+        register_table(&catalog, table).await?;
     }
-    let listener = TcpListener::bind(config.addr).await.map_err(|source| {
-        trebuchet_flight_sql_server::FlightSqlError::InvalidConfig {
-            reason: format!("cannot listen on {}: {source}", config.addr),
-        }
-    })?;
-    let addr = listener.local_addr().map_err(|source| {
-        trebuchet_flight_sql_server::FlightSqlError::InvalidConfig {
+    Ok(StartingData { catalog, generated })
+}
+
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr)> {
+    let listener =
+        TcpListener::bind(addr)
+            .await
+            .map_err(|source| FlightSqlError::InvalidConfig {
+                reason: format!("cannot listen on {addr}: {source}"),
+            })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| FlightSqlError::InvalidConfig {
             reason: format!("cannot read the bound address: {source}"),
-        }
-    })?;
+        })?;
+    Ok((listener, bound))
+}
+
+fn announce(config: &ServerConfig, addr: SocketAddr, cluster: &str) {
     tracing::info!(
-        "Trebuchet is ready. ADBC: {}  JDBC: {}{}",
+        "Trebuchet is ready ({cluster}). ADBC: {}  JDBC: {}{}",
         config.adbc_uri(addr),
         config.jdbc_url(addr),
         if config.users.is_empty() {
@@ -56,11 +139,11 @@ async fn standalone(args: StandaloneArgs) -> Result<()> {
             ""
         }
     );
-    let shutdown = async {
-        wait_for_stop_signal().await;
-        tracing::info!("shutting down");
-    };
-    trebuchet_flight_sql_server::serve(listener, config, catalog, shutdown).await
+}
+
+async fn stop_signal() {
+    wait_for_stop_signal().await;
+    tracing::info!("shutting down");
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what process managers and test harnesses send).

@@ -5,6 +5,7 @@
 //! too, so cancelling it can be answered truthfully.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,23 @@ struct Registry {
 }
 
 impl RunningQueries {
+    /// Runs `work` (starting a query, which on a cluster lasts until its job ends) so that
+    /// cancelling `query_id` meanwhile abandons it with a `Cancelled` error; dropping
+    /// `work` is what stops the job.
+    pub(crate) async fn run_cancellable<T>(
+        self: &Arc<Self>,
+        query_id: &str,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let (token, _guard) = self.register(query_id)?;
+        tokio::select! {
+            outcome = work => outcome,
+            () = token.cancelled() => Err(FlightSqlError::Cancelled {
+                query_id: query_id.to_string(),
+            }),
+        }
+    }
+
     /// Wraps a result stream so cancelling `query_id` ends it with a `Cancelled` error and
     /// drops the work beneath it.
     pub(crate) fn track(
@@ -50,28 +68,7 @@ impl RunningQueries {
         query_id: &str,
         stream: SendableRecordBatchStream,
     ) -> Result<SendableRecordBatchStream> {
-        let token = CancellationToken::new();
-        let registration = {
-            let mut state = self.lock();
-            if state.cancelled.contains_key(query_id) {
-                return Err(FlightSqlError::Cancelled {
-                    query_id: query_id.to_string(),
-                });
-            }
-            state.next_registration += 1;
-            let registration = state.next_registration;
-            state
-                .running
-                .entry(query_id.to_string())
-                .or_default()
-                .insert(registration, token.clone());
-            registration
-        };
-        let guard = Deregister {
-            queries: Arc::clone(self),
-            query_id: query_id.to_string(),
-            registration,
-        };
+        let (token, guard) = self.register(query_id)?;
         let schema = stream.schema();
         let query_id = query_id.to_string();
         let until_cancelled = stream.take_until(token.clone().cancelled_owned());
@@ -88,6 +85,30 @@ impl RunningQueries {
             schema,
             until_cancelled.chain(cancelled_error),
         )))
+    }
+
+    /// Records a run of `query_id`, unless it was cancelled; the guard removes it again.
+    fn register(self: &Arc<Self>, query_id: &str) -> Result<(CancellationToken, Deregister)> {
+        let token = CancellationToken::new();
+        let mut state = self.lock();
+        if state.cancelled.contains_key(query_id) {
+            return Err(FlightSqlError::Cancelled {
+                query_id: query_id.to_string(),
+            });
+        }
+        state.next_registration += 1;
+        let registration = state.next_registration;
+        state
+            .running
+            .entry(query_id.to_string())
+            .or_default()
+            .insert(registration, token.clone());
+        let guard = Deregister {
+            queries: Arc::clone(self),
+            query_id: query_id.to_string(),
+            registration,
+        };
+        Ok((token, guard))
     }
 
     /// Cancels every stream of `query_id`, now and for tickets redeemed later.

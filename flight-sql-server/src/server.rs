@@ -1,4 +1,5 @@
-//! The Flight SQL server: a bound listener in, a running gRPC server out, until `shutdown`.
+//! The scheduler's gRPC server: Flight SQL for clients and the cluster protocol for
+//! executors, on one listener, until `shutdown`.
 //!
 //! Taking a bound listener lets tests serve on port 0 with no sleeps and no port races.
 
@@ -9,7 +10,8 @@ use arrow_flight::flight_service_server::FlightServiceServer;
 use tokio::net::TcpListener;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
-use trebuchet_cluster::StagedEngine;
+use trebuchet_cluster::ClusterEngine;
+use trebuchet_cluster::scheduler::{SchedulerHandle, SchedulerService, SchedulerSettings};
 
 use crate::catalog::SharedCatalog;
 use crate::config::ServerConfig;
@@ -19,11 +21,24 @@ use crate::session::SessionRegistry;
 use crate::session_layer::SessionLayer;
 use crate::tls::install_crypto_provider;
 
-/// Serves Flight SQL on `listener` over `catalog` until `shutdown` completes.
+/// Serves Flight SQL and the cluster protocol on `listener` over `catalog` until
+/// `shutdown` completes. Queries run on the executors that register here.
 pub async fn serve(
     listener: TcpListener,
     config: ServerConfig,
     catalog: SharedCatalog,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    let scheduler = SchedulerHandle::start(SchedulerSettings::default());
+    serve_with_scheduler(listener, config, catalog, scheduler, shutdown).await
+}
+
+/// [`serve`] with a scheduler the caller started (and may serve elsewhere too).
+pub async fn serve_with_scheduler(
+    listener: TcpListener,
+    config: ServerConfig,
+    catalog: SharedCatalog,
+    scheduler: SchedulerHandle,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
     install_crypto_provider();
@@ -32,11 +47,7 @@ pub async fn serve(
         config.users.clone(),
         config.session_idle_timeout,
     ));
-    std::fs::create_dir_all(&config.work_dir).map_err(|source| FlightSqlError::CreateWorkDir {
-        path: config.work_dir.clone(),
-        source,
-    })?;
-    let engine = StagedEngine::new(&config.work_dir);
+    let engine = ClusterEngine::new(scheduler.clone());
     let service = TrebuchetFlightService::new(
         Arc::clone(&sessions),
         Arc::new(engine),
@@ -52,14 +63,26 @@ pub async fn serve(
             .map_err(FlightSqlError::Serve)?;
     }
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    let served = builder
+    builder
         .layer(SessionLayer::new(sessions))
         .add_service(flight)
+        .add_service(SchedulerService::new(scheduler).into_server())
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
-        .map_err(FlightSqlError::Serve);
-    // Jobs delete their own files; the directory itself goes only if nothing else is in it
-    // (`remove_dir` refuses a non-empty directory, so a user's --work-dir is never emptied).
-    let _ = std::fs::remove_dir(&config.work_dir);
-    served
+        .map_err(FlightSqlError::Serve)
+}
+
+/// Serves only the cluster protocol, in plain text, on `listener`: the loopback port a
+/// standalone process's own executors use, whatever TLS the client port has.
+pub async fn serve_cluster(
+    listener: TcpListener,
+    scheduler: SchedulerHandle,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    Server::builder()
+        .add_service(SchedulerService::new(scheduler).into_server())
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await
+        .map_err(FlightSqlError::Serve)
 }

@@ -23,6 +23,9 @@ use crate::session::{Session, SessionRegistry};
 /// Name of the cookie carrying the session token (suggested by the Flight SQL spec).
 pub(crate) const SESSION_COOKIE: &str = "arrow_flight_session_id";
 
+/// gRPC paths of the cluster protocol, which executors call.
+const CLUSTER_PATH_PREFIX: &str = "/trebuchet.cluster.";
+
 /// Wraps the gRPC router with session resolution.
 #[derive(Debug, Clone)]
 pub(crate) struct SessionLayer {
@@ -75,6 +78,10 @@ where
         // The clone that was polled ready must serve this call (tower's usual dance).
         let ready = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, ready);
+        // Executors speak the cluster protocol, not Flight SQL: they have no session.
+        if request.uri().path().starts_with(CLUSTER_PATH_PREFIX) {
+            return Box::pin(inner.call(request));
+        }
         let session = match resolve_session(&self.registry, request.headers()) {
             Ok(session) => session,
             Err(err) => {

@@ -88,7 +88,11 @@ pub(crate) async fn do_get(
             "the ticket names a statement that no longer returns rows; request a new FlightInfo",
         ));
     }
-    let batches = statement.stream(session, service.engine()).await?;
+    let started = statement.stream(session, service.engine());
+    let batches = service
+        .queries()
+        .run_cancellable(&ticket.query_id, started)
+        .await?;
     let batches = service.queries().track(&ticket.query_id, batches)?;
     Ok(service.encode(batches))
 }

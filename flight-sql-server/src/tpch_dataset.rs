@@ -1,13 +1,18 @@
-//! The embedded dataset: the eight TPC-H tables generated in memory at start, so a
-//! newcomer can query something the moment the server is up.
+//! The embedded dataset: the eight TPC-H tables generated at start, so a newcomer can
+//! query something the moment the server is up.
 //!
 //! `tpchgen` produces the same rows as the reference `dbgen`; large tables are generated
-//! in parts, in parallel, and each part becomes one partition of an in-memory table.
+//! in parts, in parallel, and each part is written as one Parquet file under the data
+//! directory. Files, not in-memory tables, because executors must read them: an in-memory
+//! table would travel inside every task's plan.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use datafusion::datasource::MemTable;
+use arrow::datatypes::SchemaRef;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::prelude::ParquetReadOptions;
 use tpchgen::generators::{
     CustomerGenerator, LineItemGenerator, NationGenerator, OrderGenerator, PartGenerator,
     PartSuppGenerator, RegionGenerator, SupplierGenerator,
@@ -26,8 +31,9 @@ pub const TPCH_TABLES: [&str; 8] = [
     "nation", "region", "part", "supplier", "partsupp", "customer", "orders", "lineitem",
 ];
 
-/// Generates the TPC-H tables at `scale` and registers them in the default schema.
-pub fn register_tpch(catalog: &SharedCatalog, scale: f64) -> Result<()> {
+/// Generates the TPC-H tables at `scale` as Parquet under `dir` and registers them in the
+/// default schema.
+pub async fn register_tpch(catalog: &SharedCatalog, scale: f64, dir: &Path) -> Result<()> {
     if !(scale > 0.0 && scale.is_finite()) {
         return Err(FlightSqlError::InvalidConfig {
             reason: format!(
@@ -61,10 +67,32 @@ pub fn register_tpch(catalog: &SharedCatalog, scale: f64) -> Result<()> {
                     .collect()
             })
             .collect::<std::result::Result<Vec<Vec<RecordBatch>>, _>>()?;
-        let memtable = MemTable::try_new(schema, partitions)?;
-        ctx.register_table(table, Arc::new(memtable))?;
+        let table_dir = dir.join(table);
+        write_parquet_parts(&table_dir, &schema, &partitions)?;
+        let options = ParquetReadOptions::default().file_extension(".parquet");
+        ctx.register_parquet(table, table_dir.to_string_lossy().as_ref(), options)
+            .await?;
     }
     tracing::info!(scale, "TPC-H tables generated");
+    Ok(())
+}
+
+/// Writes each part as `part-<n>.parquet` in `dir`.
+fn write_parquet_parts(dir: &Path, schema: &SchemaRef, parts: &[Vec<RecordBatch>]) -> Result<()> {
+    let io_error = |path: &Path, err: &dyn std::fmt::Display| FlightSqlError::InvalidConfig {
+        reason: format!("cannot write the TPC-H file {}: {err}", path.display()),
+    };
+    std::fs::create_dir_all(dir).map_err(|err| io_error(dir, &err))?;
+    for (index, part) in parts.iter().enumerate() {
+        let path = dir.join(format!("part-{index}.parquet"));
+        let file = std::fs::File::create(&path).map_err(|err| io_error(&path, &err))?;
+        let mut writer = ArrowWriter::try_new(file, Arc::clone(schema), None)
+            .map_err(|err| io_error(&path, &err))?;
+        for batch in part {
+            writer.write(batch).map_err(|err| io_error(&path, &err))?;
+        }
+        writer.close().map_err(|err| io_error(&path, &err))?;
+    }
     Ok(())
 }
 
@@ -116,7 +144,8 @@ mod tests {
     #[tokio::test]
     async fn registers_all_eight_tables_without_view_types() {
         let catalog = SharedCatalog::new();
-        register_tpch(&catalog, 0.001).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        register_tpch(&catalog, 0.001, dir.path()).await.unwrap();
         let ctx = catalog.new_session_context();
         for table in TPCH_TABLES {
             let schema = ctx.table(table).await.unwrap().schema().as_arrow().clone();
@@ -141,9 +170,15 @@ mod tests {
         assert!(text.contains("| 25 |"), "{text}");
     }
 
-    #[test]
-    fn rejects_nonsense_scales() {
-        assert!(register_tpch(&SharedCatalog::new(), -1.0).is_err());
-        assert!(register_tpch(&SharedCatalog::new(), f64::NAN).is_err());
+    #[tokio::test]
+    async fn rejects_nonsense_scales() {
+        let dir = std::env::temp_dir();
+        for scale in [-1.0, f64::NAN] {
+            assert!(
+                register_tpch(&SharedCatalog::new(), scale, &dir)
+                    .await
+                    .is_err()
+            );
+        }
     }
 }

@@ -20,6 +20,20 @@ impl JobId {
         Self(id)
     }
 
+    /// A fresh id, unique within this machine: process, time and a counter.
+    pub fn unique() -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos());
+        Self(format!(
+            "job-{}-{nanos:x}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ))
+    }
+
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -54,6 +54,28 @@ impl ShuffleLayout {
     }
 }
 
+impl ShuffleLayout {
+    /// Jobs whose directory was last modified more than `age` ago.
+    pub fn jobs_older_than(&self, age: std::time::Duration) -> Vec<JobId> {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
+            .filter(|entry| {
+                entry
+                    .metadata()
+                    .and_then(|metadata| metadata.modified())
+                    .ok()
+                    .and_then(|modified| modified.elapsed().ok())
+                    .is_some_and(|elapsed| elapsed > age)
+            })
+            .filter_map(|entry| entry.file_name().to_str().map(JobId::new))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,4 +25,4 @@ pub use fetch::{ShuffleFlightService, fetch_partition};
 pub use layout::ShuffleLayout;
 pub use partition_file::{PartitionSummary, read_partition_file};
 pub use shuffle_reader::{PartitionLocation, RemoteExecutor, ShuffleReaderExec};
-pub use shuffle_writer::{ShuffleOutput, ShuffleWriterExec, summary_schema};
+pub use shuffle_writer::{ShuffleOutput, ShuffleWriterExec, read_summary_batch, summary_schema};

@@ -266,6 +266,38 @@ pub fn summary_schema() -> SchemaRef {
     Arc::clone(&SCHEMA)
 }
 
+/// Reads the rows of a summary batch back: (output partition, what was written to it).
+pub fn read_summary_batch(batch: &RecordBatch) -> Result<Vec<(PartitionId, PartitionSummary)>> {
+    let malformed =
+        || datafusion::error::DataFusionError::Internal("malformed shuffle summary".into());
+    let column = |index: usize| batch.columns().get(index).map(|column| column.as_any());
+    let outputs = column(0)
+        .and_then(|column| column.downcast_ref::<UInt32Array>())
+        .ok_or_else(malformed)?;
+    let paths = column(1)
+        .and_then(|column| column.downcast_ref::<StringArray>())
+        .ok_or_else(malformed)?;
+    let rows = column(2)
+        .and_then(|column| column.downcast_ref::<UInt64Array>())
+        .ok_or_else(malformed)?;
+    let bytes = column(3)
+        .and_then(|column| column.downcast_ref::<UInt64Array>())
+        .ok_or_else(malformed)?;
+    if batch.columns().iter().any(|column| column.null_count() > 0) {
+        return Err(malformed());
+    }
+    Ok((0..batch.num_rows())
+        .map(|row| {
+            let summary = PartitionSummary {
+                path: paths.value(row).into(),
+                num_rows: rows.value(row),
+                num_bytes: bytes.value(row),
+            };
+            (PartitionId(outputs.value(row)), summary)
+        })
+        .collect())
+}
+
 fn summary_batch(outputs: &[PartitionId], summaries: &[PartitionSummary]) -> Result<RecordBatch> {
     let paths: Vec<String> = summaries
         .iter()

@@ -1,10 +1,17 @@
-//! The scheduler's job, stage and task bookkeeping: a pure state machine
-//! ([`SchedulerState::apply`]) that an event loop will own. Placement of tasks on executors
-//! is a separate pure policy ([`placement`]). Nothing here performs I/O or reads a clock.
+//! The scheduler: job, stage and task bookkeeping as a pure state machine
+//! ([`SchedulerState::apply`]), owned by one event loop ([`SchedulerHandle`]) that
+//! executors reach through the cluster protocol ([`SchedulerService`]). Placement of tasks
+//! on executors is a separate pure policy ([`placement`]).
 
 mod event;
+mod event_loop;
+mod mailbox;
 mod placement;
+mod rpc;
 mod state;
 
 pub use event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
+pub(crate) use event_loop::resolve_readers;
+pub use event_loop::{JobFailure, JobResult, JobSubmission, SchedulerHandle, SchedulerSettings};
+pub use rpc::SchedulerService;
 pub use state::{JobStatus, Limits, SchedulerState};

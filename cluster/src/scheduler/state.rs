@@ -97,6 +97,23 @@ impl SchedulerState {
         self.jobs.get(job).map(|job| &job.status)
     }
 
+    /// Drops a job that has ended, once its results are no longer needed. A running job is
+    /// kept: it must be cancelled first.
+    pub fn forget_job(&mut self, job: &JobId) {
+        if self
+            .jobs
+            .get(job)
+            .is_some_and(|job| job.status != JobStatus::Running)
+        {
+            self.jobs.remove(job);
+        }
+    }
+
+    /// Whether `executor` is registered and alive.
+    pub fn knows_executor(&self, executor: &ExecutorId) -> bool {
+        self.executors.contains_key(executor)
+    }
+
     /// Applies one event and returns what must be done about it.
     pub fn apply(&mut self, event: Event, now: Instant) -> Vec<Action> {
         let mut actions = Vec::new();

@@ -9,18 +9,17 @@ use arrow_flight::error::FlightError;
 use arrow_flight::sql::client::FlightSqlServiceClient;
 use futures::TryStreamExt;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinSet;
 use tonic::transport::{Channel, Endpoint};
-use trebuchet_flight_sql_server::{ServerConfig, SharedCatalog, UserStore, register_tpch, serve};
+use trebuchet_flight_sql_server::{
+    LocalCluster, LocalExecutors, ServerConfig, SharedCatalog, UserStore, register_tpch,
+};
 
 pub(crate) struct TestServer {
     pub(crate) addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    /// Dropping the set aborts the server task if the stop signal was not enough.
-    _tasks: JoinSet<()>,
-    /// Shuffle files of the server's jobs; removed with the server.
-    _work_dir: tempfile::TempDir,
+    /// The scheduler and its two executors; dropping it stops them.
+    cluster: LocalCluster,
+    /// Shuffle files and the generated TPC-H tables; removed with the server.
+    work_dir: tempfile::TempDir,
 }
 
 impl TestServer {
@@ -38,26 +37,47 @@ impl TestServer {
 
     pub(crate) async fn start_with(mut config: ServerConfig) -> Self {
         let work_dir = tempfile::tempdir().unwrap();
-        config.work_dir = work_dir.path().to_path_buf();
+        config.work_dir = work_dir.path().join("cluster");
         let catalog = SharedCatalog::new();
-        register_tpch(&catalog, 0.01).unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let mut tasks = JoinSet::new();
-        tasks.spawn(async move {
-            serve(listener, config, catalog, async {
-                let _ = stopped.await;
-            })
+        register_tpch(&catalog, 0.01, &work_dir.path().join("tpch"))
             .await
             .unwrap();
-        });
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let executors = LocalExecutors {
+            count: 2,
+            concurrent_tasks: 2,
+        };
+        let cluster = LocalCluster::start(listener, config, catalog, executors)
+            .await
+            .unwrap();
         Self {
             addr,
-            stop: Some(stop),
-            _tasks: tasks,
-            _work_dir: work_dir,
+            cluster,
+            work_dir,
         }
+    }
+
+    /// The running cluster, to reach its executors.
+    pub(crate) fn cluster(&self) -> &LocalCluster {
+        &self.cluster
+    }
+
+    /// Shuffle files left under the cluster's work dir.
+    pub(crate) fn shuffle_files(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else {
+                    found.push(path);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&self.work_dir.path().join("cluster"), &mut found);
+        found
     }
 
     pub(crate) async fn channel(&self) -> Channel {
@@ -79,14 +99,6 @@ impl TestServer {
         let mut client = self.client().await;
         client.handshake("alice", "secret").await.unwrap();
         client
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 

@@ -191,7 +191,10 @@ async fn tpch_q1_and_q6_match_in_process_datafusion() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
     let oracle = SharedCatalog::new();
-    register_tpch(&oracle, 0.01).unwrap();
+    let oracle_dir = tempfile::tempdir().unwrap();
+    register_tpch(&oracle, 0.01, oracle_dir.path())
+        .await
+        .unwrap();
     let ctx = oracle.new_session_context();
     for name in ["q01", "q06"] {
         let path = format!(

@@ -1,0 +1,351 @@
+//! An executor: registers with the scheduler, heartbeats, pulls tasks and runs them on a
+//! runtime of its own, and serves the shuffle files they write over Arrow Flight.
+//!
+//! ```text
+//!   scheduler ◀── register / heartbeat / poll / report ── executor ── tasks ─▶ task runtime
+//!   other executors, scheduler ── Flight DoGet ─▶ executor's shuffle files (work dir)
+//! ```
+//!
+//! Tasks run on a dedicated multi-threaded runtime so that a CPU-bound task never delays
+//! the heartbeats, polls and file serving of the control runtime.
+
+mod running_jobs;
+mod task_runner;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow_flight::flight_service_server::FlightServiceServer;
+use datafusion::execution::runtime_env::RuntimeEnv;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Channel, Endpoint, Server};
+use trebuchet_shuffle::ids::{ExecutorId, JobId};
+use trebuchet_shuffle::{ShuffleFlightService, ShuffleLayout};
+
+use crate::error::{ClusterError, Result};
+use crate::protocol::{
+    ExecutorMetadata, HeartbeatRequest, MAX_MESSAGE_BYTES, PollWorkRequest,
+    RegisterExecutorRequest, ReportTaskRequest, SchedulerClient, TaskDefinition,
+};
+use running_jobs::RunningJobs;
+pub(crate) use task_runner::TaskEnvironment;
+
+/// How long a poll may wait at the scheduler for work.
+const POLL_WAIT: Duration = Duration::from_secs(10);
+/// Pause after a failed call to the scheduler before trying again.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+/// How an executor is started.
+#[derive(Debug, Clone)]
+pub struct ExecutorConfig {
+    /// The scheduler's cluster endpoint, e.g. `http://127.0.0.1:50050`.
+    pub scheduler_url: String,
+    /// Where the Flight service for shuffle files listens (port 0: any free port).
+    pub bind: SocketAddr,
+    /// The host others use to reach this executor; the bind address when absent.
+    pub external_host: Option<String>,
+    /// Where shuffle files are written.
+    pub work_dir: PathBuf,
+    /// Tasks run at once.
+    pub concurrent_tasks: usize,
+    pub heartbeat_interval: Duration,
+    /// Job directories untouched for this long are deleted even if the scheduler never
+    /// said the job ended (it crashed, or the message was lost).
+    pub shuffle_ttl: Duration,
+}
+
+impl ExecutorConfig {
+    /// An executor on loopback with an ephemeral port, for `scheduler_url`.
+    pub fn loopback(scheduler_url: impl Into<String>, work_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            scheduler_url: scheduler_url.into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            external_host: None,
+            work_dir: work_dir.into(),
+            concurrent_tasks: default_concurrent_tasks(),
+            heartbeat_interval: Duration::from_secs(5),
+            shuffle_ttl: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Every core the machine offers, the tuning guide's default.
+pub fn default_concurrent_tasks() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// A running executor; dropping it (or calling [`RunningExecutor::stop`]) stops it.
+#[derive(Debug)]
+pub struct RunningExecutor {
+    id: ExecutorId,
+    flight_addr: SocketAddr,
+    stop: CancellationToken,
+    tasks: Option<tokio::runtime::Runtime>,
+}
+
+impl RunningExecutor {
+    pub fn id(&self) -> &ExecutorId {
+        &self.id
+    }
+
+    /// Where its Flight service listens.
+    pub fn flight_addr(&self) -> SocketAddr {
+        self.flight_addr
+    }
+
+    /// Stops polling, serving and every running task.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.cancel();
+        if let Some(runtime) = self.tasks.take() {
+            // Dropping a runtime blocks; in async code only a background shutdown is allowed.
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Drop for RunningExecutor {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Starts an executor on the current runtime: binds its Flight service, then registers
+/// with the scheduler in the background (retrying until the scheduler answers).
+pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
+    let id = ExecutorId::new(new_executor_id());
+    std::fs::create_dir_all(&config.work_dir).map_err(|source| ClusterError::WorkDir {
+        path: config.work_dir.clone(),
+        source,
+    })?;
+    let layout = ShuffleLayout::new(&config.work_dir);
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| ClusterError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+    let flight_addr = listener.local_addr().map_err(|source| ClusterError::Bind {
+        addr: config.bind,
+        source,
+    })?;
+    let host = config
+        .external_host
+        .clone()
+        .unwrap_or_else(|| flight_addr.ip().to_string());
+    let metadata = ExecutorMetadata {
+        id: id.to_string(),
+        flight_url: format!("http://{host}:{}", flight_addr.port()),
+        task_slots: u32::try_from(config.concurrent_tasks.max(1)).unwrap_or(u32::MAX),
+    };
+    let stop = CancellationToken::new();
+
+    let flight = FlightServiceServer::new(ShuffleFlightService::new(layout.clone()))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let serving = stop.clone();
+    tokio::spawn(async move {
+        let served = Server::builder()
+            .add_service(flight)
+            .serve_with_incoming_shutdown(incoming, serving.cancelled())
+            .await;
+        if let Err(err) = served {
+            tracing::error!(error = %err, "the executor's Flight service stopped");
+        }
+    });
+
+    let tasks = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.concurrent_tasks.max(1))
+        .thread_name("trebuchet-task")
+        .enable_all()
+        .build()
+        .map_err(ClusterError::TaskRuntime)?;
+    let channel = Endpoint::from_shared(config.scheduler_url.clone())
+        .map_err(|err| ClusterError::SchedulerUrl {
+            url: config.scheduler_url.clone(),
+            reason: err.to_string(),
+        })?
+        .connect_timeout(Duration::from_secs(5))
+        .tcp_nodelay(true)
+        .connect_lazy();
+    let runtime_env = Arc::new(RuntimeEnv::default());
+    let worker = Worker {
+        metadata,
+        scheduler: scheduler_client(channel),
+        env: TaskEnvironment::new(id.clone(), layout, runtime_env),
+        tasks: tasks.handle().clone(),
+        slots: Arc::new(Semaphore::new(config.concurrent_tasks.max(1))),
+        running: Arc::new(RunningJobs::default()),
+    };
+    tracing::info!(executor = %id, flight = %worker.metadata.flight_url, scheduler = config.scheduler_url, slots = config.concurrent_tasks, "executor starting");
+    tokio::spawn(
+        worker
+            .clone()
+            .heartbeat(config.heartbeat_interval, stop.clone()),
+    );
+    tokio::spawn(worker.clone().sweep(config.shuffle_ttl, stop.clone()));
+    tokio::spawn(worker.poll(stop.clone()));
+    Ok(RunningExecutor {
+        id,
+        flight_addr,
+        stop,
+        tasks: Some(tasks),
+    })
+}
+
+fn scheduler_client(channel: Channel) -> SchedulerClient<Channel> {
+    SchedulerClient::new(channel)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES)
+}
+
+/// The executor's control side, shared by its loops.
+#[derive(Debug, Clone)]
+struct Worker {
+    metadata: ExecutorMetadata,
+    scheduler: SchedulerClient<Channel>,
+    env: TaskEnvironment,
+    tasks: tokio::runtime::Handle,
+    /// Never more tasks at once than slots, whatever the scheduler sends.
+    slots: Arc<Semaphore>,
+    running: Arc<RunningJobs>,
+}
+
+impl Worker {
+    async fn register(&self) {
+        let mut scheduler = self.scheduler.clone();
+        let request = RegisterExecutorRequest {
+            executor: Some(self.metadata.clone()),
+        };
+        match scheduler.register_executor(request).await {
+            Ok(_) => tracing::info!(executor = self.metadata.id, "registered with the scheduler"),
+            Err(status) => {
+                tracing::warn!(executor = self.metadata.id, error = %status.message(), "registration failed; will retry")
+            }
+        }
+    }
+
+    async fn heartbeat(self, interval: Duration, stop: CancellationToken) {
+        let mut scheduler = self.scheduler.clone();
+        let mut ticks = tokio::time::interval(interval);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = ticks.tick() => {}
+            }
+            let request = HeartbeatRequest {
+                executor_id: self.metadata.id.clone(),
+            };
+            match scheduler.heartbeat(request).await {
+                Ok(response) if response.get_ref().reregister => self.register().await,
+                Ok(_) => {}
+                Err(status) => {
+                    tracing::debug!(error = %status.message(), "heartbeat failed");
+                }
+            }
+        }
+    }
+
+    async fn poll(self, stop: CancellationToken) {
+        let mut scheduler = self.scheduler.clone();
+        self.register().await;
+        loop {
+            let request = PollWorkRequest {
+                executor_id: self.metadata.id.clone(),
+                wait_millis: u32::try_from(POLL_WAIT.as_millis()).unwrap_or(u32::MAX),
+            };
+            let polled = tokio::select! {
+                _ = stop.cancelled() => return,
+                polled = scheduler.poll_work(request) => polled,
+            };
+            let work = match polled {
+                Ok(work) => work.into_inner(),
+                Err(status) => {
+                    tracing::debug!(error = %status.message(), "poll failed; retrying");
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                    continue;
+                }
+            };
+            if work.reregister {
+                self.register().await;
+            }
+            for job in work.cancel_jobs {
+                self.running.cancel(&JobId::new(job));
+            }
+            for job in work.forget_jobs {
+                let job = JobId::new(job);
+                self.running.cancel(&job);
+                if let Err(err) = self.env.layout.remove_job(&job) {
+                    tracing::warn!(job = %job, error = %err, "could not delete the job's shuffle files");
+                }
+            }
+            for task in work.tasks {
+                self.launch(task);
+            }
+        }
+    }
+
+    /// Runs `task` on the task runtime and reports its outcome from the control runtime.
+    fn launch(&self, task: TaskDefinition) {
+        let job = JobId::new(task.job_id.clone());
+        let env = self.env.clone();
+        let slots = Arc::clone(&self.slots);
+        let running = self.tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            task_runner::run_task(task, env).await
+        });
+        let abort = running.abort_handle();
+        let id = self.running.add(&job, abort);
+        let worker = self.clone();
+        tokio::spawn(async move {
+            let finished = running.await;
+            worker.running.remove(&job, id);
+            // A cancelled task reports nothing: the scheduler already ended its job.
+            let Ok(status) = finished else { return };
+            let mut scheduler = worker.scheduler.clone();
+            let request = ReportTaskRequest {
+                executor_id: worker.metadata.id.clone(),
+                status: Some(status),
+            };
+            if let Err(status) = scheduler.report_task(request).await {
+                tracing::warn!(job = %job, error = %status.message(), "could not report a task");
+            }
+        });
+    }
+
+    /// Deletes job directories nobody touched for `ttl`, the safety net behind the
+    /// scheduler's "forget this job".
+    async fn sweep(self, ttl: Duration, stop: CancellationToken) {
+        let period = (ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(300));
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(period) => {}
+            }
+            for job in self.env.layout.jobs_older_than(ttl) {
+                if self.running.has(&job) {
+                    continue;
+                }
+                tracing::info!(job = %job, "deleting shuffle files nobody claimed within {ttl:?}");
+                if let Err(err) = self.env.layout.remove_job(&job) {
+                    tracing::warn!(job = %job, error = %err, "could not delete stale shuffle files");
+                }
+            }
+        }
+    }
+}
+
+/// An id unique across restarts: `executor-<random>`.
+fn new_executor_id() -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("executor-{}", &random[..12])
+}

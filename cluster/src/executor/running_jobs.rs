@@ -1,0 +1,53 @@
+//! The tasks an executor is running, by job, so a job's tasks can be stopped together.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use tokio::task::AbortHandle;
+use trebuchet_shuffle::ids::JobId;
+
+#[derive(Debug, Default)]
+pub(crate) struct RunningJobs {
+    next: AtomicU64,
+    jobs: Mutex<HashMap<JobId, Vec<(u64, AbortHandle)>>>,
+}
+
+impl RunningJobs {
+    /// Tracks a task; the returned id removes it again.
+    pub(crate) fn add(&self, job: &JobId, task: AbortHandle) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.lock().entry(job.clone()).or_default().push((id, task));
+        id
+    }
+
+    pub(crate) fn remove(&self, job: &JobId, id: u64) {
+        let mut jobs = self.lock();
+        if let Some(tasks) = jobs.get_mut(job) {
+            tasks.retain(|(task, _)| *task != id);
+            if tasks.is_empty() {
+                jobs.remove(job);
+            }
+        }
+    }
+
+    /// Stops every task of `job`: their DataFusion streams are dropped at the next await.
+    pub(crate) fn cancel(&self, job: &JobId) {
+        if let Some(tasks) = self.lock().remove(job) {
+            tracing::debug!(job = %job, tasks = tasks.len(), "cancelling tasks");
+            for (_, task) in tasks {
+                task.abort();
+            }
+        }
+    }
+
+    pub(crate) fn has(&self, job: &JobId) -> bool {
+        self.lock().contains_key(job)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<JobId, Vec<(u64, AbortHandle)>>> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,168 @@
+//! Runs one task: decodes the stage plan in the session's settings, points its writer at
+//! this executor's work dir and its readers at local disk where the files are ours, runs
+//! the one input partition, and reports the files written.
+
+use std::sync::Arc;
+
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::TaskContext;
+use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::execution::session_state::SessionState;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::execution_plan::replace_children_if_necessary;
+use futures::TryStreamExt;
+use trebuchet_shuffle::ids::ExecutorId;
+use trebuchet_shuffle::{
+    ShuffleError, ShuffleLayout, ShuffleOutput, ShuffleReaderExec, ShuffleWriterExec,
+    read_summary_batch,
+};
+
+use crate::codec::decode_plan;
+use crate::protocol::{
+    ShuffleFile, TaskDefinition, TaskFailed, TaskOutcomeMessage, TaskStatus, TaskSucceeded,
+};
+use crate::session_defaults::default_session_config;
+
+/// What every task on this executor shares: who we are, where files go, and the function
+/// registry and runtime (memory pool, disk manager) plans are decoded and run with.
+#[derive(Debug, Clone)]
+pub(crate) struct TaskEnvironment {
+    pub(crate) executor: ExecutorId,
+    pub(crate) layout: ShuffleLayout,
+    pub(crate) functions: Arc<SessionState>,
+}
+
+impl TaskEnvironment {
+    pub(crate) fn new(
+        executor: ExecutorId,
+        layout: ShuffleLayout,
+        runtime: Arc<RuntimeEnv>,
+    ) -> Self {
+        let functions = datafusion::execution::SessionStateBuilder::new()
+            .with_config(default_session_config())
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .build();
+        Self {
+            executor,
+            layout,
+            functions: Arc::new(functions),
+        }
+    }
+}
+
+/// Runs `task` to the end and says how it went.
+pub(crate) async fn run_task(task: TaskDefinition, env: TaskEnvironment) -> TaskStatus {
+    let outcome = match execute(&task, &env).await {
+        Ok(files) => TaskOutcomeMessage::Succeeded(TaskSucceeded { files }),
+        Err(err) => {
+            let retryable = is_retryable(&err);
+            tracing::warn!(job = task.job_id, stage = task.stage_id, partition = task.partition, retryable, error = %err, "task failed");
+            TaskOutcomeMessage::Failed(TaskFailed {
+                message: format!("executor {}: {err}", env.executor),
+                retryable,
+            })
+        }
+    };
+    TaskStatus {
+        job_id: task.job_id,
+        stage_id: task.stage_id,
+        partition: task.partition,
+        attempt: task.attempt,
+        outcome: Some(outcome),
+    }
+}
+
+async fn execute(task: &TaskDefinition, env: &TaskEnvironment) -> Result<Vec<ShuffleFile>> {
+    let task_ctx = Arc::new(task_context(task, env)?);
+    let plan = decode_plan(&task.plan, &task_ctx)?;
+    let plan = localize(plan, env)?;
+    let summaries: Vec<_> = plan
+        .execute(task.partition as usize, task_ctx)?
+        .try_collect()
+        .await?;
+    let mut files = Vec::new();
+    for batch in &summaries {
+        for (output, written) in read_summary_batch(batch)? {
+            files.push(ShuffleFile {
+                output_partition: output.0,
+                path: written.path.to_string_lossy().into_owned(),
+                num_rows: written.num_rows,
+                num_bytes: written.num_bytes,
+            });
+        }
+    }
+    Ok(files)
+}
+
+/// The session the task's query was planned in, rebuilt from its settings.
+fn task_context(task: &TaskDefinition, env: &TaskEnvironment) -> Result<TaskContext> {
+    let mut config = default_session_config();
+    for (key, value) in &task.session_config {
+        config.options_mut().set(key, value)?;
+    }
+    let functions = &env.functions;
+    Ok(TaskContext::new(
+        Some(format!(
+            "{}/{}/{}/{}",
+            task.job_id, task.stage_id, task.partition, task.attempt
+        )),
+        task.session_id.clone(),
+        config,
+        functions.scalar_functions().clone(),
+        functions.higher_order_functions().clone(),
+        functions.aggregate_functions().clone(),
+        functions.window_functions().clone(),
+        Arc::clone(functions.runtime_env()),
+    ))
+}
+
+/// Writes under this executor's work dir, and reads files it holds itself from disk.
+fn localize(plan: Arc<dyn ExecutionPlan>, env: &TaskEnvironment) -> Result<Arc<dyn ExecutionPlan>> {
+    if let Some(writer) = plan.downcast_ref::<ShuffleWriterExec>() {
+        let input = localize(Arc::clone(writer.input()), env)?;
+        let output = ShuffleOutput {
+            layout: env.layout.clone(),
+            ..writer.output().clone()
+        };
+        return Ok(Arc::new(ShuffleWriterExec::try_new(
+            input,
+            writer.partitioning().cloned(),
+            output,
+        )?));
+    }
+    if let Some(reader) = plan.downcast_ref::<ShuffleReaderExec>()
+        && let Some(locations) = reader.locations()
+    {
+        let mut locations = locations.to_vec();
+        for location in locations.iter_mut().flatten() {
+            if location
+                .remote
+                .as_ref()
+                .is_some_and(|remote| remote.id == env.executor)
+            {
+                location.remote = None;
+            }
+        }
+        return Ok(Arc::new(reader.resolve(locations)?));
+    }
+    let children = plan
+        .children()
+        .into_iter()
+        .map(|child| localize(Arc::clone(child), env))
+        .collect::<Result<Vec<_>>>()?;
+    replace_children_if_necessary(plan, children)
+}
+
+/// A failed fetch (the peer is gone or restarting) is worth another attempt; a SQL error,
+/// a bad plan or a full disk is not.
+fn is_retryable(err: &DataFusionError) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(error) = current {
+        if let Some(ShuffleError::FetchPartition { .. }) = error.downcast_ref::<ShuffleError>() {
+            return true;
+        }
+        current = error.source();
+    }
+    false
+}

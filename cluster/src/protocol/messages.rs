@@ -1,0 +1,148 @@
+//! The messages of the cluster protocol, as prost structs. Field tags are the wire
+//! contract between scheduler and executors of different builds: never reuse a tag.
+
+use std::collections::HashMap;
+
+use prost::{Message, Oneof};
+
+/// Who an executor is and how to reach it.
+#[derive(Clone, PartialEq, Message)]
+pub struct ExecutorMetadata {
+    #[prost(string, tag = "1")]
+    pub id: String,
+    /// Where its Arrow Flight service (shuffle files) listens, e.g. `http://10.0.0.7:50051`.
+    #[prost(string, tag = "2")]
+    pub flight_url: String,
+    /// Tasks it runs at once.
+    #[prost(uint32, tag = "3")]
+    pub task_slots: u32,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct RegisterExecutorRequest {
+    #[prost(message, optional, tag = "1")]
+    pub executor: Option<ExecutorMetadata>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct RegisterExecutorResponse {}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct HeartbeatRequest {
+    #[prost(string, tag = "1")]
+    pub executor_id: String,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct HeartbeatResponse {
+    /// The scheduler does not know this executor (it restarted, or declared the executor
+    /// lost): register again.
+    #[prost(bool, tag = "1")]
+    pub reregister: bool,
+}
+
+/// Asks for work; the scheduler holds the call until it has some or `wait_millis` pass.
+#[derive(Clone, PartialEq, Message)]
+pub struct PollWorkRequest {
+    #[prost(string, tag = "1")]
+    pub executor_id: String,
+    #[prost(uint32, tag = "2")]
+    pub wait_millis: u32,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct PollWorkResponse {
+    #[prost(message, repeated, tag = "1")]
+    pub tasks: Vec<TaskDefinition>,
+    /// Jobs whose running tasks must stop.
+    #[prost(string, repeated, tag = "2")]
+    pub cancel_jobs: Vec<String>,
+    /// Jobs whose shuffle files can be deleted.
+    #[prost(string, repeated, tag = "3")]
+    pub forget_jobs: Vec<String>,
+    #[prost(bool, tag = "4")]
+    pub reregister: bool,
+}
+
+/// One task: one input partition of one stage.
+#[derive(Clone, PartialEq, Message)]
+pub struct TaskDefinition {
+    #[prost(string, tag = "1")]
+    pub job_id: String,
+    #[prost(uint32, tag = "2")]
+    pub stage_id: u32,
+    #[prost(uint32, tag = "3")]
+    pub partition: u32,
+    #[prost(uint32, tag = "4")]
+    pub attempt: u32,
+    /// The stage's plan (datafusion-proto plus our codec), readers resolved.
+    #[prost(bytes = "bytes", tag = "5")]
+    pub plan: bytes::Bytes,
+    /// The session's settings (`datafusion.*`, `ballista.*`) the task runs with.
+    #[prost(map = "string, string", tag = "6")]
+    pub session_config: HashMap<String, String>,
+    #[prost(string, tag = "7")]
+    pub session_id: String,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct ReportTaskRequest {
+    #[prost(string, tag = "1")]
+    pub executor_id: String,
+    #[prost(message, optional, tag = "2")]
+    pub status: Option<TaskStatus>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct ReportTaskResponse {}
+
+/// How a task ended.
+#[derive(Clone, PartialEq, Message)]
+pub struct TaskStatus {
+    #[prost(string, tag = "1")]
+    pub job_id: String,
+    #[prost(uint32, tag = "2")]
+    pub stage_id: u32,
+    #[prost(uint32, tag = "3")]
+    pub partition: u32,
+    #[prost(uint32, tag = "4")]
+    pub attempt: u32,
+    #[prost(oneof = "TaskOutcomeMessage", tags = "5, 6")]
+    pub outcome: Option<TaskOutcomeMessage>,
+}
+
+#[derive(Clone, PartialEq, Oneof)]
+pub enum TaskOutcomeMessage {
+    #[prost(message, tag = "5")]
+    Succeeded(TaskSucceeded),
+    #[prost(message, tag = "6")]
+    Failed(TaskFailed),
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct TaskSucceeded {
+    /// The shuffle files the task wrote, one entry per output partition.
+    #[prost(message, repeated, tag = "1")]
+    pub files: Vec<ShuffleFile>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct ShuffleFile {
+    #[prost(uint32, tag = "1")]
+    pub output_partition: u32,
+    #[prost(string, tag = "2")]
+    pub path: String,
+    #[prost(uint64, tag = "3")]
+    pub num_rows: u64,
+    #[prost(uint64, tag = "4")]
+    pub num_bytes: u64,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct TaskFailed {
+    #[prost(string, tag = "1")]
+    pub message: String,
+    /// Worth another attempt (a failed fetch, a lost peer); a SQL error is not.
+    #[prost(bool, tag = "2")]
+    pub retryable: bool,
+}

@@ -1,0 +1,91 @@
+//! The cluster protocol's server side: turns executors' RPCs into commands for the event
+//! loop and hands them what their mailbox holds.
+
+use std::time::Duration;
+
+use tonic::{Request, Response, Status};
+use trebuchet_shuffle::ids::ExecutorId;
+
+use super::event_loop::SchedulerHandle;
+use crate::protocol::{
+    HeartbeatRequest, HeartbeatResponse, MAX_MESSAGE_BYTES, PollWorkRequest, PollWorkResponse,
+    RegisterExecutorRequest, RegisterExecutorResponse, ReportTaskRequest, ReportTaskResponse,
+    SchedulerRpc, SchedulerServer,
+};
+
+/// Longest an executor's poll is held open; it polls again at once.
+const MAX_POLL_WAIT: Duration = Duration::from_secs(20);
+
+/// The gRPC service executors call.
+#[derive(Debug, Clone)]
+pub struct SchedulerService {
+    scheduler: SchedulerHandle,
+}
+
+impl SchedulerService {
+    pub fn new(scheduler: SchedulerHandle) -> Self {
+        Self { scheduler }
+    }
+
+    /// The tonic service, with message limits large enough for any stage plan.
+    pub fn into_server(self) -> SchedulerServer<Self> {
+        SchedulerServer::new(self)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+    }
+}
+
+#[tonic::async_trait]
+impl SchedulerRpc for SchedulerService {
+    async fn register_executor(
+        &self,
+        request: Request<RegisterExecutorRequest>,
+    ) -> Result<Response<RegisterExecutorResponse>, Status> {
+        let executor = request
+            .into_inner()
+            .executor
+            .filter(|executor| !executor.id.is_empty() && !executor.flight_url.is_empty())
+            .ok_or_else(|| Status::invalid_argument("an executor needs an id and a Flight URL"))?;
+        self.scheduler.register(executor);
+        Ok(Response::new(RegisterExecutorResponse {}))
+    }
+
+    async fn heartbeat(
+        &self,
+        request: Request<HeartbeatRequest>,
+    ) -> Result<Response<HeartbeatResponse>, Status> {
+        let executor = ExecutorId::new(request.into_inner().executor_id);
+        let known = self.scheduler.alive(executor).await;
+        Ok(Response::new(HeartbeatResponse { reregister: !known }))
+    }
+
+    async fn poll_work(
+        &self,
+        request: Request<PollWorkRequest>,
+    ) -> Result<Response<PollWorkResponse>, Status> {
+        let request = request.into_inner();
+        let executor = ExecutorId::new(request.executor_id);
+        if !self.scheduler.alive(executor.clone()).await {
+            return Ok(Response::new(PollWorkResponse {
+                reregister: true,
+                ..PollWorkResponse::default()
+            }));
+        }
+        let wait = Duration::from_millis(u64::from(request.wait_millis)).min(MAX_POLL_WAIT);
+        let work = self.scheduler.mailboxes().take(&executor, wait).await;
+        Ok(Response::new(work))
+    }
+
+    async fn report_task(
+        &self,
+        request: Request<ReportTaskRequest>,
+    ) -> Result<Response<ReportTaskResponse>, Status> {
+        let request = request.into_inner();
+        let status = request
+            .status
+            .ok_or_else(|| Status::invalid_argument("a task report needs a status"))?;
+        self.scheduler
+            .report(ExecutorId::new(request.executor_id), status);
+        Ok(Response::new(ReportTaskResponse {}))
+    }
+}

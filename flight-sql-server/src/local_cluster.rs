@@ -1,0 +1,190 @@
+//! [`LocalCluster`]: a scheduler and N executors in one process, talking real gRPC over
+//! loopback, so `standalone`, the tests and the examples run the code paths of a cluster.
+//!
+//! ```text
+//!   clients ──▶ listener (Flight SQL + cluster protocol, TLS if configured)
+//!   executors ──▶ 127.0.0.1:<ephemeral> (cluster protocol only, plain text)
+//!   executors ◀──▶ each other's Flight services for shuffle files
+//! ```
+//!
+//! The executors use a loopback port of their own so that a TLS client port does not
+//! force TLS onto traffic that never leaves the process's machine.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use trebuchet_cluster::scheduler::{SchedulerHandle, SchedulerSettings};
+use trebuchet_cluster::{ExecutorConfig, RunningExecutor, start_executor};
+
+use crate::catalog::SharedCatalog;
+use crate::config::ServerConfig;
+use crate::error::{FlightSqlError, Result};
+use crate::server::{serve_cluster, serve_with_scheduler};
+
+/// How many executors a local cluster runs, and how wide each is.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalExecutors {
+    pub count: usize,
+    pub concurrent_tasks: usize,
+}
+
+impl Default for LocalExecutors {
+    fn default() -> Self {
+        Self {
+            count: 2,
+            concurrent_tasks: trebuchet_cluster::default_concurrent_tasks(),
+        }
+    }
+}
+
+/// A running scheduler with its executors. Dropping it stops everything.
+#[derive(Debug)]
+pub struct LocalCluster {
+    addr: SocketAddr,
+    cluster_addr: SocketAddr,
+    work_dir: PathBuf,
+    executors: Vec<RunningExecutor>,
+    stop: CancellationToken,
+    servers: Vec<JoinHandle<Result<()>>>,
+}
+
+impl LocalCluster {
+    /// Serves Flight SQL on `listener` and starts `executors` executors, each with a work
+    /// dir under `config.work_dir`.
+    pub async fn start(
+        listener: TcpListener,
+        config: ServerConfig,
+        catalog: SharedCatalog,
+        executors: LocalExecutors,
+    ) -> Result<Self> {
+        let addr = local_addr(&listener)?;
+        let work_dir = config.work_dir.clone();
+        std::fs::create_dir_all(&work_dir).map_err(|source| FlightSqlError::CreateWorkDir {
+            path: work_dir.clone(),
+            source,
+        })?;
+        let scheduler = SchedulerHandle::start(SchedulerSettings::default());
+        let cluster_listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .map_err(|source| FlightSqlError::InvalidConfig {
+                reason: format!("cannot listen on loopback for the executors: {source}"),
+            })?;
+        let cluster_addr = local_addr(&cluster_listener)?;
+        let stop = CancellationToken::new();
+        let servers = vec![
+            tokio::spawn(serve_cluster(
+                cluster_listener,
+                scheduler.clone(),
+                stop.clone().cancelled_owned(),
+            )),
+            tokio::spawn(serve_with_scheduler(
+                listener,
+                config,
+                catalog,
+                scheduler,
+                stop.clone().cancelled_owned(),
+            )),
+        ];
+        let mut cluster = Self {
+            addr,
+            cluster_addr,
+            work_dir,
+            executors: Vec::new(),
+            stop,
+            servers,
+        };
+        for index in 0..executors.count {
+            let mut executor = ExecutorConfig::loopback(
+                format!("http://{cluster_addr}"),
+                cluster.work_dir.join(format!("executor-{index}")),
+            );
+            executor.concurrent_tasks = executors.concurrent_tasks;
+            let running =
+                start_executor(executor)
+                    .await
+                    .map_err(|err| FlightSqlError::InvalidConfig {
+                        reason: format!("executor {index} did not start: {err}"),
+                    })?;
+            cluster.executors.push(running);
+        }
+        Ok(cluster)
+    }
+
+    /// Where clients connect.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Where executors reach the scheduler (`http://` + this).
+    pub fn cluster_addr(&self) -> SocketAddr {
+        self.cluster_addr
+    }
+
+    /// The running executors.
+    pub fn executors(&self) -> &[RunningExecutor] {
+        &self.executors
+    }
+
+    /// Runs until `shutdown` resolves or a server fails, then stops everything.
+    pub async fn run_until(mut self, shutdown: impl Future<Output = ()>) -> Result<()> {
+        let failed = {
+            let servers = futures::future::select_all(self.servers.iter_mut());
+            tokio::select! {
+                _ = shutdown => None,
+                (finished, _, _) = servers => Some(finished),
+            }
+        };
+        let outcome = match failed {
+            Some(Ok(Err(err))) => Err(err),
+            _ => Ok(()),
+        };
+        self.stop().await;
+        outcome
+    }
+
+    /// Stops the executors and the servers, and removes the work dirs if they are empty.
+    pub async fn stop(mut self) {
+        self.shut_down();
+        for server in self.servers.drain(..) {
+            let _ = server.await;
+        }
+        remove_empty_dirs(&self.work_dir);
+    }
+
+    fn shut_down(&mut self) {
+        for executor in self.executors.drain(..) {
+            executor.stop();
+        }
+        self.stop.cancel();
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+fn local_addr(listener: &TcpListener) -> Result<SocketAddr> {
+    listener
+        .local_addr()
+        .map_err(|source| FlightSqlError::InvalidConfig {
+            reason: format!("cannot read the bound address: {source}"),
+        })
+}
+
+/// Removes `dir` and the executors' dirs inside it, but only those that are empty: jobs
+/// delete their own files, and a user's `--work-dir` is never emptied
+/// (`remove_dir` refuses a non-empty directory).
+fn remove_empty_dirs(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let _ = std::fs::remove_dir(entry.path());
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
+}
