@@ -15,6 +15,7 @@ mod task_runner;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
@@ -83,6 +84,7 @@ pub fn default_concurrent_tasks() -> usize {
 #[derive(Debug)]
 pub struct RunningExecutor {
     id: ExecutorId,
+    tasks_finished: Arc<AtomicU64>,
     flight_addr: SocketAddr,
     stop: CancellationToken,
     tasks: Option<tokio::runtime::Runtime>,
@@ -91,6 +93,11 @@ pub struct RunningExecutor {
 impl RunningExecutor {
     pub fn id(&self) -> &ExecutorId {
         &self.id
+    }
+
+    /// Tasks it has run to the end (succeeded or failed), since it started.
+    pub fn tasks_finished(&self) -> u64 {
+        self.tasks_finished.load(Ordering::Relaxed)
     }
 
     /// Where its Flight service listens.
@@ -185,6 +192,7 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         tasks: tasks.handle().clone(),
         slots: Arc::new(Semaphore::new(config.concurrent_tasks.max(1))),
         running: Arc::new(RunningJobs::default()),
+        tasks_finished: Arc::new(AtomicU64::new(0)),
     };
     tracing::info!(executor = %id, flight = %worker.metadata.flight_url, scheduler = config.scheduler_url, slots = config.concurrent_tasks, "executor starting");
     tokio::spawn(
@@ -193,9 +201,11 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
             .heartbeat(config.heartbeat_interval, stop.clone()),
     );
     tokio::spawn(worker.clone().sweep(config.shuffle_ttl, stop.clone()));
+    let tasks_finished = Arc::clone(&worker.tasks_finished);
     tokio::spawn(worker.poll(stop.clone()));
     Ok(RunningExecutor {
         id,
+        tasks_finished,
         flight_addr,
         stop,
         tasks: Some(tasks),
@@ -218,6 +228,7 @@ struct Worker {
     /// Never more tasks at once than slots, whatever the scheduler sends.
     slots: Arc<Semaphore>,
     running: Arc<RunningJobs>,
+    tasks_finished: Arc<AtomicU64>,
 }
 
 impl Worker {
@@ -311,6 +322,7 @@ impl Worker {
             worker.running.remove(&job, id);
             // A cancelled task reports nothing: the scheduler already ended its job.
             let Ok(status) = finished else { return };
+            worker.tasks_finished.fetch_add(1, Ordering::Relaxed);
             let mut scheduler = worker.scheduler.clone();
             let request = ReportTaskRequest {
                 executor_id: worker.metadata.id.clone(),

@@ -7,6 +7,7 @@
 mod fixture;
 
 mod cancellation;
+mod cluster;
 mod errors;
 mod handshake;
 mod metadata;

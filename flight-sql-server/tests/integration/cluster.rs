@@ -1,0 +1,81 @@
+//! Queries run as jobs on the cluster's executors: work is spread over both, a failure
+//! reaches the client with the executor's message, and no shuffle file outlives its job.
+
+use std::time::{Duration, Instant};
+
+use crate::fixture::{TestServer, code_of, pretty, query, rows};
+
+/// Waits up to a few seconds for the (asynchronous) release of job files.
+async fn settled_shuffle_files(server: &TestServer) -> Vec<std::path::PathBuf> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server.shuffle_files().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.shuffle_files()
+}
+
+#[tokio::test]
+async fn a_multi_stage_query_runs_on_both_executors_and_leaves_no_files() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let sql = "SELECT o_orderpriority, count(*) AS orders, sum(l_quantity) AS quantity \
+               FROM orders JOIN lineitem ON l_orderkey = o_orderkey \
+               GROUP BY o_orderpriority ORDER BY o_orderpriority";
+    let batches = query(&mut client, sql).await;
+    assert_eq!(rows(&batches), 5, "{}", pretty(&batches));
+    for executor in server.cluster().executors() {
+        assert!(
+            executor.tasks_finished() > 0,
+            "executor {} ran no task",
+            executor.id()
+        );
+    }
+    assert_eq!(
+        settled_shuffle_files(&server).await,
+        Vec::<std::path::PathBuf>::new()
+    );
+}
+
+#[tokio::test]
+async fn a_task_failure_reaches_the_client_with_the_executors_message() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let info = client
+        .execute("SELECT CAST(l_comment AS INT) FROM lineitem".into(), None)
+        .await
+        .unwrap();
+    let err = crate::fixture::try_fetch(&mut client, &info)
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("executor executor-"), "{message}");
+    assert!(message.contains("Cannot cast string"), "{message}");
+    assert_eq!(code_of(&err), tonic::Code::InvalidArgument, "{message}");
+    assert_eq!(
+        settled_shuffle_files(&server).await,
+        Vec::<std::path::PathBuf>::new()
+    );
+    // The cluster keeps serving.
+    assert_eq!(
+        rows(&query(&mut client, "SELECT count(*) FROM nation").await),
+        1
+    );
+}
+
+#[tokio::test]
+async fn explain_shows_the_stages_the_cluster_runs() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let batches = query(
+        &mut client,
+        "EXPLAIN SELECT l_returnflag, count(*) FROM lineitem GROUP BY l_returnflag",
+    )
+    .await;
+    let text = pretty(&batches);
+    assert!(text.contains("distributed_plan"), "{text}");
+    assert!(text.contains("Stage 1"), "{text}");
+    assert!(
+        text.contains("ShuffleWriterExec: stage=1, partitioning=Hash"),
+        "{text}"
+    );
+}
