@@ -203,7 +203,8 @@ class ProcessCluster:
         return self.work_root / f"executor-{index}"
 
     def shuffle_files(self) -> list[Path]:
-        return [path for path in self.work_root.rglob("*") if path.is_file()]
+        """Files under the work dirs; directories vanishing mid-walk (jobs being released) are skipped."""
+        return [Path(root) / name for root, _, names in os.walk(self.work_root) for name in names]
 
     def stop(self) -> None:
         for process in [*self.executors, self.scheduler]:

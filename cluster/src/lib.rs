@@ -3,13 +3,17 @@
 //! Everything between a planned query and its result stream:
 //!
 //! ```text
-//!   flight-sql-server ──plan──▶ QueryEngine ──▶ record batch stream
-//!                                  │
-//!                                  └─ LocalEngine today (runs the plan in this process);
-//!                                     the scheduler + executors take its place later
+//!   flight-sql-server ──plan──▶ ClusterEngine ──stages──▶ scheduler event loop
+//!                                                           │ tasks via PollWork
+//!                                                           ▼
+//!                                   executors: decode, run, write shuffle files,
+//!                                   serve them over Arrow Flight, ReportTask
+//!   ◀── final stage's partitions, fetched by the scheduler ──┘
 //! ```
 //!
-//! It also owns what every process of a cluster must agree on: the session defaults
+//! Start at [`ClusterEngine`] (what a query does), then [`scheduler`] (who runs what
+//! where), [`protocol`] (what crosses the wire) and [`start_executor`]. It also owns what
+//! every process of a cluster must agree on: the session defaults
 //! ([`default_session_config`]), our `ballista.*` session keys ([`BallistaOptions`]) and
 //! human-readable sizes ([`ByteSize`]).
 
@@ -39,4 +43,4 @@ pub use local_engine::{LocalEngine, QueryEngine};
 pub use session_defaults::{changed_settings, default_session_config, reset_session_option};
 pub use stage_planner::{QueryStage, StagePlan, plan_stages};
 pub use staged_engine::StagedEngine;
-pub use trebuchet_shuffle::ids;
+pub use trebuchet_shuffle::{ShuffleLayout, ids};

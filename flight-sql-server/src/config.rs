@@ -181,7 +181,8 @@ pub struct ServerArgs {
 /// The data a standalone server starts with.
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// Scale factor of the TPC-H tables generated in memory at start (0 disables them).
+    /// Scale factor of the TPC-H tables generated at start, as Parquet under the work dir
+    /// (0 disables them).
     #[arg(long, env = "TREBUCHET_TPCH_SCALE", default_value_t = 0.01)]
     pub tpch_scale: f64,
 

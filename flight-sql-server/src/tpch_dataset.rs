@@ -34,6 +34,20 @@ pub const TPCH_TABLES: [&str; 8] = [
 /// Generates the TPC-H tables at `scale` as Parquet under `dir` and registers them in the
 /// default schema.
 pub async fn register_tpch(catalog: &SharedCatalog, scale: f64, dir: &Path) -> Result<()> {
+    let parts = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    register_tpch_in_parts(catalog, scale, dir, parts).await
+}
+
+/// [`register_tpch`] with each large table split into exactly `parts` files, for plans
+/// that must not depend on the machine (golden plan tests).
+pub async fn register_tpch_in_parts(
+    catalog: &SharedCatalog,
+    scale: f64,
+    dir: &Path,
+    parts: usize,
+) -> Result<()> {
     if !(scale > 0.0 && scale.is_finite()) {
         return Err(FlightSqlError::InvalidConfig {
             reason: format!(
@@ -41,9 +55,6 @@ pub async fn register_tpch(catalog: &SharedCatalog, scale: f64, dir: &Path) -> R
             ),
         });
     }
-    let parts = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
     let ctx = catalog.new_session_context();
     for table in TPCH_TABLES {
         let table_parts = if matches!(table, "nation" | "region") {

@@ -13,5 +13,6 @@ mod handshake;
 mod metadata;
 mod prepared;
 mod session_options;
+mod stage_layouts;
 mod statement;
 mod tls;
