@@ -46,7 +46,7 @@ pub use config::{
 pub use config_docs::configuration_markdown;
 pub use error::{FlightSqlError, Result};
 pub use local_cluster::{LocalCluster, LocalExecutors};
-pub use server::{serve, serve_cluster, serve_with_scheduler};
+pub use server::{ClusterPort, serve, serve_cluster, serve_with_scheduler};
 pub use table_source::register_table;
 pub use tls::TlsFiles;
 pub use tpch_dataset::{TPCH_TABLES, register_tpch, register_tpch_in_parts};

@@ -23,7 +23,7 @@ use trebuchet_cluster::{ExecutorConfig, RunningExecutor, start_executor};
 use crate::catalog::SharedCatalog;
 use crate::config::ServerConfig;
 use crate::error::{FlightSqlError, Result};
-use crate::server::{serve_cluster, serve_with_scheduler};
+use crate::server::{ClusterPort, serve_cluster, serve_with_scheduler};
 
 /// How many executors a local cluster runs, and how wide each is.
 #[derive(Debug, Clone, Copy)]
@@ -86,6 +86,7 @@ impl LocalCluster {
                 config,
                 catalog,
                 scheduler,
+                ClusterPort::Separate,
                 stop.clone().cancelled_owned(),
             )),
         ];

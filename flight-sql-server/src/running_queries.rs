@@ -19,6 +19,8 @@ use crate::error::{FlightSqlError, Result};
 
 /// How long cancelled and finished queries are remembered.
 const REMEMBER: Duration = Duration::from_secs(600);
+/// Finished queries are pruned when this many are remembered.
+const PRUNE_AT: usize = 4096;
 
 /// What cancelling a query achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +158,13 @@ impl Drop for Deregister {
                 state.running.remove(&self.query_id);
             }
         }
-        state.finished.insert(self.query_id.clone(), Instant::now());
+        let now = Instant::now();
+        if state.finished.len() >= PRUNE_AT {
+            state
+                .finished
+                .retain(|_, at| now.duration_since(*at) < REMEMBER);
+        }
+        state.finished.insert(self.query_id.clone(), now);
     }
 }
 

@@ -30,15 +30,34 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
     let scheduler = SchedulerHandle::start(SchedulerSettings::default());
-    serve_with_scheduler(listener, config, catalog, scheduler, shutdown).await
+    serve_with_scheduler(
+        listener,
+        config,
+        catalog,
+        scheduler,
+        ClusterPort::Shared,
+        shutdown,
+    )
+    .await
 }
 
-/// [`serve`] with a scheduler the caller started (and may serve elsewhere too).
+/// Where executors reach the scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterPort {
+    /// On the client port too (`trebuchet scheduler`).
+    Shared,
+    /// Elsewhere only (a standalone process's loopback port): the client port then
+    /// answers no cluster call.
+    Separate,
+}
+
+/// [`serve`] with a scheduler the caller started.
 pub async fn serve_with_scheduler(
     listener: TcpListener,
     config: ServerConfig,
     catalog: SharedCatalog,
     scheduler: SchedulerHandle,
+    cluster_port: ClusterPort,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
     install_crypto_provider();
@@ -66,7 +85,10 @@ pub async fn serve_with_scheduler(
     builder
         .layer(SessionLayer::new(sessions))
         .add_service(flight)
-        .add_service(SchedulerService::new(scheduler).into_server())
+        .add_optional_service(
+            (cluster_port == ClusterPort::Shared)
+                .then(|| SchedulerService::new(scheduler).into_server()),
+        )
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
         .map_err(FlightSqlError::Serve)

@@ -40,6 +40,8 @@ pub(crate) use task_runner::TaskEnvironment;
 const POLL_WAIT: Duration = Duration::from_secs(10);
 /// Pause after a failed call to the scheduler before trying again.
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
+/// Tries to deliver a task's outcome (about a minute with backoff).
+const REPORT_ATTEMPTS: u32 = 15;
 
 /// How an executor is started.
 #[derive(Debug, Clone)]
@@ -170,12 +172,6 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         }
     });
 
-    let tasks = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(config.concurrent_tasks.max(1))
-        .thread_name("trebuchet-task")
-        .enable_all()
-        .build()
-        .map_err(ClusterError::TaskRuntime)?;
     let channel = Endpoint::from_shared(config.scheduler_url.clone())
         .map_err(|err| ClusterError::SchedulerUrl {
             url: config.scheduler_url.clone(),
@@ -184,6 +180,12 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true)
         .connect_lazy();
+    let tasks = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.concurrent_tasks.max(1))
+        .thread_name("trebuchet-task")
+        .enable_all()
+        .build()
+        .map_err(ClusterError::TaskRuntime)?;
     let runtime_env = Arc::new(RuntimeEnv::default());
     let worker = Worker {
         metadata,
@@ -288,6 +290,8 @@ impl Worker {
             };
             if work.reregister {
                 self.register().await;
+                tokio::time::sleep(RETRY_PAUSE).await;
+                continue;
             }
             for job in work.cancel_jobs {
                 self.running.cancel(&JobId::new(job));
@@ -308,6 +312,7 @@ impl Worker {
     /// Runs `task` on the task runtime and reports its outcome from the control runtime.
     fn launch(&self, task: TaskDefinition) {
         let job = JobId::new(task.job_id.clone());
+        let definition = task_runner::TaskRef::of(&task);
         let env = self.env.clone();
         let slots = Arc::clone(&self.slots);
         let running = self.tasks.spawn(async move {
@@ -320,18 +325,39 @@ impl Worker {
         tokio::spawn(async move {
             let finished = running.await;
             worker.running.remove(&job, id);
-            // A cancelled task reports nothing: the scheduler already ended its job.
-            let Ok(status) = finished else { return };
-            worker.tasks_finished.fetch_add(1, Ordering::Relaxed);
-            let mut scheduler = worker.scheduler.clone();
-            let request = ReportTaskRequest {
-                executor_id: worker.metadata.id.clone(),
-                status: Some(status),
+            let status = match finished {
+                Ok(status) => status,
+                // A cancelled task reports nothing: the scheduler already ended its job.
+                Err(err) if err.is_cancelled() => return,
+                Err(err) => task_runner::panicked(&definition, &worker.metadata.id, &err),
             };
-            if let Err(status) = scheduler.report_task(request).await {
-                tracing::warn!(job = %job, error = %status.message(), "could not report a task");
-            }
+            worker.tasks_finished.fetch_add(1, Ordering::Relaxed);
+            worker.report(status).await;
         });
+    }
+
+    /// Tells the scheduler how a task ended, retrying for a while: a lost report would
+    /// leave the task running in the scheduler's eyes until this executor is declared lost.
+    async fn report(&self, status: crate::protocol::TaskStatus) {
+        let mut scheduler = self.scheduler.clone();
+        let request = ReportTaskRequest {
+            executor_id: self.metadata.id.clone(),
+            status: Some(status),
+        };
+        let mut pause = RETRY_PAUSE;
+        for attempt in 1..=REPORT_ATTEMPTS {
+            match scheduler.report_task(request.clone()).await {
+                Ok(_) => return,
+                Err(status) => {
+                    tracing::warn!(attempt, error = %status.message(), "could not report a task; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        tracing::error!(
+            "gave up reporting a task; the scheduler will rerun it when it declares this executor lost"
+        );
     }
 
     /// Deletes job directories nobody touched for `ttl`, the safety net behind the

@@ -51,6 +51,41 @@ impl TaskEnvironment {
     }
 }
 
+/// What identifies a task, kept to report it if its run panics.
+#[derive(Debug, Clone)]
+pub(crate) struct TaskRef {
+    job_id: String,
+    stage_id: u32,
+    partition: u32,
+    attempt: u32,
+}
+
+impl TaskRef {
+    pub(crate) fn of(task: &TaskDefinition) -> Self {
+        Self {
+            job_id: task.job_id.clone(),
+            stage_id: task.stage_id,
+            partition: task.partition,
+            attempt: task.attempt,
+        }
+    }
+}
+
+/// The report of a task whose run panicked: a bug, so not worth retrying elsewhere.
+pub(crate) fn panicked(task: &TaskRef, executor: &str, err: &tokio::task::JoinError) -> TaskStatus {
+    tracing::error!(job = task.job_id, stage = task.stage_id, partition = task.partition, error = %err, "task panicked");
+    TaskStatus {
+        job_id: task.job_id.clone(),
+        stage_id: task.stage_id,
+        partition: task.partition,
+        attempt: task.attempt,
+        outcome: Some(TaskOutcomeMessage::Failed(TaskFailed {
+            message: format!("executor {executor}: the task panicked: {err}"),
+            retryable: false,
+        })),
+    }
+}
+
 /// Runs `task` to the end and says how it went.
 pub(crate) async fn run_task(task: TaskDefinition, env: TaskEnvironment) -> TaskStatus {
     let outcome = match execute(&task, &env).await {

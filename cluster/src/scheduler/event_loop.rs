@@ -226,6 +226,14 @@ impl EventLoop {
             }
             Command::Register(metadata) => {
                 let executor = ExecutorId::new(metadata.id.clone());
+                // Ids are fresh per process: a known id registering again is the same live
+                // process (a heartbeat raced its first registration), not a restart.
+                if let Some(live) = self.executors.get_mut(&executor)
+                    && self.state.knows_executor(&executor)
+                {
+                    live.last_seen = now;
+                    return;
+                }
                 tracing::info!(executor = %executor, url = metadata.flight_url, slots = metadata.task_slots, "executor registered");
                 self.executors.insert(
                     executor.clone(),
@@ -313,9 +321,14 @@ impl EventLoop {
         }
         let job = JobId::new(status.job_id);
         let stage = StageId(status.stage_id);
+        let partition = PartitionId(status.partition);
+        // Only the attempt the state waits for may record output; a late report of an
+        // older attempt must not replace the files of the current one.
+        let current =
+            self.state.running_attempt(&job, stage, partition) == Some((&executor, status.attempt));
         let outcome = match status.outcome {
             Some(TaskOutcomeMessage::Succeeded(succeeded)) => {
-                if let Some(running) = self.jobs.get_mut(&job) {
+                if let Some(running) = self.jobs.get_mut(&job).filter(|_| current) {
                     running
                         .outputs
                         .entry(stage)
@@ -347,7 +360,7 @@ impl EventLoop {
             Event::TaskFinished {
                 job,
                 stage,
-                partition: PartitionId(status.partition),
+                partition,
                 attempt: status.attempt,
                 outcome,
             },

@@ -109,6 +109,26 @@ impl SchedulerState {
         }
     }
 
+    /// The executor and attempt a task is running as, if it is running.
+    pub fn running_attempt(
+        &self,
+        job: &JobId,
+        stage: StageId,
+        partition: PartitionId,
+    ) -> Option<(&ExecutorId, u32)> {
+        let task = self
+            .jobs
+            .get(job)?
+            .stages
+            .get(&stage)?
+            .tasks
+            .get(partition.0 as usize)?;
+        match task {
+            Task::Running { executor, attempt } => Some((executor, *attempt)),
+            _ => None,
+        }
+    }
+
     /// Whether `executor` is registered and alive.
     pub fn knows_executor(&self, executor: &ExecutorId) -> bool {
         self.executors.contains_key(executor)
@@ -384,16 +404,25 @@ impl SchedulerState {
                 }
             }
         }
+        // Every running job learns whether an executor exists before any placement, so
+        // that jobs behind a full cluster do not miss the clock.
+        let no_executor = self.executors.is_empty();
+        for job in self
+            .jobs
+            .values_mut()
+            .filter(|job| job.status == JobStatus::Running)
+        {
+            job.waiting_since = if no_executor {
+                job.waiting_since.or(Some(now))
+            } else {
+                None
+            };
+        }
         for (job_id, job) in self
             .jobs
             .iter_mut()
             .filter(|(_, job)| job.status == JobStatus::Running)
         {
-            job.waiting_since = if self.executors.is_empty() {
-                job.waiting_since.or(Some(now))
-            } else {
-                None
-            };
             let complete: Vec<StageId> = job
                 .stages
                 .iter()
@@ -628,6 +657,61 @@ mod tests {
         );
         assert_eq!(launches(&actions).len(), 1);
         assert!(outcome(&rescued.apply(Event::Tick, start + Duration::from_secs(3600))).is_none());
+    }
+
+    #[test]
+    fn every_job_starts_its_deadline_when_the_last_executor_is_lost() {
+        let start = Instant::now();
+        let mut state = SchedulerState::new(Limits::default());
+        let register = Event::ExecutorRegistered {
+            executor: executor("a"),
+            slots: 1,
+        };
+        state.apply(register, start);
+        for name in ["first", "second"] {
+            let submit = Event::JobSubmitted {
+                job: JobId::new(name),
+                stages: vec![stage(1, 1, &[])],
+            };
+            state.apply(submit, start);
+        }
+        state.apply(
+            Event::ExecutorLost {
+                executor: executor("a"),
+            },
+            start,
+        );
+        let past_deadline = start + Limits::default().no_executor_timeout + Duration::from_secs(1);
+        let failed = state
+            .apply(Event::Tick, past_deadline)
+            .into_iter()
+            .filter(|action| {
+                matches!(
+                    action,
+                    Action::FinishJob {
+                        outcome: JobOutcome::Failed { .. },
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(
+            failed, 2,
+            "both jobs fail together, not one deadline after the other"
+        );
+    }
+
+    #[test]
+    fn a_running_task_is_known_by_its_executor_and_attempt() {
+        let (state, _) = running(&[("a", 1)], vec![stage(1, 1, &[])]);
+        assert_eq!(
+            state.running_attempt(&job(), StageId(1), PartitionId(0)),
+            Some((&executor("a"), 1))
+        );
+        assert_eq!(
+            state.running_attempt(&job(), StageId(1), PartitionId(1)),
+            None
+        );
     }
 
     #[test]
