@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use trebuchet_cluster::scheduler::{SchedulerHandle, SchedulerSettings};
 use trebuchet_cluster::{ExecutorConfig, RunningExecutor, start_executor};
@@ -49,7 +49,7 @@ pub struct LocalCluster {
     work_dir: PathBuf,
     executors: Vec<RunningExecutor>,
     stop: CancellationToken,
-    servers: Vec<JoinHandle<Result<()>>>,
+    servers: JoinSet<Result<()>>,
 }
 
 impl LocalCluster {
@@ -75,21 +75,20 @@ impl LocalCluster {
             })?;
         let cluster_addr = local_addr(&cluster_listener)?;
         let stop = CancellationToken::new();
-        let servers = vec![
-            tokio::spawn(serve_cluster(
-                cluster_listener,
-                scheduler.clone(),
-                stop.clone().cancelled_owned(),
-            )),
-            tokio::spawn(serve_with_scheduler(
-                listener,
-                config,
-                catalog,
-                scheduler,
-                ClusterPort::Separate,
-                stop.clone().cancelled_owned(),
-            )),
-        ];
+        let mut servers = JoinSet::new();
+        servers.spawn(serve_cluster(
+            cluster_listener,
+            scheduler.clone(),
+            stop.clone().cancelled_owned(),
+        ));
+        servers.spawn(serve_with_scheduler(
+            listener,
+            config,
+            catalog,
+            scheduler,
+            ClusterPort::Separate,
+            stop.clone().cancelled_owned(),
+        ));
         let mut cluster = Self {
             addr,
             cluster_addr,
@@ -132,12 +131,9 @@ impl LocalCluster {
 
     /// Runs until `shutdown` resolves or a server fails, then stops everything.
     pub async fn run_until(mut self, shutdown: impl Future<Output = ()>) -> Result<()> {
-        let failed = {
-            let servers = futures::future::select_all(self.servers.iter_mut());
-            tokio::select! {
-                _ = shutdown => None,
-                (finished, _, _) = servers => Some(finished),
-            }
+        let failed = tokio::select! {
+            () = shutdown => None,
+            finished = self.servers.join_next() => finished,
         };
         let outcome = match failed {
             Some(Ok(Err(err))) => Err(err),
@@ -150,9 +146,7 @@ impl LocalCluster {
     /// Stops the executors and the servers, and removes the work dirs if they are empty.
     pub async fn stop(mut self) {
         self.shut_down();
-        for server in self.servers.drain(..) {
-            let _ = server.await;
-        }
+        while self.servers.join_next().await.is_some() {}
         remove_empty_dirs(&self.work_dir);
     }
 

@@ -22,6 +22,7 @@ use arrow_flight::flight_service_server::FlightServiceServer;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
@@ -90,6 +91,8 @@ pub struct RunningExecutor {
     flight_addr: SocketAddr,
     stop: CancellationToken,
     tasks: Option<tokio::runtime::Runtime>,
+    /// Flight service, heartbeat, poll and sweep loops; aborted when the executor goes.
+    _loops: JoinSet<()>,
 }
 
 impl RunningExecutor {
@@ -162,7 +165,8 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let serving = stop.clone();
-    tokio::spawn(async move {
+    let mut loops = JoinSet::new();
+    loops.spawn(async move {
         let served = Server::builder()
             .add_service(flight)
             .serve_with_incoming_shutdown(incoming, serving.cancelled())
@@ -197,20 +201,21 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         tasks_finished: Arc::new(AtomicU64::new(0)),
     };
     tracing::info!(executor = %id, flight = %worker.metadata.flight_url, scheduler = config.scheduler_url, slots = config.concurrent_tasks, "executor starting");
-    tokio::spawn(
+    loops.spawn(
         worker
             .clone()
             .heartbeat(config.heartbeat_interval, stop.clone()),
     );
-    tokio::spawn(worker.clone().sweep(config.shuffle_ttl, stop.clone()));
+    loops.spawn(worker.clone().sweep(config.shuffle_ttl, stop.clone()));
     let tasks_finished = Arc::clone(&worker.tasks_finished);
-    tokio::spawn(worker.poll(stop.clone()));
+    loops.spawn(worker.poll(stop.clone()));
     Ok(RunningExecutor {
         id,
         tasks_finished,
         flight_addr,
         stop,
         tasks: Some(tasks),
+        _loops: loops,
     })
 }
 
@@ -322,7 +327,8 @@ impl Worker {
         let abort = running.abort_handle();
         let id = self.running.add(&job, abort);
         let worker = self.clone();
-        tokio::spawn(async move {
+        // The report waits on the task runtime too, so it goes down with the executor.
+        self.tasks.spawn(async move {
             let finished = running.await;
             worker.running.remove(&job, id);
             let status = match finished {

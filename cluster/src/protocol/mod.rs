@@ -20,6 +20,7 @@ pub use messages::*;
     unreachable_pub,
     unused_qualifications,
     clippy::all,
+    clippy::restriction,
     rust_2018_idioms,
     missing_docs
 )]

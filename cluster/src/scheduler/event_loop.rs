@@ -12,6 +12,7 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::execution_plan::replace_children_if_necessary;
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
 use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
 use trebuchet_shuffle::{PartitionLocation, RemoteExecutor, ShuffleReaderExec};
 
@@ -96,6 +97,8 @@ enum Command {
 pub struct SchedulerHandle {
     commands: mpsc::UnboundedSender<Command>,
     mailboxes: Arc<Mailboxes>,
+    /// The loop stops when the last handle is dropped (its inbox closes, or this aborts it).
+    _event_loop: Arc<JoinSet<()>>,
 }
 
 impl SchedulerHandle {
@@ -111,24 +114,12 @@ impl SchedulerHandle {
             mailboxes: Arc::clone(&mailboxes),
             executor_timeout: settings.executor_timeout,
         };
-        let ticker = commands.downgrade();
-        tokio::spawn(async move {
-            let mut interval = tokio::time::interval(settings.tick);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                interval.tick().await;
-                let Some(commands) = ticker.upgrade() else {
-                    return;
-                };
-                if commands.send(Command::Tick).is_err() {
-                    return;
-                }
-            }
-        });
-        tokio::spawn(event_loop.run(inbox));
+        let mut running = JoinSet::new();
+        running.spawn(event_loop.run(inbox, settings.tick));
         Self {
             commands,
             mailboxes,
+            _event_loop: Arc::new(running),
         }
     }
 
@@ -205,8 +196,18 @@ struct RunningJob {
 }
 
 impl EventLoop {
-    async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<Command>) {
-        while let Some(command) = inbox.recv().await {
+    /// Handles commands and clock ticks until every handle is gone.
+    async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<Command>, tick: Duration) {
+        let mut ticks = tokio::time::interval(tick);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let command = tokio::select! {
+                command = inbox.recv() => match command {
+                    Some(command) => command,
+                    None => return,
+                },
+                _ = ticks.tick() => Command::Tick,
+            };
             self.handle(command);
         }
     }

@@ -92,15 +92,17 @@ mod tests {
     async fn a_waiting_poll_wakes_when_work_arrives() {
         let mailboxes = Arc::new(Mailboxes::default());
         let executor = ExecutorId::new("e1");
-        let poll = {
+        let mut poll = tokio::task::JoinSet::new();
+        {
             let mailboxes = Arc::clone(&mailboxes);
             let executor = executor.clone();
-            tokio::spawn(async move { mailboxes.take(&executor, Duration::from_secs(30)).await })
-        };
+            poll.spawn(async move { mailboxes.take(&executor, Duration::from_secs(30)).await });
+        }
         tokio::task::yield_now().await;
         mailboxes.send_cancel(&executor, "job-1");
-        let taken = tokio::time::timeout(Duration::from_secs(5), poll)
+        let taken = tokio::time::timeout(Duration::from_secs(5), poll.join_next())
             .await
+            .unwrap()
             .unwrap()
             .unwrap();
         assert_eq!(taken.cancel_jobs, vec!["job-1".to_string()]);

@@ -24,7 +24,8 @@ async fn cancel_flight_info_stops_a_running_job_and_its_ticket() {
         .unwrap();
     let ticket = info.endpoint[0].ticket.clone().unwrap();
     let mut fetcher = client.clone();
-    let fetching = tokio::spawn(async move { fetcher.do_get(ticket).await.map(|_| ()) });
+    let mut fetching = tokio::task::JoinSet::new();
+    fetching.spawn(async move { fetcher.do_get(ticket).await.map(|_| ()) });
     // Let the job reach the executors (if it has not, cancelling still wins).
     let deadline = Instant::now() + Duration::from_secs(10);
     while server.shuffle_files().is_empty() && Instant::now() < deadline {
@@ -48,9 +49,10 @@ async fn cancel_flight_info_stops_a_running_job_and_its_ticket() {
     let result = CancelFlightInfoResult::decode(results[0].body.clone()).unwrap();
     assert_eq!(result.status, CancelStatus::Cancelled as i32);
 
-    let outcome = tokio::time::timeout(Duration::from_secs(30), fetching)
+    let outcome = tokio::time::timeout(Duration::from_secs(30), fetching.join_next())
         .await
         .expect("the cancelled DoGet returns")
+        .unwrap()
         .unwrap();
     let err = outcome.expect_err("a cancelled query ends with an error, not a silent end");
     assert_eq!(code_of(&err), Code::Cancelled);
