@@ -7,9 +7,11 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use datafusion::datasource::sink::DataSinkExec;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -18,25 +20,49 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use trebuchet_shuffle::ids::JobId;
-use trebuchet_shuffle::{ShuffleLayout, ShuffleReaderExec};
+use trebuchet_shuffle::ids::{JobId, StageId};
+use trebuchet_shuffle::{PartitionLocation, ShuffleLayout, ShuffleReaderExec};
 
 use crate::codec::encode_plan;
 use crate::local_engine::{LocalEngine, QueryEngine};
 use crate::memory_scans::unify_memory_scan_schemas;
+use crate::result_partitions::{PendingResults, ResultPartition};
 use crate::scheduler::{JobSubmission, SchedulerHandle};
 use crate::session_defaults::changed_settings;
-use crate::stage_planner::plan_stages;
+use crate::stage_planner::{QueryStage, plan_stages};
+
+/// How a query's result reaches the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResultEndpoints {
+    /// One Flight endpoint per final partition, each read from the executor holding it
+    /// through the scheduler.
+    #[default]
+    PerPartition,
+    /// One endpoint with every partition merged, for clients that read only the first
+    /// endpoint of a `FlightInfo` (flightsql-dbapi does).
+    Single,
+}
 
 /// Runs plans as jobs of the scheduler behind `scheduler`.
 #[derive(Debug, Clone)]
 pub struct ClusterEngine {
     scheduler: SchedulerHandle,
+    endpoints: ResultEndpoints,
+    pending: Arc<PendingResults>,
 }
 
 impl ClusterEngine {
     pub fn new(scheduler: SchedulerHandle) -> Self {
-        Self { scheduler }
+        Self {
+            scheduler,
+            endpoints: ResultEndpoints::default(),
+            pending: Arc::new(PendingResults::default()),
+        }
+    }
+
+    /// The same engine handing out results as `endpoints` says.
+    pub fn with_result_endpoints(self, endpoints: ResultEndpoints) -> Self {
+        Self { endpoints, ..self }
     }
 }
 
@@ -56,6 +82,102 @@ impl QueryEngine for ClusterEngine {
         }
         let scheduler = self.scheduler.clone();
         Box::pin(async move { run_job(scheduler, plan, task_ctx).await })
+    }
+
+    fn complete(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        task_ctx: Arc<TaskContext>,
+    ) -> BoxFuture<'static, Result<Option<Vec<Bytes>>>> {
+        if self.endpoints == ResultEndpoints::Single || runs_on_scheduler(&plan) {
+            return Box::pin(async { Ok(None) });
+        }
+        let scheduler = self.scheduler.clone();
+        let pending = Arc::clone(&self.pending);
+        Box::pin(async move {
+            let finished = finish_job(&scheduler, plan, &task_ctx).await?;
+            // From here the files belong to the pending results, not to this call.
+            let mut guard = finished.guard;
+            guard.finished = false;
+            guard.released = true;
+            let schema = finished.stage.plan.input().schema();
+            let mut partitions = finished.partitions;
+            if partitions.is_empty() {
+                // A query with no partitions still has a schema to send.
+                partitions.push(Vec::new());
+            }
+            let count = u32::try_from(partitions.len()).unwrap_or(u32::MAX);
+            for expired in pending.add(finished.job.clone(), count, std::time::Instant::now()) {
+                scheduler.forget(expired);
+            }
+            let tokens = partitions
+                .iter()
+                .enumerate()
+                .map(|(index, files)| {
+                    let partition = u32::try_from(index).unwrap_or(u32::MAX);
+                    ResultPartition::new(
+                        &finished.job,
+                        finished.stage.id,
+                        partition,
+                        &schema,
+                        files,
+                    )
+                    .map(|result| result.token())
+                })
+                .collect::<Result<Vec<_>>>();
+            if tokens.is_err() {
+                pending.remove(&finished.job);
+                scheduler.forget(finished.job.clone());
+            }
+            tokens.map(Some)
+        })
+    }
+
+    fn read_result(
+        &self,
+        token: &[u8],
+        task_ctx: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let result = ResultPartition::decode_token(token)?;
+        let job = JobId::new(result.job.clone());
+        if !self.pending.contains(&job) {
+            return datafusion::common::plan_err!(
+                "the results of this query were already read, cancelled or expired; run the query again"
+            );
+        }
+        let schema = Arc::new(result.schema()?);
+        let reader = ShuffleReaderExec::unresolved(
+            StageId(result.stage),
+            Arc::clone(&schema),
+            EquivalenceProperties::new(Arc::clone(&schema)),
+            Partitioning::UnknownPartitioning(1),
+        )
+        .resolve(vec![result.locations()])?;
+        let batches = execute_stream(Arc::new(reader), task_ctx)?;
+        let read = PartitionRead {
+            scheduler: self.scheduler.clone(),
+            pending: Arc::clone(&self.pending),
+            job,
+            partition: result.partition,
+        };
+        // The partition counts as read only once its stream ended without error.
+        let tracked = batches
+            .map(Some)
+            .chain(futures::stream::once(async move {
+                read.done();
+                None
+            }))
+            .filter_map(futures::future::ready);
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, tracked)))
+    }
+
+    fn release_result(&self, token: &[u8]) {
+        if let Ok(result) = ResultPartition::decode_token(token) {
+            let job = JobId::new(result.job);
+            if self.pending.remove(&job) {
+                self.scheduler.forget(job);
+            }
+        }
     }
 
     fn explain(&self, plan: Arc<dyn ExecutionPlan>) -> Result<Option<String>> {
@@ -88,27 +210,36 @@ fn runs_on_scheduler(plan: &Arc<dyn ExecutionPlan>) -> bool {
     }
 }
 
-async fn run_job(
-    scheduler: SchedulerHandle,
+/// A job that ended well, with the files of its final stage.
+struct FinishedJob {
+    job: JobId,
+    stage: QueryStage,
+    partitions: Vec<Vec<PartitionLocation>>,
+    guard: JobGuard,
+}
+
+/// Plans the stages of `plan`, runs them, and waits for the job's end (an event, not a
+/// poll). Dropping the future cancels the job.
+async fn finish_job(
+    scheduler: &SchedulerHandle,
     plan: Arc<dyn ExecutionPlan>,
-    task_ctx: Arc<TaskContext>,
-) -> Result<SendableRecordBatchStream> {
+    task_ctx: &TaskContext,
+) -> Result<FinishedJob> {
     let job = JobId::unique();
     let plan = unify_memory_scan_schemas(plan)?;
     let stages = plan_stages(&job, &planning_layout(), plan)?;
-    let final_stage = stages.final_stage().clone();
+    let stage = stages.final_stage().clone();
     let outcome = scheduler.submit(JobSubmission {
         job: job.clone(),
         stages,
         session_id: task_ctx.session_id(),
         session_config: changed_settings(task_ctx.session_config()),
     });
-    // Until the job ends, dropping this future (the client went away) cancels it; after,
-    // the guard travels with the result stream and releases the files.
     let mut guard = JobGuard {
-        scheduler,
-        job,
+        scheduler: scheduler.clone(),
+        job: job.clone(),
         finished: false,
+        released: false,
     };
     let result = outcome
         .await
@@ -117,20 +248,34 @@ async fn run_job(
         })?
         .map_err(|failure| DataFusionError::Execution(failure.to_string()))?;
     guard.finished = true;
+    Ok(FinishedJob {
+        job,
+        stage,
+        partitions: result.partitions,
+        guard,
+    })
+}
 
-    let input = final_stage.plan.input();
+/// Runs `plan` as a job and streams its final partitions, merged.
+async fn run_job(
+    scheduler: SchedulerHandle,
+    plan: Arc<dyn ExecutionPlan>,
+    task_ctx: Arc<TaskContext>,
+) -> Result<SendableRecordBatchStream> {
+    let finished = finish_job(&scheduler, plan, &task_ctx).await?;
+    let input = finished.stage.plan.input();
     let schema = input.schema();
-    let partitions = result.partitions.len();
+    let partitions = finished.partitions.len();
     let reader: Arc<dyn ExecutionPlan> = if partitions == 0 {
         Arc::new(EmptyExec::new(Arc::clone(&schema)))
     } else {
         let reader = ShuffleReaderExec::unresolved(
-            final_stage.id,
+            finished.stage.id,
             Arc::clone(&schema),
             input.equivalence_properties().clone(),
             Partitioning::UnknownPartitioning(partitions),
         )
-        .resolve(result.partitions)?;
+        .resolve(finished.partitions)?;
         if partitions == 1 {
             Arc::new(reader)
         } else {
@@ -138,6 +283,8 @@ async fn run_job(
         }
     };
     let results = execute_stream(reader, task_ctx)?;
+    // The stream owns the job's files: they go when it ends or is dropped.
+    let guard = finished.guard;
     let owned = results.map(move |batch| {
         let _guard = &guard;
         batch
@@ -145,15 +292,36 @@ async fn run_job(
     Ok(Box::pin(RecordBatchStreamAdapter::new(schema, owned)))
 }
 
-/// Cancels an unfinished job, or releases a finished one's files, when dropped.
+/// Marks one result partition read when its stream completes.
+struct PartitionRead {
+    scheduler: SchedulerHandle,
+    pending: Arc<PendingResults>,
+    job: JobId,
+    partition: u32,
+}
+
+impl PartitionRead {
+    fn done(self) {
+        if self.pending.mark_read(&self.job, self.partition) {
+            self.scheduler.forget(self.job);
+        }
+    }
+}
+
+/// Cancels an unfinished job, or releases a finished one's files, when dropped (unless
+/// the files were handed on: `released`).
 struct JobGuard {
     scheduler: SchedulerHandle,
     job: JobId,
     finished: bool,
+    released: bool,
 }
 
 impl Drop for JobGuard {
     fn drop(&mut self) {
+        if self.released {
+            return;
+        }
         if self.finished {
             self.scheduler.forget(self.job.clone());
         } else {

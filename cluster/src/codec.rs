@@ -274,7 +274,8 @@ impl PhysicalExtensionCodec for PlanCodec {
     }
 }
 
-fn schema_bytes(schema: &Schema) -> Result<Vec<u8>> {
+/// A schema as one Arrow IPC message, readable by `try_schema_from_ipc_buffer`.
+pub fn schema_bytes(schema: &Schema) -> Result<Vec<u8>> {
     let encoded = IpcDataGenerator::default().schema_to_bytes_with_dictionary_tracker(
         schema,
         &mut arrow::ipc::writer::DictionaryTracker::new(false),

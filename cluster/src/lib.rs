@@ -26,6 +26,7 @@ mod executor;
 mod local_engine;
 mod memory_scans;
 pub mod protocol;
+mod result_partitions;
 pub mod scheduler;
 mod session_defaults;
 mod stage_planner;
@@ -35,8 +36,8 @@ mod test_support;
 
 pub use ballista_options::{BallistaOptions, SortShuffleOptions};
 pub use byte_size::ByteSize;
-pub use cluster_engine::ClusterEngine;
-pub use codec::{PlanCodec, decode_plan, encode_plan};
+pub use cluster_engine::{ClusterEngine, ResultEndpoints};
+pub use codec::{PlanCodec, decode_plan, encode_plan, schema_bytes};
 pub use error::{ClusterError, Result};
 pub use executor::{ExecutorConfig, RunningExecutor, default_concurrent_tasks, start_executor};
 pub use local_engine::{LocalEngine, QueryEngine};

@@ -5,6 +5,7 @@
 use std::fmt::Debug;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use datafusion::error::Result;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
@@ -19,6 +20,33 @@ pub trait QueryEngine: Send + Sync + Debug {
         plan: Arc<dyn ExecutionPlan>,
         task_ctx: Arc<TaskContext>,
     ) -> BoxFuture<'static, Result<SendableRecordBatchStream>>;
+
+    /// Runs `plan` to the end and keeps its result partitions for the client to read one
+    /// by one (one Flight endpoint each); returns a token per partition. `None` when the
+    /// engine streams results through [`QueryEngine::execute`] instead.
+    fn complete(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        task_ctx: Arc<TaskContext>,
+    ) -> BoxFuture<'static, Result<Option<Vec<Bytes>>>> {
+        let _ = (plan, task_ctx);
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Streams one partition kept by [`QueryEngine::complete`].
+    fn read_result(
+        &self,
+        token: &[u8],
+        task_ctx: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let _ = (token, task_ctx);
+        datafusion::common::plan_err!("this engine keeps no results to read")
+    }
+
+    /// Releases the results a token belongs to (the query was cancelled).
+    fn release_result(&self, token: &[u8]) {
+        let _ = token;
+    }
 
     /// How the engine would run `plan`, for `EXPLAIN`; `None` when it runs the plan as is.
     fn explain(&self, plan: Arc<dyn ExecutionPlan>) -> Result<Option<String>> {

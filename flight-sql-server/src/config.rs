@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use trebuchet_cluster::ByteSize;
+use trebuchet_cluster::{ByteSize, ResultEndpoints};
 
 use crate::auth::UserStore;
 use crate::error::{FlightSqlError, Result};
@@ -172,6 +172,12 @@ pub struct ServerArgs {
     #[arg(long, env = "TREBUCHET_MAX_MESSAGE_SIZE", default_value = "64MiB")]
     pub max_message_size: ByteSize,
 
+    /// How query results are handed out: `per-partition` (one Flight endpoint per final
+    /// partition) or `single` (partitions merged into one endpoint, for clients that read
+    /// only the first endpoint, such as flightsql-dbapi).
+    #[arg(long, env = "TREBUCHET_RESULT_ENDPOINTS", default_value = "per-partition", value_parser = parse_result_endpoints)]
+    pub result_endpoints: ResultEndpoints,
+
     /// Directory for shuffle files between query stages (default: a new directory under
     /// the system temp dir). Each job's files are deleted when the job ends.
     #[arg(long, env = "TREBUCHET_WORK_DIR")]
@@ -201,6 +207,7 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     pub max_message_size: usize,
     pub work_dir: PathBuf,
+    pub result_endpoints: ResultEndpoints,
 }
 
 impl ServerConfig {
@@ -213,6 +220,7 @@ impl ServerConfig {
             tls: None,
             max_message_size: 64 << 20,
             work_dir: default_work_dir(),
+            result_endpoints: ResultEndpoints::default(),
         }
     }
 
@@ -266,6 +274,7 @@ impl ServerArgs {
             tls,
             max_message_size,
             work_dir: self.work_dir.clone().unwrap_or_else(default_work_dir),
+            result_endpoints: self.result_endpoints,
         })
     }
 }
@@ -284,6 +293,16 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
         .ok_or_else(|| FlightSqlError::InvalidConfig {
             reason: format!("cannot resolve host '{host}'"),
         })
+}
+
+fn parse_result_endpoints(text: &str) -> std::result::Result<ResultEndpoints, String> {
+    match text {
+        "per-partition" => Ok(ResultEndpoints::PerPartition),
+        "single" => Ok(ResultEndpoints::Single),
+        other => Err(format!(
+            "invalid result endpoints '{other}': use per-partition or single"
+        )),
+    }
 }
 
 /// Reads `500ms`, `90s`, `30m`, `1h`, `2d` or a bare number of seconds.

@@ -47,6 +47,12 @@ pub(crate) struct StatementTicket {
     /// The statement already ran when its FlightInfo was made: stream an empty result.
     #[prost(bool, tag = "5")]
     pub(crate) completed: bool,
+    /// The query already ran: read this result partition (the engine's token).
+    #[prost(bytes = "vec", tag = "6")]
+    pub(crate) result: Vec<u8>,
+    /// Arrow IPC schema the result partition is sent with.
+    #[prost(bytes = "vec", tag = "7")]
+    pub(crate) wire_schema: Vec<u8>,
 }
 
 impl PreparedStatementHandle {
@@ -84,7 +90,7 @@ impl StatementTicket {
             query_id,
             sql,
             parameters,
-            completed: false,
+            ..Self::default()
         }
     }
 
@@ -92,9 +98,19 @@ impl StatementTicket {
         Self {
             version: VERSION,
             query_id,
-            sql: String::new(),
-            parameters: Vec::new(),
             completed: true,
+            ..Self::default()
+        }
+    }
+
+    /// A ticket for one result partition of a query that already ran.
+    pub(crate) fn result(query_id: String, result: Vec<u8>, wire_schema: Vec<u8>) -> Self {
+        Self {
+            version: VERSION,
+            query_id,
+            result,
+            wire_schema,
+            ..Self::default()
         }
     }
 

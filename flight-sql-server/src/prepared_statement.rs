@@ -58,13 +58,14 @@ pub(crate) fn bind(
 /// `GetFlightInfo(CommandPreparedStatementQuery)`: executes with the bound parameters.
 pub(crate) async fn flight_info(
     session: &Session,
+    engine: &dyn trebuchet_cluster::QueryEngine,
     bindings: &ParameterBindings,
     handle: &[u8],
     descriptor: FlightDescriptor,
 ) -> Result<FlightInfo> {
     let handle = PreparedStatementHandle::decode_handle(handle)?;
     let parameters = bound_parameters(bindings, &handle);
-    statement::flight_info(session, &handle.sql, &parameters, descriptor).await
+    statement::flight_info(session, engine, &handle.sql, &parameters, descriptor).await
 }
 
 /// `ClosePreparedStatement`: forgets remembered parameters. Always succeeds, even for

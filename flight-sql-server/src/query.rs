@@ -80,6 +80,22 @@ impl PlannedStatement {
         Ok(affected_rows(&batches))
     }
 
+    /// Runs a query to the end on `engine`, keeping its result partitions to be read one by
+    /// one; `None` when the engine streams results instead (or for `EXPLAIN`).
+    pub(crate) async fn complete(
+        &self,
+        session: &Session,
+        engine: &dyn QueryEngine,
+    ) -> Result<Option<Vec<bytes::Bytes>>> {
+        if matches!(self.plan, LogicalPlan::Explain(_)) {
+            return Ok(None);
+        }
+        let state = session.ctx().state();
+        let physical = state.create_physical_plan(&self.plan).await?;
+        let task_ctx = Arc::new(TaskContext::from(&state));
+        Ok(engine.complete(physical, task_ctx).await?)
+    }
+
     /// Starts a query on `engine`; batches arrive already in the wire schema.
     pub(crate) async fn stream(
         self,
@@ -98,17 +114,24 @@ impl PlannedStatement {
         let physical = state.create_physical_plan(&self.plan).await?;
         let task_ctx = Arc::new(TaskContext::from(&state));
         let batches = engine.execute(physical, task_ctx).await?;
-        let wire_schema = Arc::clone(&schema);
-        let converted = batches.map(move |batch| {
-            batch.and_then(|batch| {
-                to_egress_batch(&batch, &wire_schema).map_err(DataFusionError::from)
-            })
-        });
+        let converted = to_wire(batches, Arc::clone(&schema));
         let stages_row =
             distributed_plan.map(|text| explain_row(&schema, &text).map_err(DataFusionError::from));
         let with_stages = converted.chain(futures::stream::iter(stages_row));
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, with_stages)))
     }
+}
+
+/// `batches` cast to the wire schema, batch by batch.
+pub(crate) fn to_wire(
+    batches: SendableRecordBatchStream,
+    wire_schema: SchemaRef,
+) -> SendableRecordBatchStream {
+    let schema = Arc::clone(&wire_schema);
+    let converted = batches.map(move |batch| {
+        batch.and_then(|batch| to_egress_batch(&batch, &wire_schema).map_err(DataFusionError::from))
+    });
+    Box::pin(RecordBatchStreamAdapter::new(schema, converted))
 }
 
 /// Whether a plan produces rows; DDL, DML, `COPY` and `SET`-like statements do not

@@ -89,6 +89,16 @@ impl RunningQueries {
         )))
     }
 
+    /// Refuses a query that was cancelled.
+    pub(crate) fn ensure_not_cancelled(&self, query_id: &str) -> Result<()> {
+        if self.lock().cancelled.contains_key(query_id) {
+            return Err(FlightSqlError::Cancelled {
+                query_id: query_id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
     /// Records a run of `query_id`, unless it was cancelled; the guard removes it again.
     fn register(self: &Arc<Self>, query_id: &str) -> Result<(CancellationToken, Deregister)> {
         let token = CancellationToken::new();

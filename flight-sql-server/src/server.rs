@@ -66,7 +66,8 @@ pub async fn serve_with_scheduler(
         config.users.clone(),
         config.session_idle_timeout,
     ));
-    let engine = ClusterEngine::new(scheduler.clone());
+    let engine =
+        ClusterEngine::new(scheduler.clone()).with_result_endpoints(config.result_endpoints);
     let service = TrebuchetFlightService::new(
         Arc::clone(&sessions),
         Arc::new(engine),

@@ -146,8 +146,14 @@ impl FlightSqlService for TrebuchetFlightService {
             return Err(FlightSqlError::unsupported("transactions").into());
         }
         let session = session(&request)?;
-        let info =
-            statement::flight_info(&session, &query.query, &[], request.into_inner()).await?;
+        let info = statement::flight_info(
+            &session,
+            self.engine(),
+            &query.query,
+            &[],
+            request.into_inner(),
+        )
+        .await?;
         Ok(Response::new(info))
     }
 
@@ -158,9 +164,14 @@ impl FlightSqlService for TrebuchetFlightService {
     ) -> Result<Response<FlightInfo>, Status> {
         let session = session(&request)?;
         let handle = &query.prepared_statement_handle;
-        let info =
-            prepared_statement::flight_info(&session, &self.bindings, handle, request.into_inner())
-                .await?;
+        let info = prepared_statement::flight_info(
+            &session,
+            self.engine(),
+            &self.bindings,
+            handle,
+            request.into_inner(),
+        )
+        .await?;
         Ok(Response::new(info))
     }
 

@@ -10,18 +10,21 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::compute::concat_batches;
 use arrow::datatypes::Schema;
+use arrow::datatypes::SchemaRef;
 use arrow_flight::decode::FlightRecordBatchStream;
 use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
 use arrow_flight::sql::server::PeekableFlightDataStream;
 use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo};
+use datafusion::execution::TaskContext;
 use datafusion::physical_plan::EmptyRecordBatchStream;
 use futures::TryStreamExt;
 use tonic::Status;
+use trebuchet_cluster::QueryEngine;
 
 use crate::error::{FlightSqlError, Result};
 use crate::handle::{StatementTicket, decode_parameters, encode_parameters};
-use crate::query::PlannedStatement;
+use crate::query::{PlannedStatement, to_wire};
 use crate::running_queries::CancelOutcome;
 use crate::service::{DoGetStream, TrebuchetFlightService};
 use crate::session::Session;
@@ -29,6 +32,7 @@ use crate::session::Session;
 /// Plans (and for commands, runs) a statement and describes where its results are.
 pub(crate) async fn flight_info(
     session: &Session,
+    engine: &dyn QueryEngine,
     sql: &str,
     parameters: &[u8],
     descriptor: FlightDescriptor,
@@ -50,6 +54,10 @@ pub(crate) async fn flight_info(
                 "a query takes one row of parameters, but {bound_rows} rows were bound"
             )));
         }
+        if let Some(tokens) = statement.complete(session, engine).await? {
+            tracing::info!(query_id, sql, partitions = tokens.len(), "query finished");
+            return result_flight_info(&schema, &query_id, tokens, descriptor);
+        }
         tracing::info!(query_id, sql, "query planned");
         let ticket = StatementTicket::query(query_id, sql.to_string(), parameters.to_vec());
         (ticket, -1)
@@ -69,6 +77,29 @@ pub(crate) async fn flight_info(
         .with_ordered(true))
 }
 
+/// A finished query's `FlightInfo`: one endpoint per result partition, each redeemed
+/// on the connection the client already has. Partitions carry no order between them.
+fn result_flight_info(
+    schema: &SchemaRef,
+    query_id: &str,
+    tokens: Vec<bytes::Bytes>,
+    descriptor: FlightDescriptor,
+) -> Result<FlightInfo> {
+    let wire_schema = trebuchet_cluster::schema_bytes(schema)?;
+    let ordered = tokens.len() == 1;
+    let mut info = FlightInfo::new()
+        .try_with_schema(schema)?
+        .with_descriptor(descriptor)
+        .with_total_records(-1)
+        .with_ordered(ordered);
+    for token in tokens {
+        let ticket =
+            StatementTicket::result(query_id.to_string(), token.to_vec(), wire_schema.clone());
+        info = info.with_endpoint(FlightEndpoint::new().with_ticket(ticket.into_ticket()));
+    }
+    Ok(info)
+}
+
 /// Streams the results a ticket stands for.
 pub(crate) async fn do_get(
     service: &TrebuchetFlightService,
@@ -78,6 +109,18 @@ pub(crate) async fn do_get(
     if ticket.completed {
         let empty = Box::pin(EmptyRecordBatchStream::new(Arc::new(Schema::empty())));
         return Ok(service.encode(empty));
+    }
+    if !ticket.result.is_empty() {
+        service.queries().ensure_not_cancelled(&ticket.query_id)?;
+        let wire_schema = Arc::new(arrow::ipc::convert::try_schema_from_ipc_buffer(
+            &ticket.wire_schema,
+        )?);
+        let task_ctx = Arc::new(TaskContext::from(&session.ctx().state()));
+        let batches = service.engine().read_result(&ticket.result, task_ctx)?;
+        let batches = service
+            .queries()
+            .track(&ticket.query_id, to_wire(batches, wire_schema))?;
+        return Ok(service.encode(batches));
     }
     let bound = decode_parameters(&ticket.parameters)?;
     let statement =
@@ -169,6 +212,9 @@ pub(crate) fn cancel(service: &TrebuchetFlightService, info: &FlightInfo) -> Res
         let ticket = StatementTicket::from_flight_ticket(ticket)?;
         if ticket.completed {
             continue;
+        }
+        if !ticket.result.is_empty() {
+            service.engine().release_result(&ticket.result);
         }
         if service.queries().cancel(&ticket.query_id) == CancelOutcome::Cancelled {
             tracing::info!(query_id = ticket.query_id, "query cancelled");

@@ -37,14 +37,52 @@ async fn a_multi_stage_query_runs_on_both_executors_and_leaves_no_files() {
 }
 
 #[tokio::test]
-async fn a_task_failure_reaches_the_client_with_the_executors_message() {
+async fn each_final_partition_is_its_own_endpoint_and_together_they_hold_every_row() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
     let info = client
-        .execute("SELECT CAST(l_comment AS INT) FROM lineitem".into(), None)
+        .execute("SELECT l_orderkey, l_linenumber FROM lineitem".into(), None)
         .await
         .unwrap();
-    let err = crate::fixture::try_fetch(&mut client, &info)
+    assert!(
+        info.endpoint.len() > 1,
+        "a scan of four files has several partitions"
+    );
+    assert!(!info.ordered, "partitions carry no order between them");
+    let mut fetched = 0;
+    for endpoint in &info.endpoint {
+        let stream = client
+            .do_get(endpoint.ticket.clone().unwrap())
+            .await
+            .unwrap();
+        let batches: Vec<_> = futures::TryStreamExt::try_collect(stream).await.unwrap();
+        fetched += rows(&batches);
+    }
+    let counted = query(&mut client, "SELECT count(*) AS n FROM lineitem").await;
+    let expected = counted[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<arrow::array::Int64Array>()
+        .unwrap()
+        .value(0);
+    assert_eq!(fetched as i64, expected);
+    assert_eq!(
+        settled_shuffle_files(&server).await,
+        Vec::<std::path::PathBuf>::new()
+    );
+    let again = crate::fixture::try_fetch(&mut client, &info)
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("already read"), "{again}");
+}
+
+#[tokio::test]
+async fn a_task_failure_reaches_the_client_with_the_executors_message() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    // The query runs when its FlightInfo is asked for, so that is where it fails.
+    let err = client
+        .execute("SELECT CAST(l_comment AS INT) FROM lineitem".into(), None)
         .await
         .unwrap_err();
     let message = err.to_string();

@@ -11,7 +11,7 @@ use futures::TryStreamExt;
 use tokio::net::TcpListener;
 use tonic::transport::{Channel, Endpoint};
 use trebuchet_flight_sql_server::{
-    LocalCluster, LocalExecutors, ServerConfig, SharedCatalog, UserStore, register_tpch,
+    LocalCluster, LocalExecutors, ServerConfig, SharedCatalog, UserStore, register_tpch_in_parts,
 };
 
 pub(crate) struct TestServer {
@@ -39,7 +39,8 @@ impl TestServer {
         let work_dir = tempfile::tempdir().unwrap();
         config.work_dir = work_dir.path().join("cluster");
         let catalog = SharedCatalog::new();
-        register_tpch(&catalog, 0.01, &work_dir.path().join("tpch"))
+        // Four files per large table, whatever the machine, so results have partitions.
+        register_tpch_in_parts(&catalog, 0.01, &work_dir.path().join("tpch"), 4)
             .await
             .unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
