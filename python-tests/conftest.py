@@ -96,10 +96,19 @@ def adbc_conn(connect_adbc):
 # --- flightsql-dbapi ------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def single_endpoint_server(trebuchet_bin):
+    """flightsql-dbapi reads only the first endpoint of a FlightInfo, so it needs a server
+    that merges every result partition into one (`--result-endpoints single`)."""
+    srv = start_server(trebuchet_bin, "--tpch-scale", "0.01", "--result-endpoints", "single")
+    yield srv
+    srv.stop()
+
+
 @pytest.fixture
-def fsql_client(server):
+def fsql_client(single_endpoint_server):
     """A flightsql-dbapi client without credentials (it sends `authorization: Bearer None`)."""
-    client = flightsql_client(server)
+    client = flightsql_client(single_endpoint_server)
     yield client
     client.close()
 
