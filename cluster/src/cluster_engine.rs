@@ -106,11 +106,7 @@ impl QueryEngine for ClusterEngine {
                 // A query with no partitions still has a schema to send.
                 partitions.push(Vec::new());
             }
-            let count = u32::try_from(partitions.len()).unwrap_or(u32::MAX);
-            for expired in pending.add(finished.job.clone(), count, std::time::Instant::now()) {
-                scheduler.forget(expired);
-            }
-            let tokens = partitions
+            let made = partitions
                 .iter()
                 .enumerate()
                 .map(|(index, files)| {
@@ -122,14 +118,20 @@ impl QueryEngine for ClusterEngine {
                         &schema,
                         files,
                     )
-                    .map(|result| result.token())
                 })
                 .collect::<Result<Vec<_>>>();
-            if tokens.is_err() {
-                pending.remove(&finished.job);
-                scheduler.forget(finished.job.clone());
+            let made = match made {
+                Ok(made) => made,
+                Err(err) => {
+                    scheduler.forget(finished.job.clone());
+                    return Err(err);
+                }
+            };
+            let tokens = made.iter().map(ResultPartition::token).collect();
+            for expired in pending.add(finished.job.clone(), made, std::time::Instant::now()) {
+                scheduler.forget(expired);
             }
-            tokens.map(Some)
+            Ok(Some(tokens))
         })
     }
 
@@ -138,13 +140,15 @@ impl QueryEngine for ClusterEngine {
         token: &[u8],
         task_ctx: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        let result = ResultPartition::decode_token(token)?;
-        let job = JobId::new(result.job.clone());
-        if !self.pending.contains(&job) {
+        let named = ResultPartition::decode_token(token)?;
+        let job = JobId::new(named.job.clone());
+        // Only the job and partition are taken from the ticket; where the files are comes
+        // from what the scheduler recorded.
+        let Some(result) = self.pending.get(&job, named.partition) else {
             return datafusion::common::plan_err!(
                 "the results of this query were already read, cancelled or expired; run the query again"
             );
-        }
+        };
         let schema = Arc::new(result.schema()?);
         let reader = ShuffleReaderExec::unresolved(
             StageId(result.stage),

@@ -120,13 +120,21 @@ pub(crate) struct PendingResults {
 
 #[derive(Debug)]
 struct Pending {
+    /// The partitions as the scheduler made them: a ticket only names one, so a forged
+    /// ticket can never point the scheduler at an address of the client's choosing.
+    partitions: Vec<ResultPartition>,
     unread: BTreeSet<u32>,
     since: Instant,
 }
 
 impl PendingResults {
     /// Remembers a finished job; returns the jobs whose results expired meanwhile.
-    pub(crate) fn add(&self, job: JobId, partitions: u32, now: Instant) -> Vec<JobId> {
+    pub(crate) fn add(
+        &self,
+        job: JobId,
+        partitions: Vec<ResultPartition>,
+        now: Instant,
+    ) -> Vec<JobId> {
         let mut jobs = self.lock();
         let expired: Vec<JobId> = jobs
             .iter()
@@ -136,14 +144,25 @@ impl PendingResults {
         for job in &expired {
             jobs.remove(job);
         }
-        let unread = (0..partitions).collect();
-        jobs.insert(job, Pending { unread, since: now });
+        let unread = (0..u32::try_from(partitions.len()).unwrap_or(u32::MAX)).collect();
+        jobs.insert(
+            job,
+            Pending {
+                partitions,
+                unread,
+                since: now,
+            },
+        );
         expired
     }
 
-    /// Whether `job`'s results can still be read.
-    pub(crate) fn contains(&self, job: &JobId) -> bool {
-        self.lock().contains_key(job)
+    /// The partition a ticket names, as the scheduler recorded it, if still readable.
+    pub(crate) fn get(&self, job: &JobId, partition: u32) -> Option<ResultPartition> {
+        self.lock()
+            .get(job)?
+            .partitions
+            .get(partition as usize)
+            .cloned()
     }
 
     /// Marks a partition read; `true` when it was the last one (the job can go).
@@ -176,23 +195,39 @@ impl PendingResults {
 mod tests {
     use super::*;
 
+    fn partition(index: u32) -> ResultPartition {
+        ResultPartition {
+            partition: index,
+            ..ResultPartition::default()
+        }
+    }
+
     #[test]
     fn a_job_is_released_when_its_last_partition_is_read() {
         let pending = PendingResults::default();
         let job = JobId::new("j");
-        pending.add(job.clone(), 2, Instant::now());
+        pending.add(
+            job.clone(),
+            vec![partition(0), partition(1)],
+            Instant::now(),
+        );
         assert!(!pending.mark_read(&job, 0));
         assert!(!pending.mark_read(&job, 0), "reading again is harmless");
+        assert!(pending.get(&job, 1).is_some());
         assert!(pending.mark_read(&job, 1));
-        assert!(!pending.contains(&job));
+        assert!(pending.get(&job, 1).is_none());
     }
 
     #[test]
     fn unread_results_expire() {
         let pending = PendingResults::default();
         let start = Instant::now();
-        pending.add(JobId::new("old"), 1, start);
-        let expired = pending.add(JobId::new("new"), 1, start + RESULT_TTL * 2);
+        pending.add(JobId::new("old"), vec![partition(0)], start);
+        let expired = pending.add(
+            JobId::new("new"),
+            vec![partition(0)],
+            start + RESULT_TTL * 2,
+        );
         assert_eq!(expired, vec![JobId::new("old")]);
     }
 }

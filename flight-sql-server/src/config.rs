@@ -179,7 +179,8 @@ pub struct ServerArgs {
     pub result_endpoints: ResultEndpoints,
 
     /// Directory for shuffle files between query stages (default: a new directory under
-    /// the system temp dir). Each job's files are deleted when the job ends.
+    /// the system temp dir). A job's files are deleted when it fails or is cancelled, and
+    /// once its results have been read.
     #[arg(long, env = "TREBUCHET_WORK_DIR")]
     pub work_dir: Option<PathBuf>,
 }

@@ -295,7 +295,8 @@ impl FlightSqlService for TrebuchetFlightService {
                 }))
             }
             RENEW_FLIGHT_ENDPOINT => {
-                // Tickets never expire, so renewing one returns it unchanged.
+                // Renewing returns the endpoint unchanged: SQL tickets never expire, and
+                // result tickets live until read, cancelled or ten minutes unread.
                 let renew = RenewFlightEndpointRequest::decode(action.body).map_err(|err| {
                     FlightSqlError::invalid_request(format!(
                         "malformed RenewFlightEndpointRequest: {err}"
@@ -327,7 +328,7 @@ impl FlightSqlService for TrebuchetFlightService {
             (CANCEL_FLIGHT_INFO, "Cancel the queries behind a FlightInfo"),
             (
                 RENEW_FLIGHT_ENDPOINT,
-                "Extend an endpoint's life (tickets never expire)",
+                "Extend an endpoint's life (returned unchanged)",
             ),
             (SET_SESSION_OPTIONS, "Set session options"),
             (GET_SESSION_OPTIONS, "Get session options"),

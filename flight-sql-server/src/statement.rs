@@ -1,9 +1,13 @@
 //! Statement execution over Flight SQL: `FlightInfo` for a statement, `DoGet` of its
 //! results, updates through `DoPut`, and cancellation.
 //!
-//! A query's `FlightInfo` carries one self-describing ticket (SQL, bound parameters and a
-//! query id) with no location, so the client redeems it on the connection it already has.
-//! A command runs when its `FlightInfo` is requested and its ticket streams an empty result.
+//! A query runs when its `FlightInfo` is requested: the engine keeps its result
+//! partitions and the `FlightInfo` has one endpoint per partition, each ticket naming one.
+//! Plans the engine streams instead (`EXPLAIN`, catalog queries, `--result-endpoints
+//! single`) get one self-describing ticket (SQL, bound parameters, query id) that runs at
+//! `DoGet`. Tickets carry no location: the client redeems them on the connection it already
+//! has. A command runs when its `FlightInfo` is requested and its ticket streams an empty
+//! result.
 
 use std::sync::Arc;
 

@@ -172,9 +172,13 @@ impl ExecutionPlan for ShuffleReaderExec {
         let locations = all_locations.get(partition).cloned().ok_or_else(|| {
             DataFusionError::Internal(format!("shuffle reader has no partition {partition}"))
         })?;
-        // Files are opened one after the other, as the stream reaches them.
+        // Up to CONCURRENT_FETCHES files are opened ahead (their fetches start, bounded by
+        // Flight's flow control) while batches are consumed in file order. Files known to
+        // be empty are never opened.
         let batches = futures::stream::iter(locations)
-            .then(|location| async move { open_location(location).await })
+            .filter(|location| futures::future::ready(location.num_rows > 0))
+            .map(open_location)
+            .buffered(CONCURRENT_FETCHES)
             .flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             Arc::clone(&self.schema),
@@ -182,6 +186,10 @@ impl ExecutionPlan for ShuffleReaderExec {
         )))
     }
 }
+
+/// Files of one partition opened at once: enough to hide a fetch's round trip without
+/// letting a wide shuffle open hundreds of streams per task.
+const CONCURRENT_FETCHES: usize = 4;
 
 /// The batches of one file: read from disk, or fetched from the executor holding it.
 async fn open_location(

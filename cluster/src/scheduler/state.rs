@@ -434,15 +434,36 @@ impl SchedulerState {
                 })
                 .map(|(id, _)| *id)
                 .collect();
+            // Where each stage's finished tasks ran: a task prefers the executor that ran
+            // the same partition of its first input (all of it, for a pass-through input).
+            let ran_on: BTreeMap<StageId, Vec<Option<ExecutorId>>> = job
+                .stages
+                .iter()
+                .map(|(id, stage)| {
+                    let executors = stage
+                        .tasks
+                        .iter()
+                        .map(|task| match task {
+                            Task::Succeeded { executor, .. } => Some(executor.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    (*id, executors)
+                })
+                .collect();
             for (stage_id, stage) in &mut job.stages {
                 if !stage.inputs.iter().all(|input| complete.contains(input)) {
                     continue;
                 }
+                let input_executors = stage.inputs.first().and_then(|input| ran_on.get(input));
                 for (partition, task) in stage.tasks.iter_mut().enumerate() {
                     let Task::Queued { attempts } = *task else {
                         continue;
                     };
-                    let Some(executor) = take_slot(&mut free_slots) else {
+                    let preferred = input_executors
+                        .and_then(|executors| executors.get(partition))
+                        .and_then(Option::as_ref);
+                    let Some(executor) = take_slot(&mut free_slots, preferred) else {
                         return;
                     };
                     let attempt = attempts + 1;

@@ -1,6 +1,8 @@
 //! Fetching one shuffle partition file from the executor that holds it.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{LazyLock, Mutex};
 
 use arrow_flight::Ticket;
 use arrow_flight::decode::FlightRecordBatchStream;
@@ -8,7 +10,7 @@ use arrow_flight::flight_service_client::FlightServiceClient;
 use datafusion::error::Result;
 use futures::{Stream, TryStreamExt};
 use prost::Message;
-use tonic::transport::Endpoint;
+use tonic::transport::{Channel, Endpoint};
 
 use super::FetchPartitionTicket;
 use crate::error::ShuffleError;
@@ -17,6 +19,28 @@ use crate::ids::ExecutorId;
 /// Largest message accepted from another executor; batches are far smaller, but a wide
 /// row group must never fail a query on a default gRPC limit.
 const MAX_MESSAGE_BYTES: usize = 256 << 20;
+
+/// How long connecting to a peer may take before the fetch fails (and is retried).
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// One HTTP/2 connection per executor, shared by every fetch of this process: a stage
+/// reads many small files from each peer, and a handshake per file would dominate.
+/// Channels reconnect by themselves when a peer restarts.
+fn channel_to(url: &str) -> Result<Channel, tonic::transport::Error> {
+    static CHANNELS: LazyLock<Mutex<HashMap<String, Channel>>> = LazyLock::new(Default::default);
+    let mut channels = CHANNELS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(channel) = channels.get(url) {
+        return Ok(channel.clone());
+    }
+    let channel = Endpoint::from_shared(url.to_string())?
+        .connect_timeout(CONNECT_TIMEOUT)
+        .tcp_nodelay(true)
+        .connect_lazy();
+    channels.insert(url.to_string(), channel.clone());
+    Ok(channel)
+}
 
 /// Streams the partition file at `path` from `executor`, listening at `url`.
 pub async fn fetch_partition(
@@ -29,11 +53,7 @@ pub async fn fetch_partition(
         path: path.to_path_buf(),
         reason,
     };
-    let channel = Endpoint::from_shared(url.to_string())
-        .map_err(|err| failed(format!("invalid address {url}: {err}")))?
-        .connect()
-        .await
-        .map_err(|err| failed(format!("cannot connect to {url}: {err}")))?;
+    let channel = channel_to(url).map_err(|err| failed(format!("invalid address {url}: {err}")))?;
     let mut client = FlightServiceClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
