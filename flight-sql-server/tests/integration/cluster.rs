@@ -117,3 +117,52 @@ async fn explain_shows_the_stages_the_cluster_runs() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn empty_plans_keep_their_schema_across_stages() {
+    // DataFusion plans these with EmptyExec or zero-row partitions; a stage with no tasks
+    // or no rows must still produce a well-formed, empty result.
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    for sql in [
+        "SELECT l_orderkey FROM lineitem WHERE 1 = 0",
+        "SELECT l_orderkey FROM lineitem LIMIT 0",
+        "SELECT o_orderpriority, count(*) FROM orders WHERE o_orderkey < 0 GROUP BY o_orderpriority",
+        "SELECT n_name FROM nation JOIN region ON n_regionkey = r_regionkey WHERE r_name = 'nowhere'",
+    ] {
+        let info = client.execute(sql.into(), None).await.unwrap();
+        let batches = crate::fixture::fetch(&mut client, &info).await;
+        assert_eq!(rows(&batches), 0, "{sql}");
+    }
+    assert_eq!(
+        settled_shuffle_files(&server).await,
+        Vec::<std::path::PathBuf>::new()
+    );
+}
+
+#[tokio::test]
+async fn session_settings_travel_with_every_task() {
+    let server = TestServer::start().await;
+    let mut small = server.session_client().await;
+    let mut default = server.session_client().await;
+    query(&mut small, "SET datafusion.execution.batch_size = 100").await;
+    let sql = "SELECT l_orderkey FROM lineitem";
+    let largest = |batches: &[arrow::array::RecordBatch]| {
+        batches
+            .iter()
+            .map(|batch| batch.num_rows())
+            .max()
+            .unwrap_or(0)
+    };
+    let small_batches = query(&mut small, sql).await;
+    let default_batches = query(&mut default, sql).await;
+    assert_eq!(rows(&small_batches), rows(&default_batches));
+    assert!(
+        largest(&small_batches) <= 100,
+        "executors read with the session's batch size"
+    );
+    assert!(
+        largest(&default_batches) > 100,
+        "other sessions keep the default"
+    );
+}
