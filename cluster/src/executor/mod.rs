@@ -303,10 +303,8 @@ impl Worker {
             }
             for job in work.forget_jobs {
                 let job = JobId::new(job);
-                self.running.cancel(&job);
-                if let Err(err) = self.env.layout.remove_job(&job) {
-                    tracing::warn!(job = %job, error = %err, "could not delete the job's shuffle files");
-                }
+                self.running.forget(&job);
+                self.remove_files(&job);
             }
             for task in work.tasks {
                 self.launch(task);
@@ -317,6 +315,10 @@ impl Worker {
     /// Runs `task` on the task runtime and reports its outcome from the control runtime.
     fn launch(&self, task: TaskDefinition) {
         let job = JobId::new(task.job_id.clone());
+        if self.running.is_forgotten(&job) {
+            tracing::debug!(job = %job, "dropping a task of a job that is over");
+            return;
+        }
         let definition = task_runner::TaskRef::of(&task);
         let env = self.env.clone();
         let slots = Arc::clone(&self.slots);
@@ -331,6 +333,11 @@ impl Worker {
         self.tasks.spawn(async move {
             let finished = running.await;
             worker.running.remove(&job, id);
+            if worker.running.is_forgotten(&job) {
+                // The job ended while this task ran: what it wrote meanwhile goes too.
+                worker.remove_files(&job);
+                return;
+            }
             let status = match finished {
                 Ok(status) => status,
                 // A cancelled task reports nothing: the scheduler already ended its job.
@@ -340,6 +347,12 @@ impl Worker {
             worker.tasks_finished.fetch_add(1, Ordering::Relaxed);
             worker.report(status).await;
         });
+    }
+
+    fn remove_files(&self, job: &JobId) {
+        if let Err(err) = self.env.layout.remove_job(job) {
+            tracing::warn!(job = %job, error = %err, "could not delete the job's shuffle files");
+        }
     }
 
     /// Tells the scheduler how a task ended, retrying for a while: a lost report would

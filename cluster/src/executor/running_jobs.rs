@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use tokio::task::AbortHandle;
 use trebuchet_shuffle::ids::JobId;
@@ -11,7 +12,13 @@ use trebuchet_shuffle::ids::JobId;
 pub(crate) struct RunningJobs {
     next: AtomicU64,
     jobs: Mutex<HashMap<JobId, Vec<(u64, AbortHandle)>>>,
+    /// Jobs the scheduler said are over, and when: their late tasks are dropped and
+    /// whatever a stopping task still wrote is deleted.
+    forgotten: Mutex<HashMap<JobId, Instant>>,
 }
+
+/// How long a forgotten job is remembered; far longer than any task takes to stop.
+const REMEMBER_FORGOTTEN: Duration = Duration::from_secs(3600);
 
 impl RunningJobs {
     /// Tracks a task; the returned id removes it again.
@@ -39,6 +46,26 @@ impl RunningJobs {
                 task.abort();
             }
         }
+    }
+
+    /// Stops `job`'s tasks and remembers that it is over.
+    pub(crate) fn forget(&self, job: &JobId) {
+        self.cancel(job);
+        let now = Instant::now();
+        let mut forgotten = self
+            .forgotten
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        forgotten.retain(|_, at| now.duration_since(*at) < REMEMBER_FORGOTTEN);
+        forgotten.insert(job.clone(), now);
+    }
+
+    /// Whether the scheduler said `job` is over.
+    pub(crate) fn is_forgotten(&self, job: &JobId) -> bool {
+        self.forgotten
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains_key(job)
     }
 
     pub(crate) fn has(&self, job: &JobId) -> bool {
