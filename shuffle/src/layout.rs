@@ -55,6 +55,23 @@ impl ShuffleLayout {
 }
 
 impl ShuffleLayout {
+    /// Deletes the files of every job under the root: an executor's shuffle output is
+    /// useless once it stops serving it. Only job directories (`job-…`) are touched.
+    pub fn remove_all_jobs(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let is_job = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|name| name.starts_with("job-"));
+            if is_job && entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+
     /// Jobs whose directory was last modified more than `age` ago.
     pub fn jobs_older_than(&self, age: std::time::Duration) -> Vec<JobId> {
         let Ok(entries) = std::fs::read_dir(&self.root) else {

@@ -87,6 +87,7 @@ pub fn default_concurrent_tasks() -> usize {
 #[derive(Debug)]
 pub struct RunningExecutor {
     id: ExecutorId,
+    layout: ShuffleLayout,
     tasks_finished: Arc<AtomicU64>,
     flight_addr: SocketAddr,
     stop: CancellationToken,
@@ -120,6 +121,8 @@ impl RunningExecutor {
         if let Some(runtime) = self.tasks.take() {
             // Dropping a runtime blocks; in async code only a background shutdown is allowed.
             runtime.shutdown_background();
+            // Nobody can fetch these files any more; results never read go with them.
+            self.layout.remove_all_jobs();
         }
     }
 }
@@ -139,6 +142,9 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         source,
     })?;
     let layout = ShuffleLayout::new(&config.work_dir);
+    // Files of an earlier run in this work dir belong to an executor id nobody will ask for.
+    layout.remove_all_jobs();
+    let worker_layout = layout.clone();
     let listener = TcpListener::bind(config.bind)
         .await
         .map_err(|source| ClusterError::Bind {
@@ -211,6 +217,7 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
     loops.spawn(worker.poll(stop.clone()));
     Ok(RunningExecutor {
         id,
+        layout: worker_layout,
         tasks_finished,
         flight_addr,
         stop,

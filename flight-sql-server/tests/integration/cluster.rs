@@ -166,3 +166,20 @@ async fn session_settings_travel_with_every_task() {
         "other sessions keep the default"
     );
 }
+
+#[tokio::test]
+async fn results_nobody_read_are_deleted_when_the_cluster_stops() {
+    let mut server = TestServer::start().await;
+    let mut client = server.client().await;
+    let info = client
+        .execute("SELECT l_orderkey FROM lineitem".into(), None)
+        .await
+        .unwrap();
+    assert!(info.endpoint.len() > 1);
+    assert!(
+        !server.shuffle_files().is_empty(),
+        "the results wait on the executors"
+    );
+    server.stop_cluster().await;
+    assert_eq!(server.shuffle_files(), Vec::<std::path::PathBuf>::new());
+}

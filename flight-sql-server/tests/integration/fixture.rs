@@ -17,7 +17,7 @@ use trebuchet_flight_sql_server::{
 pub(crate) struct TestServer {
     pub(crate) addr: SocketAddr,
     /// The scheduler and its two executors; dropping it stops them.
-    cluster: LocalCluster,
+    cluster: Option<LocalCluster>,
     /// Shuffle files and the generated TPC-H tables; removed with the server.
     work_dir: tempfile::TempDir,
 }
@@ -54,14 +54,23 @@ impl TestServer {
             .unwrap();
         Self {
             addr,
-            cluster,
+            cluster: Some(cluster),
             work_dir,
         }
     }
 
     /// The running cluster, to reach its executors.
     pub(crate) fn cluster(&self) -> &LocalCluster {
-        &self.cluster
+        self.cluster
+            .as_ref()
+            .expect("the cluster runs until stopped")
+    }
+
+    /// Stops the scheduler and executors, keeping the work dir to inspect.
+    pub(crate) async fn stop_cluster(&mut self) {
+        if let Some(cluster) = self.cluster.take() {
+            cluster.stop().await;
+        }
     }
 
     /// Shuffle files left under the cluster's work dir.
