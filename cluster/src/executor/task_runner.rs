@@ -109,13 +109,24 @@ pub(crate) async fn run_task(task: TaskDefinition, env: TaskEnvironment) -> Task
 }
 
 async fn execute(task: &TaskDefinition, env: &TaskEnvironment) -> Result<Vec<ShuffleFile>> {
+    let started = std::time::Instant::now();
     let task_ctx = Arc::new(task_context(task, env)?);
     let plan = decode_plan(&task.plan, &task_ctx)?;
     let plan = localize(plan, env)?;
+    let decoded = started.elapsed();
     let summaries: Vec<_> = plan
         .execute(task.partition as usize, task_ctx)?
         .try_collect()
         .await?;
+    tracing::debug!(
+        job = task.job_id,
+        stage = task.stage_id,
+        partition = task.partition,
+        plan_bytes = task.plan.len(),
+        decode_us = decoded.as_micros(),
+        total_us = started.elapsed().as_micros(),
+        "task finished"
+    );
     let mut files = Vec::new();
     for batch in &summaries {
         for (output, written) in read_summary_batch(batch)? {
