@@ -12,6 +12,7 @@ mod errors;
 mod handshake;
 mod metadata;
 mod prepared;
+mod processes;
 mod session_options;
 mod stage_layouts;
 mod statement;

@@ -1,0 +1,145 @@
+//! The real binary as separate processes: `trebuchet scheduler` and two
+//! `trebuchet executor`s on loopback, queried over Flight SQL. Every process is started
+//! here and killed through its own handle when the test ends.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use arrow::array::Int64Array;
+use arrow_flight::sql::client::FlightSqlServiceClient;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tonic::transport::Endpoint;
+
+use crate::fixture::{pretty, query};
+
+/// A `trebuchet` process whose log lines arrive on a channel.
+struct Process {
+    _child: Child,
+    lines: mpsc::UnboundedReceiver<String>,
+    _reader: JoinSet<()>,
+}
+
+impl Process {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_trebuchet"))
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+        let (sender, lines) = mpsc::unbounded_channel();
+        let mut reader = JoinSet::new();
+        reader.spawn(async move {
+            while let Ok(Some(line)) = stderr.next_line().await {
+                if sender.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Self {
+            _child: child,
+            lines,
+            _reader: reader,
+        }
+    }
+
+    /// Waits for a log line containing `needle` and returns it.
+    async fn wait_for(&mut self, needle: &str) -> String {
+        let found = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = self.lines.recv().await {
+                if line.contains(needle) {
+                    return Some(line);
+                }
+            }
+            None
+        })
+        .await;
+        match found {
+            Ok(Some(line)) => line,
+            _ => panic!("no log line containing {needle:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_scheduler_and_two_executor_processes_answer_a_multi_stage_query() {
+    let work = tempfile::tempdir().unwrap();
+    let path = |name: &str| work.path().join(name).to_string_lossy().into_owned();
+    let mut scheduler = Process::start(&[
+        "scheduler",
+        "--port",
+        "0",
+        "--tpch-scale",
+        "0.01",
+        "--work-dir",
+        &path("scheduler"),
+    ]);
+    let ready = scheduler.wait_for("grpc://127.0.0.1:").await;
+    let port = ready
+        .split("grpc://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut executors: Vec<Process> = ["executor-a", "executor-b"]
+        .iter()
+        .map(|dir| {
+            Process::start(&[
+                "executor",
+                "--scheduler-url",
+                &url,
+                "--port",
+                "0",
+                "--concurrent-tasks",
+                "2",
+                "--work-dir",
+                &path(dir),
+            ])
+        })
+        .collect();
+    for executor in &mut executors {
+        executor.wait_for("registered with the scheduler").await;
+    }
+
+    let channel = Endpoint::from_shared(url).unwrap().connect().await.unwrap();
+    let mut client = FlightSqlServiceClient::new(channel);
+    let batches = query(
+        &mut client,
+        "SELECT o_orderpriority, count(*) AS n FROM orders JOIN lineitem ON l_orderkey = o_orderkey \
+         GROUP BY o_orderpriority ORDER BY o_orderpriority",
+    )
+    .await;
+    assert_eq!(
+        batches.iter().map(|b| b.num_rows()).sum::<usize>(),
+        5,
+        "{}",
+        pretty(&batches)
+    );
+    let total: i64 = batches
+        .iter()
+        .map(|batch| {
+            let counts = batch
+                .column(1)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap();
+            counts.iter().flatten().sum::<i64>()
+        })
+        .sum();
+    let lineitems = query(&mut client, "SELECT count(*) FROM lineitem").await;
+    let expected = lineitems[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap()
+        .value(0);
+    assert_eq!(total, expected, "every line item joins one order");
+}
