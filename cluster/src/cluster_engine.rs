@@ -24,10 +24,11 @@ use trebuchet_shuffle::ids::{JobId, StageId};
 use trebuchet_shuffle::{PartitionLocation, ShuffleLayout, ShuffleReaderExec};
 
 use crate::codec::encode_plan;
+use crate::error::ClusterError;
 use crate::local_engine::{LocalEngine, QueryEngine};
 use crate::memory_scans::unify_memory_scan_schemas;
 use crate::result_partitions::{PendingResults, ResultPartition};
-use crate::scheduler::{JobSubmission, SchedulerHandle};
+use crate::scheduler::{JobFailure, JobSubmission, SchedulerHandle};
 use crate::session_defaults::changed_settings;
 use crate::stage_planner::{QueryStage, plan_stages};
 
@@ -250,7 +251,12 @@ async fn finish_job(
         .map_err(|_| {
             DataFusionError::Execution("the scheduler stopped before the query ended".into())
         })?
-        .map_err(|failure| DataFusionError::Execution(failure.to_string()))?;
+        .map_err(|failure| match failure {
+            JobFailure::NoExecutors(message) => {
+                DataFusionError::External(Box::new(ClusterError::NoExecutors { message }))
+            }
+            other => DataFusionError::Execution(other.to_string()),
+        })?;
     guard.finished = true;
     Ok(FinishedJob {
         job,

@@ -36,6 +36,10 @@ pub enum ClusterError {
     #[error("invalid scheduler URL '{url}': {reason}")]
     SchedulerUrl { url: String, reason: String },
 
+    /// A query found no executor to run on within the deadline.
+    #[error("{message}")]
+    NoExecutors { message: String },
+
     /// DataFusion failed to plan or run a query.
     #[error(transparent)]
     DataFusion(#[from] DataFusionError),

@@ -178,6 +178,11 @@ pub struct ServerArgs {
     #[arg(long, env = "TREBUCHET_RESULT_ENDPOINTS", default_value = "per-partition", value_parser = parse_result_endpoints)]
     pub result_endpoints: ResultEndpoints,
 
+    /// How long a query waits for an executor when none is alive before it fails with
+    /// UNAVAILABLE (e.g. 30s, 2m).
+    #[arg(long, env = "TREBUCHET_EXECUTOR_WAIT", default_value = "30s", value_parser = parse_duration)]
+    pub executor_wait: Duration,
+
     /// Directory for shuffle files between query stages (default: a new directory under
     /// the system temp dir). A job's files are deleted when it fails or is cancelled, and
     /// once its results have been read.
@@ -209,9 +214,17 @@ pub struct ServerConfig {
     pub max_message_size: usize,
     pub work_dir: PathBuf,
     pub result_endpoints: ResultEndpoints,
+    pub executor_wait: Duration,
 }
 
 impl ServerConfig {
+    /// The scheduler's timing for this configuration.
+    pub fn scheduler_settings(&self) -> trebuchet_cluster::scheduler::SchedulerSettings {
+        let mut settings = trebuchet_cluster::scheduler::SchedulerSettings::default();
+        settings.limits.no_executor_timeout = self.executor_wait;
+        settings
+    }
+
     /// A loopback configuration on an ephemeral port, for tests and examples.
     pub fn loopback() -> Self {
         Self {
@@ -222,6 +235,7 @@ impl ServerConfig {
             max_message_size: 64 << 20,
             work_dir: default_work_dir(),
             result_endpoints: ResultEndpoints::default(),
+            executor_wait: Duration::from_secs(30),
         }
     }
 
@@ -276,6 +290,7 @@ impl ServerArgs {
             max_message_size,
             work_dir: self.work_dir.clone().unwrap_or_else(default_work_dir),
             result_endpoints: self.result_endpoints,
+            executor_wait: self.executor_wait,
         })
     }
 }

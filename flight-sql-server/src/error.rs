@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use datafusion::error::DataFusionError;
 use tonic::Status;
+use trebuchet_cluster::ClusterError;
 
 /// Everything that can go wrong while serving Flight SQL.
 #[derive(Debug, thiserror::Error)]
@@ -135,10 +136,15 @@ fn datafusion_code(err: &DataFusionError) -> tonic::Code {
         | DataFusionError::ArrowError(..) => Code::InvalidArgument,
         DataFusionError::NotImplemented(_) => Code::Unimplemented,
         DataFusionError::ResourcesExhausted(_) => Code::ResourceExhausted,
-        DataFusionError::External(inner) => match inner.downcast_ref::<FlightSqlError>() {
-            Some(ours) => ours.code(),
-            None => Code::Internal,
-        },
+        DataFusionError::External(inner) => {
+            if let Some(ours) = inner.downcast_ref::<FlightSqlError>() {
+                ours.code()
+            } else if let Some(ClusterError::NoExecutors { .. }) = inner.downcast_ref() {
+                Code::Unavailable
+            } else {
+                Code::Internal
+            }
+        }
         DataFusionError::IoError(io) if io.kind() == std::io::ErrorKind::NotFound => Code::NotFound,
         // A missing file behind an external table is the user's to fix, not our bug.
         DataFusionError::ObjectStore(store) if store.to_string().contains("not found") => {

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use trebuchet_cluster::scheduler::{SchedulerHandle, SchedulerSettings};
+use trebuchet_cluster::scheduler::SchedulerHandle;
 use trebuchet_cluster::{ExecutorConfig, RunningExecutor, start_executor};
 
 use crate::catalog::SharedCatalog;
@@ -67,7 +67,7 @@ impl LocalCluster {
             path: work_dir.clone(),
             source,
         })?;
-        let scheduler = SchedulerHandle::start(SchedulerSettings::default());
+        let scheduler = SchedulerHandle::start(config.scheduler_settings());
         let cluster_listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .map_err(|source| FlightSqlError::InvalidConfig {

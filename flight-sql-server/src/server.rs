@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use trebuchet_cluster::ClusterEngine;
-use trebuchet_cluster::scheduler::{SchedulerHandle, SchedulerService, SchedulerSettings};
+use trebuchet_cluster::scheduler::{SchedulerHandle, SchedulerService};
 
 use crate::catalog::SharedCatalog;
 use crate::config::ServerConfig;
@@ -29,7 +29,7 @@ pub async fn serve(
     catalog: SharedCatalog,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
-    let scheduler = SchedulerHandle::start(SchedulerSettings::default());
+    let scheduler = SchedulerHandle::start(config.scheduler_settings());
     serve_with_scheduler(
         listener,
         config,

@@ -56,7 +56,13 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {
     Succeeded,
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
+    /// No executor was alive for the whole waiting deadline: worth retrying later.
+    NoExecutors {
+        message: String,
+    },
     Cancelled,
 }
 

@@ -64,13 +64,15 @@ pub struct JobResult {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobFailure {
     Failed(String),
+    /// No executor came within the deadline.
+    NoExecutors(String),
     Cancelled,
 }
 
 impl std::fmt::Display for JobFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Failed(message) => write!(f, "{message}"),
+            Self::Failed(message) | Self::NoExecutors(message) => write!(f, "{message}"),
             Self::Cancelled => write!(f, "the query was cancelled"),
         }
     }
@@ -415,6 +417,7 @@ impl EventLoop {
                 let result = match outcome {
                     JobOutcome::Succeeded => self.final_result(&job),
                     JobOutcome::Failed { message } => Err(JobFailure::Failed(message)),
+                    JobOutcome::NoExecutors { message } => Err(JobFailure::NoExecutors(message)),
                     JobOutcome::Cancelled => Err(JobFailure::Cancelled),
                 };
                 tracing::debug!(job = %job, ok = result.is_ok(), "job finished");

@@ -317,7 +317,10 @@ impl SchedulerState {
                 "no executor was available for {}s; start an executor and retry",
                 timeout.as_secs()
             );
-            self.end_job(&job, JobStatus::Failed { message }, actions);
+            let outcome = JobOutcome::NoExecutors {
+                message: message.clone(),
+            };
+            self.end_job_as(&job, JobStatus::Failed { message }, outcome, actions);
         }
     }
 
@@ -345,6 +348,24 @@ impl SchedulerState {
 
     /// Ends a running job: stops its tasks, reports the outcome, drops its shuffle files.
     fn end_job(&mut self, id: &JobId, status: JobStatus, actions: &mut Vec<Action>) {
+        let outcome = match &status {
+            JobStatus::Failed { message } => JobOutcome::Failed {
+                message: message.clone(),
+            },
+            JobStatus::Cancelled => JobOutcome::Cancelled,
+            JobStatus::Succeeded | JobStatus::Running => JobOutcome::Succeeded,
+        };
+        self.end_job_as(id, status, outcome, actions);
+    }
+
+    /// [`Self::end_job`], reporting `outcome` to the job's waiter.
+    fn end_job_as(
+        &mut self,
+        id: &JobId,
+        status: JobStatus,
+        outcome: JobOutcome,
+        actions: &mut Vec<Action>,
+    ) {
         let Some(job) = self
             .jobs
             .get_mut(id)
@@ -370,13 +391,6 @@ impl SchedulerState {
                 }
             }
         }
-        let outcome = match &status {
-            JobStatus::Failed { message } => JobOutcome::Failed {
-                message: message.clone(),
-            },
-            JobStatus::Cancelled => JobOutcome::Cancelled,
-            JobStatus::Succeeded | JobStatus::Running => JobOutcome::Succeeded,
-        };
         job.status = status;
         actions.extend(running_on.into_iter().map(|executor| Action::CancelTasks {
             job: id.clone(),
@@ -663,7 +677,7 @@ mod tests {
         assert!(outcome(&state.apply(Event::Tick, later)).is_none());
         let past_deadline = start + Limits::default().no_executor_timeout + Duration::from_secs(1);
         let actions = state.apply(Event::Tick, past_deadline);
-        let Some(JobOutcome::Failed { message }) = outcome(&actions) else {
+        let Some(JobOutcome::NoExecutors { message }) = outcome(&actions) else {
             panic!("{actions:?}")
         };
         assert!(message.contains("no executor"), "{message}");
@@ -710,7 +724,7 @@ mod tests {
                 matches!(
                     action,
                     Action::FinishJob {
-                        outcome: JobOutcome::Failed { .. },
+                        outcome: JobOutcome::NoExecutors { .. },
                         ..
                     }
                 )

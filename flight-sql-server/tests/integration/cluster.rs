@@ -183,3 +183,27 @@ async fn results_nobody_read_are_deleted_when_the_cluster_stops() {
     server.stop_cluster().await;
     assert_eq!(server.shuffle_files(), Vec::<std::path::PathBuf>::new());
 }
+
+#[tokio::test]
+async fn without_executors_a_query_fails_unavailable_after_the_wait() {
+    let mut config = trebuchet_flight_sql_server::ServerConfig::loopback();
+    config.executor_wait = Duration::from_secs(1);
+    let server = TestServer::start_with_executors(config, 0).await;
+    let mut client = server.client().await;
+    let started = Instant::now();
+    let err = client
+        .execute("SELECT count(*) FROM lineitem".into(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&err), tonic::Code::Unavailable, "{err}");
+    assert!(
+        err.to_string().contains("no executor was available"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "it waited for an executor"
+    );
+    // Catalog queries need no executor.
+    query(&mut client, "SHOW TABLES").await;
+}

@@ -35,7 +35,12 @@ impl TestServer {
         Self::start_with(config).await
     }
 
-    pub(crate) async fn start_with(mut config: ServerConfig) -> Self {
+    pub(crate) async fn start_with(config: ServerConfig) -> Self {
+        Self::start_with_executors(config, 2).await
+    }
+
+    /// A server with `count` executors (0: queries wait for one, then fail).
+    pub(crate) async fn start_with_executors(mut config: ServerConfig, count: usize) -> Self {
         let work_dir = tempfile::tempdir().unwrap();
         config.work_dir = work_dir.path().join("cluster");
         let catalog = SharedCatalog::new();
@@ -46,7 +51,7 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let executors = LocalExecutors {
-            count: 2,
+            count,
             concurrent_tasks: 2,
         };
         let cluster = LocalCluster::start(listener, config, catalog, executors)
