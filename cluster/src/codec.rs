@@ -139,6 +139,8 @@ impl PhysicalExtensionCodec for PlanCodec {
                     layout: ShuffleLayout::new(writer.work_dir),
                     job: JobId::new(writer.job),
                     stage: StageId(writer.stage),
+                    // Not encoded: the executor running the task sets it.
+                    attempt: 0,
                 };
                 Ok(Arc::new(ShuffleWriterExec::try_new(
                     Arc::clone(input),

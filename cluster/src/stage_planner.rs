@@ -168,6 +168,8 @@ impl StagePlanner {
             layout: self.layout.clone(),
             job: self.job.clone(),
             stage: id,
+            // The executor running a task sets its attempt.
+            attempt: 0,
         };
         let plan = Arc::new(ShuffleWriterExec::try_new(input, partitioning, output)?);
         self.stages.push(QueryStage { id, plan, inputs });

@@ -1,4 +1,5 @@
-//! Where shuffle files live: `<root>/<job>/<stage>/<map task>/<output partition>.arrow`.
+//! Where shuffle files live:
+//! `<root>/<job>/<stage>/<map task>/<attempt>/<output partition>.arrow`.
 //!
 //! One layout shared by writers, readers and cleanup, so the three can never disagree.
 
@@ -29,17 +30,20 @@ impl ShuffleLayout {
         self.root.join(job.as_str())
     }
 
-    /// The file holding output partition `output` of map task `map_task` of a stage.
+    /// The file holding output partition `output` of attempt `attempt` of map task
+    /// `map_task` of a stage.
     pub fn partition_file(
         &self,
         job: &JobId,
         stage: StageId,
         map_task: PartitionId,
+        attempt: u32,
         output: PartitionId,
     ) -> PathBuf {
         self.job_dir(job)
             .join(stage.to_string())
             .join(map_task.to_string())
+            .join(attempt.to_string())
             .join(format!("{output}.arrow"))
     }
 
@@ -98,15 +102,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn partition_files_nest_job_stage_and_map_task() {
+    fn partition_files_nest_job_stage_map_task_and_attempt() {
         let layout = ShuffleLayout::new("/work");
         let path = layout.partition_file(
             &JobId::new("j1"),
             StageId(2),
             PartitionId(3),
+            1,
             PartitionId(7),
         );
-        assert_eq!(path, PathBuf::from("/work/j1/2/3/7.arrow"));
+        assert_eq!(path, PathBuf::from("/work/j1/2/3/1/7.arrow"));
     }
 
     #[test]
@@ -114,7 +119,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let layout = ShuffleLayout::new(dir.path());
         let job = JobId::new("job");
-        let file = layout.partition_file(&job, StageId(1), PartitionId(0), PartitionId(0));
+        let file = layout.partition_file(&job, StageId(1), PartitionId(0), 1, PartitionId(0));
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(&file, b"x").unwrap();
 

@@ -271,6 +271,7 @@ mod tests {
             layout: ShuffleLayout::new(dir.path()),
             job: JobId::new("job"),
             stage: StageId(1),
+            attempt: 1,
         };
         let writer =
             Arc::new(ShuffleWriterExec::try_new(input, Some(hash.clone()), output).unwrap());

@@ -46,12 +46,15 @@ pub struct ShuffleWriterExec {
     properties: Arc<PlanProperties>,
 }
 
-/// Where a stage writes: the layout root and the job and stage it belongs to.
+/// Where a stage writes: the layout root, the job and stage it belongs to, and the attempt.
 #[derive(Debug, Clone)]
 pub struct ShuffleOutput {
     pub layout: ShuffleLayout,
     pub job: JobId,
     pub stage: StageId,
+    /// Which attempt of the task writes. Each attempt has its own files, so a late or
+    /// abandoned attempt never overwrites the files of the one the scheduler counts.
+    pub attempt: u32,
 }
 
 impl ShuffleWriterExec {
@@ -217,6 +220,7 @@ impl MapTask {
                     &self.output.job,
                     self.output.stage,
                     self.map_task,
+                    self.output.attempt,
                     *output,
                 );
                 PartitionFileWriter::new(path, Arc::clone(&schema))

@@ -112,7 +112,7 @@ async fn execute(task: &TaskDefinition, env: &TaskEnvironment) -> Result<Vec<Shu
     let started = std::time::Instant::now();
     let task_ctx = Arc::new(task_context(task, env)?);
     let plan = decode_plan(&task.plan, &task_ctx)?;
-    let plan = localize(plan, env)?;
+    let plan = localize(plan, env, task.attempt)?;
     let decoded = started.elapsed();
     let summaries: Vec<_> = plan
         .execute(task.partition as usize, task_ctx)?
@@ -163,12 +163,18 @@ fn task_context(task: &TaskDefinition, env: &TaskEnvironment) -> Result<TaskCont
     ))
 }
 
-/// Writes under this executor's work dir, and reads files it holds itself from disk.
-fn localize(plan: Arc<dyn ExecutionPlan>, env: &TaskEnvironment) -> Result<Arc<dyn ExecutionPlan>> {
+/// Writes under this executor's work dir as `attempt`, and reads files it holds itself
+/// from disk.
+fn localize(
+    plan: Arc<dyn ExecutionPlan>,
+    env: &TaskEnvironment,
+    attempt: u32,
+) -> Result<Arc<dyn ExecutionPlan>> {
     if let Some(writer) = plan.downcast_ref::<ShuffleWriterExec>() {
-        let input = localize(Arc::clone(writer.input()), env)?;
+        let input = localize(Arc::clone(writer.input()), env, attempt)?;
         let output = ShuffleOutput {
             layout: env.layout.clone(),
+            attempt,
             ..writer.output().clone()
         };
         return Ok(Arc::new(ShuffleWriterExec::try_new(
@@ -195,7 +201,7 @@ fn localize(plan: Arc<dyn ExecutionPlan>, env: &TaskEnvironment) -> Result<Arc<d
     let children = plan
         .children()
         .into_iter()
-        .map(|child| localize(Arc::clone(child), env))
+        .map(|child| localize(Arc::clone(child), env, attempt))
         .collect::<Result<Vec<_>>>()?;
     replace_children_if_necessary(plan, children)
 }
