@@ -283,10 +283,12 @@ impl Worker {
     async fn poll(self, stop: CancellationToken) {
         let mut scheduler = self.scheduler.clone();
         self.register().await;
+        let mut acknowledged = 0;
         loop {
             let request = PollWorkRequest {
                 executor_id: self.metadata.id.clone(),
                 wait_millis: u32::try_from(POLL_WAIT.as_millis()).unwrap_or(u32::MAX),
+                acknowledged,
             };
             let polled = tokio::select! {
                 _ = stop.cancelled() => return,
@@ -300,6 +302,9 @@ impl Worker {
                     continue;
                 }
             };
+            if work.delivery != 0 {
+                acknowledged = work.delivery;
+            }
             if work.reregister {
                 self.register().await;
                 tokio::time::sleep(RETRY_PAUSE).await;

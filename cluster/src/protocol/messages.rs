@@ -48,6 +48,9 @@ pub struct PollWorkRequest {
     pub executor_id: String,
     #[prost(uint32, tag = "2")]
     pub wait_millis: u32,
+    /// The `delivery` of the last reply received (0: none yet).
+    #[prost(uint64, tag = "3")]
+    pub acknowledged: u64,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -62,6 +65,9 @@ pub struct PollWorkResponse {
     pub forget_jobs: Vec<String>,
     #[prost(bool, tag = "4")]
     pub reregister: bool,
+    /// Numbers a non-empty reply, for the executor to acknowledge in its next poll.
+    #[prost(uint64, tag = "5")]
+    pub delivery: u64,
 }
 
 /// One task: one input partition of one stage.

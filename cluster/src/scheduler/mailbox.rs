@@ -2,6 +2,10 @@
 //!
 //! The scheduler never dials executors: it drops work here and wakes the executor's
 //! pending poll, so a task launches with no polling delay.
+//!
+//! Delivery is acknowledged: every non-empty reply is numbered, and the executor's next poll
+//! names the last number it received. A reply that never arrived (the connection broke, or
+//! it could not be sent) is sent again, so no task is lost between the two.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,8 +24,17 @@ pub(crate) struct Mailboxes {
 
 #[derive(Debug, Default)]
 struct Mailbox {
-    pending: Mutex<PollWorkResponse>,
+    pending: Mutex<Outbox>,
     arrived: Notify,
+}
+
+#[derive(Debug, Default)]
+struct Outbox {
+    /// What the next reply carries.
+    next: PollWorkResponse,
+    /// The last reply sent, until the executor acknowledges it.
+    unacknowledged: Option<PollWorkResponse>,
+    last_delivery: u64,
 }
 
 impl Mailboxes {
@@ -53,16 +66,36 @@ impl Mailboxes {
     }
 
     /// Waits up to `wait` for something addressed to `executor`, then takes it all.
-    pub(crate) async fn take(&self, executor: &ExecutorId, wait: Duration) -> PollWorkResponse {
+    /// `acknowledged` is the delivery number of the last reply the executor received: an
+    /// unacknowledged earlier reply is sent again first.
+    pub(crate) async fn take(
+        &self,
+        executor: &ExecutorId,
+        acknowledged: u64,
+        wait: Duration,
+    ) -> PollWorkResponse {
         let mailbox = self.mailbox(executor);
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let arrived = mailbox.arrived.notified();
             tokio::pin!(arrived);
             arrived.as_mut().enable();
-            let taken = std::mem::take(&mut *lock(&mailbox.pending));
-            if taken != PollWorkResponse::default() {
-                return taken;
+            {
+                let mut outbox = lock(&mailbox.pending);
+                if let Some(resend) = outbox.unacknowledged.take()
+                    && resend.delivery != acknowledged
+                {
+                    tracing::debug!(executor = %executor, delivery = resend.delivery, "sending an unacknowledged reply again");
+                    outbox.unacknowledged = Some(resend.clone());
+                    return resend;
+                }
+                if outbox.next != PollWorkResponse::default() {
+                    outbox.last_delivery += 1;
+                    let mut reply = std::mem::take(&mut outbox.next);
+                    reply.delivery = outbox.last_delivery;
+                    outbox.unacknowledged = Some(reply.clone());
+                    return reply;
+                }
             }
             if tokio::time::timeout_at(deadline, arrived).await.is_err() {
                 return PollWorkResponse::default();
@@ -72,7 +105,7 @@ impl Mailboxes {
 
     fn deliver(&self, executor: &ExecutorId, add: impl FnOnce(&mut PollWorkResponse)) {
         let mailbox = self.mailbox(executor);
-        add(&mut lock(&mailbox.pending));
+        add(&mut lock(&mailbox.pending).next);
         mailbox.arrived.notify_waiters();
     }
 }
@@ -96,7 +129,7 @@ mod tests {
         {
             let mailboxes = Arc::clone(&mailboxes);
             let executor = executor.clone();
-            poll.spawn(async move { mailboxes.take(&executor, Duration::from_secs(30)).await });
+            poll.spawn(async move { mailboxes.take(&executor, 0, Duration::from_secs(30)).await });
         }
         tokio::task::yield_now().await;
         mailboxes.send_cancel(&executor, "job-1");
@@ -112,8 +145,24 @@ mod tests {
     async fn an_idle_poll_returns_empty_after_its_wait() {
         let mailboxes = Mailboxes::default();
         let taken = mailboxes
-            .take(&ExecutorId::new("e1"), Duration::from_millis(10))
+            .take(&ExecutorId::new("e1"), 0, Duration::from_millis(10))
             .await;
         assert_eq!(taken, PollWorkResponse::default());
+    }
+
+    #[tokio::test]
+    async fn a_reply_the_executor_did_not_acknowledge_is_sent_again() {
+        let mailboxes = Mailboxes::default();
+        let executor = ExecutorId::new("e1");
+        let wait = Duration::from_millis(10);
+        mailboxes.send_cancel(&executor, "job-1");
+        let first = mailboxes.take(&executor, 0, wait).await;
+        assert_eq!(first.cancel_jobs, vec!["job-1".to_string()]);
+        // The reply was lost: the next poll still acknowledges 0.
+        let again = mailboxes.take(&executor, 0, wait).await;
+        assert_eq!(again, first);
+        // Acknowledged: nothing more to send.
+        let after = mailboxes.take(&executor, first.delivery, wait).await;
+        assert_eq!(after, PollWorkResponse::default());
     }
 }

@@ -72,7 +72,11 @@ impl SchedulerRpc for SchedulerService {
             }));
         }
         let wait = Duration::from_millis(u64::from(request.wait_millis)).min(MAX_POLL_WAIT);
-        let work = self.scheduler.mailboxes().take(&executor, wait).await;
+        let work = self
+            .scheduler
+            .mailboxes()
+            .take(&executor, request.acknowledged, wait)
+            .await;
         Ok(Response::new(work))
     }
 
