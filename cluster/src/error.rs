@@ -36,6 +36,10 @@ pub enum ClusterError {
     #[error("invalid scheduler URL '{url}': {reason}")]
     SchedulerUrl { url: String, reason: String },
 
+    /// The cluster token cannot be used.
+    #[error("invalid cluster token: {reason}")]
+    ClusterToken { reason: String },
+
     /// A query found no executor to run on within the deadline.
     #[error("{message}")]
     NoExecutors { message: String },

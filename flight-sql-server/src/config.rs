@@ -95,6 +95,10 @@ pub struct ExecutorArgs {
     #[arg(long, env = "TREBUCHET_HEARTBEAT_INTERVAL", default_value = "5s", value_parser = parse_duration)]
     pub heartbeat_interval: Duration,
 
+    /// The scheduler's cluster token, if it was started with one.
+    #[arg(long, env = "TREBUCHET_CLUSTER_TOKEN", hide_env_values = true)]
+    pub cluster_token: Option<String>,
+
     /// Shuffle files of a job untouched this long are deleted even if the scheduler never
     /// said the job ended.
     #[arg(long, env = "TREBUCHET_SHUFFLE_TTL", default_value = "1h", value_parser = parse_duration)]
@@ -129,6 +133,7 @@ impl ExecutorArgs {
         }
         config.heartbeat_interval = self.heartbeat_interval;
         config.shuffle_ttl = self.shuffle_ttl;
+        config.cluster_token = self.cluster_token.clone();
         Ok(config)
     }
 }
@@ -178,6 +183,11 @@ pub struct ServerArgs {
     #[arg(long, env = "TREBUCHET_RESULT_ENDPOINTS", default_value = "per-partition", value_parser = parse_result_endpoints)]
     pub result_endpoints: ResultEndpoints,
 
+    /// A shared secret executors must present to register and take tasks. Without it
+    /// anyone who reaches the port can join the cluster (standalone picks a random one).
+    #[arg(long, env = "TREBUCHET_CLUSTER_TOKEN", hide_env_values = true)]
+    pub cluster_token: Option<String>,
+
     /// How long a query waits for an executor when none is alive before it fails with
     /// UNAVAILABLE (e.g. 30s, 2m).
     #[arg(long, env = "TREBUCHET_EXECUTOR_WAIT", default_value = "30s", value_parser = parse_duration)]
@@ -215,6 +225,7 @@ pub struct ServerConfig {
     pub work_dir: PathBuf,
     pub result_endpoints: ResultEndpoints,
     pub executor_wait: Duration,
+    pub cluster_token: Option<String>,
 }
 
 impl ServerConfig {
@@ -236,6 +247,7 @@ impl ServerConfig {
             work_dir: default_work_dir(),
             result_endpoints: ResultEndpoints::default(),
             executor_wait: Duration::from_secs(30),
+            cluster_token: None,
         }
     }
 
@@ -291,6 +303,7 @@ impl ServerArgs {
             work_dir: self.work_dir.clone().unwrap_or_else(default_work_dir),
             result_endpoints: self.result_endpoints,
             executor_wait: self.executor_wait,
+            cluster_token: self.cluster_token.clone(),
         })
     }
 }

@@ -68,6 +68,11 @@ impl LocalCluster {
             source,
         })?;
         let scheduler = SchedulerHandle::start(config.scheduler_settings());
+        // The executors are ours: a random token keeps other local processes out.
+        let token = config
+            .cluster_token
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
         let cluster_listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .map_err(|source| FlightSqlError::InvalidConfig {
@@ -79,6 +84,7 @@ impl LocalCluster {
         servers.spawn(serve_cluster(
             cluster_listener,
             scheduler.clone(),
+            Some(token.clone()),
             stop.clone().cancelled_owned(),
         ));
         servers.spawn(serve_with_scheduler(
@@ -103,6 +109,7 @@ impl LocalCluster {
                 cluster.work_dir.join(format!("executor-{index}")),
             );
             executor.concurrent_tasks = executors.concurrent_tasks;
+            executor.cluster_token = Some(token.clone());
             let running =
                 start_executor(executor)
                     .await

@@ -87,8 +87,9 @@ pub async fn serve_with_scheduler(
         .layer(SessionLayer::new(sessions))
         .add_service(flight)
         .add_optional_service(
-            (cluster_port == ClusterPort::Shared)
-                .then(|| SchedulerService::new(scheduler).into_server()),
+            (cluster_port == ClusterPort::Shared).then(|| {
+                SchedulerService::new(scheduler).into_server(config.cluster_token.clone())
+            }),
         )
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
@@ -100,11 +101,12 @@ pub async fn serve_with_scheduler(
 pub async fn serve_cluster(
     listener: TcpListener,
     scheduler: SchedulerHandle,
+    cluster_token: Option<String>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     Server::builder()
-        .add_service(SchedulerService::new(scheduler).into_server())
+        .add_service(SchedulerService::new(scheduler).into_server(cluster_token))
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
         .map_err(FlightSqlError::Serve)

@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
 use trebuchet_shuffle::ids::{ExecutorId, JobId};
@@ -31,7 +32,7 @@ use trebuchet_shuffle::{ShuffleFlightService, ShuffleLayout};
 
 use crate::error::{ClusterError, Result};
 use crate::protocol::{
-    ExecutorMetadata, HeartbeatRequest, MAX_MESSAGE_BYTES, PollWorkRequest,
+    ExecutorMetadata, HeartbeatRequest, MAX_MESSAGE_BYTES, PollWorkRequest, PresentClusterToken,
     RegisterExecutorRequest, ReportTaskRequest, SchedulerClient, TaskDefinition,
 };
 use running_jobs::RunningJobs;
@@ -58,6 +59,8 @@ pub struct ExecutorConfig {
     /// Tasks run at once.
     pub concurrent_tasks: usize,
     pub heartbeat_interval: Duration,
+    /// The scheduler's cluster token, if it requires one.
+    pub cluster_token: Option<String>,
     /// Job directories untouched for this long are deleted even if the scheduler never
     /// said the job ended (it crashed, or the message was lost).
     pub shuffle_ttl: Duration,
@@ -74,6 +77,7 @@ impl ExecutorConfig {
             concurrent_tasks: default_concurrent_tasks(),
             heartbeat_interval: Duration::from_secs(5),
             shuffle_ttl: Duration::from_secs(3600),
+            cluster_token: None,
         }
     }
 }
@@ -196,10 +200,12 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         .enable_all()
         .build()
         .map_err(ClusterError::TaskRuntime)?;
+    let token = PresentClusterToken::new(config.cluster_token.as_deref())
+        .map_err(|reason| ClusterError::ClusterToken { reason })?;
     let runtime_env = Arc::new(RuntimeEnv::default());
     let worker = Worker {
         metadata,
-        scheduler: scheduler_client(channel),
+        scheduler: scheduler_client(channel, token),
         env: TaskEnvironment::new(id.clone(), layout, runtime_env),
         tasks: tasks.handle().clone(),
         slots: Arc::new(Semaphore::new(config.concurrent_tasks.max(1))),
@@ -226,8 +232,11 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
     })
 }
 
-fn scheduler_client(channel: Channel) -> SchedulerClient<Channel> {
-    SchedulerClient::new(channel)
+/// The scheduler as the executor calls it: limits raised, token attached.
+type Scheduler = SchedulerClient<InterceptedService<Channel, PresentClusterToken>>;
+
+fn scheduler_client(channel: Channel, token: PresentClusterToken) -> Scheduler {
+    SchedulerClient::with_interceptor(channel, token)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES)
 }
@@ -236,7 +245,7 @@ fn scheduler_client(channel: Channel) -> SchedulerClient<Channel> {
 #[derive(Debug, Clone)]
 struct Worker {
     metadata: ExecutorMetadata,
-    scheduler: SchedulerClient<Channel>,
+    scheduler: Scheduler,
     env: TaskEnvironment,
     tasks: tokio::runtime::Handle,
     /// Never more tasks at once than slots, whatever the scheduler sends.

@@ -11,7 +11,10 @@
 //! Executors always call; the scheduler never dials an executor for control, so an
 //! executor behind NAT works as long as its Flight port is reachable for shuffle reads.
 
+mod cluster_token;
 mod messages;
+
+pub use cluster_token::{PresentClusterToken, RequireClusterToken};
 
 pub use messages::*;
 

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 use trebuchet_shuffle::ids::ExecutorId;
 
@@ -10,7 +11,7 @@ use super::event_loop::SchedulerHandle;
 use crate::protocol::{
     HeartbeatRequest, HeartbeatResponse, MAX_MESSAGE_BYTES, PollWorkRequest, PollWorkResponse,
     RegisterExecutorRequest, RegisterExecutorResponse, ReportTaskRequest, ReportTaskResponse,
-    SchedulerRpc, SchedulerServer,
+    RequireClusterToken, SchedulerRpc, SchedulerServer,
 };
 
 /// Longest an executor's poll is held open; it polls again at once.
@@ -27,11 +28,16 @@ impl SchedulerService {
         Self { scheduler }
     }
 
-    /// The tonic service, with message limits large enough for any stage plan.
-    pub fn into_server(self) -> SchedulerServer<Self> {
-        SchedulerServer::new(self)
+    /// The tonic service, with message limits large enough for any stage plan, accepting
+    /// only callers that present `token` (everyone when `None`).
+    pub fn into_server(
+        self,
+        token: Option<String>,
+    ) -> InterceptedService<SchedulerServer<Self>, RequireClusterToken> {
+        let server = SchedulerServer::new(self)
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        InterceptedService::new(server, RequireClusterToken::new(token))
     }
 }
 

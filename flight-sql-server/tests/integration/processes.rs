@@ -1,5 +1,6 @@
 //! The real binary as separate processes: `trebuchet scheduler` and two
-//! `trebuchet executor`s on loopback, queried over Flight SQL. Every process is started
+//! `trebuchet executor`s on loopback sharing a cluster token, queried over Flight SQL; an
+//! executor with the wrong token is refused. Every process is started
 //! here and killed through its own handle when the test ends.
 
 use std::process::Stdio;
@@ -80,6 +81,8 @@ async fn a_scheduler_and_two_executor_processes_answer_a_multi_stage_query() {
         "0.01",
         "--work-dir",
         &path("scheduler"),
+        "--cluster-token",
+        "s3cret",
     ]);
     let ready = scheduler.wait_for("grpc://127.0.0.1:").await;
     let port = ready
@@ -102,12 +105,27 @@ async fn a_scheduler_and_two_executor_processes_answer_a_multi_stage_query() {
                 "2",
                 "--work-dir",
                 &path(dir),
+                "--cluster-token",
+                "s3cret",
             ])
         })
         .collect();
     for executor in &mut executors {
         executor.wait_for("registered with the scheduler").await;
     }
+    let mut intruder = Process::start(&[
+        "executor",
+        "--scheduler-url",
+        &url,
+        "--port",
+        "0",
+        "--work-dir",
+        &path("intruder"),
+        "--cluster-token",
+        "guess",
+    ]);
+    let refused = intruder.wait_for("registration failed").await;
+    assert!(refused.contains("cluster token"), "{refused}");
 
     let channel = Endpoint::from_shared(url).unwrap().connect().await.unwrap();
     let mut client = FlightSqlServiceClient::new(channel);
