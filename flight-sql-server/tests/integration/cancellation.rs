@@ -1,22 +1,11 @@
 //! Cancelling a running query with `CancelFlightInfo`.
 
-use std::time::{Duration, Instant};
-
 use arrow_flight::{Action, CancelFlightInfoRequest, CancelFlightInfoResult, CancelStatus};
 use futures::TryStreamExt;
 use prost::Message;
 use tonic::Code;
 
-use crate::fixture::{TestServer, code_of, try_fetch};
-
-/// Waits up to ten seconds for `done`.
-async fn eventually(done: impl Fn() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    done()
-}
+use crate::fixture::{TestServer, code_of, eventually, try_fetch};
 
 #[tokio::test]
 async fn a_client_giving_up_on_a_running_query_cancels_its_job() {

@@ -3,14 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use crate::fixture::{TestServer, code_of, pretty, query, rows};
+use crate::fixture::{TestServer, code_of, eventually, pretty, query, rows};
 
 /// Waits up to a few seconds for the (asynchronous) release of job files.
 async fn settled_shuffle_files(server: &TestServer) -> Vec<std::path::PathBuf> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !server.shuffle_files().is_empty() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(|| server.shuffle_files().is_empty()).await;
     server.shuffle_files()
 }
 

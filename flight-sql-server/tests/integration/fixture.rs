@@ -117,6 +117,16 @@ impl TestServer {
     }
 }
 
+/// Waits up to ten seconds for `done` (work the server finishes asynchronously, such as
+/// deleting a job's files), polling every 20 ms; returns whether it came true.
+pub(crate) async fn eventually(done: impl Fn() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !done() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    done()
+}
+
 /// Fetches every endpoint of `info` on the same connection.
 pub(crate) async fn fetch(
     client: &mut FlightSqlServiceClient<Channel>,
