@@ -99,8 +99,7 @@ impl QueryEngine for ClusterEngine {
             let finished = finish_job(&scheduler, plan, &task_ctx).await?;
             // From here the files belong to the pending results, not to this call.
             let mut guard = finished.guard;
-            guard.finished = false;
-            guard.released = true;
+            guard.on_drop = OnDrop::Nothing;
             let schema = finished.stage.plan.input().schema();
             let mut partitions = finished.partitions;
             if partitions.is_empty() {
@@ -243,8 +242,7 @@ async fn finish_job(
     let mut guard = JobGuard {
         scheduler: scheduler.clone(),
         job: job.clone(),
-        finished: false,
-        released: false,
+        on_drop: OnDrop::Cancel,
     };
     let result = outcome
         .await
@@ -257,7 +255,7 @@ async fn finish_job(
             }
             other => DataFusionError::Execution(other.to_string()),
         })?;
-    guard.finished = true;
+    guard.on_drop = OnDrop::Forget;
     Ok(FinishedJob {
         job,
         stage,
@@ -318,25 +316,32 @@ impl PartitionRead {
     }
 }
 
-/// Cancels an unfinished job, or releases a finished one's files, when dropped (unless
-/// the files were handed on: `released`).
+/// Ends a job's life on the scheduler when dropped, as far as its owner has got.
 struct JobGuard {
     scheduler: SchedulerHandle,
     job: JobId,
-    finished: bool,
-    released: bool,
+    on_drop: OnDrop,
+}
+
+/// What dropping a [`JobGuard`] does.
+enum OnDrop {
+    /// The job still runs: the caller went away, so stop it.
+    Cancel,
+    /// The job ended and its result was read (or abandoned): delete its files.
+    Forget,
+    /// The files were handed on to the pending results, which release them.
+    Nothing,
 }
 
 impl Drop for JobGuard {
     fn drop(&mut self) {
-        if self.released {
-            return;
-        }
-        if self.finished {
-            self.scheduler.forget(self.job.clone());
-        } else {
-            tracing::debug!(job = %self.job, "caller went away: cancelling the job");
-            self.scheduler.cancel(self.job.clone());
+        match self.on_drop {
+            OnDrop::Cancel => {
+                tracing::debug!(job = %self.job, "caller went away: cancelling the job");
+                self.scheduler.cancel(self.job.clone());
+            }
+            OnDrop::Forget => self.scheduler.forget(self.job.clone()),
+            OnDrop::Nothing => {}
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod scheduler;
 mod session_defaults;
 mod stage_planner;
 mod staged_engine;
+mod sync;
 #[cfg(test)]
 mod test_support;
 

@@ -4,7 +4,7 @@
 //! nobody came for them within [`RESULT_TTL`].
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use arrow::datatypes::Schema;
@@ -16,6 +16,7 @@ use trebuchet_shuffle::ids::{ExecutorId, JobId, StageId};
 use trebuchet_shuffle::{PartitionLocation, RemoteExecutor};
 
 use crate::codec::schema_bytes;
+use crate::sync::lock;
 
 /// How long a finished query's unread results are kept.
 pub(crate) const RESULT_TTL: Duration = Duration::from_secs(600);
@@ -135,7 +136,7 @@ impl PendingResults {
         partitions: Vec<ResultPartition>,
         now: Instant,
     ) -> Vec<JobId> {
-        let mut jobs = self.lock();
+        let mut jobs = lock(&self.jobs);
         let expired: Vec<JobId> = jobs
             .iter()
             .filter(|(_, pending)| now.duration_since(pending.since) > RESULT_TTL)
@@ -158,7 +159,7 @@ impl PendingResults {
 
     /// The partition a ticket names, as the scheduler recorded it, if still readable.
     pub(crate) fn get(&self, job: &JobId, partition: u32) -> Option<ResultPartition> {
-        self.lock()
+        lock(&self.jobs)
             .get(job)?
             .partitions
             .get(partition as usize)
@@ -167,7 +168,7 @@ impl PendingResults {
 
     /// Marks a partition read; `true` when it was the last one (the job can go).
     pub(crate) fn mark_read(&self, job: &JobId, partition: u32) -> bool {
-        let mut jobs = self.lock();
+        let mut jobs = lock(&self.jobs);
         let Some(pending) = jobs.get_mut(job) else {
             return false;
         };
@@ -181,13 +182,7 @@ impl PendingResults {
 
     /// Forgets `job`; `true` if it was pending.
     pub(crate) fn remove(&self, job: &JobId) -> bool {
-        self.lock().remove(job).is_some()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, HashMap<JobId, Pending>> {
-        self.jobs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.jobs).remove(job).is_some()
     }
 }
 

@@ -340,7 +340,7 @@ impl Worker {
             tracing::debug!(job = %job, "dropping a task of a job that is over");
             return;
         }
-        let definition = task_runner::TaskRef::of(&task);
+        let unfinished = task_runner::status_of(&task);
         let env = self.env.clone();
         let slots = Arc::clone(&self.slots);
         let running = self.tasks.spawn(async move {
@@ -363,7 +363,7 @@ impl Worker {
                 Ok(status) => status,
                 // A cancelled task reports nothing: the scheduler already ended its job.
                 Err(err) if err.is_cancelled() => return,
-                Err(err) => task_runner::panicked(&definition, &worker.metadata.id, &err),
+                Err(err) => task_runner::panicked(unfinished, &worker.metadata.id, &err),
             };
             worker.tasks_finished.fetch_add(1, Ordering::Relaxed);
             worker.report(status).await;

@@ -1,12 +1,14 @@
 //! The tasks an executor is running, by job, so a job's tasks can be stopped together.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::task::AbortHandle;
 use trebuchet_shuffle::ids::JobId;
+
+use crate::sync::lock;
 
 #[derive(Debug, Default)]
 pub(crate) struct RunningJobs {
@@ -24,12 +26,15 @@ impl RunningJobs {
     /// Tracks a task; the returned id removes it again.
     pub(crate) fn add(&self, job: &JobId, task: AbortHandle) -> u64 {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        self.lock().entry(job.clone()).or_default().push((id, task));
+        lock(&self.jobs)
+            .entry(job.clone())
+            .or_default()
+            .push((id, task));
         id
     }
 
     pub(crate) fn remove(&self, job: &JobId, id: u64) {
-        let mut jobs = self.lock();
+        let mut jobs = lock(&self.jobs);
         if let Some(tasks) = jobs.get_mut(job) {
             tasks.retain(|(task, _)| *task != id);
             if tasks.is_empty() {
@@ -40,7 +45,7 @@ impl RunningJobs {
 
     /// Stops every task of `job`: their DataFusion streams are dropped at the next await.
     pub(crate) fn cancel(&self, job: &JobId) {
-        if let Some(tasks) = self.lock().remove(job) {
+        if let Some(tasks) = lock(&self.jobs).remove(job) {
             tracing::debug!(job = %job, tasks = tasks.len(), "cancelling tasks");
             for (_, task) in tasks {
                 task.abort();
@@ -52,29 +57,17 @@ impl RunningJobs {
     pub(crate) fn forget(&self, job: &JobId) {
         self.cancel(job);
         let now = Instant::now();
-        let mut forgotten = self
-            .forgotten
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut forgotten = lock(&self.forgotten);
         forgotten.retain(|_, at| now.duration_since(*at) < REMEMBER_FORGOTTEN);
         forgotten.insert(job.clone(), now);
     }
 
     /// Whether the scheduler said `job` is over.
     pub(crate) fn is_forgotten(&self, job: &JobId) -> bool {
-        self.forgotten
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains_key(job)
+        lock(&self.forgotten).contains_key(job)
     }
 
     pub(crate) fn has(&self, job: &JobId) -> bool {
-        self.lock().contains_key(job)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, HashMap<JobId, Vec<(u64, AbortHandle)>>> {
-        self.jobs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.jobs).contains_key(job)
     }
 }

@@ -51,44 +51,35 @@ impl TaskEnvironment {
     }
 }
 
-/// What identifies a task, kept to report it if its run panics.
-#[derive(Debug, Clone)]
-pub(crate) struct TaskRef {
-    job_id: String,
-    stage_id: u32,
-    partition: u32,
-    attempt: u32,
-}
-
-impl TaskRef {
-    pub(crate) fn of(task: &TaskDefinition) -> Self {
-        Self {
-            job_id: task.job_id.clone(),
-            stage_id: task.stage_id,
-            partition: task.partition,
-            attempt: task.attempt,
-        }
-    }
-}
-
-/// The report of a task whose run panicked: a bug, so not worth retrying elsewhere.
-pub(crate) fn panicked(task: &TaskRef, executor: &str, err: &tokio::task::JoinError) -> TaskStatus {
-    tracing::error!(job = task.job_id, stage = task.stage_id, partition = task.partition, error = %err, "task panicked");
+/// The status a report of `task` starts from: which task and attempt, no outcome yet.
+pub(crate) fn status_of(task: &TaskDefinition) -> TaskStatus {
     TaskStatus {
         job_id: task.job_id.clone(),
         stage_id: task.stage_id,
         partition: task.partition,
         attempt: task.attempt,
-        outcome: Some(TaskOutcomeMessage::Failed(TaskFailed {
-            message: format!("executor {executor}: the task panicked: {err}"),
-            retryable: false,
-        })),
+        outcome: None,
     }
+}
+
+/// The report of a task whose run panicked: a bug, so not worth retrying elsewhere.
+pub(crate) fn panicked(
+    mut status: TaskStatus,
+    executor: &str,
+    err: &tokio::task::JoinError,
+) -> TaskStatus {
+    tracing::error!(job = status.job_id, stage = status.stage_id, partition = status.partition, error = %err, "task panicked");
+    status.outcome = Some(TaskOutcomeMessage::Failed(TaskFailed {
+        message: format!("executor {executor}: the task panicked: {err}"),
+        retryable: false,
+    }));
+    status
 }
 
 /// Runs `task` to the end and says how it went.
 pub(crate) async fn run_task(task: TaskDefinition, env: TaskEnvironment) -> TaskStatus {
-    let outcome = match execute(&task, &env).await {
+    let mut status = status_of(&task);
+    status.outcome = Some(match execute(&task, &env).await {
         Ok(files) => TaskOutcomeMessage::Succeeded(TaskSucceeded { files }),
         Err(err) => {
             let retryable = is_retryable(&err);
@@ -98,14 +89,8 @@ pub(crate) async fn run_task(task: TaskDefinition, env: TaskEnvironment) -> Task
                 retryable,
             })
         }
-    };
-    TaskStatus {
-        job_id: task.job_id,
-        stage_id: task.stage_id,
-        partition: task.partition,
-        attempt: task.attempt,
-        outcome: Some(outcome),
-    }
+    });
+    status
 }
 
 async fn execute(task: &TaskDefinition, env: &TaskEnvironment) -> Result<Vec<ShuffleFile>> {

@@ -231,9 +231,7 @@ impl EventLoop {
                 let executor = ExecutorId::new(metadata.id.clone());
                 // Ids are fresh per process: a known id registering again is the same live
                 // process (a heartbeat raced its first registration), not a restart.
-                if let Some(live) = self.executors.get_mut(&executor)
-                    && self.state.knows_executor(&executor)
-                {
+                if let Some(live) = self.executors.get_mut(&executor) {
                     live.last_seen = now;
                     return;
                 }

@@ -8,13 +8,14 @@
 //! it could not be sent) is sent again, so no task is lost between the two.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use trebuchet_shuffle::ids::ExecutorId;
 
 use crate::protocol::{PollWorkResponse, TaskDefinition};
+use crate::sync::lock;
 
 /// Deliveries for every executor.
 #[derive(Debug, Default)]
@@ -108,13 +109,6 @@ impl Mailboxes {
         add(&mut lock(&mailbox.pending).next);
         mailbox.arrived.notify_waiters();
     }
-}
-
-/// Locks, recovering from poisoning: every writer leaves the maps consistent.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -129,11 +129,6 @@ impl SchedulerState {
         }
     }
 
-    /// Whether `executor` is registered and alive.
-    pub fn knows_executor(&self, executor: &ExecutorId) -> bool {
-        self.executors.contains_key(executor)
-    }
-
     /// Applies one event and returns what must be done about it.
     pub fn apply(&mut self, event: Event, now: Instant) -> Vec<Action> {
         let mut actions = Vec::new();
