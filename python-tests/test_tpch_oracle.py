@@ -59,9 +59,19 @@ def test_tpch_query_matches_datafusion(adbc_conn, oracle, tpch_query, number):
     assert_tables_match(query_table(adbc_conn, sql), expected)
 
 
-@pytest.fixture(scope="module")
-def cluster_conn(process_cluster):
+SHUFFLE_WRITERS = {
+    "sort_based_shuffle": "true",
+    "hash_based_shuffle": "false",
+}
+
+
+@pytest.fixture(scope="module", params=SHUFFLE_WRITERS)
+def cluster_conn(request, process_cluster):
+    """A session on the process cluster using one of the two shuffle writers."""
     conn = adbc_connect(process_cluster.uri)
+    with conn.cursor() as cur:
+        cur.execute(f"SET ballista.shuffle.sort_based.enabled = {SHUFFLE_WRITERS[request.param]}")
+        cur.fetchall()
     yield conn
     conn.close()
 
@@ -70,7 +80,8 @@ def cluster_conn(process_cluster):
 def test_every_tpch_query_on_scheduler_and_two_executors_matches_datafusion(
     cluster_conn, oracle_sf01, tpch_query, number
 ):
-    """Scale 0.1, `trebuchet scheduler` + two `trebuchet executor` processes, through ADBC."""
+    """Scale 0.1, `trebuchet scheduler` + two `trebuchet executor` processes, through ADBC,
+    with each shuffle writer."""
     script = tpch_query(number)
     expected = run_script_in_oracle(oracle_sf01, script)
     assert_tables_match(run_script_over_adbc(cluster_conn, script), expected)

@@ -9,6 +9,8 @@ use std::any::Any;
 use datafusion::common::config::{ConfigEntry, ConfigExtension, ExtensionOptions};
 use datafusion::error::{DataFusionError, Result};
 
+use trebuchet_shuffle::{ShuffleFormat, SortShuffleConfig};
+
 use crate::byte_size::ByteSize;
 
 /// Per-session options of the distributed engine.
@@ -117,6 +119,30 @@ const KEYS: &[OptionKey] = &[
 ];
 
 impl BallistaOptions {
+    /// The options of a session; our defaults if it never registered them.
+    pub fn of(config: &datafusion::prelude::SessionConfig) -> Self {
+        config
+            .options()
+            .extensions
+            .get::<Self>()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// How this session's hash shuffles are laid out on disk.
+    pub fn shuffle_format(&self) -> ShuffleFormat {
+        let options = &self.sort_shuffle;
+        if !options.enabled {
+            return ShuffleFormat::FilePerPartition;
+        }
+        ShuffleFormat::Indexed(SortShuffleConfig {
+            buffer_size: options.buffer_size,
+            memory_limit: options.memory_limit,
+            spill_threshold: options.spill_threshold,
+            batch_size: usize::try_from(options.batch_size).unwrap_or(usize::MAX),
+        })
+    }
+
     /// Every key with its full name (`ballista.…`) and default value.
     pub fn defaults() -> Vec<ConfigEntry> {
         Self::default().entries()

@@ -18,11 +18,13 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     ExecutionPlan, ExecutionPlanProperties, Partitioning, execute_stream,
 };
+use datafusion::prelude::SessionConfig;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use trebuchet_shuffle::ids::{JobId, StageId};
 use trebuchet_shuffle::{PartitionLocation, ShuffleLayout, ShuffleReaderExec};
 
+use crate::ballista_options::BallistaOptions;
 use crate::codec::encode_plan;
 use crate::error::ClusterError;
 use crate::local_engine::{LocalEngine, QueryEngine};
@@ -184,13 +186,18 @@ impl QueryEngine for ClusterEngine {
         }
     }
 
-    fn explain(&self, plan: Arc<dyn ExecutionPlan>) -> Result<Option<String>> {
+    fn explain(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        config: &SessionConfig,
+    ) -> Result<Option<String>> {
         if runs_on_scheduler(&plan) {
             return Ok(Some(
                 "runs on the scheduler (writes a table or reads the catalog)".into(),
             ));
         }
-        let stages = plan_stages(&JobId::new("explain"), &planning_layout(), plan)?;
+        let format = BallistaOptions::of(config).shuffle_format();
+        let stages = plan_stages(&JobId::new("explain"), &planning_layout(), format, plan)?;
         Ok(Some(stages.to_string()))
     }
 }
@@ -231,7 +238,8 @@ async fn finish_job(
 ) -> Result<FinishedJob> {
     let job = JobId::unique();
     let plan = unify_memory_scan_schemas(plan)?;
-    let stages = plan_stages(&job, &planning_layout(), plan)?;
+    let format = BallistaOptions::of(task_ctx.session_config()).shuffle_format();
+    let stages = plan_stages(&job, &planning_layout(), format, plan)?;
     let stage = stages.final_stage().clone();
     let outcome = scheduler.submit(JobSubmission {
         job: job.clone(),

@@ -28,8 +28,8 @@ use datafusion_proto::protobuf;
 use prost::{Message, Oneof};
 use trebuchet_shuffle::ids::{ExecutorId, JobId, StageId};
 use trebuchet_shuffle::{
-    PartitionLocation, RemoteExecutor, ShuffleLayout, ShuffleOutput, ShuffleReaderExec,
-    ShuffleWriterExec,
+    PartitionLocation, RemoteExecutor, ShuffleFormat, ShuffleLayout, ShuffleOutput,
+    ShuffleReaderExec, ShuffleWriterExec, SortShuffleConfig,
 };
 
 /// Serializes a physical plan, shuffle operators included.
@@ -71,6 +71,8 @@ struct WriterNode {
     /// Absent for a pass-through writer.
     #[prost(message, optional, tag = "4")]
     partitioning: Option<protobuf::Partitioning>,
+    #[prost(message, optional, tag = "5")]
+    sort_shuffle: Option<SortShuffleNode>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -110,6 +112,21 @@ struct FileLocation {
     executor_id: String,
     #[prost(string, tag = "5")]
     executor_url: String,
+    #[prost(uint32, optional, tag = "6")]
+    index_entry: Option<u32>,
+}
+
+/// The sort-based writer's settings; absent for the hash-based writer.
+#[derive(Clone, PartialEq, Message)]
+struct SortShuffleNode {
+    #[prost(uint64, tag = "1")]
+    buffer_size: u64,
+    #[prost(uint64, tag = "2")]
+    memory_limit: u64,
+    #[prost(double, tag = "3")]
+    spill_threshold: f64,
+    #[prost(uint64, tag = "4")]
+    batch_size: u64,
 }
 
 impl PhysicalExtensionCodec for PlanCodec {
@@ -142,11 +159,19 @@ impl PhysicalExtensionCodec for PlanCodec {
                     // Not encoded: the executor running the task sets it.
                     attempt: 0,
                 };
-                Ok(Arc::new(ShuffleWriterExec::try_new(
-                    Arc::clone(input),
-                    partitioning,
-                    output,
-                )?))
+                let format = match writer.sort_shuffle {
+                    None => ShuffleFormat::FilePerPartition,
+                    Some(sort) => ShuffleFormat::Indexed(SortShuffleConfig {
+                        buffer_size: sort.buffer_size,
+                        memory_limit: sort.memory_limit,
+                        spill_threshold: sort.spill_threshold,
+                        batch_size: usize::try_from(sort.batch_size).unwrap_or(usize::MAX),
+                    }),
+                };
+                Ok(Arc::new(
+                    ShuffleWriterExec::try_new(Arc::clone(input), partitioning, output)?
+                        .with_format(format),
+                ))
             }
             Some(Node::Reader(reader)) => {
                 let schema = Arc::new(try_schema_from_ipc_buffer(&reader.schema)?);
@@ -185,6 +210,7 @@ impl PhysicalExtensionCodec for PlanCodec {
                                 path: file.path.into(),
                                 num_rows: file.num_rows,
                                 num_bytes: file.num_bytes,
+                                index_entry: file.index_entry,
                                 remote: (!file.executor_id.is_empty()).then(|| RemoteExecutor {
                                     id: ExecutorId::new(file.executor_id),
                                     url: file.executor_url,
@@ -215,6 +241,15 @@ impl PhysicalExtensionCodec for PlanCodec {
                     .partitioning()
                     .map(|partitioning| serialize_partitioning(partitioning, self, converter))
                     .transpose()?,
+                sort_shuffle: match writer.format() {
+                    ShuffleFormat::FilePerPartition => None,
+                    ShuffleFormat::Indexed(config) => Some(SortShuffleNode {
+                        buffer_size: config.buffer_size,
+                        memory_limit: config.memory_limit,
+                        spill_threshold: config.spill_threshold,
+                        batch_size: config.batch_size as u64,
+                    }),
+                },
             })
         } else if let Some(reader) = node.downcast_ref::<ShuffleReaderExec>() {
             let ordering = reader
@@ -237,6 +272,7 @@ impl PhysicalExtensionCodec for PlanCodec {
                                     path: file.path.to_string_lossy().into_owned(),
                                     num_rows: file.num_rows,
                                     num_bytes: file.num_bytes,
+                                    index_entry: file.index_entry,
                                     executor_id: file
                                         .remote
                                         .as_ref()
@@ -352,8 +388,13 @@ mod tests {
             "SELECT u.name, count(*) FROM t JOIN u ON t.k = u.k GROUP BY u.name ORDER BY 1",
         ] {
             let plan = physical_plan(&ctx, sql).await;
-            let stages =
-                plan_stages(&JobId::new("job"), &ShuffleLayout::new(dir.path()), plan).unwrap();
+            let stages = plan_stages(
+                &JobId::new("job"),
+                &ShuffleLayout::new(dir.path()),
+                ShuffleFormat::default(),
+                plan,
+            )
+            .unwrap();
             for stage in stages.stages() {
                 let original: Arc<dyn ExecutionPlan> = Arc::clone(&stage.plan) as _;
                 let bytes = encode_plan(Arc::clone(&original)).unwrap();
@@ -384,6 +425,7 @@ mod tests {
             path: path.into(),
             num_rows: 3,
             num_bytes: 99,
+            index_entry: path.starts_with("/a").then_some(1),
             remote: path.starts_with("/b").then(|| RemoteExecutor {
                 id: ExecutorId::new("b"),
                 url: "http://127.0.0.1:7".into(),

@@ -45,4 +45,4 @@ pub use local_engine::{LocalEngine, QueryEngine};
 pub use session_defaults::{changed_settings, default_session_config, reset_session_option};
 pub use stage_planner::{QueryStage, StagePlan, plan_stages};
 pub use staged_engine::StagedEngine;
-pub use trebuchet_shuffle::{ShuffleLayout, ids};
+pub use trebuchet_shuffle::{ShuffleFormat, ShuffleLayout, SortShuffleConfig, ids};

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use datafusion::error::Result;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
+use datafusion::prelude::SessionConfig;
 use futures::future::BoxFuture;
 
 /// Runs a physical plan and streams its single, merged output.
@@ -49,8 +50,12 @@ pub trait QueryEngine: Send + Sync + Debug {
     }
 
     /// How the engine would run `plan`, for `EXPLAIN`; `None` when it runs the plan as is.
-    fn explain(&self, plan: Arc<dyn ExecutionPlan>) -> Result<Option<String>> {
-        let _ = plan;
+    fn explain(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        config: &SessionConfig,
+    ) -> Result<Option<String>> {
+        let _ = (plan, config);
         Ok(None)
     }
 }

@@ -49,6 +49,8 @@ pub(crate) struct ResultFile {
     pub(crate) executor_id: String,
     #[prost(string, tag = "5")]
     pub(crate) executor_url: String,
+    #[prost(uint32, optional, tag = "6")]
+    pub(crate) index_entry: Option<u32>,
 }
 
 impl ResultPartition {
@@ -69,6 +71,7 @@ impl ResultPartition {
                     path: file.path.to_string_lossy().into_owned(),
                     num_rows: file.num_rows,
                     num_bytes: file.num_bytes,
+                    index_entry: file.index_entry,
                     executor_id: remote.id.to_string(),
                     executor_url: remote.url.clone(),
                 })
@@ -100,6 +103,7 @@ impl ResultPartition {
                 path: file.path.clone().into(),
                 num_rows: file.num_rows,
                 num_bytes: file.num_bytes,
+                index_entry: file.index_entry,
                 remote: Some(RemoteExecutor {
                     id: ExecutorId::new(file.executor_id.clone()),
                     url: file.executor_url.clone(),

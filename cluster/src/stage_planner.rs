@@ -26,7 +26,9 @@ use datafusion::physical_plan::{
     ExecutionPlan, ExecutionPlanProperties, Partitioning, displayable,
 };
 use trebuchet_shuffle::ids::{JobId, StageId};
-use trebuchet_shuffle::{ShuffleLayout, ShuffleOutput, ShuffleReaderExec, ShuffleWriterExec};
+use trebuchet_shuffle::{
+    ShuffleFormat, ShuffleLayout, ShuffleOutput, ShuffleReaderExec, ShuffleWriterExec,
+};
 
 /// One stage: a plan rooted at a shuffle writer, and the stages whose output it reads.
 #[derive(Debug, Clone)]
@@ -81,15 +83,18 @@ impl fmt::Display for StagePlan {
     }
 }
 
-/// Cuts `plan` into stages that write their output under `layout` for job `job`.
+/// Cuts `plan` into stages that write their output under `layout` for job `job`, hash
+/// shuffles in `format`.
 pub fn plan_stages(
     job: &JobId,
     layout: &ShuffleLayout,
+    format: ShuffleFormat,
     plan: Arc<dyn ExecutionPlan>,
 ) -> Result<StagePlan> {
     let mut planner = StagePlanner {
         job: job.clone(),
         layout: layout.clone(),
+        format,
         stages: Vec::new(),
     };
     let root = planner.cut(plan)?;
@@ -102,6 +107,7 @@ pub fn plan_stages(
 struct StagePlanner {
     job: JobId,
     layout: ShuffleLayout,
+    format: ShuffleFormat,
     stages: Vec<QueryStage>,
 }
 
@@ -171,7 +177,9 @@ impl StagePlanner {
             // The executor running a task sets its attempt.
             attempt: 0,
         };
-        let plan = Arc::new(ShuffleWriterExec::try_new(input, partitioning, output)?);
+        let plan = Arc::new(
+            ShuffleWriterExec::try_new(input, partitioning, output)?.with_format(self.format),
+        );
         self.stages.push(QueryStage { id, plan, inputs });
         Ok(id)
     }
@@ -214,7 +222,13 @@ mod tests {
         register(&ctx, "t", "v", DataType::Int32);
         register(&ctx, "u", "name", DataType::Utf8);
         let plan = physical_plan(&ctx, sql).await;
-        plan_stages(&JobId::new("job"), &ShuffleLayout::new("/tmp/unused"), plan).unwrap()
+        plan_stages(
+            &JobId::new("job"),
+            &ShuffleLayout::new("/tmp/unused"),
+            ShuffleFormat::default(),
+            plan,
+        )
+        .unwrap()
     }
 
     fn register(ctx: &SessionContext, name: &str, column: &str, data_type: DataType) {

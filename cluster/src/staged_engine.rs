@@ -14,12 +14,14 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
+use datafusion::prelude::SessionConfig;
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 use tokio::task::JoinSet;
 use trebuchet_shuffle::ids::{JobId, StageId};
 use trebuchet_shuffle::{PartitionLocation, ShuffleLayout, read_summary_batch};
 
+use crate::ballista_options::BallistaOptions;
 use crate::local_engine::QueryEngine;
 use crate::scheduler::resolve_readers;
 use crate::stage_planner::plan_stages;
@@ -49,8 +51,13 @@ impl QueryEngine for StagedEngine {
         Box::pin(async move { run_job(layout, plan, task_ctx).await })
     }
 
-    fn explain(&self, plan: Arc<dyn ExecutionPlan>) -> Result<Option<String>> {
-        let stages = plan_stages(&JobId::new("explain"), &self.layout, plan)?;
+    fn explain(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        config: &SessionConfig,
+    ) -> Result<Option<String>> {
+        let format = BallistaOptions::of(config).shuffle_format();
+        let stages = plan_stages(&JobId::new("explain"), &self.layout, format, plan)?;
         Ok(Some(stages.to_string()))
     }
 }
@@ -68,7 +75,8 @@ async fn run_job(
         layout: layout.clone(),
         job: job.clone(),
     };
-    let stages = plan_stages(&job, &layout, plan)?;
+    let format = BallistaOptions::of(task_ctx.session_config()).shuffle_format();
+    let stages = plan_stages(&job, &layout, format, plan)?;
     tracing::debug!(job = %job, stages = stages.stages().len(), "job planned");
     let mut outputs = StageOutputs::new();
     let (final_stage, producers) = stages
@@ -148,6 +156,7 @@ fn locations(summaries: &[RecordBatch], partitions: usize) -> Result<Vec<Vec<Par
                 path: written.path,
                 num_rows: written.num_rows,
                 num_bytes: written.num_bytes,
+                index_entry: written.index_entry,
                 remote: None,
             });
         }
@@ -229,7 +238,7 @@ mod tests {
             );
         }
         let plan = physical_plan(&ctx, "SELECT k, count(*) FROM t GROUP BY k").await;
-        let explained = staged.explain(plan).unwrap().unwrap();
+        let explained = staged.explain(plan, ctx.state().config()).unwrap().unwrap();
         assert!(
             explained.starts_with("Stage 1 (inputs: [], tasks: 2)"),
             "{explained}"

@@ -107,7 +107,7 @@ impl PlannedStatement {
         let distributed_plan = match &self.plan {
             LogicalPlan::Explain(explain) => {
                 let inner = state.create_physical_plan(&explain.plan).await?;
-                engine.explain(inner)?
+                engine.explain(inner, state.config())?
             }
             _ => None,
         };

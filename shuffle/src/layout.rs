@@ -1,5 +1,6 @@
 //! Where shuffle files live:
-//! `<root>/<job>/<stage>/<map task>/<attempt>/<output partition>.arrow`.
+//! `<root>/<job>/<stage>/<map task>/<attempt>/<output partition>.arrow` (hash-based), or
+//! `…/<attempt>/data.arrow` plus `data.index` (sort-based).
 //!
 //! One layout shared by writers, readers and cleanup, so the three can never disagree.
 
@@ -45,6 +46,22 @@ impl ShuffleLayout {
             .join(map_task.to_string())
             .join(attempt.to_string())
             .join(format!("{output}.arrow"))
+    }
+
+    /// The consolidated data file of attempt `attempt` of map task `map_task` (sort-based
+    /// shuffle); its index lies beside it.
+    pub fn data_file(
+        &self,
+        job: &JobId,
+        stage: StageId,
+        map_task: PartitionId,
+        attempt: u32,
+    ) -> PathBuf {
+        self.job_dir(job)
+            .join(stage.to_string())
+            .join(map_task.to_string())
+            .join(attempt.to_string())
+            .join("data.arrow")
     }
 
     /// Deletes every file of a job. A job that wrote nothing is not an error.

@@ -15,14 +15,19 @@
 mod error;
 mod fetch;
 pub mod ids;
+mod indexed_file;
 mod layout;
+mod partition_buffers;
 mod partition_file;
+mod shuffle_format;
 mod shuffle_reader;
 mod shuffle_writer;
 
 pub use error::{Result, ShuffleError};
 pub use fetch::{ShuffleFlightService, fetch_partition};
+pub use indexed_file::PartitionBatches;
 pub use layout::ShuffleLayout;
-pub use partition_file::{PartitionSummary, read_partition_file};
+pub use partition_file::{PartitionSummary, read_partition};
+pub use shuffle_format::{ShuffleFormat, SortShuffleConfig};
 pub use shuffle_reader::{PartitionLocation, RemoteExecutor, ShuffleReaderExec};
 pub use shuffle_writer::{ShuffleOutput, ShuffleWriterExec, read_summary_batch, summary_schema};

@@ -13,6 +13,7 @@ use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
 
 use crate::error::{Result, ShuffleError};
+use crate::indexed_file::{PartitionBatches, indexed_range, read_segment};
 
 /// What was written to one partition file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +22,11 @@ pub struct PartitionSummary {
     pub path: PathBuf,
     /// Rows written.
     pub num_rows: u64,
-    /// Bytes of the file.
+    /// Bytes of the partition: the whole file, or its range of an indexed file.
     pub num_bytes: u64,
+    /// The entry of the file's index that locates the partition; `None` when the file
+    /// holds this partition alone.
+    pub index_entry: Option<u32>,
 }
 
 /// Writes the batches of one output partition.
@@ -94,6 +98,7 @@ impl PartitionFileWriter {
             path: self.path,
             num_rows: self.num_rows,
             num_bytes,
+            index_entry: None,
         })
     }
 
@@ -115,8 +120,17 @@ impl PartitionFileWriter {
     }
 }
 
+/// Reads one shuffle partition back, batch by batch: the whole file at `path`, or entry
+/// `index_entry` of the indexed data file at `path`.
+pub fn read_partition(path: &Path, index_entry: Option<u32>) -> Result<PartitionBatches> {
+    match index_entry {
+        None => Ok(Box::new(read_partition_file(path)?)),
+        Some(entry) => read_segment(path, indexed_range(path, entry)?),
+    }
+}
+
 /// Reads a partition file back, batch by batch.
-pub fn read_partition_file(
+fn read_partition_file(
     path: &Path,
 ) -> Result<impl Iterator<Item = Result<RecordBatch>> + Send + 'static> {
     let file = File::open(path).map_err(|source| ShuffleError::ReadShuffleFile {

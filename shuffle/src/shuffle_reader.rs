@@ -24,7 +24,7 @@ use futures::StreamExt;
 
 use crate::fetch::fetch_partition;
 use crate::ids::{ExecutorId, StageId};
-use crate::partition_file::read_partition_file;
+use crate::partition_file::read_partition;
 
 /// One piece of a shuffle partition: a file written by one map task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +35,8 @@ pub struct PartitionLocation {
     pub num_rows: u64,
     /// Its size in bytes.
     pub num_bytes: u64,
+    /// Which entry of the file's index holds the partition, for an indexed data file.
+    pub index_entry: Option<u32>,
     /// The executor to fetch it from over Arrow Flight; `None` when the file is on the
     /// reader's own disk. Whoever resolves the reader knows where the task runs.
     pub remote: Option<RemoteExecutor>,
@@ -198,13 +200,20 @@ async fn open_location(
     let failed =
         |err: DataFusionError| futures::stream::once(futures::future::ready(Err(err))).boxed();
     match &location.remote {
-        None => match read_partition_file(&location.path) {
+        None => match read_partition(&location.path, location.index_entry) {
             Ok(batches) => {
                 futures::stream::iter(batches.map(|batch| batch.map_err(Into::into))).boxed()
             }
             Err(err) => failed(err.into()),
         },
-        Some(remote) => match fetch_partition(&remote.id, &remote.url, &location.path).await {
+        Some(remote) => match fetch_partition(
+            &remote.id,
+            &remote.url,
+            &location.path,
+            location.index_entry,
+        )
+        .await
+        {
             Ok(batches) => batches.boxed(),
             Err(err) => failed(err),
         },
@@ -213,7 +222,7 @@ async fn open_location(
 
 #[cfg(test)]
 mod tests {
-    use arrow::array::{Array, Int64Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
+    use arrow::array::{Array, Int64Array, RecordBatch};
     use arrow::datatypes::{DataType, Field, Schema};
     use datafusion::datasource::memory::MemorySourceConfig;
     use datafusion::physical_expr::expressions::col;
@@ -223,7 +232,23 @@ mod tests {
     use super::*;
     use crate::ids::JobId;
     use crate::layout::ShuffleLayout;
-    use crate::shuffle_writer::{ShuffleOutput, ShuffleWriterExec};
+    use crate::shuffle_format::{ShuffleFormat, SortShuffleConfig};
+    use crate::shuffle_writer::{ShuffleOutput, ShuffleWriterExec, read_summary_batch};
+
+    /// Every file below `dir`, recursively.
+    fn files_under(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|entry| {
+                if entry.file_type().unwrap().is_dir() {
+                    files_under(&entry.path())
+                } else {
+                    1
+                }
+            })
+            .sum()
+    }
 
     fn schema() -> SchemaRef {
         Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false)]))
@@ -243,15 +268,16 @@ mod tests {
         partitions: Vec<Vec<RecordBatch>>,
         outputs: usize,
     ) -> (Vec<Vec<i64>>, usize) {
-        round_trip_via(partitions, outputs, false).await
+        round_trip_via(partitions, outputs, false, ShuffleFormat::FilePerPartition).await
     }
 
-    /// As [`round_trip`], reading either from disk or through a real Flight server on
-    /// 127.0.0.1 serving the files.
+    /// As [`round_trip`], in `format`, reading either from disk or through a real Flight
+    /// server on 127.0.0.1 serving the files. Also returns the number of files on disk.
     async fn round_trip_via(
         partitions: Vec<Vec<RecordBatch>>,
         outputs: usize,
         over_flight: bool,
+        format: ShuffleFormat,
     ) -> (Vec<Vec<i64>>, usize) {
         let dir = tempfile::tempdir().unwrap();
         let _server;
@@ -273,29 +299,25 @@ mod tests {
             stage: StageId(1),
             attempt: 1,
         };
-        let writer =
-            Arc::new(ShuffleWriterExec::try_new(input, Some(hash.clone()), output).unwrap());
+        let writer = ShuffleWriterExec::try_new(input, Some(hash.clone()), output)
+            .unwrap()
+            .with_format(format);
         let ctx = SessionContext::new();
-        let summaries = collect(writer, ctx.task_ctx()).await.unwrap();
+        let summaries = collect(Arc::new(writer), ctx.task_ctx()).await.unwrap();
 
         let mut locations = vec![Vec::new(); outputs];
-        let mut files = 0;
         for summary in &summaries {
-            let column = |i: usize| summary.column(i);
-            let ids = column(0).as_any().downcast_ref::<UInt32Array>().unwrap();
-            let paths = column(1).as_any().downcast_ref::<StringArray>().unwrap();
-            let rows = column(2).as_any().downcast_ref::<UInt64Array>().unwrap();
-            let bytes = column(3).as_any().downcast_ref::<UInt64Array>().unwrap();
-            for row in 0..summary.num_rows() {
-                files += 1;
-                locations[ids.value(row) as usize].push(PartitionLocation {
-                    path: paths.value(row).into(),
-                    num_rows: rows.value(row),
-                    num_bytes: bytes.value(row),
+            for (output, written) in read_summary_batch(summary).unwrap() {
+                locations[output.0 as usize].push(PartitionLocation {
+                    path: written.path,
+                    num_rows: written.num_rows,
+                    num_bytes: written.num_bytes,
+                    index_entry: written.index_entry,
                     remote: remote.clone(),
                 });
             }
         }
+        let files = files_under(dir.path());
         let reader = ShuffleReaderExec::unresolved(
             StageId(1),
             schema(),
@@ -379,6 +401,7 @@ mod tests {
             path: "/nonexistent/shuffle/0.arrow".into(),
             num_rows: 1,
             num_bytes: 1,
+            index_entry: None,
             remote: None,
         };
         let unresolved = ShuffleReaderExec::unresolved(
@@ -423,10 +446,128 @@ mod tests {
     #[tokio::test]
     async fn partitions_fetched_over_flight_equal_those_read_from_disk() {
         let input = || vec![vec![batch(0..700)], vec![batch(700..1000)]];
-        let (over_flight, files) = round_trip_via(input(), 4, true).await;
-        let (from_disk, _) = round_trip_via(input(), 4, false).await;
-        assert_eq!(files, 8);
-        assert_eq!(over_flight, from_disk);
+        for format in [ShuffleFormat::FilePerPartition, ShuffleFormat::default()] {
+            let (over_flight, _) = round_trip_via(input(), 4, true, format).await;
+            let (from_disk, _) = round_trip_via(input(), 4, false, format).await;
+            assert_eq!(over_flight, from_disk, "{format:?}");
+            assert_eq!(over_flight.iter().map(Vec::len).sum::<usize>(), 1000);
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sort_based_writer_makes_two_files_per_map_task_and_the_hash_writer_one_per_pair() {
+        let input = || {
+            vec![
+                vec![batch(0..500)],
+                vec![batch(500..900)],
+                vec![batch(900..1000)],
+            ]
+        };
+        let (indexed, indexed_files) =
+            round_trip_via(input(), 8, false, ShuffleFormat::default()).await;
+        let (hashed, hashed_files) =
+            round_trip_via(input(), 8, false, ShuffleFormat::FilePerPartition).await;
+        assert_eq!(
+            indexed_files,
+            2 * 3,
+            "a data file and an index per map task"
+        );
+        assert_eq!(
+            hashed_files,
+            3 * 8,
+            "a file per (map task, output partition)"
+        );
+        assert_eq!(indexed, hashed, "same rows in the same partitions");
+    }
+
+    #[tokio::test]
+    async fn a_wide_shuffle_over_a_small_memory_limit_spills_and_round_trips_exactly() {
+        // 64 outputs, 40k rows in small batches, and a limit far below the data size.
+        let input: Vec<Vec<RecordBatch>> = (0..2)
+            .map(|map| {
+                (0..40)
+                    .map(|i| batch(map * 20_000 + i * 500..map * 20_000 + (i + 1) * 500))
+                    .collect()
+            })
+            .collect();
+        let config = SortShuffleConfig {
+            memory_limit: 64 * 1024,
+            batch_size: 100,
+            ..SortShuffleConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let memory = MemorySourceConfig::try_new_exec(&input, schema(), None).unwrap();
+        let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], 64);
+        let output = ShuffleOutput {
+            layout: ShuffleLayout::new(dir.path()),
+            job: JobId::new("job"),
+            stage: StageId(1),
+            attempt: 1,
+        };
+        let writer = Arc::new(
+            ShuffleWriterExec::try_new(memory, Some(hash), output)
+                .unwrap()
+                .with_format(ShuffleFormat::Indexed(config)),
+        );
+        let ctx = SessionContext::new();
+        collect(
+            Arc::clone(&writer) as Arc<dyn ExecutionPlan>,
+            ctx.task_ctx(),
+        )
+        .await
+        .unwrap();
+        let metrics = writer.metrics().unwrap();
+        assert!(metrics.spill_count().unwrap() > 0, "{metrics}");
+        assert!(metrics.spilled_bytes().unwrap() > 0, "{metrics}");
+        assert_eq!(
+            files_under(dir.path()),
+            2 * 2,
+            "spills are gone once merged"
+        );
+
+        let (values, _) =
+            round_trip_via(input.clone(), 64, false, ShuffleFormat::Indexed(config)).await;
+        let (expected, _) = round_trip(input, 64).await;
+        assert_eq!(values, expected);
+        let mut all: Vec<i64> = values.into_iter().flatten().collect();
+        all.sort();
+        assert_eq!(all, (0..40_000).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn sort_based_output_coalesces_small_slices_into_batch_size_batches() {
+        let input = vec![(0..100).map(|i| batch(i * 10..(i + 1) * 10)).collect()];
+        let config = SortShuffleConfig {
+            batch_size: 250,
+            ..SortShuffleConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let memory = MemorySourceConfig::try_new_exec(&input, schema(), None).unwrap();
+        let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], 2);
+        let output = ShuffleOutput {
+            layout: ShuffleLayout::new(dir.path()),
+            job: JobId::new("job"),
+            stage: StageId(1),
+            attempt: 1,
+        };
+        let writer = ShuffleWriterExec::try_new(memory, Some(hash), output)
+            .unwrap()
+            .with_format(ShuffleFormat::Indexed(config));
+        let summaries = collect(Arc::new(writer), SessionContext::new().task_ctx())
+            .await
+            .unwrap();
+        for (output, written) in read_summary_batch(&summaries[0]).unwrap() {
+            let batches: Vec<RecordBatch> = read_partition(&written.path, written.index_entry)
+                .unwrap()
+                .collect::<crate::Result<_>>()
+                .unwrap();
+            let rows: Vec<usize> = batches.iter().map(RecordBatch::num_rows).collect();
+            assert_eq!(rows.iter().sum::<usize>() as u64, written.num_rows);
+            assert!(
+                rows[..rows.len() - 1].iter().all(|rows| *rows == 250),
+                "partition {output}: {rows:?}"
+            );
+        }
     }
 
     #[tokio::test]
@@ -439,6 +580,7 @@ mod tests {
             path: "/x/0.arrow".into(),
             num_rows: 1,
             num_bytes: 1,
+            index_entry: None,
             remote: Some(remote),
         };
         let reader = ShuffleReaderExec::unresolved(
@@ -466,7 +608,7 @@ mod tests {
         let (url, _server) = serve_flight(dir.path()).await;
         let outside = dir.path().parent().unwrap().join("outside.arrow");
         for path in [PathBuf::from("/etc/passwd"), outside] {
-            let result = fetch_partition(&ExecutorId::new("e"), &url, &path).await;
+            let result = fetch_partition(&ExecutorId::new("e"), &url, &path, None).await;
             let err = match result {
                 Ok(stream) => futures::TryStreamExt::try_collect::<Vec<_>>(stream)
                     .await

@@ -8,16 +8,21 @@
 //!   stage k+1, partition p ◀── read p.arrow of every map task
 //! ```
 //!
+//! How a hash shuffle lands on disk is the session's [`ShuffleFormat`]: a file per output
+//! partition, or (sort-based, the default) one indexed data file per map task.
+//!
 //! Without a partitioning the writer passes each input partition through as the output
-//! partition of the same index (the final stage, or a stage feeding a single consumer).
+//! partition of the same index (the final stage, or a stage feeding a single consumer), to
+//! a file of its own: there is nothing to index.
 
 use std::fmt;
 use std::sync::{Arc, LazyLock};
 
-use arrow::array::{RecordBatch, StringArray, UInt32Array, UInt64Array};
+use arrow::array::{Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::Result;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
@@ -30,17 +35,20 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
     PlanProperties,
 };
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 
 use crate::ids::{JobId, PartitionId, StageId};
 use crate::layout::ShuffleLayout;
+use crate::partition_buffers::{PartitionBuffers, spill_dir_of};
 use crate::partition_file::{PartitionFileWriter, PartitionSummary};
+use crate::shuffle_format::{ShuffleFormat, SortShuffleConfig};
 
 /// Writes the output of a stage's map tasks as shuffle partitions. See the module docs.
 #[derive(Debug)]
 pub struct ShuffleWriterExec {
     input: Arc<dyn ExecutionPlan>,
     partitioning: Option<Partitioning>,
+    format: ShuffleFormat,
     output: ShuffleOutput,
     metrics: ExecutionPlanMetricsSet,
     properties: Arc<PlanProperties>,
@@ -82,10 +90,22 @@ impl ShuffleWriterExec {
         Ok(Self {
             input,
             partitioning,
+            format: ShuffleFormat::FilePerPartition,
             output,
             metrics: ExecutionPlanMetricsSet::new(),
             properties: Arc::new(properties),
         })
+    }
+
+    /// The same writer laying its output out as `format`.
+    pub fn with_format(mut self, format: ShuffleFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// How a repartitioning writer lays its output out.
+    pub fn format(&self) -> ShuffleFormat {
+        self.format
     }
 
     /// The partitioning of the shuffle output, if it repartitions.
@@ -117,8 +137,12 @@ impl DisplayAs for ShuffleWriterExec {
         match &self.partitioning {
             Some(partitioning) => write!(
                 f,
-                "ShuffleWriterExec: stage={}, partitioning={partitioning}",
-                self.output.stage
+                "ShuffleWriterExec: stage={}, partitioning={partitioning}, format={}",
+                self.output.stage,
+                match self.format {
+                    ShuffleFormat::FilePerPartition => "hash",
+                    ShuffleFormat::Indexed(_) => "sort",
+                }
             ),
             None => write!(
                 f,
@@ -163,11 +187,14 @@ impl ExecutionPlan for ShuffleWriterExec {
         if children.len() != 1 {
             return datafusion::common::internal_err!("ShuffleWriterExec takes one child");
         }
-        Ok(Arc::new(Self::try_new(
-            children.swap_remove(0),
-            self.partitioning.clone(),
-            self.output.clone(),
-        )?))
+        Ok(Arc::new(
+            Self::try_new(
+                children.swap_remove(0),
+                self.partitioning.clone(),
+                self.output.clone(),
+            )?
+            .with_format(self.format),
+        ))
     }
 
     fn execute(
@@ -183,7 +210,16 @@ impl ExecutionPlan for ShuffleWriterExec {
             output: self.output.clone(),
             metrics: ShuffleWriteMetrics::new(&self.metrics, partition),
         };
-        let summary = futures::stream::once(task.run(input));
+        let summary = match (&self.partitioning, self.format) {
+            (Some(_), ShuffleFormat::Indexed(config)) => {
+                let reservation = MemoryConsumer::new(format!("ShuffleWriterExec[{partition}]"))
+                    .with_can_spill(true)
+                    .register(context.memory_pool());
+                task.run_indexed(input, config, reservation).boxed()
+            }
+            _ => task.run(input).boxed(),
+        };
+        let summary = futures::stream::once(summary);
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             summary_schema(),
             summary,
@@ -255,6 +291,58 @@ impl MapTask {
         }
         summary_batch(&output_ids, &summaries)
     }
+
+    /// The sort-based writer: buffers every output partition (spilling the largest under
+    /// pressure) and writes them all at the end into one indexed data file.
+    async fn run_indexed(
+        self,
+        mut input: SendableRecordBatchStream,
+        config: SortShuffleConfig,
+        reservation: MemoryReservation,
+    ) -> Result<RecordBatch> {
+        let Some(partitioning) = self.partitioning.clone() else {
+            return datafusion::common::internal_err!("an indexed shuffle needs a partitioning");
+        };
+        let data_file = self.output.layout.data_file(
+            &self.output.job,
+            self.output.stage,
+            self.map_task,
+            self.output.attempt,
+        );
+        let outputs = partitioning.partition_count();
+        let mut buffers = PartitionBuffers::new(
+            input.schema(),
+            outputs,
+            config,
+            reservation,
+            spill_dir_of(&data_file),
+        );
+        let mut partitioner = BatchPartitioner::try_new(
+            partitioning,
+            self.metrics.repartition_time.clone(),
+            self.map_task.0 as usize,
+            self.input_partitions,
+        )?;
+        while let Some(batch) = input.next().await {
+            let batch = batch?;
+            self.metrics.input_rows.add(batch.num_rows());
+            let _timer = self.metrics.write_time.timer();
+            partitioner.partition(batch, |output, part| Ok(buffers.push(output, part)?))?;
+        }
+        let _timer = self.metrics.write_time.timer();
+        self.metrics.spill_count.add(buffers.spill_count());
+        self.metrics
+            .spilled_bytes
+            .add(buffers.spilled_bytes() as usize);
+        let summaries = buffers.finish(data_file)?;
+        for summary in &summaries {
+            self.metrics.bytes_written.add(summary.num_bytes as usize);
+        }
+        let output_ids: Vec<PartitionId> = (0..outputs)
+            .map(|output| PartitionId(u32::try_from(output).unwrap_or(u32::MAX)))
+            .collect();
+        summary_batch(&output_ids, &summaries)
+    }
 }
 
 /// What a map task reports: one row per output partition file.
@@ -265,6 +353,7 @@ pub fn summary_schema() -> SchemaRef {
             Field::new("path", DataType::Utf8, false),
             Field::new("num_rows", DataType::UInt64, false),
             Field::new("num_bytes", DataType::UInt64, false),
+            Field::new("index_entry", DataType::UInt32, true),
         ]))
     });
     Arc::clone(&SCHEMA)
@@ -287,7 +376,13 @@ pub fn read_summary_batch(batch: &RecordBatch) -> Result<Vec<(PartitionId, Parti
     let bytes = column(3)
         .and_then(|column| column.downcast_ref::<UInt64Array>())
         .ok_or_else(malformed)?;
-    if batch.columns().iter().any(|column| column.null_count() > 0) {
+    let entries = column(4)
+        .and_then(|column| column.downcast_ref::<UInt32Array>())
+        .ok_or_else(malformed)?;
+    if batch.columns()[..4]
+        .iter()
+        .any(|column| column.null_count() > 0)
+    {
         return Err(malformed());
     }
     Ok((0..batch.num_rows())
@@ -296,6 +391,7 @@ pub fn read_summary_batch(batch: &RecordBatch) -> Result<Vec<(PartitionId, Parti
                 path: paths.value(row).into(),
                 num_rows: rows.value(row),
                 num_bytes: bytes.value(row),
+                index_entry: entries.is_valid(row).then(|| entries.value(row)),
             };
             (PartitionId(outputs.value(row)), summary)
         })
@@ -318,6 +414,9 @@ fn summary_batch(outputs: &[PartitionId], summaries: &[PartitionSummary]) -> Res
             Arc::new(UInt64Array::from_iter_values(
                 summaries.iter().map(|s| s.num_bytes),
             )),
+            Arc::new(UInt32Array::from_iter(
+                summaries.iter().map(|s| s.index_entry),
+            )),
         ],
     )?)
 }
@@ -328,6 +427,8 @@ struct ShuffleWriteMetrics {
     bytes_written: Count,
     write_time: Time,
     repartition_time: Time,
+    spill_count: Count,
+    spilled_bytes: Count,
 }
 
 impl ShuffleWriteMetrics {
@@ -338,6 +439,8 @@ impl ShuffleWriteMetrics {
             write_time: MetricBuilder::new(metrics).subset_time("write_time", partition),
             repartition_time: MetricBuilder::new(metrics)
                 .subset_time("repartition_time", partition),
+            spill_count: MetricBuilder::new(metrics).spill_count(partition),
+            spilled_bytes: MetricBuilder::new(metrics).spilled_bytes(partition),
         }
     }
 }

@@ -120,6 +120,7 @@ async fn execute(task: &TaskDefinition, env: &TaskEnvironment) -> Result<Vec<Shu
                 path: written.path.to_string_lossy().into_owned(),
                 num_rows: written.num_rows,
                 num_bytes: written.num_bytes,
+                index_entry: written.index_entry,
             });
         }
     }
@@ -162,11 +163,10 @@ fn localize(
             attempt,
             ..writer.output().clone()
         };
-        return Ok(Arc::new(ShuffleWriterExec::try_new(
-            input,
-            writer.partitioning().cloned(),
-            output,
-        )?));
+        return Ok(Arc::new(
+            ShuffleWriterExec::try_new(input, writer.partitioning().cloned(), output)?
+                .with_format(writer.format()),
+        ));
     }
     if let Some(reader) = plan.downcast_ref::<ShuffleReaderExec>()
         && let Some(locations) = reader.locations()

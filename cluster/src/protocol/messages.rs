@@ -142,6 +142,9 @@ pub struct ShuffleFile {
     pub num_rows: u64,
     #[prost(uint64, tag = "4")]
     pub num_bytes: u64,
+    /// The entry of the file's index holding the partition (sort-based shuffle).
+    #[prost(uint32, optional, tag = "5")]
+    pub index_entry: Option<u32>,
 }
 
 #[derive(Clone, PartialEq, Message)]

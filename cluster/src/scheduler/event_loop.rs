@@ -522,6 +522,7 @@ fn locations(
                 path: file.path.clone().into(),
                 num_rows: file.num_rows,
                 num_bytes: file.num_bytes,
+                index_entry: file.index_entry,
                 remote: Some(RemoteExecutor {
                     id: executor.clone(),
                     url: url.clone(),

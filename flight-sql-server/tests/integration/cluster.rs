@@ -204,3 +204,75 @@ async fn without_executors_a_query_fails_unavailable_after_the_wait() {
     // Catalog queries need no executor.
     query(&mut client, "SHOW TABLES").await;
 }
+
+/// The files of stage 1 of the only job on disk, grouped by map task directory.
+fn first_stage_files(server: &TestServer) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut by_map_task = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for path in server.shuffle_files() {
+        let relative = path.strip_prefix(server.cluster_dir()).unwrap();
+        let parts: Vec<String> = relative
+            .iter()
+            .map(|part| part.to_string_lossy().into_owned())
+            .collect();
+        // <executor dir>/<job>/<stage>/<map task>/<attempt>/<file>
+        let [.., stage, map_task, _attempt, file] = parts.as_slice() else {
+            continue;
+        };
+        if stage == "1" {
+            by_map_task
+                .entry(map_task.clone())
+                .or_default()
+                .push(file.clone());
+        }
+    }
+    by_map_task
+}
+
+#[tokio::test]
+async fn the_shuffle_writer_is_chosen_per_session_and_both_give_the_same_rows() {
+    let server = TestServer::start().await;
+    let mut sorted = server.session_client().await;
+    let mut hashed = server.session_client().await;
+    hashed
+        .execute_update(
+            "SET ballista.shuffle.sort_based.enabled = false".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    let sql = "SELECT l_returnflag, l_linestatus, count(*) AS n, sum(l_quantity) AS q \
+               FROM lineitem GROUP BY l_returnflag, l_linestatus ORDER BY 1, 2";
+    let outputs = 16; // datafusion.execution.target_partitions
+
+    let mut results = Vec::new();
+    for sort_based in [true, false, true] {
+        let client = if sort_based { &mut sorted } else { &mut hashed };
+        // GetFlightInfo runs the job; its files stay until the result has been read.
+        let info = client.execute(sql.to_string(), None).await.unwrap();
+        let files = first_stage_files(&server);
+        assert!(!files.is_empty(), "stage 1 wrote files");
+        for (map_task, names) in &files {
+            let mut names = names.clone();
+            names.sort();
+            if sort_based {
+                assert_eq!(names, ["data.arrow", "data.index"], "map task {map_task}");
+            } else {
+                assert_eq!(names.len(), outputs, "map task {map_task}: {names:?}");
+                assert!(
+                    names.iter().all(|name| name.ends_with(".arrow")),
+                    "{names:?}"
+                );
+            }
+        }
+        results.push(pretty(&crate::fixture::fetch(client, &info).await));
+        assert_eq!(
+            settled_shuffle_files(&server).await,
+            Vec::<std::path::PathBuf>::new()
+        );
+    }
+    assert_eq!(results[0], results[1]);
+    assert_eq!(
+        results[0], results[2],
+        "the other session's SET changed nothing here"
+    );
+}

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use datafusion::physical_plan::{ExecutionPlan, displayable};
 use trebuchet_cluster::ids::JobId;
-use trebuchet_cluster::plan_stages;
+use trebuchet_cluster::{ShuffleFormat, plan_stages};
 use trebuchet_flight_sql_server::{SharedCatalog, register_tpch_in_parts};
 
 const QUERIES: [&str; 5] = ["q01", "q03", "q05", "q11", "q18"];
@@ -21,7 +21,13 @@ fn repo_file(path: &str) -> PathBuf {
 
 /// Each stage's header and its operators, one per line, details dropped except for ours.
 fn layout(sql_plan: Arc<dyn ExecutionPlan>) -> String {
-    let stages = plan_stages(&JobId::new("golden"), &trebuchet_shuffle_layout(), sql_plan).unwrap();
+    let stages = plan_stages(
+        &JobId::new("golden"),
+        &trebuchet_shuffle_layout(),
+        ShuffleFormat::default(),
+        sql_plan,
+    )
+    .unwrap();
     let mut text = String::new();
     for stage in stages.stages() {
         let inputs: Vec<String> = stage.inputs.iter().map(ToString::to_string).collect();

@@ -42,11 +42,13 @@ fn channel_to(url: &str) -> Result<Channel, tonic::transport::Error> {
     Ok(channel)
 }
 
-/// Streams the partition file at `path` from `executor`, listening at `url`.
+/// Streams the partition at `path` (entry `index_entry` of it, for an indexed data file)
+/// from `executor`, listening at `url`.
 pub async fn fetch_partition(
     executor: &ExecutorId,
     url: &str,
     path: &Path,
+    index_entry: Option<u32>,
 ) -> Result<impl Stream<Item = Result<arrow::array::RecordBatch>> + Send + 'static> {
     let failed = |reason: String| ShuffleError::FetchPartition {
         executor: executor.clone(),
@@ -59,6 +61,7 @@ pub async fn fetch_partition(
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let ticket = FetchPartitionTicket {
         path: path.to_string_lossy().into_owned(),
+        index_entry,
     };
     let response = client
         .do_get(Ticket::new(ticket.encode_to_vec()))

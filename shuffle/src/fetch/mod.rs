@@ -16,4 +16,7 @@ pub use service::ShuffleFlightService;
 pub(crate) struct FetchPartitionTicket {
     #[prost(string, tag = "1")]
     pub(crate) path: String,
+    /// For an indexed data file, the partition wanted: only its byte range is sent.
+    #[prost(uint32, optional, tag = "2")]
+    pub(crate) index_entry: Option<u32>,
 }

@@ -17,7 +17,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::FetchPartitionTicket;
 use crate::layout::ShuffleLayout;
-use crate::partition_file::read_partition_file;
+use crate::partition_file::read_partition;
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
@@ -32,8 +32,9 @@ impl ShuffleFlightService {
         Self { layout }
     }
 
-    /// The file a ticket names, if it is a shuffle file under our root.
-    fn checked_path(&self, ticket: &Ticket) -> Result<PathBuf, Status> {
+    /// The file a ticket names, if it is a shuffle file under our root, and the index
+    /// entry it asks for.
+    fn checked_path(&self, ticket: &Ticket) -> Result<(PathBuf, Option<u32>), Status> {
         let ticket = FetchPartitionTicket::decode(ticket.ticket.clone()).map_err(|err| {
             Status::invalid_argument(format!("not a shuffle fetch ticket: {err}"))
         })?;
@@ -55,7 +56,7 @@ impl ShuffleFlightService {
                 ticket.path
             )));
         }
-        Ok(file)
+        Ok((file, ticket.index_entry))
     }
 }
 
@@ -73,9 +74,9 @@ impl FlightService for ShuffleFlightService {
         &self,
         request: Request<Ticket>,
     ) -> Result<Response<Self::DoGetStream>, Status> {
-        let path = self.checked_path(request.get_ref())?;
+        let (path, index_entry) = self.checked_path(request.get_ref())?;
         let batches =
-            read_partition_file(&path).map_err(|err| Status::not_found(err.to_string()))?;
+            read_partition(&path, index_entry).map_err(|err| Status::not_found(err.to_string()))?;
         let batches =
             futures::stream::iter(batches).map_err(|err| FlightError::ExternalError(Box::new(err)));
         let flight = FlightDataEncoderBuilder::new()

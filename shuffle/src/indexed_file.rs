@@ -1,0 +1,242 @@
+//! Files holding many partitions back to back: the sort-based writer's consolidated data
+//! file (with its index) and its spill files.
+//!
+//! ```text
+//!   data.arrow:   [ IPC stream of partition 0 ][ partition 1 ] … [ partition M-1 ]
+//!   data.index:   offset_0  offset_1  …  offset_M          (little-endian u64 each)
+//! ```
+//!
+//! Each segment is a complete Arrow IPC stream, so a reader needs nothing but its byte
+//! range: partition `p` is `offset_p .. offset_p+1`, found with one seek into the index.
+//! An empty partition is an empty range.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use arrow::ipc::reader::StreamReader;
+use arrow::ipc::writer::StreamWriter;
+
+use crate::error::{Result, ShuffleError};
+
+/// The batches of one partition, read from wherever they are stored.
+pub type PartitionBatches = Box<dyn Iterator<Item = Result<RecordBatch>> + Send>;
+
+/// The index beside a data file.
+pub(crate) fn index_path(data_file: &Path) -> PathBuf {
+    data_file.with_extension("index")
+}
+
+/// Appends IPC-stream segments to one file and remembers where each one lies.
+pub(crate) struct SegmentFileWriter {
+    path: PathBuf,
+    file: BufWriter<File>,
+    position: u64,
+}
+
+impl SegmentFileWriter {
+    pub(crate) fn create(path: PathBuf) -> Result<Self> {
+        let write_error = |source| ShuffleError::WriteShuffleFile {
+            path: path.clone(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(write_error)?;
+        }
+        let file = File::create(&path).map_err(write_error)?;
+        Ok(Self {
+            file: BufWriter::new(file),
+            path,
+            position: 0,
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `batches` as one IPC stream and returns its byte range and row count. No
+    /// batches, no bytes: the range is empty.
+    pub(crate) fn write_segment(
+        &mut self,
+        schema: &SchemaRef,
+        batches: impl IntoIterator<Item = Result<RecordBatch>>,
+    ) -> Result<(Range<u64>, u64)> {
+        let start = self.position;
+        let mut batches = batches
+            .into_iter()
+            .filter(|batch| batch.as_ref().map_or(true, |batch| batch.num_rows() > 0));
+        let Some(first) = batches.next() else {
+            return Ok((start..start, 0));
+        };
+        let encode_error = |source| ShuffleError::EncodePartition {
+            path: self.path.clone(),
+            source,
+        };
+        let mut counting = CountingWriter {
+            inner: &mut self.file,
+            written: 0,
+        };
+        let mut stream = StreamWriter::try_new(&mut counting, schema).map_err(encode_error)?;
+        let mut rows = 0;
+        for batch in std::iter::once(first).chain(batches) {
+            let batch = batch?;
+            stream.write(&batch).map_err(encode_error)?;
+            rows += batch.num_rows() as u64;
+        }
+        stream.finish().map_err(encode_error)?;
+        drop(stream);
+        self.position += counting.written;
+        Ok((start..self.position, rows))
+    }
+
+    /// Flushes everything written; returns the file's size.
+    pub(crate) fn finish(mut self) -> Result<u64> {
+        self.file
+            .flush()
+            .map_err(|source| ShuffleError::WriteShuffleFile {
+                path: self.path.clone(),
+                source,
+            })?;
+        Ok(self.position)
+    }
+}
+
+/// Counts the bytes an IPC writer emits, so segments know their ranges without seeking.
+struct CountingWriter<'a> {
+    inner: &'a mut BufWriter<File>,
+    written: u64,
+}
+
+impl Write for CountingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.written += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes the index of a data file whose segments are `ranges`, in partition order and
+/// back to back.
+pub(crate) fn write_index(data_file: &Path, ranges: &[Range<u64>]) -> Result<PathBuf> {
+    let path = index_path(data_file);
+    let mut bytes = Vec::with_capacity((ranges.len() + 1) * 8);
+    bytes.extend_from_slice(&ranges.first().map_or(0, |range| range.start).to_le_bytes());
+    for range in ranges {
+        bytes.extend_from_slice(&range.end.to_le_bytes());
+    }
+    std::fs::write(&path, bytes).map_err(|source| ShuffleError::WriteShuffleFile {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+/// The byte range of partition `entry` of `data_file`, read from its index with one seek.
+pub(crate) fn indexed_range(data_file: &Path, entry: u32) -> Result<Range<u64>> {
+    let path = index_path(data_file);
+    let read_error = |source| ShuffleError::ReadShuffleFile {
+        path: path.clone(),
+        source,
+    };
+    let mut index = File::open(&path).map_err(read_error)?;
+    index
+        .seek(SeekFrom::Start(u64::from(entry) * 8))
+        .map_err(read_error)?;
+    let mut bounds = [0u8; 16];
+    index.read_exact(&mut bounds).map_err(read_error)?;
+    let [start, end] = [&bounds[..8], &bounds[8..]]
+        .map(|bytes| u64::from_le_bytes(bytes.try_into().unwrap_or_default()));
+    if end < start {
+        return Err(read_error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("index entry {entry} ends before it starts"),
+        )));
+    }
+    Ok(start..end)
+}
+
+/// Reads the segment at `range` of `path` back, batch by batch.
+pub(crate) fn read_segment(path: &Path, range: Range<u64>) -> Result<PartitionBatches> {
+    if range.is_empty() {
+        return Ok(Box::new(std::iter::empty()));
+    }
+    let read_error = |source| ShuffleError::ReadShuffleFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(read_error)?;
+    file.seek(SeekFrom::Start(range.start))
+        .map_err(read_error)?;
+    let segment = BufReader::new(file.take(range.end - range.start));
+    let owned = path.to_path_buf();
+    let reader =
+        StreamReader::try_new(segment, None).map_err(|source| ShuffleError::DecodePartition {
+            path: owned.clone(),
+            source,
+        })?;
+    Ok(Box::new(reader.map(move |batch| {
+        batch.map_err(|source| ShuffleError::DecodePartition {
+            path: owned.clone(),
+            source,
+        })
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::Int32Array;
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    fn batch(values: &[i32]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Int32, false)]));
+        RecordBatch::try_new(schema, vec![Arc::new(Int32Array::from(values.to_vec()))]).unwrap()
+    }
+
+    fn values(batches: PartitionBatches) -> Vec<i32> {
+        batches
+            .flat_map(|batch| {
+                let batch = batch.unwrap();
+                let column = batch.column(0).as_any().downcast_ref::<Int32Array>();
+                column.unwrap().values().to_vec()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_partition_reads_back_through_the_index_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data.arrow");
+        let schema = batch(&[]).schema();
+        let mut writer = SegmentFileWriter::create(data.clone()).unwrap();
+        let partitions = [vec![batch(&[1, 2]), batch(&[3])], vec![], vec![batch(&[4])]];
+        let mut ranges = Vec::new();
+        for batches in &partitions {
+            let (range, _rows) = writer
+                .write_segment(&schema, batches.iter().cloned().map(Ok))
+                .unwrap();
+            ranges.push(range);
+        }
+        let size = writer.finish().unwrap();
+        assert_eq!(size, std::fs::metadata(&data).unwrap().len());
+        write_index(&data, &ranges).unwrap();
+
+        let read =
+            |entry| values(read_segment(&data, indexed_range(&data, entry).unwrap()).unwrap());
+        assert_eq!(read(0), vec![1, 2, 3]);
+        assert_eq!(read(1), Vec::<i32>::new());
+        assert_eq!(read(2), vec![4]);
+        assert!(indexed_range(&data, 3).is_err(), "past the last entry");
+    }
+}
