@@ -10,6 +10,7 @@ mod cancellation;
 mod cluster;
 mod errors;
 mod handshake;
+mod join_strategy;
 mod metadata;
 mod prepared;
 mod processes;
