@@ -20,6 +20,9 @@ pub struct BallistaOptions {
     pub sort_shuffle: SortShuffleOptions,
     /// Re-plan between stages with runtime statistics (experimental).
     pub adaptive_planner_enabled: bool,
+    /// Parquet files larger than this many bytes are scanned as several partitions of
+    /// about this size; 0 keeps one partition per file.
+    pub split_file_size: u64,
 }
 
 /// `ballista.shuffle.sort_based.*`: see the tuning guide, "Shuffle Implementation".
@@ -48,6 +51,7 @@ impl Default for BallistaOptions {
                 batch_size: 8192,
             },
             adaptive_planner_enabled: false,
+            split_file_size: 64 << 20,
         }
     }
 }
@@ -113,6 +117,18 @@ const KEYS: &[OptionKey] = &[
         get: |o| o.adaptive_planner_enabled.to_string(),
         set: |o, v| {
             o.adaptive_planner_enabled = parse_bool("planner.adaptive.enabled", v)?;
+            Ok(())
+        },
+    },
+    OptionKey {
+        name: "scan.split_file_size",
+        description: "Parquet files larger than this many bytes are split by row-group ranges into partitions of about this size (64 MiB default); 0 keeps one partition per file.",
+        get: |o| o.split_file_size.to_string(),
+        set: |o, v| {
+            o.split_file_size = match v.trim() {
+                "0" => 0,
+                _ => parse_bytes("scan.split_file_size", v)?,
+            };
             Ok(())
         },
     },
@@ -260,6 +276,7 @@ mod tests {
             ("ballista.shuffle.sort_based.spill_threshold", "0.8"),
             ("ballista.shuffle.sort_based.batch_size", "8192"),
             ("ballista.planner.adaptive.enabled", "false"),
+            ("ballista.scan.split_file_size", "67108864"),
         ] {
             assert_eq!(value_of(&options, key), expected, "{key}");
         }

@@ -2,8 +2,9 @@
 //!
 //! Our defaults differ from DataFusion's where distribution demands it (tuning guide):
 //! 16 target partitions rather than the core count, sort-merge join (it spills) rather than
-//! hash join, and no view types, which JDBC 18 cannot read and which make oversized IPC
-//! frames. Three DataFusion features assume one process and are turned off, each because
+//! hash join, one scan partition per file (large Parquet files split by
+//! [`crate::ScanPartitions`]) rather than files packed into `target_partitions` groups, and
+//! no view types, which JDBC 18 cannot read and which make oversized IPC frames. Three DataFusion features assume one process and are turned off, each because
 //! a stage boundary breaks it:
 //! - dynamic filter pushdown: the join that fills the filter and the scan that waits for it
 //!   end up in different stages, run at different times;
@@ -47,6 +48,8 @@ pub fn default_session_config() -> SessionConfig {
         .enable_physical_uncorrelated_scalar_subquery = false;
     options.optimizer.enable_round_robin_repartition = false;
     options.execution.enable_file_stream_work_stealing = false;
+    // One partition per file, never fewer: `ScanPartitions` splits only large files.
+    options.optimizer.repartition_file_scans = false;
     config
 }
 

@@ -12,6 +12,7 @@ mod errors;
 mod handshake;
 mod join_strategy;
 mod metadata;
+mod partitions;
 mod prepared;
 mod processes;
 mod session_options;
