@@ -3,9 +3,9 @@
 //! table would pack the files into that many groups), and a Parquet file larger than
 //! `ballista.scan.split_file_size` is split into byte ranges of about that size, each its
 //! own partition. The Parquet reader
-//! assigns a row group to the range holding its midpoint, so every range reads whole row
-//! groups and each row group is read exactly once: a table stored as one big file still
-//! scales across executors.
+//! assigns a row group to the range where its first column starts, so every range reads
+//! whole row groups and each row group is read exactly once: a table stored as one big
+//! file still scales across executors (as far as it has row groups to spread).
 //!
 //! It runs first among the physical optimizer rules, before `EnforceDistribution` decides
 //! where partitions are merged, so no operator needing one partition ever sees several.

@@ -4,7 +4,7 @@
 //! 16 target partitions rather than the core count, sort-merge join (it spills) rather than
 //! hash join, one scan partition per file (large Parquet files split by
 //! [`crate::ScanPartitions`]) rather than files packed into `target_partitions` groups, and
-//! no view types, which JDBC 18 cannot read and which make oversized IPC frames. Three DataFusion features assume one process and are turned off, each because
+//! no view types, which JDBC 18 cannot read and which make oversized IPC frames. Four DataFusion features assume one process and are turned off, each because
 //! a stage boundary breaks it:
 //! - dynamic filter pushdown: the join that fills the filter and the scan that waits for it
 //!   end up in different stages, run at different times;

@@ -98,18 +98,26 @@ impl PartitionBuffers {
         self.buffered_bytes = self.buffered_bytes + bytes - buffer.bytes;
         buffer.bytes = bytes;
 
-        let over_limit = self.buffered_bytes > self.config.spill_bytes();
-        if over_limit || self.reservation.try_resize(self.buffered_bytes).is_err() {
-            self.spill_largest()?;
+        if self.buffered_bytes > self.config.spill_bytes() {
+            // Down to half the threshold: spilling a little at a time would make a file
+            // per slice.
+            self.spill_largest(self.config.spill_bytes() / 2)?;
+        } else if self.reservation.try_resize(self.buffered_bytes).is_err() {
+            // The task's memory pool is short before our own limit is reached: give back
+            // half of what we hold.
+            self.spill_largest(self.buffered_bytes / 2)?;
         }
         Ok(())
     }
 
-    /// Spills the largest buffers until at most half the spill threshold stays in memory:
-    /// spilling a little at a time would make a file per slice.
-    fn spill_largest(&mut self) -> Result<()> {
-        let target = self.config.spill_bytes() / 2;
-        let mut order: Vec<usize> = (0..self.buffers.len()).collect();
+    /// Spills the largest buffers until at most `target` bytes stay in memory.
+    fn spill_largest(&mut self, target: usize) -> Result<()> {
+        let mut order: Vec<usize> = (0..self.buffers.len())
+            .filter(|&partition| self.buffers[partition].bytes > 0)
+            .collect();
+        if order.is_empty() {
+            return Ok(());
+        }
         order.sort_by_key(|&partition| std::cmp::Reverse(self.buffers[partition].bytes));
         let path = self
             .spill_dir
@@ -117,7 +125,7 @@ impl PartitionBuffers {
         let mut file = SegmentFileWriter::create(path)?;
         let mut segments = Vec::new();
         for partition in order {
-            if self.buffered_bytes <= target || self.buffers[partition].bytes == 0 {
+            if self.buffered_bytes <= target && !segments.is_empty() {
                 break;
             }
             let batches = self.drain(partition)?;
@@ -127,7 +135,8 @@ impl PartitionBuffers {
         let path = file.path().to_path_buf();
         self.spilled_bytes += file.finish()?;
         self.spills.push(SpillFile { path, segments });
-        // Shrinking never fails.
+        // The reservation follows what stays buffered; shrinking never fails, and growing
+        // past what the pool grants is what the next push retries.
         let _ = self.reservation.try_resize(self.buffered_bytes);
         Ok(())
     }

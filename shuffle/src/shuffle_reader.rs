@@ -535,6 +535,52 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_sort_based_writer_spills_when_the_task_memory_pool_is_short() {
+        // The writer's own limit (256 MiB) is far away; the task's pool (256 KiB) is not.
+        let input: Vec<Vec<RecordBatch>> =
+            vec![(0..50).map(|i| batch(i * 1000..(i + 1) * 1000)).collect()];
+        let dir = tempfile::tempdir().unwrap();
+        let memory = MemorySourceConfig::try_new_exec(&input, schema(), None).unwrap();
+        let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], 8);
+        let output = ShuffleOutput {
+            layout: ShuffleLayout::new(dir.path()),
+            job: JobId::new("job"),
+            stage: StageId(1),
+            attempt: 1,
+        };
+        let writer = Arc::new(
+            ShuffleWriterExec::try_new(memory, Some(hash), output)
+                .unwrap()
+                .with_format(ShuffleFormat::default()),
+        );
+        let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+            .with_memory_limit(256 * 1024, 1.0)
+            .build_arc()
+            .unwrap();
+        let ctx = SessionContext::new_with_config_rt(Default::default(), runtime);
+        let summaries = collect(Arc::clone(&writer) as Arc<dyn ExecutionPlan>, ctx.task_ctx())
+            .await
+            .unwrap();
+        let metrics = writer.metrics().unwrap();
+        let spills = metrics.spill_count().unwrap();
+        assert!(spills > 0, "{metrics}");
+        assert!(
+            metrics.spilled_bytes().unwrap() >= spills * 100,
+            "no empty spill files: {metrics}"
+        );
+        let mut all = Vec::new();
+        for (_, written) in read_summary_batch(&summaries[0]).unwrap() {
+            for batch in read_partition(&written.path, written.index_entry).unwrap() {
+                let batch = batch.unwrap();
+                let column = batch.column(0).as_any().downcast_ref::<Int64Array>();
+                all.extend_from_slice(column.unwrap().values());
+            }
+        }
+        all.sort();
+        assert_eq!(all, (0..50_000).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
     async fn sort_based_output_coalesces_small_slices_into_batch_size_batches() {
         let input = vec![(0..100).map(|i| batch(i * 10..(i + 1) * 10)).collect()];
         let config = SortShuffleConfig {
