@@ -20,6 +20,25 @@ pub enum ClusterError {
         source: std::io::Error,
     },
 
+    /// The memory pool is too small to give every task slot a share of at least a byte.
+    #[error(
+        "a memory pool of {memory_pool_size} bytes cannot be split over {concurrent_tasks} \
+         concurrent tasks: each task's share would be 0 bytes; raise --memory-pool-size or \
+         lower --concurrent-tasks"
+    )]
+    MemoryPoolTooSmall {
+        memory_pool_size: u64,
+        concurrent_tasks: usize,
+    },
+
+    /// The directory spill files go to could not be set up.
+    #[error("cannot create the spill directory {path}")]
+    SpillDir {
+        path: std::path::PathBuf,
+        #[source]
+        source: DataFusionError,
+    },
+
     /// A listener could not be bound.
     #[error("cannot listen on {addr}")]
     Bind {

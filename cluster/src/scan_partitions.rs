@@ -121,6 +121,9 @@ fn ranges(file: &PartitionedFile, split_size: u64) -> impl Iterator<Item = Parti
 mod tests {
     use super::*;
 
+    /// A file of a group, and the byte range read of it.
+    type Piece = (String, Option<(i64, i64)>);
+
     fn file(name: &str, size: u64) -> PartitionedFile {
         PartitionedFile::new(name, size)
     }
@@ -132,7 +135,7 @@ mod tests {
             FileGroup::new(vec![file("small-2", 100)]),
         ];
         let split = partition_per_file(&groups, 100).unwrap();
-        let described: Vec<Vec<(String, Option<(i64, i64)>)>> = split
+        let described: Vec<Vec<Piece>> = split
             .iter()
             .map(|group| {
                 group

@@ -47,6 +47,13 @@ pub struct StandaloneArgs {
     /// Tasks each executor runs at once (default: the number of cores).
     #[arg(long, env = "TREBUCHET_CONCURRENT_TASKS", value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrent_tasks: Option<u16>,
+
+    /// Memory each executor's tasks may use, e.g. 8GB or 512MiB (KB, MB, GB are powers of
+    /// 10; KiB, MiB, GiB powers of 2) or a byte count. Split equally over the task slots:
+    /// each task gets a pool of its own share and spills to disk beyond it (default: no
+    /// limit).
+    #[arg(long, env = "TREBUCHET_MEMORY_POOL_SIZE")]
+    pub memory_pool_size: Option<ByteSize>,
 }
 
 /// Flags of `trebuchet scheduler`.
@@ -91,6 +98,13 @@ pub struct ExecutorArgs {
     #[arg(long, env = "TREBUCHET_CONCURRENT_TASKS", value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrent_tasks: Option<u16>,
 
+    /// Memory this executor's tasks may use, e.g. 8GB or 512MiB (KB, MB, GB are powers of
+    /// 10; KiB, MiB, GiB powers of 2) or a byte count. Split equally over the task slots:
+    /// each task gets a pool of its own share and spills to disk beyond it (default: no
+    /// limit).
+    #[arg(long, env = "TREBUCHET_MEMORY_POOL_SIZE")]
+    pub memory_pool_size: Option<ByteSize>,
+
     /// How often the executor tells the scheduler it is alive.
     #[arg(long, env = "TREBUCHET_HEARTBEAT_INTERVAL", default_value = "5s", value_parser = parse_duration)]
     pub heartbeat_interval: Duration,
@@ -131,6 +145,7 @@ impl ExecutorArgs {
         if let Some(tasks) = self.concurrent_tasks {
             config.concurrent_tasks = usize::from(tasks);
         }
+        config.memory_pool_size = self.memory_pool_size.map(ByteSize::bytes);
         config.heartbeat_interval = self.heartbeat_interval;
         config.shuffle_ttl = self.shuffle_ttl;
         config.cluster_token = self.cluster_token.clone();
@@ -394,6 +409,50 @@ mod tests {
         args(&["--host", "0.0.0.0", "--user", "a:b"])
             .validate()
             .unwrap();
+    }
+
+    fn executor_args(extra: &[&str]) -> ExecutorArgs {
+        let mut argv = vec!["trebuchet", "executor"];
+        argv.extend_from_slice(extra);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Executor(executor) => executor,
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn memory_pool_size_takes_si_and_iec_units_or_a_byte_count() {
+        for (text, bytes) in [
+            ("8GB", 8_000_000_000),
+            ("512MiB", 512 << 20),
+            ("1048576", 1_048_576),
+        ] {
+            let config = executor_args(&["--memory-pool-size", text])
+                .validate()
+                .unwrap();
+            assert_eq!(config.memory_pool_size, Some(bytes), "{text}");
+        }
+        let unbounded = executor_args(&[]).validate().unwrap();
+        assert_eq!(unbounded.memory_pool_size, None);
+        let standalone =
+            Cli::try_parse_from(["trebuchet", "standalone", "--memory-pool-size", "1GiB"]);
+        match standalone.unwrap().command {
+            Command::Standalone(args) => assert_eq!(args.memory_pool_size, Some(ByteSize(1 << 30))),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bad_memory_pool_size_is_rejected_with_the_accepted_forms() {
+        for command in ["standalone", "executor"] {
+            let err = Cli::try_parse_from(["trebuchet", command, "--memory-pool-size", "lots"])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("--memory-pool-size"), "{err}");
+            for form in ["8GB", "512MiB", "byte count"] {
+                assert!(err.contains(form), "{command}: {err}");
+            }
+        }
     }
 
     #[test]

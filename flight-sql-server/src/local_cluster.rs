@@ -25,11 +25,13 @@ use crate::config::ServerConfig;
 use crate::error::{FlightSqlError, Result};
 use crate::server::{ClusterPort, serve_cluster, serve_with_scheduler};
 
-/// How many executors a local cluster runs, and how wide each is.
+/// How many executors a local cluster runs, how wide each is, and how much memory each
+/// one's tasks may use (`None`: unbounded).
 #[derive(Debug, Clone, Copy)]
 pub struct LocalExecutors {
     pub count: usize,
     pub concurrent_tasks: usize,
+    pub memory_pool_size: Option<u64>,
 }
 
 impl Default for LocalExecutors {
@@ -37,6 +39,7 @@ impl Default for LocalExecutors {
         Self {
             count: 2,
             concurrent_tasks: trebuchet_cluster::default_concurrent_tasks(),
+            memory_pool_size: None,
         }
     }
 }
@@ -109,6 +112,7 @@ impl LocalCluster {
                 cluster.work_dir.join(format!("executor-{index}")),
             );
             executor.concurrent_tasks = executors.concurrent_tasks;
+            executor.memory_pool_size = executors.memory_pool_size;
             executor.cluster_token = Some(token.clone());
             let running =
                 start_executor(executor)

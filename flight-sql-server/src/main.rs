@@ -47,6 +47,7 @@ async fn standalone(args: StandaloneArgs) -> Result<()> {
     if let Some(tasks) = args.concurrent_tasks {
         executors.concurrent_tasks = usize::from(tasks);
     }
+    executors.memory_pool_size = args.memory_pool_size.map(|size| size.bytes());
     let cluster =
         LocalCluster::start(listener, config.clone(), data.catalog.clone(), executors).await?;
     announce(

@@ -82,25 +82,20 @@ impl ShuffleLayout {
         let Ok(entries) = std::fs::read_dir(&self.root) else {
             return;
         };
-        for entry in entries.flatten() {
-            let is_job = entry
-                .file_name()
-                .to_str()
-                .is_some_and(|name| name.starts_with("job-"));
-            if is_job && entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
+        for entry in entries.flatten().filter(is_job_dir) {
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 
-    /// Jobs whose directory was last modified more than `age` ago.
+    /// Jobs whose directory was last modified more than `age` ago. Only job directories
+    /// count: the work dir also holds others (the executor's spill directory).
     pub fn jobs_older_than(&self, age: std::time::Duration) -> Vec<JobId> {
         let Ok(entries) = std::fs::read_dir(&self.root) else {
             return Vec::new();
         };
         entries
             .flatten()
-            .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
+            .filter(is_job_dir)
             .filter(|entry| {
                 entry
                     .metadata()
@@ -112,6 +107,15 @@ impl ShuffleLayout {
             .filter_map(|entry| entry.file_name().to_str().map(JobId::new))
             .collect()
     }
+}
+
+/// A directory named like the jobs the scheduler mints (`job-…`).
+fn is_job_dir(entry: &std::fs::DirEntry) -> bool {
+    let named_like_a_job = entry
+        .file_name()
+        .to_str()
+        .is_some_and(|name| name.starts_with("job-"));
+    named_like_a_job && entry.file_type().is_ok_and(|kind| kind.is_dir())
 }
 
 #[cfg(test)]
@@ -129,6 +133,24 @@ mod tests {
             PartitionId(7),
         );
         assert_eq!(path, PathBuf::from("/work/j1/2/3/1/7.arrow"));
+    }
+
+    #[test]
+    fn only_job_directories_are_swept_or_removed_wholesale() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = ShuffleLayout::new(dir.path());
+        for name in ["job-1", "spill", "tpch"] {
+            std::fs::create_dir_all(dir.path().join(name)).unwrap();
+        }
+        let old: Vec<String> = layout
+            .jobs_older_than(std::time::Duration::ZERO)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(old, ["job-1"]);
+        layout.remove_all_jobs();
+        assert!(!dir.path().join("job-1").exists());
+        assert!(dir.path().join("spill").exists() && dir.path().join("tpch").exists());
     }
 
     #[test]

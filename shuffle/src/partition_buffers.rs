@@ -6,6 +6,7 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::compute::BatchCoalescer;
@@ -54,7 +55,7 @@ impl PartitionBuffers {
         let batch_size = config.batch_size.max(1);
         let buffers = (0..partitions)
             .map(|_| PartitionBuffer {
-                coalescer: BatchCoalescer::new(schema.clone(), batch_size),
+                coalescer: BatchCoalescer::new(Arc::clone(&schema), batch_size),
                 bytes: 0,
             })
             .collect();

@@ -7,9 +7,13 @@
 //! ```
 //!
 //! Tasks run on a dedicated multi-threaded runtime so that a CPU-bound task never delays
-//! the heartbeats, polls and file serving of the control runtime.
+//! the heartbeats, polls and file serving of the control runtime. Each task's memory is
+//! bounded by its share of `--memory-pool-size`, if set ([`task_memory`]); spill files go
+//! under `<work_dir>/spill`.
 
 mod running_jobs;
+mod spill_metrics;
+mod task_memory;
 mod task_runner;
 
 use std::net::SocketAddr;
@@ -19,7 +23,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
-use datafusion::execution::runtime_env::RuntimeEnv;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -36,6 +39,8 @@ use crate::protocol::{
     RegisterExecutorRequest, ReportTaskRequest, SchedulerClient, TaskDefinition,
 };
 use running_jobs::RunningJobs;
+use spill_metrics::SpillTotals;
+use task_memory::TaskMemory;
 pub(crate) use task_runner::TaskEnvironment;
 
 /// How long a poll may wait at the scheduler for work.
@@ -58,6 +63,10 @@ pub struct ExecutorConfig {
     pub work_dir: PathBuf,
     /// Tasks run at once.
     pub concurrent_tasks: usize,
+    /// Bytes of memory the executor's tasks may use, split equally over the task slots:
+    /// each task gets a pool of `memory_pool_size / concurrent_tasks` bytes of its own and
+    /// spillable operators spill to disk beyond it. `None`: no pool, memory is unbounded.
+    pub memory_pool_size: Option<u64>,
     pub heartbeat_interval: Duration,
     /// The scheduler's cluster token, if it requires one.
     pub cluster_token: Option<String>,
@@ -75,6 +84,7 @@ impl ExecutorConfig {
             external_host: None,
             work_dir: work_dir.into(),
             concurrent_tasks: default_concurrent_tasks(),
+            memory_pool_size: None,
             heartbeat_interval: Duration::from_secs(5),
             shuffle_ttl: Duration::from_secs(3600),
             cluster_token: None,
@@ -92,7 +102,9 @@ pub fn default_concurrent_tasks() -> usize {
 pub struct RunningExecutor {
     id: ExecutorId,
     layout: ShuffleLayout,
+    spill_dir: PathBuf,
     tasks_finished: Arc<AtomicU64>,
+    spills: Arc<SpillTotals>,
     flight_addr: SocketAddr,
     stop: CancellationToken,
     tasks: Option<tokio::runtime::Runtime>,
@@ -108,6 +120,21 @@ impl RunningExecutor {
     /// Tasks it has run to the end (succeeded or failed), since it started.
     pub fn tasks_finished(&self) -> u64 {
         self.tasks_finished.load(Ordering::Relaxed)
+    }
+
+    /// Times its tasks spilled to disk, since it started.
+    pub fn spill_count(&self) -> u64 {
+        self.spills.spill_count()
+    }
+
+    /// Bytes its tasks spilled to disk, since it started.
+    pub fn spilled_bytes(&self) -> u64 {
+        self.spills.spilled_bytes()
+    }
+
+    /// Rows its tasks spilled to disk, since it started.
+    pub fn spilled_rows(&self) -> u64 {
+        self.spills.spilled_rows()
     }
 
     /// Where its Flight service listens.
@@ -127,6 +154,7 @@ impl RunningExecutor {
             runtime.shutdown_background();
             // Nobody can fetch these files any more; results never read go with them.
             self.layout.remove_all_jobs();
+            task_memory::remove_spill_dir(&self.spill_dir);
         }
     }
 }
@@ -141,6 +169,10 @@ impl Drop for RunningExecutor {
 /// with the scheduler in the background (retrying until the scheduler answers).
 pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
     let id = ExecutorId::new(new_executor_id());
+    if let Some(size) = config.memory_pool_size {
+        // Refuse before touching the work dir: a config error leaves no trace.
+        task_memory::task_pool_bytes(size, config.concurrent_tasks)?;
+    }
     std::fs::create_dir_all(&config.work_dir).map_err(|source| ClusterError::WorkDir {
         path: config.work_dir.clone(),
         source,
@@ -148,6 +180,10 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
     let layout = ShuffleLayout::new(&config.work_dir);
     // Files of an earlier run in this work dir belong to an executor id nobody will ask for.
     layout.remove_all_jobs();
+    let spill_dir = task_memory::spill_dir(&config.work_dir);
+    // Spill files of an earlier run belong to tasks that are gone.
+    task_memory::remove_spill_dir(&spill_dir);
+    let memory = TaskMemory::new(config.memory_pool_size, config.concurrent_tasks, &spill_dir)?;
     let worker_layout = layout.clone();
     let listener = TcpListener::bind(config.bind)
         .await
@@ -202,17 +238,17 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         .map_err(ClusterError::TaskRuntime)?;
     let token = PresentClusterToken::new(config.cluster_token.as_deref())
         .map_err(|reason| ClusterError::ClusterToken { reason })?;
-    let runtime_env = Arc::new(RuntimeEnv::default());
+    let task_pool_bytes = memory.task_pool_bytes();
     let worker = Worker {
         metadata,
         scheduler: scheduler_client(channel, token),
-        env: TaskEnvironment::new(id.clone(), layout, runtime_env),
+        env: TaskEnvironment::new(id.clone(), layout, memory),
         tasks: tasks.handle().clone(),
         slots: Arc::new(Semaphore::new(config.concurrent_tasks.max(1))),
         running: Arc::new(RunningJobs::default()),
         tasks_finished: Arc::new(AtomicU64::new(0)),
     };
-    tracing::info!(executor = %id, flight = %worker.metadata.flight_url, scheduler = config.scheduler_url, slots = config.concurrent_tasks, "executor starting");
+    tracing::info!(executor = %id, flight = %worker.metadata.flight_url, scheduler = config.scheduler_url, slots = config.concurrent_tasks, task_pool_bytes, "executor starting");
     loops.spawn(
         worker
             .clone()
@@ -220,11 +256,14 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
     );
     loops.spawn(worker.clone().sweep(config.shuffle_ttl, stop.clone()));
     let tasks_finished = Arc::clone(&worker.tasks_finished);
+    let spills = Arc::clone(&worker.env.spills);
     loops.spawn(worker.poll(stop.clone()));
     Ok(RunningExecutor {
         id,
         layout: worker_layout,
+        spill_dir,
         tasks_finished,
+        spills,
         flight_addr,
         stop,
         tasks: Some(tasks),
@@ -426,4 +465,71 @@ impl Worker {
 fn new_executor_id() -> String {
     let random = uuid::Uuid::new_v4().simple().to_string();
     format!("executor-{}", &random[..12])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nothing listens there: registration retries in the background, which these tests
+    /// never wait for.
+    const NO_SCHEDULER: &str = "http://127.0.0.1:1";
+
+    #[tokio::test]
+    async fn refuses_to_start_when_the_pool_is_smaller_than_the_task_slots() {
+        let work_dir = tempfile::tempdir().unwrap();
+        let executor_dir = work_dir.path().join("executor");
+        let mut config = ExecutorConfig::loopback(NO_SCHEDULER, &executor_dir);
+        config.concurrent_tasks = 8;
+        config.memory_pool_size = Some(7);
+
+        let err = start_executor(config).await.unwrap_err();
+
+        assert!(
+            matches!(
+                err,
+                ClusterError::MemoryPoolTooSmall {
+                    memory_pool_size: 7,
+                    concurrent_tasks: 8
+                }
+            ),
+            "{err}"
+        );
+        let message = err.to_string();
+        assert!(message.contains("7 bytes"), "{message}");
+        assert!(message.contains("8 concurrent tasks"), "{message}");
+        assert!(
+            !executor_dir.exists(),
+            "a refused executor leaves no work dir"
+        );
+    }
+
+    #[tokio::test]
+    async fn starts_when_every_slot_gets_at_least_a_byte() {
+        let work_dir = tempfile::tempdir().unwrap();
+        let mut config = ExecutorConfig::loopback(NO_SCHEDULER, work_dir.path());
+        config.concurrent_tasks = 8;
+        config.memory_pool_size = Some(8);
+        start_executor(config).await.unwrap().stop();
+    }
+
+    #[tokio::test]
+    async fn clears_the_spill_dir_when_it_starts_and_removes_it_when_it_stops() {
+        let work_dir = tempfile::tempdir().unwrap();
+        let spill_dir = work_dir.path().join("spill");
+        let leftover = spill_dir.join("datafusion-crashed");
+        std::fs::create_dir_all(&leftover).unwrap();
+        std::fs::write(leftover.join("sort.tmp"), b"from a crashed run").unwrap();
+        let mut config = ExecutorConfig::loopback(NO_SCHEDULER, work_dir.path());
+        config.concurrent_tasks = 2;
+        config.memory_pool_size = Some(64 << 20);
+
+        let running = start_executor(config).await.unwrap();
+        assert!(!leftover.exists(), "spill files of an earlier run are gone");
+        assert!(spill_dir.is_dir(), "spills go under the work dir");
+        assert_eq!(running.spill_count(), 0);
+
+        running.stop();
+        assert!(!spill_dir.exists());
+    }
 }

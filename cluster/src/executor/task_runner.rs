@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
-use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::session_state::SessionState;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::execution_plan::replace_children_if_necessary;
@@ -17,36 +16,39 @@ use trebuchet_shuffle::{
     read_summary_batch,
 };
 
+use super::spill_metrics::{SpillMetrics, SpillTotals};
+use super::task_memory::TaskMemory;
 use crate::codec::decode_plan;
 use crate::protocol::{
     ShuffleFile, TaskDefinition, TaskFailed, TaskOutcomeMessage, TaskStatus, TaskSucceeded,
 };
 use crate::session_defaults::default_session_config;
 
-/// What every task on this executor shares: who we are, where files go, and the function
-/// registry and runtime (memory pool, disk manager) plans are decoded and run with.
+/// What every task on this executor shares: who we are, where files go, the function
+/// registry plans are decoded with, what each task's runtime is made of (memory pool, disk
+/// manager) and the running spill totals.
 #[derive(Debug, Clone)]
 pub(crate) struct TaskEnvironment {
     pub(crate) executor: ExecutorId,
     pub(crate) layout: ShuffleLayout,
     pub(crate) functions: Arc<SessionState>,
+    pub(crate) memory: TaskMemory,
+    pub(crate) spills: Arc<SpillTotals>,
 }
 
 impl TaskEnvironment {
-    pub(crate) fn new(
-        executor: ExecutorId,
-        layout: ShuffleLayout,
-        runtime: Arc<RuntimeEnv>,
-    ) -> Self {
+    pub(crate) fn new(executor: ExecutorId, layout: ShuffleLayout, memory: TaskMemory) -> Self {
         let functions = datafusion::execution::SessionStateBuilder::new()
             .with_config(default_session_config())
-            .with_runtime_env(runtime)
+            .with_runtime_env(Arc::clone(memory.shared()))
             .with_default_features()
             .build();
         Self {
             executor,
             layout,
             functions: Arc::new(functions),
+            memory,
+            spills: Arc::new(SpillTotals::default()),
         }
     }
 }
@@ -99,10 +101,13 @@ async fn execute(task: &TaskDefinition, env: &TaskEnvironment) -> Result<Vec<Shu
     let plan = decode_plan(&task.plan, &task_ctx)?;
     let plan = localize(plan, env, task.attempt)?;
     let decoded = started.elapsed();
-    let summaries: Vec<_> = plan
-        .execute(task.partition as usize, task_ctx)?
-        .try_collect()
-        .await?;
+    let collected = match plan.execute(task.partition as usize, task_ctx) {
+        Ok(stream) => stream.try_collect::<Vec<_>>().await,
+        Err(err) => Err(err),
+    };
+    // A task that failed may have spilled before it did; that disk traffic counts too.
+    let spilled = SpillMetrics::of_plan(plan.as_ref());
+    env.spills.add(spilled);
     tracing::debug!(
         job = task.job_id,
         stage = task.stage_id,
@@ -110,8 +115,13 @@ async fn execute(task: &TaskDefinition, env: &TaskEnvironment) -> Result<Vec<Shu
         plan_bytes = task.plan.len(),
         decode_us = decoded.as_micros(),
         total_us = started.elapsed().as_micros(),
+        succeeded = collected.is_ok(),
+        spill_count = spilled.spill_count,
+        spilled_bytes = spilled.spilled_bytes,
+        spilled_rows = spilled.spilled_rows,
         "task finished"
     );
+    let summaries = collected?;
     let mut files = Vec::new();
     for batch in &summaries {
         for (output, written) in read_summary_batch(batch)? {
@@ -127,7 +137,8 @@ async fn execute(task: &TaskDefinition, env: &TaskEnvironment) -> Result<Vec<Shu
     Ok(files)
 }
 
-/// The session the task's query was planned in, rebuilt from its settings.
+/// The session the task's query was planned in, rebuilt from its settings, on a runtime of
+/// the task's own (its memory pool share, the executor's disks).
 fn task_context(task: &TaskDefinition, env: &TaskEnvironment) -> Result<TaskContext> {
     let mut config = default_session_config();
     for (key, value) in &task.session_config {
@@ -145,7 +156,7 @@ fn task_context(task: &TaskDefinition, env: &TaskEnvironment) -> Result<TaskCont
         functions.higher_order_functions().clone(),
         functions.aggregate_functions().clone(),
         functions.window_functions().clone(),
-        Arc::clone(functions.runtime_env()),
+        env.memory.runtime_for_task(),
     ))
 }
 

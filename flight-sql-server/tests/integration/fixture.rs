@@ -40,7 +40,27 @@ impl TestServer {
     }
 
     /// A server with `count` executors (0: queries wait for one, then fail).
-    pub(crate) async fn start_with_executors(mut config: ServerConfig, count: usize) -> Self {
+    pub(crate) async fn start_with_executors(config: ServerConfig, count: usize) -> Self {
+        let executors = LocalExecutors {
+            count,
+            concurrent_tasks: 2,
+            memory_pool_size: None,
+        };
+        Self::start_with_cluster(config, executors).await
+    }
+
+    /// A server whose two executors, with two task slots each, give their tasks
+    /// `memory_pool_size` bytes in all (half of it per task).
+    pub(crate) async fn start_with_memory_pool(memory_pool_size: u64) -> Self {
+        let executors = LocalExecutors {
+            count: 2,
+            concurrent_tasks: 2,
+            memory_pool_size: Some(memory_pool_size),
+        };
+        Self::start_with_cluster(ServerConfig::loopback(), executors).await
+    }
+
+    async fn start_with_cluster(mut config: ServerConfig, executors: LocalExecutors) -> Self {
         let work_dir = tempfile::tempdir().unwrap();
         config.work_dir = work_dir.path().join("cluster");
         let catalog = SharedCatalog::new();
@@ -50,10 +70,6 @@ impl TestServer {
             .unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let executors = LocalExecutors {
-            count,
-            concurrent_tasks: 2,
-        };
         let cluster = LocalCluster::start(listener, config, catalog, executors)
             .await
             .unwrap();
@@ -78,6 +94,11 @@ impl TestServer {
         }
     }
 
+    /// The cluster's work dir: one directory per executor (`executor-<n>`).
+    pub(crate) fn cluster_dir(&self) -> std::path::PathBuf {
+        self.work_dir.path().join("cluster")
+    }
+
     /// Shuffle files left under the cluster's work dir.
     pub(crate) fn shuffle_files(&self) -> Vec<std::path::PathBuf> {
         fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
@@ -91,7 +112,7 @@ impl TestServer {
             }
         }
         let mut found = Vec::new();
-        walk(&self.work_dir.path().join("cluster"), &mut found);
+        walk(&self.cluster_dir(), &mut found);
         found
     }
 

@@ -11,6 +11,7 @@ mod cluster;
 mod errors;
 mod handshake;
 mod join_strategy;
+mod memory_pool;
 mod metadata;
 mod partitions;
 mod prepared;

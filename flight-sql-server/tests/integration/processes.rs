@@ -1,7 +1,8 @@
 //! The real binary as separate processes: `trebuchet scheduler` and two
 //! `trebuchet executor`s on loopback sharing a cluster token, queried over Flight SQL; an
-//! executor with the wrong token is refused. Every process is started
-//! here and killed through its own handle when the test ends.
+//! executor with the wrong token is refused, and so is one whose memory pool cannot be
+//! shared over its task slots. Every process is started here and killed through its own
+//! handle when the test ends.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -160,4 +161,25 @@ async fn a_scheduler_and_two_executor_processes_answer_a_multi_stage_query() {
         .unwrap()
         .value(0);
     assert_eq!(total, expected, "every line item joins one order");
+}
+
+#[tokio::test]
+async fn an_executor_refuses_a_memory_pool_smaller_than_its_task_slots() {
+    let work = tempfile::tempdir().unwrap();
+    let work_dir = work.path().join("executor");
+    let mut executor = Process::start(&[
+        "executor",
+        "--port",
+        "0",
+        "--concurrent-tasks",
+        "4",
+        "--memory-pool-size",
+        "3",
+        "--work-dir",
+        &work_dir.to_string_lossy(),
+    ]);
+    let refused = executor.wait_for("did not start").await;
+    assert!(refused.contains("3 bytes"), "{refused}");
+    assert!(refused.contains("4 concurrent tasks"), "{refused}");
+    assert!(!work_dir.exists(), "a refused executor leaves no work dir");
 }

@@ -1,0 +1,146 @@
+//! Executors started with a memory pool (`--memory-pool-size`): a sort and a hash aggregate
+//! whose data is far larger than a task's share of the pool spill to disk, still give the
+//! right answer, and leave no spill files once the executors stop.
+
+use std::collections::HashMap;
+
+use arrow::array::{Array, Int64Array, RecordBatch};
+
+use crate::fixture::{TestServer, query};
+
+/// Each executor's pool: two slots, so 4 MiB per task.
+const EXECUTOR_POOL_BYTES: u64 = 8 << 20;
+const TASK_POOL_BYTES: u64 = EXECUTOR_POOL_BYTES / 2;
+/// Rows of the generated input: 16 MB of Int64 values, nearly four times a task's pool.
+const ROWS: i64 = 2_000_000;
+
+#[tokio::test]
+async fn a_sort_larger_than_a_tasks_pool_spills_and_returns_every_row_in_order() {
+    let mut server = TestServer::start_with_memory_pool(EXECUTOR_POOL_BYTES).await;
+    let mut client = server.session_client().await;
+    // DataFusion's sort sets aside this much up front for merging its spills (10 MiB by
+    // default, more than the whole pool here).
+    query(
+        &mut client,
+        "SET datafusion.execution.sort_spill_reservation_bytes = 1048576",
+    )
+    .await;
+    assert!(input_bytes() > 3 * TASK_POOL_BYTES);
+    // 2000003 is prime, so the values are a permutation of ROWS distinct numbers.
+    let sql = format!(
+        "SELECT (n * 7919) % 2000003 AS v FROM generate_series(1, {ROWS}) AS t(n) ORDER BY v"
+    );
+
+    let batches = query(&mut client, &sql).await;
+
+    let mut expected: Vec<i64> = (1..=ROWS).map(|n| (n * 7919) % 2_000_003).collect();
+    expected.sort_unstable();
+    assert!(
+        column(&batches, 0) == expected,
+        "the sort lost or misplaced rows"
+    );
+    assert_spilled_and_cleaned_up(&mut server).await;
+}
+
+#[tokio::test]
+async fn a_hash_aggregate_larger_than_a_tasks_pool_spills_and_counts_every_group() {
+    let mut server = TestServer::start_with_memory_pool(EXECUTOR_POOL_BYTES).await;
+    let mut client = server.session_client().await;
+    // Two final tasks of half a million groups each, rather than sixteen small ones.
+    query(
+        &mut client,
+        "SET datafusion.execution.target_partitions = 2",
+    )
+    .await;
+    // The sort-based shuffle writer spills under pressure too; the hash writer never does,
+    // so every spill counted below is the aggregate's.
+    query(
+        &mut client,
+        "SET ballista.shuffle.sort_based.enabled = false",
+    )
+    .await;
+    assert!(input_bytes() > 3 * TASK_POOL_BYTES);
+    let groups = ROWS / 2;
+    let sql = format!(
+        "SELECT n % {groups} AS k, count(*) AS c, sum(n) AS s \
+         FROM generate_series(1, {ROWS}) AS t(n) GROUP BY k"
+    );
+
+    let batches = query(&mut client, &sql).await;
+
+    let mut expected: HashMap<i64, (i64, i64)> = HashMap::new();
+    for n in 1..=ROWS {
+        let group = expected.entry(n % groups).or_default();
+        group.0 += 1;
+        group.1 += n;
+    }
+    let (keys, counts, sums) = (
+        column(&batches, 0),
+        column(&batches, 1),
+        column(&batches, 2),
+    );
+    let actual: HashMap<i64, (i64, i64)> =
+        keys.into_iter().zip(counts.into_iter().zip(sums)).collect();
+    assert_eq!(actual.len(), expected.len(), "one row per group");
+    assert!(actual == expected, "some group's count or sum is wrong");
+    assert_spilled_and_cleaned_up(&mut server).await;
+}
+
+/// Bytes of the Int64 column every query here reads.
+fn input_bytes() -> u64 {
+    ROWS as u64 * 8
+}
+
+/// The executors spilled, spilled under their work dirs, and removed the spill
+/// directories when they stopped.
+async fn assert_spilled_and_cleaned_up(server: &mut TestServer) {
+    let executors = server.cluster().executors();
+    let spill_count: u64 = executors
+        .iter()
+        .map(|executor| executor.spill_count())
+        .sum();
+    let spilled_bytes: u64 = executors
+        .iter()
+        .map(|executor| executor.spilled_bytes())
+        .sum();
+    let spilled_rows: u64 = executors
+        .iter()
+        .map(|executor| executor.spilled_rows())
+        .sum();
+    assert!(spill_count > 0, "no task spilled");
+    assert!(spilled_bytes > 0, "{spill_count} spills wrote no bytes");
+    assert!(spilled_rows > 0, "{spill_count} spills wrote no rows");
+    let spill_dirs: Vec<_> = (0..executors.len())
+        .map(|index| {
+            server
+                .cluster_dir()
+                .join(format!("executor-{index}"))
+                .join("spill")
+        })
+        .collect();
+    for dir in &spill_dirs {
+        assert!(dir.is_dir(), "{} is where spills go", dir.display());
+    }
+
+    server.stop_cluster().await;
+
+    for dir in &spill_dirs {
+        assert!(!dir.exists(), "{} outlived its executor", dir.display());
+    }
+}
+
+/// Every value of an Int64 column, across batches.
+fn column(batches: &[RecordBatch], index: usize) -> Vec<i64> {
+    batches
+        .iter()
+        .flat_map(|batch| {
+            let values = batch
+                .column(index)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .expect("an Int64 column");
+            assert_eq!(values.null_count(), 0);
+            values.values().to_vec()
+        })
+        .collect()
+}
