@@ -558,9 +558,12 @@ mod tests {
             .build_arc()
             .unwrap();
         let ctx = SessionContext::new_with_config_rt(Default::default(), runtime);
-        let summaries = collect(Arc::clone(&writer) as Arc<dyn ExecutionPlan>, ctx.task_ctx())
-            .await
-            .unwrap();
+        let summaries = collect(
+            Arc::clone(&writer) as Arc<dyn ExecutionPlan>,
+            ctx.task_ctx(),
+        )
+        .await
+        .unwrap();
         let metrics = writer.metrics().unwrap();
         let spills = metrics.spill_count().unwrap();
         assert!(spills > 0, "{metrics}");
