@@ -98,6 +98,8 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=1)
     parser.add_argument("--target-partitions", type=int, default=16)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a session setting for Trebuchet, e.g. ballista.shuffle.sort_based.enabled=false")
     args = parser.parse_args()
 
     data = args.data_dir or Path(tempfile.gettempdir()) / f"trebuchet-tpch-sf{args.scale}"
@@ -111,8 +113,15 @@ def main() -> None:
         process, port = start_trebuchet(args.binary, data, args.executors, Path(work_dir))
         try:
             conn = flightsql.connect(f"grpc://127.0.0.1:{port}")
+            settings = [f"datafusion.execution.target_partitions={args.target_partitions}", *args.set]
+            for setting in settings:
+                key, _, value = setting.partition("=")
+                with conn.cursor() as cur:
+                    cur.execute(f"SET {key.strip()} = '{value.strip()}'")
+                    cur.fetchall()
             print(f"TPC-H scale {args.scale}, {args.executors} executors, "
-                  f"target_partitions {args.target_partitions}, best of {args.iterations}")
+                  f"target_partitions {args.target_partitions}, best of {args.iterations}, "
+                  f"settings: {', '.join(args.set) or 'defaults'}")
             print(f"{'query':>5} {'trebuchet ms':>13} {'datafusion ms':>14} {'ratio':>6}")
             totals = [0.0, 0.0]
             for number in range(1, 23):

@@ -12,6 +12,7 @@
 //! under `<work_dir>/spill`.
 
 mod running_jobs;
+mod slot_usage;
 mod spill_metrics;
 mod task_memory;
 mod task_runner;
@@ -39,6 +40,7 @@ use crate::protocol::{
     RegisterExecutorRequest, ReportTaskRequest, SchedulerClient, TaskDefinition,
 };
 use running_jobs::RunningJobs;
+use slot_usage::SlotUsage;
 use spill_metrics::SpillTotals;
 use task_memory::TaskMemory;
 pub(crate) use task_runner::TaskEnvironment;
@@ -104,6 +106,7 @@ pub struct RunningExecutor {
     layout: ShuffleLayout,
     spill_dir: PathBuf,
     tasks_finished: Arc<AtomicU64>,
+    slot_usage: Arc<SlotUsage>,
     spills: Arc<SpillTotals>,
     flight_addr: SocketAddr,
     stop: CancellationToken,
@@ -120,6 +123,11 @@ impl RunningExecutor {
     /// Tasks it has run to the end (succeeded or failed), since it started.
     pub fn tasks_finished(&self) -> u64 {
         self.tasks_finished.load(Ordering::Relaxed)
+    }
+
+    /// The most tasks it ever ran at once: never more than `--concurrent-tasks`.
+    pub fn peak_concurrent_tasks(&self) -> usize {
+        self.slot_usage.peak()
     }
 
     /// Times its tasks spilled to disk, since it started.
@@ -247,6 +255,7 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         slots: Arc::new(Semaphore::new(config.concurrent_tasks.max(1))),
         running: Arc::new(RunningJobs::default()),
         tasks_finished: Arc::new(AtomicU64::new(0)),
+        slot_usage: Arc::new(SlotUsage::default()),
     };
     tracing::info!(executor = %id, flight = %worker.metadata.flight_url, scheduler = config.scheduler_url, slots = config.concurrent_tasks, task_pool_bytes, "executor starting");
     loops.spawn(
@@ -256,6 +265,7 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
     );
     loops.spawn(worker.clone().sweep(config.shuffle_ttl, stop.clone()));
     let tasks_finished = Arc::clone(&worker.tasks_finished);
+    let slot_usage = Arc::clone(&worker.slot_usage);
     let spills = Arc::clone(&worker.env.spills);
     loops.spawn(worker.poll(stop.clone()));
     Ok(RunningExecutor {
@@ -263,6 +273,7 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         layout: worker_layout,
         spill_dir,
         tasks_finished,
+        slot_usage,
         spills,
         flight_addr,
         stop,
@@ -291,6 +302,7 @@ struct Worker {
     slots: Arc<Semaphore>,
     running: Arc<RunningJobs>,
     tasks_finished: Arc<AtomicU64>,
+    slot_usage: Arc<SlotUsage>,
 }
 
 impl Worker {
@@ -382,8 +394,10 @@ impl Worker {
         let unfinished = task_runner::status_of(&task);
         let env = self.env.clone();
         let slots = Arc::clone(&self.slots);
+        let usage = Arc::clone(&self.slot_usage);
         let running = self.tasks.spawn(async move {
             let _slot = slots.acquire_owned().await;
+            let _busy = usage.occupy();
             task_runner::run_task(task, env).await
         });
         let abort = running.abort_handle();

@@ -26,6 +26,13 @@ async fn a_multi_stage_query_runs_on_both_executors_and_leaves_no_files() {
             "executor {} ran no task",
             executor.id()
         );
+        // The fixture's executors have two slots; stages of 16 tasks would use more.
+        assert!(
+            (1..=2).contains(&executor.peak_concurrent_tasks()),
+            "executor {} ran {} tasks at once",
+            executor.id(),
+            executor.peak_concurrent_tasks()
+        );
     }
     assert_eq!(
         settled_shuffle_files(&server).await,
