@@ -455,6 +455,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn large_partitions_fetched_several_at_once_over_one_connection_do_not_stall() {
+        // Four map tasks of 4 MB each for one output partition: the reader opens all four
+        // streams on one connection and reads them in order, so three sit unread while
+        // their data arrives. Connection-level flow control must not starve the first.
+        let input = || (0..4).map(|map| vec![batch(map * 500_000..(map + 1) * 500_000)]);
+        let read = round_trip_via(input().collect(), 1, true, ShuffleFormat::default());
+        let (values, _) = tokio::time::timeout(std::time::Duration::from_secs(30), read)
+            .await
+            .expect("the fetch stalled");
+        assert_eq!(values[0], (0..2_000_000).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
     async fn the_sort_based_writer_makes_two_files_per_map_task_and_the_hash_writer_one_per_pair() {
         let input = || {
             vec![

@@ -23,6 +23,14 @@ const MAX_MESSAGE_BYTES: usize = 256 << 20;
 /// How long connecting to a peer may take before the fetch fails (and is retried).
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// The HTTP/2 connection window: the largest HTTP/2 allows, so connection-level flow
+/// control never binds. Many fetches share one connection, and a reader leaves some
+/// streams unread for a while (files opened ahead, the idle side of a merge join). Data
+/// waiting in those streams holds connection window; under the default 5 MiB, a few of
+/// them starve the stream being read, and the query hangs. Memory stays bounded by the
+/// per-stream window of each open stream.
+const CONNECTION_WINDOW_BYTES: u32 = (1 << 31) - 1;
+
 /// One HTTP/2 connection per executor, shared by every fetch of this process: a stage
 /// reads many small files from each peer, and a handshake per file would dominate.
 /// Channels reconnect by themselves when a peer restarts.
@@ -36,6 +44,7 @@ fn channel_to(url: &str) -> Result<Channel, tonic::transport::Error> {
     }
     let channel = Endpoint::from_shared(url.to_string())?
         .connect_timeout(CONNECT_TIMEOUT)
+        .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
         .tcp_nodelay(true)
         .connect_lazy();
     channels.insert(url.to_string(), channel.clone());
