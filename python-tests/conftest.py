@@ -176,13 +176,15 @@ def oracle_sf01(tpch_sf01_dir) -> datafusion.SessionContext:
 class ProcessCluster:
     """`trebuchet scheduler` and executor processes, each a real process on loopback."""
 
-    def __init__(self, binary: Path, work_root: Path, tables: list[str]):
+    def __init__(self, binary: Path, work_root: Path, tables: list[str],
+                 scheduler_args: tuple[str, ...] = (), executor_args: tuple[str, ...] = ()):
         self.binary = binary
         self.work_root = work_root
+        self.executor_args = list(executor_args)
         self.scheduler = TrebuchetServer(
             binary,
             ["scheduler", "--host", "127.0.0.1", "--port", "0", "--tpch-scale", "0",
-             "--work-dir", str(work_root / "scheduler"), *tables],
+             "--work-dir", str(work_root / "scheduler"), *tables, *scheduler_args],
         )
         self.executors: list[TrebuchetServer] = []
 
@@ -201,7 +203,7 @@ class ProcessCluster:
             self.binary,
             ["executor", "--scheduler-url", f"http://127.0.0.1:{self.scheduler.port}",
              "--host", "127.0.0.1", "--port", "0", "--concurrent-tasks", "2",
-             "--work-dir", str(self.executor_dir(index))],
+             "--work-dir", str(self.executor_dir(index)), *self.executor_args],
             ready=EXECUTOR_READY_LINE,
         )
         executor.start()

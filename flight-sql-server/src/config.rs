@@ -208,6 +208,13 @@ pub struct ServerArgs {
     #[arg(long, env = "TREBUCHET_EXECUTOR_WAIT", default_value = "30s", value_parser = parse_duration)]
     pub executor_wait: Duration,
 
+    /// An executor that sends no heartbeat for this long is lost: its running tasks and
+    /// the shuffle output it holds are redone on others (e.g. 30s). Keep it several times
+    /// the executors' --heartbeat-interval. A failed fetch from an executor marks it lost
+    /// at once.
+    #[arg(long, env = "TREBUCHET_EXECUTOR_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub executor_timeout: Duration,
+
     /// Directory for shuffle files between query stages (default: a new directory under
     /// the system temp dir). A job's files are deleted when it fails or is cancelled, and
     /// once its results have been read.
@@ -240,6 +247,7 @@ pub struct ServerConfig {
     pub work_dir: PathBuf,
     pub result_endpoints: ResultEndpoints,
     pub executor_wait: Duration,
+    pub executor_timeout: Duration,
     pub cluster_token: Option<String>,
 }
 
@@ -248,6 +256,7 @@ impl ServerConfig {
     pub fn scheduler_settings(&self) -> trebuchet_cluster::scheduler::SchedulerSettings {
         let mut settings = trebuchet_cluster::scheduler::SchedulerSettings::default();
         settings.limits.no_executor_timeout = self.executor_wait;
+        settings.executor_timeout = self.executor_timeout;
         settings
     }
 
@@ -262,6 +271,7 @@ impl ServerConfig {
             work_dir: default_work_dir(),
             result_endpoints: ResultEndpoints::default(),
             executor_wait: Duration::from_secs(30),
+            executor_timeout: Duration::from_secs(30),
             cluster_token: None,
         }
     }
@@ -318,6 +328,7 @@ impl ServerArgs {
             work_dir: self.work_dir.clone().unwrap_or_else(default_work_dir),
             result_endpoints: self.result_endpoints,
             executor_wait: self.executor_wait,
+            executor_timeout: self.executor_timeout,
             cluster_token: self.cluster_token.clone(),
         })
     }

@@ -74,6 +74,7 @@ pub(crate) fn panicked(
     status.outcome = Some(TaskOutcomeMessage::Failed(TaskFailed {
         message: format!("executor {executor}: the task panicked: {err}"),
         retryable: false,
+        unreachable_executor: String::new(),
     }));
     status
 }
@@ -84,11 +85,13 @@ pub(crate) async fn run_task(task: TaskDefinition, env: TaskEnvironment) -> Task
     status.outcome = Some(match execute(&task, &env).await {
         Ok(files) => TaskOutcomeMessage::Succeeded(TaskSucceeded { files }),
         Err(err) => {
-            let retryable = is_retryable(&err);
+            let unreachable = fetch_failed_from(&err);
+            let retryable = unreachable.is_some();
             tracing::warn!(job = task.job_id, stage = task.stage_id, partition = task.partition, retryable, error = %err, "task failed");
             TaskOutcomeMessage::Failed(TaskFailed {
                 message: format!("executor {}: {err}", env.executor),
                 retryable,
+                unreachable_executor: unreachable.map(|id| id.to_string()).unwrap_or_default(),
             })
         }
     });
@@ -204,13 +207,15 @@ fn localize(
 
 /// A failed fetch (the peer is gone or restarting) is worth another attempt; a SQL error,
 /// a bad plan or a full disk is not.
-fn is_retryable(err: &DataFusionError) -> bool {
+fn fetch_failed_from(err: &DataFusionError) -> Option<ExecutorId> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(error) = current {
-        if let Some(ShuffleError::FetchPartition { .. }) = error.downcast_ref::<ShuffleError>() {
-            return true;
+        if let Some(ShuffleError::FetchPartition { executor, .. }) =
+            error.downcast_ref::<ShuffleError>()
+        {
+            return Some(executor.clone());
         }
         current = error.source();
     }
-    false
+    None
 }

@@ -154,4 +154,8 @@ pub struct TaskFailed {
     /// Worth another attempt (a failed fetch, a lost peer); a SQL error is not.
     #[prost(bool, tag = "2")]
     pub retryable: bool,
+    /// The executor a shuffle fetch failed from, if that is why the task failed: its
+    /// output is gone or unreachable, and the scheduler treats it as lost.
+    #[prost(string, tag = "3")]
+    pub unreachable_executor: String,
 }

@@ -266,9 +266,7 @@ impl EventLoop {
                     .collect();
                 for executor in silent {
                     tracing::warn!(executor = %executor, "executor lost: no heartbeat within {:?}", self.executor_timeout);
-                    self.executors.remove(&executor);
-                    self.mailboxes.remove(&executor);
-                    self.apply(Event::ExecutorLost { executor }, now);
+                    self.lose_executor(executor, now);
                 }
                 self.apply(Event::Tick, now);
             }
@@ -315,6 +313,13 @@ impl EventLoop {
         self.apply(Event::JobSubmitted { job, stages: specs }, now);
     }
 
+    /// Forgets `executor`: its tasks and the output they wrote are to be redone elsewhere.
+    fn lose_executor(&mut self, executor: ExecutorId, now: Instant) {
+        self.executors.remove(&executor);
+        self.mailboxes.remove(&executor);
+        self.apply(Event::ExecutorLost { executor }, now);
+    }
+
     fn report(&mut self, executor: ExecutorId, status: TaskStatus, now: Instant) {
         if !self.executors.contains_key(&executor) {
             // A report from an executor already declared lost: its output is not trusted.
@@ -348,10 +353,19 @@ impl EventLoop {
                 }
                 TaskOutcome::Succeeded
             }
-            Some(TaskOutcomeMessage::Failed(failed)) => TaskOutcome::Failed {
-                message: failed.message,
-                retryable: failed.retryable,
-            },
+            Some(TaskOutcomeMessage::Failed(failed)) => {
+                let unreachable = ExecutorId::new(failed.unreachable_executor);
+                if unreachable != executor && self.executors.contains_key(&unreachable) {
+                    // Its shuffle output cannot be read: waiting for its heartbeat deadline
+                    // would only burn this task's attempts. Lost now, its output is redone.
+                    tracing::warn!(executor = %unreachable, reporter = %executor, "executor lost: a shuffle fetch from it failed");
+                    self.lose_executor(unreachable, now);
+                }
+                TaskOutcome::Failed {
+                    message: failed.message,
+                    retryable: failed.retryable,
+                }
+            }
             None => TaskOutcome::Failed {
                 message: "the executor reported a task without an outcome".into(),
                 retryable: true,

@@ -1,0 +1,112 @@
+"""Executors die: kill -9 one in the middle of a multi-stage TPC-H query (scale 0.1) and the
+query still returns DataFusion's answer; kill them all and the query fails clearly within
+the deadline, or completes once a new executor joins in time.
+
+Each test runs its own `trebuchet scheduler` and executor processes, with short heartbeats
+so that a silent executor is declared lost within seconds. A failed shuffle fetch from a
+dead executor marks it lost at once."""
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ProcessCluster
+from helpers import TPCH_TABLES, adbc_connect, assert_tables_match, query_table
+from test_tpch_oracle import run_script_in_oracle, run_script_over_adbc
+
+EXECUTOR_TIMEOUT_S = 3
+SCHEDULER_ARGS = ("--executor-timeout", f"{EXECUTOR_TIMEOUT_S}s", "--executor-wait", "8s")
+EXECUTOR_ARGS = ("--heartbeat-interval", "500ms")
+
+
+@pytest.fixture
+def loss_cluster(trebuchet_bin, tpch_sf01_dir, tmp_path):
+    tables = [f"--table={table}={tpch_sf01_dir / f'{table}.parquet'}" for table in TPCH_TABLES]
+    cluster = ProcessCluster(trebuchet_bin, tmp_path, tables, SCHEDULER_ARGS, EXECUTOR_ARGS)
+    cluster.start(executors=3)
+    yield cluster
+    cluster.stop()
+
+
+def holds_shuffle_output(directory: Path) -> bool:
+    """Whether a map task has written output under an executor's work dir."""
+    return any(
+        name.endswith((".arrow", ".index"))
+        for root, _, names in os.walk(directory)
+        if "job-" in root
+        for name in names
+    )
+
+
+class QueryThread(threading.Thread):
+    def __init__(self, uri: str, script: str):
+        super().__init__(daemon=True)
+        self.uri, self.script = uri, script
+        self.result, self.error, self.finished_at = None, None, None
+
+    def run(self):
+        conn = adbc_connect(self.uri)
+        try:
+            self.result = run_script_over_adbc(conn, self.script)
+        except Exception as err:  # reported by the test
+            self.error = err
+        finally:
+            self.finished_at = time.monotonic()
+            conn.close()
+
+
+@pytest.mark.parametrize("number", [3, 9, 18, 21])
+def test_killing_an_executor_mid_query_still_gives_the_right_answer(
+    loss_cluster, oracle_sf01, tpch_query, number
+):
+    script = tpch_query(number)
+    expected = run_script_in_oracle(oracle_sf01, script)
+    victim_index = 1
+    query = QueryThread(loss_cluster.uri, script)
+    started = time.monotonic()
+    query.start()
+    # Kill the victim as soon as one of its map tasks has written shuffle output that a
+    # later stage will need.
+    while query.is_alive() and not holds_shuffle_output(loss_cluster.executor_dir(victim_index)):
+        time.sleep(0.002)
+    if not query.is_alive():
+        pytest.fail(f"q{number} finished in {time.monotonic() - started:.2f}s before the victim wrote output")
+    loss_cluster.executors[victim_index].process.kill()
+    killed_at = time.monotonic()
+    query.join(timeout=120)
+    assert not query.is_alive(), f"q{number} still running 120 s after the kill"
+    assert query.error is None, f"q{number} failed after the kill: {query.error}"
+    assert_tables_match(query.result, expected)
+    print(f"q{number}: killed {killed_at - started:.2f}s into the query, "
+          f"answer {query.finished_at - killed_at:.2f}s after the kill")
+
+
+def test_with_every_executor_dead_a_query_fails_clearly_within_the_deadline(loss_cluster):
+    for executor in loss_cluster.executors:
+        executor.process.kill()
+    conn = adbc_connect(loss_cluster.uri)
+    started = time.monotonic()
+    with pytest.raises(Exception) as failure:
+        query_table(conn, "SELECT l_returnflag, count(*) FROM lineitem GROUP BY l_returnflag")
+    elapsed = time.monotonic() - started
+    conn.close()
+    assert "executor" in str(failure.value).lower(), failure.value
+    # Lost after the executor timeout, then the executor wait: never "running" forever.
+    assert elapsed < EXECUTOR_TIMEOUT_S + 8 + 10, f"failed only after {elapsed:.1f}s"
+
+
+def test_a_query_waiting_for_executors_completes_when_one_joins_in_time(loss_cluster, oracle_sf01, tpch_query):
+    for executor in loss_cluster.executors:
+        executor.process.kill()
+    script = tpch_query(3)
+    query = QueryThread(loss_cluster.uri, script)
+    query.start()
+    time.sleep(EXECUTOR_TIMEOUT_S + 1)
+    assert query.is_alive(), f"the query ended before a new executor joined: {query.error}"
+    loss_cluster.add_executor()
+    query.join(timeout=120)
+    assert query.error is None, f"the query failed: {query.error}"
+    assert_tables_match(query.result, run_script_in_oracle(oracle_sf01, script))
