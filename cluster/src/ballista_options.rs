@@ -23,6 +23,8 @@ pub struct BallistaOptions {
     /// Parquet files larger than this many bytes are scanned as several partitions of
     /// about this size; 0 keeps one partition per file.
     pub split_file_size: u64,
+    /// A query running longer is cancelled; `None` (the default) lets it run.
+    pub job_timeout: Option<std::time::Duration>,
 }
 
 /// `ballista.shuffle.sort_based.*`: see the tuning guide, "Shuffle Implementation".
@@ -52,6 +54,7 @@ impl Default for BallistaOptions {
             },
             adaptive_planner_enabled: false,
             split_file_size: 64 << 20,
+            job_timeout: None,
         }
     }
 }
@@ -117,6 +120,19 @@ const KEYS: &[OptionKey] = &[
         get: |o| o.adaptive_planner_enabled.to_string(),
         set: |o, v| {
             o.adaptive_planner_enabled = parse_bool("planner.adaptive.enabled", v)?;
+            Ok(())
+        },
+    },
+    OptionKey {
+        name: "job.timeout",
+        description: "A query running longer than this (e.g. 30s, 5m, 1h; a plain number is seconds) is cancelled with DEADLINE_EXCEEDED; 0 means no limit.",
+        get: |o| {
+            o.job_timeout
+                .map_or_else(|| "0".into(), |limit| format!("{}ms", limit.as_millis()))
+        },
+        set: |o, v| {
+            let limit = parse_duration("job.timeout", v)?;
+            o.job_timeout = (!limit.is_zero()).then_some(limit);
             Ok(())
         },
     },
@@ -241,6 +257,30 @@ fn parse_bytes(key: &str, value: &str) -> Result<u64> {
     }
 }
 
+fn parse_duration(key: &str, value: &str) -> Result<std::time::Duration> {
+    let text = value.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let bad = || {
+        invalid(
+            key,
+            value,
+            "a duration such as 30s, 500ms, 5m or 1h (0: no limit)",
+        )
+    };
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let millis = match unit.trim() {
+        "ms" => Some(number),
+        "" | "s" => number.checked_mul(1_000),
+        "m" => number.checked_mul(60_000),
+        "h" => number.checked_mul(3_600_000),
+        _ => None,
+    };
+    millis.map(std::time::Duration::from_millis).ok_or_else(bad)
+}
+
 fn parse_fraction(key: &str, value: &str) -> Result<f64> {
     let value = value.trim_matches(|c| c == '"' || c == '\'');
     match value.parse::<f64>() {
@@ -277,9 +317,36 @@ mod tests {
             ("ballista.shuffle.sort_based.batch_size", "8192"),
             ("ballista.planner.adaptive.enabled", "false"),
             ("ballista.scan.split_file_size", "67108864"),
+            ("ballista.job.timeout", "0"),
         ] {
             assert_eq!(value_of(&options, key), expected, "{key}");
         }
+    }
+
+    #[test]
+    fn the_job_timeout_takes_durations_and_zero_lifts_it() {
+        let mut options = BallistaOptions::default();
+        assert_eq!(options.job_timeout, None);
+        for (text, millis) in [
+            ("30s", 30_000),
+            ("500ms", 500),
+            ("5m", 300_000),
+            ("2", 2_000),
+        ] {
+            options.set("job.timeout", text).unwrap();
+            assert_eq!(
+                options.job_timeout,
+                Some(std::time::Duration::from_millis(millis))
+            );
+            let shown = value_of(&options, "ballista.job.timeout");
+            let mut again = BallistaOptions::default();
+            again.set("job.timeout", &shown).unwrap();
+            assert_eq!(again.job_timeout, options.job_timeout, "{shown} reads back");
+        }
+        options.set("job.timeout", "0").unwrap();
+        assert_eq!(options.job_timeout, None);
+        let err = options.set("job.timeout", "soon").unwrap_err().to_string();
+        assert!(err.contains("a duration such as 30s"), "{err}");
     }
 
     #[test]

@@ -238,8 +238,8 @@ async fn finish_job(
 ) -> Result<FinishedJob> {
     let job = JobId::unique();
     let plan = unify_memory_scan_schemas(plan)?;
-    let format = BallistaOptions::of(task_ctx.session_config()).shuffle_format();
-    let stages = plan_stages(&job, &planning_layout(), format, plan)?;
+    let options = BallistaOptions::of(task_ctx.session_config());
+    let stages = plan_stages(&job, &planning_layout(), options.shuffle_format(), plan)?;
     let stage = stages.final_stage().clone();
     let outcome = scheduler.submit(JobSubmission {
         job: job.clone(),
@@ -252,8 +252,17 @@ async fn finish_job(
         job: job.clone(),
         on_drop: OnDrop::Cancel,
     };
+    let outcome = async {
+        match options.job_timeout {
+            None => Ok(outcome.await),
+            Some(limit) => tokio::time::timeout(limit, outcome).await.map_err(|_| {
+                // The guard cancels the job as this returns.
+                DataFusionError::External(Box::new(ClusterError::JobTimedOut { limit }))
+            }),
+        }
+    };
     let result = outcome
-        .await
+        .await?
         .map_err(|_| {
             DataFusionError::Execution("the scheduler stopped before the query ended".into())
         })?

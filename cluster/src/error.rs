@@ -63,6 +63,10 @@ pub enum ClusterError {
     #[error("{message}")]
     NoExecutors { message: String },
 
+    /// A query ran longer than its session's `ballista.job.timeout` and was cancelled.
+    #[error("the query ran longer than ballista.job.timeout ({limit:?}) and was cancelled")]
+    JobTimedOut { limit: std::time::Duration },
+
     /// DataFusion failed to plan or run a query.
     #[error(transparent)]
     DataFusion(#[from] DataFusionError),

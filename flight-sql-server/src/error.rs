@@ -141,6 +141,8 @@ fn datafusion_code(err: &DataFusionError) -> tonic::Code {
                 ours.code()
             } else if let Some(ClusterError::NoExecutors { .. }) = inner.downcast_ref() {
                 Code::Unavailable
+            } else if let Some(ClusterError::JobTimedOut { .. }) = inner.downcast_ref() {
+                Code::DeadlineExceeded
             } else {
                 Code::Internal
             }

@@ -76,3 +76,42 @@ async fn cancel_flight_info_releases_a_finished_querys_results() {
         server.shuffle_files()
     );
 }
+
+#[tokio::test]
+async fn a_query_over_its_sessions_job_timeout_is_cancelled_with_deadline_exceeded() {
+    let server = TestServer::start().await;
+    let mut client = server.session_client().await;
+    client
+        .execute_update("SET ballista.job.timeout = '300ms'".into(), None)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = client
+        .execute(
+            "SELECT value FROM generate_series(1, 100000000000)".into(),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&err), Code::DeadlineExceeded, "{err}");
+    assert!(err.to_string().contains("ballista.job.timeout"), "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "cancelled near its limit, not at some later deadline"
+    );
+    assert!(
+        eventually(|| server.shuffle_files().is_empty()).await,
+        "the job's files were deleted: {:?}",
+        server.shuffle_files()
+    );
+    // The limit is the session's own: the server goes on serving, and 0 lifts it.
+    client
+        .execute_update("SET ballista.job.timeout = 0".into(), None)
+        .await
+        .unwrap();
+    let info = client
+        .execute("SELECT count(*) FROM lineitem".into(), None)
+        .await
+        .unwrap();
+    assert!(try_fetch(&mut client, &info).await.is_ok());
+}
