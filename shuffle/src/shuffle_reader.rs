@@ -235,6 +235,27 @@ mod tests {
     use crate::shuffle_format::{ShuffleFormat, SortShuffleConfig};
     use crate::shuffle_writer::{ShuffleOutput, ShuffleWriterExec, read_summary_batch};
 
+    /// A writer hash-partitioning `input` on `k` into `outputs` partitions, laid out in
+    /// `format` under `dir`.
+    fn hash_writer(
+        input: &[Vec<RecordBatch>],
+        outputs: usize,
+        format: ShuffleFormat,
+        dir: &std::path::Path,
+    ) -> ShuffleWriterExec {
+        let memory = MemorySourceConfig::try_new_exec(input, schema(), None).unwrap();
+        let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], outputs);
+        let output = ShuffleOutput {
+            layout: ShuffleLayout::new(dir),
+            job: JobId::new("job"),
+            stage: StageId(1),
+            attempt: 1,
+        };
+        ShuffleWriterExec::try_new(memory, Some(hash), output)
+            .unwrap()
+            .with_format(format)
+    }
+
     /// Every file below `dir`, recursively.
     fn files_under(dir: &std::path::Path) -> usize {
         std::fs::read_dir(dir)
@@ -291,19 +312,14 @@ mod tests {
         } else {
             None
         };
-        let input = MemorySourceConfig::try_new_exec(&partitions, schema(), None).unwrap();
-        let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], outputs);
-        let output = ShuffleOutput {
-            layout: ShuffleLayout::new(dir.path()),
-            job: JobId::new("job"),
-            stage: StageId(1),
-            attempt: 1,
-        };
-        let writer = ShuffleWriterExec::try_new(input, Some(hash.clone()), output)
-            .unwrap()
-            .with_format(format);
+        let writer = Arc::new(hash_writer(&partitions, outputs, format, dir.path()));
         let ctx = SessionContext::new();
-        let summaries = collect(Arc::new(writer), ctx.task_ctx()).await.unwrap();
+        let summaries = collect(
+            Arc::clone(&writer) as Arc<dyn ExecutionPlan>,
+            ctx.task_ctx(),
+        )
+        .await
+        .unwrap();
 
         let mut locations = vec![Vec::new(); outputs];
         for summary in &summaries {
@@ -322,7 +338,7 @@ mod tests {
             StageId(1),
             schema(),
             EquivalenceProperties::new(schema()),
-            hash,
+            writer.partitioning().unwrap().clone(),
         );
         let reader = Arc::new(reader.resolve(locations).unwrap());
         let mut values = Vec::new();
@@ -509,19 +525,12 @@ mod tests {
             ..SortShuffleConfig::default()
         };
         let dir = tempfile::tempdir().unwrap();
-        let memory = MemorySourceConfig::try_new_exec(&input, schema(), None).unwrap();
-        let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], 64);
-        let output = ShuffleOutput {
-            layout: ShuffleLayout::new(dir.path()),
-            job: JobId::new("job"),
-            stage: StageId(1),
-            attempt: 1,
-        };
-        let writer = Arc::new(
-            ShuffleWriterExec::try_new(memory, Some(hash), output)
-                .unwrap()
-                .with_format(ShuffleFormat::Indexed(config)),
-        );
+        let writer = Arc::new(hash_writer(
+            &input,
+            64,
+            ShuffleFormat::Indexed(config),
+            dir.path(),
+        ));
         let ctx = SessionContext::new();
         collect(
             Arc::clone(&writer) as Arc<dyn ExecutionPlan>,
@@ -553,19 +562,7 @@ mod tests {
         let input: Vec<Vec<RecordBatch>> =
             vec![(0..50).map(|i| batch(i * 1000..(i + 1) * 1000)).collect()];
         let dir = tempfile::tempdir().unwrap();
-        let memory = MemorySourceConfig::try_new_exec(&input, schema(), None).unwrap();
-        let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], 8);
-        let output = ShuffleOutput {
-            layout: ShuffleLayout::new(dir.path()),
-            job: JobId::new("job"),
-            stage: StageId(1),
-            attempt: 1,
-        };
-        let writer = Arc::new(
-            ShuffleWriterExec::try_new(memory, Some(hash), output)
-                .unwrap()
-                .with_format(ShuffleFormat::default()),
-        );
+        let writer = Arc::new(hash_writer(&input, 8, ShuffleFormat::default(), dir.path()));
         let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
             .with_memory_limit(256 * 1024, 1.0)
             .build_arc()
@@ -604,17 +601,7 @@ mod tests {
             ..SortShuffleConfig::default()
         };
         let dir = tempfile::tempdir().unwrap();
-        let memory = MemorySourceConfig::try_new_exec(&input, schema(), None).unwrap();
-        let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], 2);
-        let output = ShuffleOutput {
-            layout: ShuffleLayout::new(dir.path()),
-            job: JobId::new("job"),
-            stage: StageId(1),
-            attempt: 1,
-        };
-        let writer = ShuffleWriterExec::try_new(memory, Some(hash), output)
-            .unwrap()
-            .with_format(ShuffleFormat::Indexed(config));
+        let writer = hash_writer(&input, 2, ShuffleFormat::Indexed(config), dir.path());
         let summaries = collect(Arc::new(writer), SessionContext::new().task_ctx())
             .await
             .unwrap();
