@@ -232,6 +232,17 @@ def process_cluster(trebuchet_bin, tpch_sf01_dir, tmp_path_factory):
     cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def push_process_cluster(trebuchet_bin, tpch_sf01_dir, tmp_path_factory):
+    """As `process_cluster`, with the push-staged scheduling policy on every process."""
+    tables = [f"--table={table}={tpch_sf01_dir / f'{table}.parquet'}" for table in TPCH_TABLES]
+    policy = ("--scheduler-policy", "push-staged")
+    cluster = ProcessCluster(trebuchet_bin, tmp_path_factory.mktemp("push-cluster"), tables, policy, policy)
+    cluster.start(executors=2)
+    yield cluster
+    cluster.stop()
+
+
 def tpch_query_dir() -> Path:
     """The repository's single copy of the TPC-H queries."""
     directory = REPO_ROOT / "benchmarks" / "queries"

@@ -59,18 +59,23 @@ def test_tpch_query_matches_datafusion(adbc_conn, oracle, tpch_query, number):
     assert_tables_match(query_table(adbc_conn, sql), expected)
 
 
-SHUFFLE_WRITERS = {
-    "sort_based_shuffle": "true",
-    "hash_based_shuffle": "false",
+# (cluster fixture, ballista.shuffle.sort_based.enabled): both shuffle writers under the
+# default pull-staged policy, and the default writer under push-staged.
+CLUSTER_SETUPS = {
+    "pull_staged_sort_based_shuffle": ("process_cluster", "true"),
+    "pull_staged_hash_based_shuffle": ("process_cluster", "false"),
+    "push_staged_sort_based_shuffle": ("push_process_cluster", "true"),
 }
 
 
-@pytest.fixture(scope="module", params=SHUFFLE_WRITERS)
-def cluster_conn(request, process_cluster):
-    """A session on the process cluster using one of the two shuffle writers."""
-    conn = adbc_connect(process_cluster.uri)
+@pytest.fixture(scope="module", params=CLUSTER_SETUPS)
+def cluster_conn(request):
+    """A session on a process cluster with one scheduling policy and one shuffle writer."""
+    cluster_fixture, sort_based = CLUSTER_SETUPS[request.param]
+    cluster = request.getfixturevalue(cluster_fixture)
+    conn = adbc_connect(cluster.uri)
     with conn.cursor() as cur:
-        cur.execute(f"SET ballista.shuffle.sort_based.enabled = {SHUFFLE_WRITERS[request.param]}")
+        cur.execute(f"SET ballista.shuffle.sort_based.enabled = {sort_based}")
         cur.fetchall()
     yield conn
     conn.close()
@@ -87,9 +92,11 @@ def test_every_tpch_query_on_scheduler_and_two_executors_matches_datafusion(
     assert_tables_match(run_script_over_adbc(cluster_conn, script), expected)
 
 
-def test_no_shuffle_file_is_left_after_the_tpch_run(cluster_conn, process_cluster):
+def test_no_shuffle_file_is_left_after_the_tpch_run(process_cluster):
     """Jobs release their files when their result has been read; the release is asynchronous."""
-    query_table(cluster_conn, "SELECT l_returnflag, count(*) FROM lineitem GROUP BY l_returnflag")
+    conn = adbc_connect(process_cluster.uri)
+    query_table(conn, "SELECT l_returnflag, count(*) FROM lineitem GROUP BY l_returnflag")
+    conn.close()
     deadline = time.monotonic() + 10
     while process_cluster.shuffle_files() and time.monotonic() < deadline:
         time.sleep(0.1)

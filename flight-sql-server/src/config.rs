@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use trebuchet_cluster::{ByteSize, ResultEndpoints};
+use trebuchet_cluster::{ByteSize, ResultEndpoints, SchedulerPolicy};
 
 use crate::auth::UserStore;
 use crate::error::{FlightSqlError, Result};
@@ -117,6 +117,16 @@ pub struct ExecutorArgs {
     /// said the job ended.
     #[arg(long, env = "TREBUCHET_SHUFFLE_TTL", default_value = "1h", value_parser = parse_duration)]
     pub shuffle_ttl: Duration,
+
+    /// How the scheduler hands tasks to executors: pull-staged (executors ask for work;
+    /// the tuning guide's default) or push-staged (the scheduler sends each task the moment
+    /// it is placed; lower latency). Scheduler and executors must agree.
+    #[arg(
+        long,
+        env = "TREBUCHET_SCHEDULER_POLICY",
+        default_value = "pull-staged"
+    )]
+    pub scheduler_policy: SchedulerPolicy,
 }
 
 impl ExecutorArgs {
@@ -149,6 +159,7 @@ impl ExecutorArgs {
         config.heartbeat_interval = self.heartbeat_interval;
         config.shuffle_ttl = self.shuffle_ttl;
         config.cluster_token = self.cluster_token.clone();
+        config.scheduler_policy = self.scheduler_policy;
         Ok(config)
     }
 }
@@ -215,6 +226,16 @@ pub struct ServerArgs {
     #[arg(long, env = "TREBUCHET_EXECUTOR_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub executor_timeout: Duration,
 
+    /// How the scheduler hands tasks to executors: pull-staged (executors ask for work;
+    /// the tuning guide's default) or push-staged (the scheduler sends each task the moment
+    /// it is placed; lower latency). Scheduler and executors must agree.
+    #[arg(
+        long,
+        env = "TREBUCHET_SCHEDULER_POLICY",
+        default_value = "pull-staged"
+    )]
+    pub scheduler_policy: SchedulerPolicy,
+
     /// Directory for shuffle files between query stages (default: a new directory under
     /// the system temp dir). A job's files are deleted when it fails or is cancelled, and
     /// once its results have been read.
@@ -248,6 +269,7 @@ pub struct ServerConfig {
     pub result_endpoints: ResultEndpoints,
     pub executor_wait: Duration,
     pub executor_timeout: Duration,
+    pub scheduler_policy: SchedulerPolicy,
     pub cluster_token: Option<String>,
 }
 
@@ -257,6 +279,7 @@ impl ServerConfig {
         let mut settings = trebuchet_cluster::scheduler::SchedulerSettings::default();
         settings.limits.no_executor_timeout = self.executor_wait;
         settings.executor_timeout = self.executor_timeout;
+        settings.policy = self.scheduler_policy;
         settings
     }
 
@@ -272,6 +295,7 @@ impl ServerConfig {
             result_endpoints: ResultEndpoints::default(),
             executor_wait: Duration::from_secs(30),
             executor_timeout: Duration::from_secs(30),
+            scheduler_policy: SchedulerPolicy::default(),
             cluster_token: None,
         }
     }
@@ -329,6 +353,7 @@ impl ServerArgs {
             result_endpoints: self.result_endpoints,
             executor_wait: self.executor_wait,
             executor_timeout: self.executor_timeout,
+            scheduler_policy: self.scheduler_policy,
             cluster_token: self.cluster_token.clone(),
         })
     }

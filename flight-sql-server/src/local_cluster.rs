@@ -66,6 +66,7 @@ impl LocalCluster {
     ) -> Result<Self> {
         let addr = local_addr(&listener)?;
         let work_dir = config.work_dir.clone();
+        let policy = config.scheduler_policy;
         std::fs::create_dir_all(&work_dir).map_err(|source| FlightSqlError::CreateWorkDir {
             path: work_dir.clone(),
             source,
@@ -114,6 +115,7 @@ impl LocalCluster {
             executor.concurrent_tasks = executors.concurrent_tasks;
             executor.memory_pool_size = executors.memory_pool_size;
             executor.cluster_token = Some(token.clone());
+            executor.scheduler_policy = policy;
             let running =
                 start_executor(executor)
                     .await

@@ -78,7 +78,13 @@ async fn executor(args: ExecutorArgs) -> Result<()> {
             reason: format!("the executor did not start: {err}"),
         })?;
     tracing::info!(executor = %running.id(), flight = %running.flight_addr(), "executor is running");
-    stop_signal().await;
+    tokio::select! {
+        () = stop_signal() => {}
+        reason = running.failure() => {
+            running.stop();
+            return Err(FlightSqlError::InvalidConfig { reason });
+        }
+    }
     running.stop();
     Ok(())
 }

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
@@ -39,6 +39,7 @@ use crate::protocol::{
     ExecutorMetadata, HeartbeatRequest, MAX_MESSAGE_BYTES, PollWorkRequest, PresentClusterToken,
     RegisterExecutorRequest, ReportTaskRequest, SchedulerClient, TaskDefinition,
 };
+use crate::scheduler_policy::{PULL_INTERVAL, SchedulerPolicy};
 use running_jobs::RunningJobs;
 use slot_usage::SlotUsage;
 use spill_metrics::SpillTotals;
@@ -75,6 +76,8 @@ pub struct ExecutorConfig {
     /// Job directories untouched for this long are deleted even if the scheduler never
     /// said the job ended (it crashed, or the message was lost).
     pub shuffle_ttl: Duration,
+    /// How tasks reach this executor; must be the scheduler's.
+    pub scheduler_policy: SchedulerPolicy,
 }
 
 impl ExecutorConfig {
@@ -90,6 +93,7 @@ impl ExecutorConfig {
             heartbeat_interval: Duration::from_secs(5),
             shuffle_ttl: Duration::from_secs(3600),
             cluster_token: None,
+            scheduler_policy: SchedulerPolicy::default(),
         }
     }
 }
@@ -108,6 +112,8 @@ pub struct RunningExecutor {
     tasks_finished: Arc<AtomicU64>,
     slot_usage: Arc<SlotUsage>,
     spills: Arc<SpillTotals>,
+    /// Why the executor gave up, once it has (the scheduler refused it for good).
+    failure: watch::Receiver<Option<String>>,
     flight_addr: SocketAddr,
     stop: CancellationToken,
     tasks: Option<tokio::runtime::Runtime>,
@@ -123,6 +129,17 @@ impl RunningExecutor {
     /// Tasks it has run to the end (succeeded or failed), since it started.
     pub fn tasks_finished(&self) -> u64 {
         self.tasks_finished.load(Ordering::Relaxed)
+    }
+
+    /// Resolves when the executor cannot go on (the scheduler refused to register it, e.g.
+    /// for a different `--scheduler-policy`), with the reason.
+    pub async fn failure(&self) -> String {
+        let mut failure = self.failure.clone();
+        match failure.wait_for(Option::is_some).await {
+            Ok(reason) => reason.clone().unwrap_or_default(),
+            // The executor is gone without a failure: never resolve.
+            Err(_) => std::future::pending().await,
+        }
     }
 
     /// The most tasks it ever ran at once: never more than `--concurrent-tasks`.
@@ -247,6 +264,7 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
     let token = PresentClusterToken::new(config.cluster_token.as_deref())
         .map_err(|reason| ClusterError::ClusterToken { reason })?;
     let task_pool_bytes = memory.task_pool_bytes();
+    let (failure_sender, _) = watch::channel(None);
     let worker = Worker {
         metadata,
         scheduler: scheduler_client(channel, token),
@@ -256,6 +274,8 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         running: Arc::new(RunningJobs::default()),
         tasks_finished: Arc::new(AtomicU64::new(0)),
         slot_usage: Arc::new(SlotUsage::default()),
+        policy: config.scheduler_policy,
+        failure: Arc::new(failure_sender),
     };
     tracing::info!(executor = %id, flight = %worker.metadata.flight_url, scheduler = config.scheduler_url, slots = config.concurrent_tasks, task_pool_bytes, "executor starting");
     loops.spawn(
@@ -266,6 +286,7 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
     loops.spawn(worker.clone().sweep(config.shuffle_ttl, stop.clone()));
     let tasks_finished = Arc::clone(&worker.tasks_finished);
     let slot_usage = Arc::clone(&worker.slot_usage);
+    let failure = worker.failure.subscribe();
     let spills = Arc::clone(&worker.env.spills);
     loops.spawn(worker.poll(stop.clone()));
     Ok(RunningExecutor {
@@ -275,6 +296,7 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         tasks_finished,
         slot_usage,
         spills,
+        failure,
         flight_addr,
         stop,
         tasks: Some(tasks),
@@ -303,6 +325,9 @@ struct Worker {
     running: Arc<RunningJobs>,
     tasks_finished: Arc<AtomicU64>,
     slot_usage: Arc<SlotUsage>,
+    policy: SchedulerPolicy,
+    /// Set when the scheduler refuses this executor for good.
+    failure: Arc<watch::Sender<Option<String>>>,
 }
 
 impl Worker {
@@ -310,9 +335,15 @@ impl Worker {
         let mut scheduler = self.scheduler.clone();
         let request = RegisterExecutorRequest {
             executor: Some(self.metadata.clone()),
+            scheduler_policy: self.policy.as_str().to_string(),
         };
         match scheduler.register_executor(request).await {
             Ok(_) => tracing::info!(executor = self.metadata.id, "registered with the scheduler"),
+            Err(status) if status.code() == tonic::Code::FailedPrecondition => {
+                tracing::error!(executor = self.metadata.id, error = %status.message(), "the scheduler refused this executor");
+                self.failure
+                    .send_replace(Some(status.message().to_string()));
+            }
             Err(status) => {
                 tracing::warn!(executor = self.metadata.id, error = %status.message(), "registration failed; will retry")
             }
@@ -344,10 +375,19 @@ impl Worker {
         let mut scheduler = self.scheduler.clone();
         self.register().await;
         let mut acknowledged = 0;
+        // Push: the scheduler holds the call and answers the moment it places a task here.
+        // Pull: it answers at once, and an executor given nothing asks again shortly.
+        let wait = match self.policy {
+            SchedulerPolicy::PushStaged => POLL_WAIT,
+            SchedulerPolicy::PullStaged => Duration::ZERO,
+        };
         loop {
+            if self.failure.borrow().is_some() {
+                return;
+            }
             let request = PollWorkRequest {
                 executor_id: self.metadata.id.clone(),
-                wait_millis: u32::try_from(POLL_WAIT.as_millis()).unwrap_or(u32::MAX),
+                wait_millis: u32::try_from(wait.as_millis()).unwrap_or(u32::MAX),
                 acknowledged,
             };
             let polled = tokio::select! {
@@ -378,8 +418,15 @@ impl Worker {
                 self.running.forget(&job);
                 self.remove_files(&job);
             }
+            let idle = work.tasks.is_empty();
             for task in work.tasks {
                 self.launch(task);
+            }
+            if idle && self.policy == SchedulerPolicy::PullStaged {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(PULL_INTERVAL) => {}
+                }
             }
         }
     }

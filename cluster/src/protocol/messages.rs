@@ -22,6 +22,9 @@ pub struct ExecutorMetadata {
 pub struct RegisterExecutorRequest {
     #[prost(message, optional, tag = "1")]
     pub executor: Option<ExecutorMetadata>,
+    /// The executor's `--scheduler-policy`; it must be the scheduler's.
+    #[prost(string, tag = "2")]
+    pub scheduler_policy: String,
 }
 
 #[derive(Clone, PartialEq, Message)]

@@ -23,6 +23,7 @@ use crate::codec::encode_plan;
 use crate::protocol::{
     ExecutorMetadata, ShuffleFile, TaskDefinition, TaskOutcomeMessage, TaskStatus,
 };
+use crate::scheduler_policy::SchedulerPolicy;
 use crate::stage_planner::{QueryStage, StagePlan};
 
 /// How the scheduler keeps time.
@@ -33,6 +34,8 @@ pub struct SchedulerSettings {
     pub executor_timeout: Duration,
     /// How often deadlines are checked.
     pub tick: Duration,
+    /// How tasks reach executors; executors must use the same.
+    pub policy: SchedulerPolicy,
 }
 
 impl Default for SchedulerSettings {
@@ -41,6 +44,7 @@ impl Default for SchedulerSettings {
             limits: Limits::default(),
             executor_timeout: Duration::from_secs(30),
             tick: Duration::from_millis(500),
+            policy: SchedulerPolicy::default(),
         }
     }
 }
@@ -99,6 +103,7 @@ enum Command {
 pub struct SchedulerHandle {
     commands: mpsc::UnboundedSender<Command>,
     mailboxes: Arc<Mailboxes>,
+    policy: SchedulerPolicy,
     /// The loop stops when the last handle is dropped (its inbox closes, or this aborts it).
     _event_loop: Arc<JoinSet<()>>,
 }
@@ -121,8 +126,14 @@ impl SchedulerHandle {
         Self {
             commands,
             mailboxes,
+            policy: settings.policy,
             _event_loop: Arc::new(running),
         }
+    }
+
+    /// How this scheduler delivers tasks.
+    pub fn policy(&self) -> SchedulerPolicy {
+        self.policy
     }
 
     /// Submits a job; the receiver resolves when it ends.

@@ -47,8 +47,16 @@ impl SchedulerRpc for SchedulerService {
         &self,
         request: Request<RegisterExecutorRequest>,
     ) -> Result<Response<RegisterExecutorResponse>, Status> {
+        let request = request.into_inner();
+        let ours = self.scheduler.policy();
+        if request.scheduler_policy != ours.as_str() {
+            return Err(Status::failed_precondition(format!(
+                "the executor uses --scheduler-policy {} but the scheduler uses {ours}: start both \
+                 with the same policy",
+                request.scheduler_policy
+            )));
+        }
         let executor = request
-            .into_inner()
             .executor
             .filter(|executor| !executor.id.is_empty() && !executor.flight_url.is_empty())
             .ok_or_else(|| Status::invalid_argument("an executor needs an id and a Flight URL"))?;

@@ -19,7 +19,7 @@ use crate::fixture::{pretty, query};
 
 /// A `trebuchet` process whose log lines arrive on a channel.
 struct Process {
-    _child: Child,
+    child: Child,
     lines: mpsc::UnboundedReceiver<String>,
     _reader: JoinSet<()>,
 }
@@ -46,7 +46,7 @@ impl Process {
             }
         });
         Self {
-            _child: child,
+            child,
             lines,
             _reader: reader,
         }
@@ -127,6 +127,31 @@ async fn a_scheduler_and_two_executor_processes_answer_a_multi_stage_query() {
     ]);
     let refused = intruder.wait_for("registration failed").await;
     assert!(refused.contains("cluster token"), "{refused}");
+    // The scheduler delivers pull-staged (the default); a push-staged executor is refused
+    // and the process ends with the reason.
+    let mut mismatched = Process::start(&[
+        "executor",
+        "--scheduler-url",
+        &url,
+        "--port",
+        "0",
+        "--work-dir",
+        &path("mismatched"),
+        "--cluster-token",
+        "s3cret",
+        "--scheduler-policy",
+        "push-staged",
+    ]);
+    let refused = mismatched.wait_for("refused this executor").await;
+    assert!(
+        refused.contains("push-staged") && refused.contains("pull-staged"),
+        "{refused}"
+    );
+    let exit = tokio::time::timeout(Duration::from_secs(30), mismatched.child.wait())
+        .await
+        .expect("a refused executor exits")
+        .unwrap();
+    assert!(!exit.success(), "{exit}");
 
     let channel = Endpoint::from_shared(url).unwrap().connect().await.unwrap();
     let mut client = FlightSqlServiceClient::new(channel);
