@@ -226,6 +226,16 @@ pub struct ServerArgs {
     #[arg(long, env = "TREBUCHET_EXECUTOR_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub executor_timeout: Duration,
 
+    /// Launches a task gets (the first one included) before its query fails; only failures
+    /// worth retrying (a lost executor, a failed fetch) use them up.
+    #[arg(long, env = "TREBUCHET_TASK_MAX_ATTEMPTS", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    pub task_max_attempts: u32,
+
+    /// Runs a stage gets (the first one included) before its query fails; a stage runs
+    /// again when an executor holding its output is lost.
+    #[arg(long, env = "TREBUCHET_STAGE_MAX_ATTEMPTS", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    pub stage_max_attempts: u32,
+
     /// How the scheduler hands tasks to executors: pull-staged (executors ask for work;
     /// the tuning guide's default) or push-staged (the scheduler sends each task the moment
     /// it is placed; lower latency). Scheduler and executors must agree.
@@ -270,6 +280,8 @@ pub struct ServerConfig {
     pub executor_wait: Duration,
     pub executor_timeout: Duration,
     pub scheduler_policy: SchedulerPolicy,
+    pub task_max_attempts: u32,
+    pub stage_max_attempts: u32,
     pub cluster_token: Option<String>,
 }
 
@@ -280,6 +292,8 @@ impl ServerConfig {
         settings.limits.no_executor_timeout = self.executor_wait;
         settings.executor_timeout = self.executor_timeout;
         settings.policy = self.scheduler_policy;
+        settings.limits.task_attempts = self.task_max_attempts;
+        settings.limits.stage_attempts = self.stage_max_attempts;
         settings
     }
 
@@ -296,6 +310,8 @@ impl ServerConfig {
             executor_wait: Duration::from_secs(30),
             executor_timeout: Duration::from_secs(30),
             scheduler_policy: SchedulerPolicy::default(),
+            task_max_attempts: 4,
+            stage_max_attempts: 4,
             cluster_token: None,
         }
     }
@@ -354,6 +370,8 @@ impl ServerArgs {
             executor_wait: self.executor_wait,
             executor_timeout: self.executor_timeout,
             scheduler_policy: self.scheduler_policy,
+            task_max_attempts: self.task_max_attempts,
+            stage_max_attempts: self.stage_max_attempts,
             cluster_token: self.cluster_token.clone(),
         })
     }
@@ -445,6 +463,45 @@ mod tests {
         args(&["--host", "0.0.0.0", "--user", "a:b"])
             .validate()
             .unwrap();
+    }
+
+    #[test]
+    fn scheduler_flags_set_the_policy_deadlines_and_retry_limits() {
+        let argv = [
+            "trebuchet",
+            "scheduler",
+            "--scheduler-policy",
+            "push-staged",
+            "--executor-timeout",
+            "7s",
+            "--task-max-attempts",
+            "2",
+            "--stage-max-attempts",
+            "3",
+        ];
+        let Command::Scheduler(args) = Cli::try_parse_from(argv).unwrap().command else {
+            panic!("not the scheduler command");
+        };
+        let settings = args.server.validate().unwrap().scheduler_settings();
+        assert_eq!(settings.policy, SchedulerPolicy::PushStaged);
+        assert_eq!(settings.executor_timeout, Duration::from_secs(7));
+        assert_eq!(settings.limits.task_attempts, 2);
+        assert_eq!(settings.limits.stage_attempts, 3);
+
+        let defaults = ServerConfig::loopback().scheduler_settings();
+        assert_eq!(defaults.policy, SchedulerPolicy::PullStaged);
+        assert_eq!(
+            (
+                defaults.limits.task_attempts,
+                defaults.limits.stage_attempts
+            ),
+            (4, 4)
+        );
+        let zero = Cli::try_parse_from(["trebuchet", "scheduler", "--task-max-attempts", "0"]);
+        assert!(zero.is_err());
+        let unknown = Cli::try_parse_from(["trebuchet", "scheduler", "--scheduler-policy", "push"]);
+        let message = unknown.unwrap_err().to_string();
+        assert!(message.contains("pull-staged or push-staged"), "{message}");
     }
 
     fn executor_args(extra: &[&str]) -> ExecutorArgs {

@@ -23,6 +23,9 @@ use super::placement::take_slot;
 pub struct Limits {
     /// Launches allowed per task before its job fails.
     pub task_attempts: u32,
+    /// Times a stage may run in all: its first run, plus reruns after an executor holding
+    /// its finished output was lost.
+    pub stage_attempts: u32,
     /// How long a job waits for an executor to exist before it fails.
     pub no_executor_timeout: Duration,
 }
@@ -31,6 +34,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             task_attempts: 4,
+            stage_attempts: 4,
             no_executor_timeout: Duration::from_secs(30),
         }
     }
@@ -65,6 +69,8 @@ enum Task {
 struct Stage {
     inputs: Vec<StageId>,
     tasks: Vec<Task>,
+    /// Runs so far: 1, plus one per executor loss that took finished output of it.
+    attempts: u32,
 }
 
 #[derive(Debug)]
@@ -176,6 +182,7 @@ impl SchedulerState {
                 let stage = Stage {
                     inputs: spec.inputs,
                     tasks: vec![Task::Queued { attempts: 0 }; spec.tasks],
+                    attempts: 1,
                 };
                 (spec.id, stage)
             })
@@ -199,13 +206,24 @@ impl SchedulerState {
             return;
         }
         let limit = self.limits.task_attempts;
+        let stage_limit = self.limits.stage_attempts;
         let mut exhausted = Vec::new();
+        let mut exhausted_stages = Vec::new();
         for (job_id, job) in self
             .jobs
             .iter_mut()
             .filter(|(_, job)| job.status == JobStatus::Running)
         {
             for (stage_id, stage) in &mut job.stages {
+                let lost_output = stage.tasks.iter().any(
+                    |task| matches!(task, Task::Succeeded { executor: on, .. } if on == executor),
+                );
+                if lost_output {
+                    stage.attempts += 1;
+                    if stage.attempts > stage_limit {
+                        exhausted_stages.push((job_id.clone(), *stage_id, stage_limit));
+                    }
+                }
                 for (partition, task) in stage.tasks.iter_mut().enumerate() {
                     // A running task is lost with its executor; a finished one loses its
                     // shuffle output. Either way it runs again, within the attempt limit.
@@ -226,6 +244,13 @@ impl SchedulerState {
                     *task = Task::Queued { attempts };
                 }
             }
+        }
+        for (job, stage, runs) in exhausted_stages {
+            let message = format!(
+                "stage {stage} ran {runs} times, the most allowed, and lost its output again; \
+                 last cause: executor {executor} was lost"
+            );
+            self.end_job(&job, JobStatus::Failed { message }, actions);
         }
         for (job, stage, partition, attempt) in exhausted {
             let message = format!(
@@ -661,6 +686,56 @@ mod tests {
         assert_eq!(launches(&actions), [(1, 0, 2, "b".into())]);
         let actions = state.apply(finished(1, 0, 2, TaskOutcome::Succeeded), now);
         assert_eq!(launches(&actions), [(2, 0, 1, "b".into())]);
+    }
+
+    #[test]
+    fn a_stage_that_keeps_losing_its_output_fails_the_job_at_the_stage_limit() {
+        let limits = Limits {
+            task_attempts: 100,
+            ..Limits::default()
+        };
+        let mut state = SchedulerState::new(limits);
+        let now = Instant::now();
+        let join = |state: &mut SchedulerState, name: &str| {
+            state.apply(
+                Event::ExecutorRegistered {
+                    executor: executor(name),
+                    slots: 1,
+                },
+                now,
+            )
+        };
+        join(&mut state, "e0");
+        state.apply(
+            Event::JobSubmitted {
+                job: job(),
+                stages: vec![stage(1, 1, &[]), stage(2, 1, &[1])],
+            },
+            now,
+        );
+        // Stage 1 finishes on an executor that is then lost, over and over.
+        for run in 1..=limits.stage_attempts {
+            state.apply(finished(1, 0, run, TaskOutcome::Succeeded), now);
+            let next = format!("e{run}");
+            join(&mut state, &next);
+            let actions = state.apply(
+                Event::ExecutorLost {
+                    executor: executor(&format!("e{}", run - 1)),
+                },
+                now,
+            );
+            if run < limits.stage_attempts {
+                assert!(outcome(&actions).is_none(), "run {run}: {actions:?}");
+            } else {
+                let Some(JobOutcome::Failed { message }) = outcome(&actions) else {
+                    panic!("{actions:?}")
+                };
+                assert!(
+                    message.contains("stage 1 ran 4 times") && message.contains("was lost"),
+                    "{message}"
+                );
+            }
+        }
     }
 
     #[test]
