@@ -40,6 +40,10 @@ pub enum FlightSqlError {
     #[error("query {query_id} was cancelled")]
     Cancelled { query_id: String },
 
+    /// The session a query ran in was closed while it ran.
+    #[error("the session was closed; its running query was cancelled")]
+    SessionClosed,
+
     /// A file named on the command line could not be read.
     #[error("failed to read {path}")]
     ReadFile {
@@ -104,7 +108,7 @@ impl FlightSqlError {
             Self::Arrow(_) => Code::InvalidArgument,
             Self::Unsupported { .. } => Code::Unimplemented,
             Self::Unauthenticated { .. } => Code::Unauthenticated,
-            Self::Cancelled { .. } => Code::Cancelled,
+            Self::Cancelled { .. } | Self::SessionClosed => Code::Cancelled,
             Self::ReadFile { .. }
             | Self::CreateWorkDir { .. }
             | Self::Serve(_)

@@ -93,7 +93,12 @@ impl PlannedStatement {
         let state = session.ctx().state();
         let physical = state.create_physical_plan(&self.plan).await?;
         let task_ctx = Arc::new(TaskContext::from(&state));
-        Ok(engine.complete(physical, task_ctx).await?)
+        // Closing the session stops its running query: the job is cancelled as the
+        // engine's future is dropped.
+        tokio::select! {
+            completed = engine.complete(physical, task_ctx) => Ok(completed?),
+            () = session.closing() => Err(FlightSqlError::SessionClosed),
+        }
     }
 
     /// Starts a query on `engine`; batches arrive already in the wire schema.

@@ -5,9 +5,9 @@
 //! is capped so clients that never reuse a session cannot exhaust memory.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 use datafusion::prelude::SessionContext;
 
@@ -24,7 +24,8 @@ pub(crate) struct Session {
     user: Option<String>,
     ctx: SessionContext,
     last_used: Mutex<Instant>,
-    closed: AtomicBool,
+    /// Cancelled when the session closes: queries still running in it stop.
+    closed: CancellationToken,
 }
 
 impl std::fmt::Debug for Session {
@@ -60,7 +61,12 @@ impl Session {
 
     /// Whether the session was closed; its token must not be handed out again.
     pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Relaxed)
+        self.closed.is_cancelled()
+    }
+
+    /// Resolves when the session is closed.
+    pub(crate) async fn closing(&self) {
+        self.closed.cancelled().await;
     }
 
     fn touch(&self, now: Instant) {
@@ -104,7 +110,7 @@ impl SessionRegistry {
             user,
             ctx: self.catalog.new_session_context(),
             last_used: Mutex::new(now),
-            closed: AtomicBool::new(false),
+            closed: CancellationToken::new(),
         });
         let mut sessions = lock(&self.sessions);
         self.evict(&mut sessions, now);
@@ -130,7 +136,7 @@ impl SessionRegistry {
     pub(crate) fn close(&self, token: &str) -> bool {
         let removed = lock(&self.sessions).remove(token);
         if let Some(session) = &removed {
-            session.closed.store(true, Ordering::Relaxed);
+            session.closed.cancel();
             tracing::debug!(session_id = %session.id, "session closed");
         }
         removed.is_some()

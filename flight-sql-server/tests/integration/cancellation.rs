@@ -115,3 +115,47 @@ async fn a_query_over_its_sessions_job_timeout_is_cancelled_with_deadline_exceed
         .unwrap();
     assert!(try_fetch(&mut client, &info).await.is_ok());
 }
+
+#[tokio::test]
+async fn closing_a_session_cancels_the_query_running_in_it() {
+    let server = TestServer::start().await;
+    let mut client = server.session_client().await;
+    let mut closer = client.clone();
+    let mut running = tokio::task::JoinSet::new();
+    running.spawn(async move {
+        client
+            .execute(
+                "SELECT value FROM generate_series(1, 100000000000)".into(),
+                None,
+            )
+            .await
+    });
+    assert!(
+        eventually(|| !server.shuffle_files().is_empty()).await,
+        "the job reached the executors"
+    );
+    let close = Action {
+        r#type: "CloseSession".into(),
+        body: Vec::new().into(),
+    };
+    let _: Vec<_> = closer
+        .do_action(close)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), running.join_next())
+        .await
+        .expect("the query ended when its session closed")
+        .unwrap()
+        .unwrap();
+    let err = ended.unwrap_err();
+    assert_eq!(code_of(&err), Code::Cancelled, "{err}");
+    assert!(err.to_string().contains("session was closed"), "{err}");
+    assert!(
+        eventually(|| server.shuffle_files().is_empty()).await,
+        "the job's files were deleted: {:?}",
+        server.shuffle_files()
+    );
+}
