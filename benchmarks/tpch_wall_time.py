@@ -47,11 +47,12 @@ def statements(script: str) -> list[str]:
     return [part.strip() for part in script.split(";") if part.strip()]
 
 
-def start_trebuchet(binary: Path, data: Path, executors: int, work_dir: Path):
+def start_trebuchet(binary: Path, data: Path, executors: int, work_dir: Path, policy: str = "pull-staged"):
     tables = [f"--table={table}={data / f'{table}.parquet'}" for table in TABLES]
     process = subprocess.Popen(
         [str(binary), "standalone", "--port", "0", "--tpch-scale", "0",
-         "--executors", str(executors), "--work-dir", str(work_dir), *tables],
+         "--executors", str(executors), "--work-dir", str(work_dir),
+         "--scheduler-policy", policy, *tables],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     port = None
@@ -98,6 +99,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=1)
     parser.add_argument("--target-partitions", type=int, default=16)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--scheduler-policy", default="pull-staged", choices=["pull-staged", "push-staged"])
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a session setting for Trebuchet, e.g. ballista.shuffle.sort_based.enabled=false")
     args = parser.parse_args()
@@ -110,7 +112,7 @@ def main() -> None:
         ctx.register_parquet(table, str(data / f"{table}.parquet"))
 
     with tempfile.TemporaryDirectory(prefix="trebuchet-bench-") as work_dir:
-        process, port = start_trebuchet(args.binary, data, args.executors, Path(work_dir))
+        process, port = start_trebuchet(args.binary, data, args.executors, Path(work_dir), args.scheduler_policy)
         try:
             conn = flightsql.connect(f"grpc://127.0.0.1:{port}")
             settings = [f"datafusion.execution.target_partitions={args.target_partitions}", *args.set]
@@ -121,6 +123,7 @@ def main() -> None:
                     cur.fetchall()
             print(f"TPC-H scale {args.scale}, {args.executors} executors, "
                   f"target_partitions {args.target_partitions}, best of {args.iterations}, "
+                  f"{args.scheduler_policy}, "
                   f"settings: {', '.join(args.set) or 'defaults'}")
             print(f"{'query':>5} {'trebuchet ms':>13} {'datafusion ms':>14} {'ratio':>6}")
             totals = [0.0, 0.0]
