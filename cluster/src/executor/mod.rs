@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
@@ -275,6 +275,7 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         tasks_finished: Arc::new(AtomicU64::new(0)),
         slot_usage: Arc::new(SlotUsage::default()),
         policy: config.scheduler_policy,
+        slot_freed: Arc::new(Notify::new()),
         failure: Arc::new(failure_sender),
     };
     tracing::info!(executor = %id, flight = %worker.metadata.flight_url, scheduler = config.scheduler_url, slots = config.concurrent_tasks, task_pool_bytes, "executor starting");
@@ -326,6 +327,8 @@ struct Worker {
     tasks_finished: Arc<AtomicU64>,
     slot_usage: Arc<SlotUsage>,
     policy: SchedulerPolicy,
+    /// Wakes an idle pull-staged poll loop when a task ends.
+    slot_freed: Arc<Notify>,
     /// Set when the scheduler refuses this executor for good.
     failure: Arc<watch::Sender<Option<String>>>,
 }
@@ -426,6 +429,7 @@ impl Worker {
                 tokio::select! {
                     _ = stop.cancelled() => return,
                     _ = tokio::time::sleep(PULL_INTERVAL) => {}
+                    _ = self.slot_freed.notified() => {}
                 }
             }
         }
@@ -467,6 +471,9 @@ impl Worker {
             };
             worker.tasks_finished.fetch_add(1, Ordering::Relaxed);
             worker.report(status).await;
+            // A slot is free: under pull-staged, ask for work now rather than after the
+            // interval (the scheduler has this report before it sees that request).
+            worker.slot_freed.notify_one();
         });
     }
 

@@ -1,0 +1,81 @@
+"""Query latency over Flight SQL (ADBC): p50 and p99 of `SELECT 1` and of a two-stage
+aggregate on a tiny table, against Trebuchet standalone (release build recommended).
+
+    ~/.cache/trebuchet/venv/bin/python benchmarks/latency.py \
+        --binary ~/.cache/trebuchet/target/release/trebuchet --iterations 200
+
+Each query is timed from `execute` to the last batch fetched, on one connection, after a
+warm-up. `--scheduler-policy` picks the standalone server's task delivery.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import adbc_driver_flightsql.dbapi as flightsql
+
+READY = re.compile(r"grpc://127\.0\.0\.1:(\d+)")
+QUERIES = {
+    "SELECT 1": "SELECT 1",
+    "two-stage aggregate": "SELECT n_regionkey, count(*) AS n FROM nation GROUP BY n_regionkey",
+}
+
+
+def start(binary: Path, work_dir: Path, policy: str):
+    process = subprocess.Popen(
+        [str(binary), "standalone", "--port", "0", "--tpch-scale", "0.01",
+         "--work-dir", str(work_dir), "--scheduler-policy", policy],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        match = READY.search(line)
+        if match:
+            threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
+            return process, int(match.group(1))
+    raise SystemExit("trebuchet exited before it was ready")
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", type=Path, required=True)
+    parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--scheduler-policy", default="pull-staged", choices=["pull-staged", "push-staged"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="trebuchet-latency-") as work_dir:
+        process, port = start(args.binary, Path(work_dir), args.scheduler_policy)
+        try:
+            conn = flightsql.connect(f"grpc://127.0.0.1:{port}")
+            print(f"{args.scheduler_policy}, {args.iterations} iterations")
+            print(f"{'query':<22} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
+            for name, sql in QUERIES.items():
+                samples = []
+                for iteration in range(args.iterations + 10):
+                    started = time.perf_counter()
+                    with conn.cursor() as cur:
+                        cur.execute(sql)
+                        cur.fetch_arrow_table()
+                    if iteration >= 10:  # warm-up
+                        samples.append((time.perf_counter() - started) * 1000)
+                print(f"{name:<22} {percentile(samples, 0.5):8.2f} {percentile(samples, 0.99):8.2f} "
+                      f"{statistics.mean(samples):8.2f}")
+            conn.close()
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
