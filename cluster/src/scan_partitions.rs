@@ -99,7 +99,8 @@ fn partition_per_file(groups: &[FileGroup], split_size: u64) -> Option<Vec<FileG
             regrouped.push(FileGroup::new(vec![file.clone()]));
         }
     }
-    Some(regrouped)
+    // No files at all: keep DataFusion's (empty) groups rather than a scan of no partitions.
+    (!regrouped.is_empty()).then_some(regrouped)
 }
 
 /// `file` cut into ranges of (nearly) equal size, none larger than `split_size`.

@@ -366,7 +366,9 @@ impl EventLoop {
             }
             Some(TaskOutcomeMessage::Failed(failed)) => {
                 let unreachable = ExecutorId::new(failed.unreachable_executor);
-                if unreachable != executor && self.executors.contains_key(&unreachable) {
+                // Only the attempt the state waits for counts: a task of a job that already
+                // ended may fail to read files their holder rightly deleted.
+                if current && unreachable != executor && self.executors.contains_key(&unreachable) {
                     // Its shuffle output cannot be read: waiting for its heartbeat deadline
                     // would only burn this task's attempts. Lost now, its output is redone.
                     tracing::warn!(executor = %unreachable, reporter = %executor, "executor lost: a shuffle fetch from it failed");

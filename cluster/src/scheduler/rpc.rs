@@ -50,10 +50,13 @@ impl SchedulerRpc for SchedulerService {
         let request = request.into_inner();
         let ours = self.scheduler.policy();
         if request.scheduler_policy != ours.as_str() {
+            let theirs = match request.scheduler_policy.as_str() {
+                "" => "no --scheduler-policy (an older version)".to_string(),
+                policy => format!("--scheduler-policy {policy}"),
+            };
             return Err(Status::failed_precondition(format!(
-                "the executor uses --scheduler-policy {} but the scheduler uses {ours}: start both \
-                 with the same policy",
-                request.scheduler_policy
+                "the executor uses {theirs} but the scheduler uses {ours}: start both with the \
+                 same policy and version"
             )));
         }
         let executor = request

@@ -215,10 +215,16 @@ impl SchedulerState {
             .filter(|(_, job)| job.status == JobStatus::Running)
         {
             for (stage_id, stage) in &mut job.stages {
+                // A stage runs again when it was complete and this loss took output of it;
+                // several executors lost together cost one run, not one each.
+                let complete = stage
+                    .tasks
+                    .iter()
+                    .all(|task| matches!(task, Task::Succeeded { .. }));
                 let lost_output = stage.tasks.iter().any(
                     |task| matches!(task, Task::Succeeded { executor: on, .. } if on == executor),
                 );
-                if lost_output {
+                if complete && lost_output {
                     stage.attempts += 1;
                     if stage.attempts > stage_limit {
                         exhausted_stages.push((job_id.clone(), *stage_id, stage_limit));
@@ -735,6 +741,43 @@ mod tests {
                     "{message}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn executors_lost_together_cost_their_stage_one_run() {
+        let limits = Limits {
+            stage_attempts: 2,
+            ..Limits::default()
+        };
+        let mut state = SchedulerState::new(limits);
+        let now = Instant::now();
+        for name in ["a", "b", "c"] {
+            state.apply(
+                Event::ExecutorRegistered {
+                    executor: executor(name),
+                    slots: 1,
+                },
+                now,
+            );
+        }
+        state.apply(
+            Event::JobSubmitted {
+                job: job(),
+                stages: vec![stage(1, 2, &[]), stage(2, 1, &[1])],
+            },
+            now,
+        );
+        state.apply(finished(1, 0, 1, TaskOutcome::Succeeded), now);
+        state.apply(finished(1, 1, 1, TaskOutcome::Succeeded), now);
+        for lost in ["a", "b"] {
+            let actions = state.apply(
+                Event::ExecutorLost {
+                    executor: executor(lost),
+                },
+                now,
+            );
+            assert!(outcome(&actions).is_none(), "losing {lost}: {actions:?}");
         }
     }
 
