@@ -1,20 +1,23 @@
 //! [`PartitionBuffers`]: the sort-based writer's memory. Slices of each output partition
-//! are coalesced into `batch_size`-row batches in a per-partition buffer; when all buffers
-//! together pass `memory_limit × spill_threshold` (or the task's memory pool says no), the
-//! largest are spilled to disk; at the end every partition's spilled and buffered batches
-//! are written, in partition order, into one data file with an index.
+//! wait in a per-partition buffer and are coalesced into `batch_size`-row batches (or
+//! sooner, once the buffer holds `buffer_size` bytes); when all buffers together pass
+//! `memory_limit × spill_threshold` (or the task's memory pool says no), the largest are
+//! spilled to disk; at the end every partition's spilled and buffered batches are written,
+//! in partition order, into one data file with an index.
+//!
+//! Nothing is allocated ahead of the rows that arrive, so a wide shuffle (many output
+//! partitions) or a large `batch_size` costs only the data actually buffered.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use arrow::array::RecordBatch;
-use arrow::compute::BatchCoalescer;
+use arrow::array::{Array, RecordBatch};
+use arrow::compute::concat_batches;
 use arrow::datatypes::SchemaRef;
 use datafusion::execution::memory_pool::MemoryReservation;
 
 use crate::error::{Result, ShuffleError};
-use crate::indexed_file::{SegmentFileWriter, read_segment, write_index};
+use crate::indexed_file::{PartitionBatches, SegmentFileWriter, read_segment, write_index};
 use crate::partition_file::PartitionSummary;
 use crate::shuffle_format::SortShuffleConfig;
 
@@ -32,10 +35,79 @@ pub(crate) struct PartitionBuffers {
     spilled_bytes: u64,
 }
 
+/// One output partition's rows in memory.
+#[derive(Default)]
 struct PartitionBuffer {
-    coalescer: BatchCoalescer,
-    /// What `coalescer` held when last measured.
+    /// Slices not yet coalesced, in arrival order: fewer than `batch_size` rows.
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    pending_bytes: usize,
+    /// Coalesced batches, in order, ready to be written or spilled.
+    ready: Vec<RecordBatch>,
+    ready_bytes: usize,
+    /// Memory held by `pending` and `ready`.
     bytes: usize,
+}
+
+impl PartitionBuffer {
+    /// Coalesces pending slices into batches of exactly `batch_size` rows; with
+    /// `everything`, the remainder too, as one shorter batch.
+    fn coalesce(
+        &mut self,
+        schema: &SchemaRef,
+        batch_size: usize,
+        everything: bool,
+    ) -> arrow::error::Result<()> {
+        let mut group: Vec<RecordBatch> = Vec::new();
+        let mut group_rows = 0;
+        for mut slice in std::mem::take(&mut self.pending) {
+            while group_rows + slice.num_rows() >= batch_size {
+                let taken = batch_size - group_rows;
+                group.push(slice.slice(0, taken));
+                self.add_ready(concat_batches(schema, &group)?);
+                group.clear();
+                group_rows = 0;
+                slice = slice.slice(taken, slice.num_rows() - taken);
+            }
+            if slice.num_rows() > 0 {
+                group_rows += slice.num_rows();
+                group.push(slice);
+            }
+        }
+        if everything && !group.is_empty() {
+            self.add_ready(concat_batches(schema, &group)?);
+            group.clear();
+            group_rows = 0;
+        }
+        self.pending = group;
+        self.pending_rows = group_rows;
+        // Pending slices may share a larger input's buffers: counting those whole errs on
+        // the side of spilling early, and that memory is indeed held.
+        self.pending_bytes = self.pending.iter().map(held_bytes).sum();
+        self.bytes = self.pending_bytes + self.ready_bytes;
+        Ok(())
+    }
+
+    fn add_ready(&mut self, batch: RecordBatch) {
+        self.ready_bytes += held_bytes(&batch);
+        self.ready.push(batch);
+    }
+}
+
+/// The memory `batch` stands for. A slice the partitioner cut from a larger batch shares
+/// that batch's buffers: it counts for its own rows only, and the whole is accounted
+/// across its slices (all of which wait in some partition's buffer).
+fn held_bytes(batch: &RecordBatch) -> usize {
+    batch
+        .columns()
+        .iter()
+        .map(|column| {
+            column
+                .to_data()
+                .get_slice_memory_size()
+                .unwrap_or_else(|_| column.get_array_memory_size())
+        })
+        .sum()
 }
 
 /// One spill: the segments of the partitions that were largest at the time.
@@ -52,17 +124,12 @@ impl PartitionBuffers {
         reservation: MemoryReservation,
         spill_dir: PathBuf,
     ) -> Self {
-        let batch_size = config.batch_size.max(1);
-        let buffers = (0..partitions)
-            .map(|_| PartitionBuffer {
-                coalescer: BatchCoalescer::new(Arc::clone(&schema), batch_size),
-                bytes: 0,
-            })
-            .collect();
         Self {
             schema,
             config,
-            buffers,
+            buffers: (0..partitions)
+                .map(|_| PartitionBuffer::default())
+                .collect(),
             buffered_bytes: 0,
             reservation,
             spill_dir,
@@ -83,29 +150,41 @@ impl PartitionBuffers {
 
     /// Buffers `batch`, a slice of output partition `partition`; spills if memory is short.
     pub(crate) fn push(&mut self, partition: usize, batch: RecordBatch) -> Result<()> {
-        let schema_error = |source| ShuffleError::EncodePartition {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let batch_size = self.config.batch_size.max(1);
+        let buffer = &mut self.buffers[partition];
+        let before = buffer.bytes;
+        let size = held_bytes(&batch);
+        buffer.pending_rows += batch.num_rows();
+        buffer.pending_bytes += size;
+        buffer.bytes += size;
+        buffer.pending.push(batch);
+        if buffer.pending_rows >= batch_size {
+            buffer.coalesce(&self.schema, batch_size, false)
+        } else if buffer.pending_bytes as u64 >= self.config.buffer_size {
+            // Wide rows: close the buffer into a batch short of `batch_size` rows.
+            buffer.coalesce(&self.schema, batch_size, true)
+        } else {
+            Ok(())
+        }
+        .map_err(|source| ShuffleError::EncodePartition {
             path: self.spill_dir.clone(),
             source,
-        };
-        let buffer = &mut self.buffers[partition];
-        buffer.coalescer.push_batch(batch).map_err(schema_error)?;
-        if buffer.coalescer.size() >= self.config.buffer_size as usize {
-            buffer
-                .coalescer
-                .finish_buffered_batch()
-                .map_err(schema_error)?;
-        }
-        let bytes = buffer.coalescer.size();
-        self.buffered_bytes = self.buffered_bytes + bytes - buffer.bytes;
-        buffer.bytes = bytes;
+        })?;
+        self.buffered_bytes = self.buffered_bytes + buffer.bytes - before;
 
         if self.buffered_bytes > self.config.spill_bytes() {
             // Down to half the threshold: spilling a little at a time would make a file
             // per slice.
             self.spill_largest(self.config.spill_bytes() / 2)?;
-        } else if self.reservation.try_resize(self.buffered_bytes).is_err() {
+        } else if self.reservation.try_resize(self.buffered_bytes).is_err()
+            && self.buffered_bytes as u64 >= self.config.buffer_size
+        {
             // The task's memory pool is short before our own limit is reached: give back
-            // half of what we hold.
+            // half of what we hold (below one buffer's worth, spilling would only make
+            // tiny files; the pool is overdrawn by at most that much).
             self.spill_largest(self.buffered_bytes / 2)?;
         }
         Ok(())
@@ -144,16 +223,18 @@ impl PartitionBuffers {
 
     /// Everything buffered for `partition`, as coalesced batches; the buffer is left empty.
     fn drain(&mut self, partition: usize) -> Result<Vec<RecordBatch>> {
+        let batch_size = self.config.batch_size.max(1);
         let buffer = &mut self.buffers[partition];
-        buffer.coalescer.finish_buffered_batch().map_err(|source| {
-            ShuffleError::EncodePartition {
+        buffer
+            .coalesce(&self.schema, batch_size, true)
+            .map_err(|source| ShuffleError::EncodePartition {
                 path: self.spill_dir.clone(),
                 source,
-            }
-        })?;
-        let batches = std::iter::from_fn(|| buffer.coalescer.next_completed_batch()).collect();
+            })?;
+        let batches = std::mem::take(&mut buffer.ready);
         self.buffered_bytes -= buffer.bytes;
         buffer.bytes = 0;
+        buffer.ready_bytes = 0;
         Ok(batches)
     }
 
@@ -164,17 +245,25 @@ impl PartitionBuffers {
         let mut ranges = Vec::with_capacity(self.buffers.len());
         let mut rows = Vec::with_capacity(self.buffers.len());
         for partition in 0..self.buffers.len() {
-            let mut spilled = Vec::new();
-            for spill in &self.spills {
-                for (_, range) in spill.segments.iter().filter(|(p, _)| *p == partition) {
-                    spilled.push(read_segment(&spill.path, range.clone())?);
-                }
-            }
             let buffered = self.drain(partition)?;
-            let batches = spilled
-                .into_iter()
-                .flatten()
-                .chain(buffered.into_iter().map(Ok));
+            // Spilled segments are opened one at a time, as the writer reaches them.
+            let spilled = self
+                .spills
+                .iter()
+                .flat_map(|spill| {
+                    spill
+                        .segments
+                        .iter()
+                        .filter(move |(owner, _)| *owner == partition)
+                        .map(move |(_, range)| (&spill.path, range.clone()))
+                })
+                .flat_map(|(path, range)| -> PartitionBatches {
+                    match read_segment(path, range) {
+                        Ok(batches) => batches,
+                        Err(err) => Box::new(std::iter::once(Err(err))),
+                    }
+                });
+            let batches = spilled.chain(buffered.into_iter().map(Ok));
             let (range, written) = data.write_segment(&self.schema, batches)?;
             ranges.push(range);
             rows.push(written);

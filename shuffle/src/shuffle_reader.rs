@@ -559,10 +559,16 @@ mod tests {
     #[tokio::test]
     async fn the_sort_based_writer_spills_when_the_task_memory_pool_is_short() {
         // The writer's own limit (256 MiB) is far away; the task's pool (256 KiB) is not.
+        // Buffers of 16 KiB let the pool's refusals spill well before 1 MiB is held.
         let input: Vec<Vec<RecordBatch>> =
             vec![(0..50).map(|i| batch(i * 1000..(i + 1) * 1000)).collect()];
+        let config = SortShuffleConfig {
+            buffer_size: 16 << 10,
+            ..SortShuffleConfig::default()
+        };
         let dir = tempfile::tempdir().unwrap();
-        let writer = Arc::new(hash_writer(&input, 8, ShuffleFormat::default(), dir.path()));
+        let format = ShuffleFormat::Indexed(config);
+        let writer = Arc::new(hash_writer(&input, 8, format, dir.path()));
         let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
             .with_memory_limit(256 * 1024, 1.0)
             .build_arc()
@@ -591,6 +597,46 @@ mod tests {
         }
         all.sort();
         assert_eq!(all, (0..50_000).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_wide_shuffle_buffers_only_the_rows_it_holds() {
+        // 200 outputs of ~2000 rows each (3.2 MB in all): well inside a 16 MiB limit,
+        // as long as buffers cost what they hold rather than what batch_size could hold.
+        let input = vec![(0..50).map(|i| batch(i * 8000..(i + 1) * 8000)).collect()];
+        let config = SortShuffleConfig {
+            memory_limit: 16 << 20,
+            ..SortShuffleConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Arc::new(hash_writer(
+            &input,
+            200,
+            ShuffleFormat::Indexed(config),
+            dir.path(),
+        ));
+        let summaries = collect(
+            Arc::clone(&writer) as Arc<dyn ExecutionPlan>,
+            SessionContext::new().task_ctx(),
+        )
+        .await
+        .unwrap();
+        let metrics = writer.metrics().unwrap();
+        assert_eq!(metrics.spill_count(), Some(0), "{metrics}");
+        let mut rows = 0;
+        for (output, written) in read_summary_batch(&summaries[0]).unwrap() {
+            let batches: Vec<RecordBatch> = read_partition(&written.path, written.index_entry)
+                .unwrap()
+                .collect::<crate::Result<_>>()
+                .unwrap();
+            assert_eq!(
+                batches.len(),
+                1,
+                "partition {output} coalesced into one batch"
+            );
+            rows += batches[0].num_rows();
+        }
+        assert_eq!(rows, 400_000);
     }
 
     #[tokio::test]
