@@ -118,7 +118,11 @@ impl PlannedStatement {
         };
         let physical = state.create_physical_plan(&self.plan).await?;
         let task_ctx = Arc::new(TaskContext::from(&state));
-        let batches = engine.execute(physical, task_ctx).await?;
+        // As in `complete`: closing the session stops a query still running in it.
+        let batches = tokio::select! {
+            batches = engine.execute(physical, task_ctx) => batches?,
+            () = session.closing() => return Err(FlightSqlError::SessionClosed),
+        };
         let converted = to_wire(batches, Arc::clone(&schema));
         let stages_row =
             distributed_plan.map(|text| explain_row(&schema, &text).map_err(DataFusionError::from));

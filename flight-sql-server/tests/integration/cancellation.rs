@@ -159,3 +159,55 @@ async fn closing_a_session_cancels_the_query_running_in_it() {
         server.shuffle_files()
     );
 }
+
+#[tokio::test]
+async fn closing_a_session_cancels_a_query_streamed_through_a_single_endpoint() {
+    let mut config = trebuchet_flight_sql_server::ServerConfig::loopback();
+    config.result_endpoints = trebuchet_cluster::ResultEndpoints::Single;
+    let server = TestServer::start_with(config).await;
+    let mut client = server.session_client().await;
+    let mut closer = client.clone();
+    // With one endpoint the job runs when the ticket is redeemed.
+    let info = client
+        .execute(
+            "SELECT value FROM generate_series(1, 100000000000)".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let mut running = tokio::task::JoinSet::new();
+    running.spawn(async move {
+        match client.do_get(ticket).await {
+            Ok(stream) => stream.try_collect::<Vec<_>>().await.map(|_| ()),
+            Err(err) => Err(err),
+        }
+    });
+    assert!(
+        eventually(|| !server.shuffle_files().is_empty()).await,
+        "the job reached the executors"
+    );
+    let close = Action {
+        r#type: "CloseSession".into(),
+        body: Vec::new().into(),
+    };
+    let _: Vec<_> = closer
+        .do_action(close)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), running.join_next())
+        .await
+        .expect("the query ended when its session closed")
+        .unwrap()
+        .unwrap();
+    let err = ended.unwrap_err();
+    assert_eq!(code_of(&err), Code::Cancelled, "{err}");
+    assert!(
+        eventually(|| server.shuffle_files().is_empty()).await,
+        "the job's files were deleted: {:?}",
+        server.shuffle_files()
+    );
+}
