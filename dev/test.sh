@@ -20,3 +20,6 @@ dev/python-tests.sh
 
 echo "== Java Flight SQL client and JDBC tests"
 jdbc-tests/run.sh
+
+echo "== Benchmark smoke test (TPC-H scale 0.01, timings not compared)"
+dev/benchmark-smoke.sh
