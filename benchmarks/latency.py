@@ -11,36 +11,19 @@ warm-up. `--scheduler-policy` picks the standalone server's task delivery.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
-import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import adbc_driver_flightsql.dbapi as flightsql
 
-READY = re.compile(r"grpc://127\.0\.0\.1:(\d+)")
+from tpch_wall_time import start_standalone
+
 QUERIES = {
     "SELECT 1": "SELECT 1",
     "two-stage aggregate": "SELECT n_regionkey, count(*) AS n FROM nation GROUP BY n_regionkey",
 }
-
-
-def start(binary: Path, work_dir: Path, policy: str):
-    process = subprocess.Popen(
-        [str(binary), "standalone", "--port", "0", "--tpch-scale", "0.01",
-         "--work-dir", str(work_dir), "--scheduler-policy", policy],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        match = READY.search(line)
-        if match:
-            threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
-            return process, int(match.group(1))
-    raise SystemExit("trebuchet exited before it was ready")
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -55,7 +38,8 @@ def main() -> None:
     parser.add_argument("--scheduler-policy", default="pull-staged", choices=["pull-staged", "push-staged"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="trebuchet-latency-") as work_dir:
-        process, port = start(args.binary, Path(work_dir), args.scheduler_policy)
+        process, port = start_standalone(args.binary, ["--tpch-scale", "0.01", "--work-dir", work_dir,
+                                                       "--scheduler-policy", args.scheduler_policy])
         try:
             conn = flightsql.connect(f"grpc://127.0.0.1:{port}")
             print(f"{args.scheduler_policy}, {args.iterations} iterations")

@@ -48,11 +48,16 @@ def statements(script: str) -> list[str]:
 
 
 def start_trebuchet(binary: Path, data: Path, executors: int, work_dir: Path, policy: str = "pull-staged"):
+    """Standalone over the Parquet files in `data`; returns the process and its port."""
     tables = [f"--table={table}={data / f'{table}.parquet'}" for table in TABLES]
+    return start_standalone(binary, ["--tpch-scale", "0", "--executors", str(executors),
+                                     "--work-dir", str(work_dir), "--scheduler-policy", policy, *tables])
+
+
+def start_standalone(binary: Path, flags: list[str]):
+    """`trebuchet standalone` on a free loopback port with `flags`, once it is ready."""
     process = subprocess.Popen(
-        [str(binary), "standalone", "--port", "0", "--tpch-scale", "0",
-         "--executors", str(executors), "--work-dir", str(work_dir),
-         "--scheduler-policy", policy, *tables],
+        [str(binary), "standalone", "--port", "0", *flags],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     port = None

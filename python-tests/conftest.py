@@ -222,10 +222,15 @@ class ProcessCluster:
             process.stop()
 
 
+def table_flags(directory: Path) -> list[str]:
+    """`--table NAME=PATH` for each TPC-H table generated in `directory`."""
+    return [f"--table={table}={directory / f'{table}.parquet'}" for table in TPCH_TABLES]
+
+
 @pytest.fixture(scope="session")
 def process_cluster(trebuchet_bin, tpch_sf01_dir, tmp_path_factory):
     """A scheduler and two executor processes serving TPC-H at scale 0.1 from parquet files."""
-    tables = [f"--table={table}={tpch_sf01_dir / f'{table}.parquet'}" for table in TPCH_TABLES]
+    tables = table_flags(tpch_sf01_dir)
     cluster = ProcessCluster(trebuchet_bin, tmp_path_factory.mktemp("cluster"), tables)
     cluster.start(executors=2)
     yield cluster
@@ -235,7 +240,7 @@ def process_cluster(trebuchet_bin, tpch_sf01_dir, tmp_path_factory):
 @pytest.fixture(scope="session")
 def push_process_cluster(trebuchet_bin, tpch_sf01_dir, tmp_path_factory):
     """As `process_cluster`, with the push-staged scheduling policy on every process."""
-    tables = [f"--table={table}={tpch_sf01_dir / f'{table}.parquet'}" for table in TPCH_TABLES]
+    tables = table_flags(tpch_sf01_dir)
     policy = ("--scheduler-policy", "push-staged")
     cluster = ProcessCluster(trebuchet_bin, tmp_path_factory.mktemp("push-cluster"), tables, policy, policy)
     cluster.start(executors=2)

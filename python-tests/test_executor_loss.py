@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ProcessCluster
-from helpers import TPCH_TABLES, adbc_connect, assert_tables_match, query_table
+from conftest import ProcessCluster, table_flags
+from helpers import adbc_connect, assert_tables_match, query_table
 from test_tpch_oracle import run_script_in_oracle, run_script_over_adbc
 
 EXECUTOR_TIMEOUT_S = 3
@@ -24,8 +24,7 @@ EXECUTOR_ARGS = ("--heartbeat-interval", "500ms")
 
 @pytest.fixture
 def loss_cluster(trebuchet_bin, tpch_sf01_dir, tmp_path):
-    tables = [f"--table={table}={tpch_sf01_dir / f'{table}.parquet'}" for table in TPCH_TABLES]
-    cluster = ProcessCluster(trebuchet_bin, tmp_path, tables, SCHEDULER_ARGS, EXECUTOR_ARGS)
+    cluster = ProcessCluster(trebuchet_bin, tmp_path, table_flags(tpch_sf01_dir), SCHEDULER_ARGS, EXECUTOR_ARGS)
     cluster.start(executors=3)
     yield cluster
     cluster.stop()

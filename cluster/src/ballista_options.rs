@@ -32,14 +32,8 @@ pub struct BallistaOptions {
 pub struct SortShuffleOptions {
     /// Use the sort-based writer (true) or the hash-based one (false).
     pub enabled: bool,
-    /// Per-output-partition buffer size in bytes.
-    pub buffer_size: u64,
-    /// Total in-memory budget across all output-partition buffers, in bytes.
-    pub memory_limit: u64,
-    /// Fraction of `memory_limit` at which buffers start spilling, in (0, 1].
-    pub spill_threshold: f64,
-    /// Target rows per batch when coalescing before a write or spill.
-    pub batch_size: u64,
+    /// The sort-based writer's tuning, with the guide's defaults.
+    pub writer: SortShuffleConfig,
 }
 
 impl Default for BallistaOptions {
@@ -47,10 +41,7 @@ impl Default for BallistaOptions {
         Self {
             sort_shuffle: SortShuffleOptions {
                 enabled: true,
-                buffer_size: 1024 * 1024,
-                memory_limit: 256 * 1024 * 1024,
-                spill_threshold: 0.8,
-                batch_size: 8192,
+                writer: SortShuffleConfig::default(),
             },
             adaptive_planner_enabled: false,
             split_file_size: 64 << 20,
@@ -80,27 +71,27 @@ const KEYS: &[OptionKey] = &[
     OptionKey {
         name: "shuffle.sort_based.buffer_size",
         description: "Per-partition buffer size in bytes (1 MiB default).",
-        get: |o| o.sort_shuffle.buffer_size.to_string(),
+        get: |o| o.sort_shuffle.writer.buffer_size.to_string(),
         set: |o, v| {
-            o.sort_shuffle.buffer_size = parse_bytes("shuffle.sort_based.buffer_size", v)?;
+            o.sort_shuffle.writer.buffer_size = parse_bytes("shuffle.sort_based.buffer_size", v)?;
             Ok(())
         },
     },
     OptionKey {
         name: "shuffle.sort_based.memory_limit",
         description: "Total in-memory budget across all output-partition buffers (256 MiB default).",
-        get: |o| o.sort_shuffle.memory_limit.to_string(),
+        get: |o| o.sort_shuffle.writer.memory_limit.to_string(),
         set: |o, v| {
-            o.sort_shuffle.memory_limit = parse_bytes("shuffle.sort_based.memory_limit", v)?;
+            o.sort_shuffle.writer.memory_limit = parse_bytes("shuffle.sort_based.memory_limit", v)?;
             Ok(())
         },
     },
     OptionKey {
         name: "shuffle.sort_based.spill_threshold",
         description: "Fraction of memory_limit at which the largest buffers are spilled to disk.",
-        get: |o| o.sort_shuffle.spill_threshold.to_string(),
+        get: |o| o.sort_shuffle.writer.spill_threshold.to_string(),
         set: |o, v| {
-            o.sort_shuffle.spill_threshold =
+            o.sort_shuffle.writer.spill_threshold =
                 parse_fraction("shuffle.sort_based.spill_threshold", v)?;
             Ok(())
         },
@@ -108,9 +99,10 @@ const KEYS: &[OptionKey] = &[
     OptionKey {
         name: "shuffle.sort_based.batch_size",
         description: "Target row count when coalescing buffered batches before they are written or spilled.",
-        get: |o| o.sort_shuffle.batch_size.to_string(),
+        get: |o| o.sort_shuffle.writer.batch_size.to_string(),
         set: |o, v| {
-            o.sort_shuffle.batch_size = parse_positive("shuffle.sort_based.batch_size", v)?;
+            let rows = parse_positive("shuffle.sort_based.batch_size", v)?;
+            o.sort_shuffle.writer.batch_size = usize::try_from(rows).unwrap_or(usize::MAX);
             Ok(())
         },
     },
@@ -163,16 +155,11 @@ impl BallistaOptions {
 
     /// How this session's hash shuffles are laid out on disk.
     pub fn shuffle_format(&self) -> ShuffleFormat {
-        let options = &self.sort_shuffle;
-        if !options.enabled {
-            return ShuffleFormat::FilePerPartition;
+        if self.sort_shuffle.enabled {
+            ShuffleFormat::Indexed(self.sort_shuffle.writer)
+        } else {
+            ShuffleFormat::FilePerPartition
         }
-        ShuffleFormat::Indexed(SortShuffleConfig {
-            buffer_size: options.buffer_size,
-            memory_limit: options.memory_limit,
-            spill_threshold: options.spill_threshold,
-            batch_size: usize::try_from(options.batch_size).unwrap_or(usize::MAX),
-        })
     }
 
     /// Every key with its full name (`ballista.…`) and default value.
@@ -360,7 +347,7 @@ mod tests {
             .set("shuffle.sort_based.spill_threshold", "0.5")
             .unwrap();
         assert!(!options.sort_shuffle.enabled);
-        assert_eq!(options.sort_shuffle.memory_limit, 1 << 20);
+        assert_eq!(options.sort_shuffle.writer.memory_limit, 1 << 20);
         assert_eq!(
             value_of(&options, "ballista.shuffle.sort_based.spill_threshold"),
             "0.5"

@@ -70,6 +70,23 @@ impl Process {
     }
 }
 
+/// A `trebuchet executor` process for the scheduler at `url`, presenting `token`.
+fn executor(url: &str, work_dir: &str, token: &str, extra: &[&str]) -> Process {
+    let mut args = vec![
+        "executor",
+        "--scheduler-url",
+        url,
+        "--port",
+        "0",
+        "--work-dir",
+        work_dir,
+        "--cluster-token",
+        token,
+    ];
+    args.extend_from_slice(extra);
+    Process::start(&args)
+}
+
 #[tokio::test]
 async fn a_scheduler_and_two_executor_processes_answer_a_multi_stage_query() {
     let work = tempfile::tempdir().unwrap();
@@ -95,53 +112,22 @@ async fn a_scheduler_and_two_executor_processes_answer_a_multi_stage_query() {
     let url = format!("http://127.0.0.1:{port}");
     let mut executors: Vec<Process> = ["executor-a", "executor-b"]
         .iter()
-        .map(|dir| {
-            Process::start(&[
-                "executor",
-                "--scheduler-url",
-                &url,
-                "--port",
-                "0",
-                "--concurrent-tasks",
-                "2",
-                "--work-dir",
-                &path(dir),
-                "--cluster-token",
-                "s3cret",
-            ])
-        })
+        .map(|dir| executor(&url, &path(dir), "s3cret", &["--concurrent-tasks", "2"]))
         .collect();
     for executor in &mut executors {
         executor.wait_for("registered with the scheduler").await;
     }
-    let mut intruder = Process::start(&[
-        "executor",
-        "--scheduler-url",
-        &url,
-        "--port",
-        "0",
-        "--work-dir",
-        &path("intruder"),
-        "--cluster-token",
-        "guess",
-    ]);
+    let mut intruder = executor(&url, &path("intruder"), "guess", &[]);
     let refused = intruder.wait_for("registration failed").await;
     assert!(refused.contains("cluster token"), "{refused}");
     // The scheduler delivers pull-staged (the default); a push-staged executor is refused
     // and the process ends with the reason.
-    let mut mismatched = Process::start(&[
-        "executor",
-        "--scheduler-url",
+    let mut mismatched = executor(
         &url,
-        "--port",
-        "0",
-        "--work-dir",
         &path("mismatched"),
-        "--cluster-token",
         "s3cret",
-        "--scheduler-policy",
-        "push-staged",
-    ]);
+        &["--scheduler-policy", "push-staged"],
+    );
     let refused = mismatched.wait_for("refused this executor").await;
     assert!(
         refused.contains("push-staged") && refused.contains("pull-staged"),
