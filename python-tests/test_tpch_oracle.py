@@ -59,24 +59,27 @@ def test_tpch_query_matches_datafusion(adbc_conn, oracle, tpch_query, number):
     assert_tables_match(query_table(adbc_conn, sql), expected)
 
 
-# (cluster fixture, ballista.shuffle.sort_based.enabled): both shuffle writers under the
-# default pull-staged policy, and the default writer under push-staged.
+# (cluster fixture, session settings): both shuffle writers under the default pull-staged
+# policy, the default writer under push-staged, and hash joins (whose broadcast joins must
+# not lose the rows a left, semi, anti or full join emits after its last probe partition).
 CLUSTER_SETUPS = {
-    "pull_staged_sort_based_shuffle": ("process_cluster", "true"),
-    "pull_staged_hash_based_shuffle": ("process_cluster", "false"),
-    "push_staged_sort_based_shuffle": ("push_process_cluster", "true"),
+    "pull_staged_sort_based_shuffle": ("process_cluster", []),
+    "pull_staged_hash_based_shuffle": ("process_cluster", ["ballista.shuffle.sort_based.enabled = false"]),
+    "push_staged_sort_based_shuffle": ("push_process_cluster", []),
+    "pull_staged_hash_joins": ("process_cluster", ["datafusion.optimizer.prefer_hash_join = true"]),
 }
 
 
 @pytest.fixture(scope="module", params=CLUSTER_SETUPS)
 def cluster_conn(request):
-    """A session on a process cluster with one scheduling policy and one shuffle writer."""
-    cluster_fixture, sort_based = CLUSTER_SETUPS[request.param]
+    """A session on a process cluster with one scheduling policy and one set of settings."""
+    cluster_fixture, settings = CLUSTER_SETUPS[request.param]
     cluster = request.getfixturevalue(cluster_fixture)
     conn = adbc_connect(cluster.uri)
     with conn.cursor() as cur:
-        cur.execute(f"SET ballista.shuffle.sort_based.enabled = {sort_based}")
-        cur.fetchall()
+        for setting in settings:
+            cur.execute(f"SET {setting}")
+            cur.fetchall()
     yield conn
     conn.close()
 
@@ -86,7 +89,7 @@ def test_every_tpch_query_on_scheduler_and_two_executors_matches_datafusion(
     cluster_conn, oracle_sf01, tpch_query, number
 ):
     """Scale 0.1, `trebuchet scheduler` + two `trebuchet executor` processes, through ADBC,
-    with each shuffle writer."""
+    under each setup."""
     script = tpch_query(number)
     expected = run_script_in_oracle(oracle_sf01, script)
     assert_tables_match(run_script_over_adbc(cluster_conn, script), expected)

@@ -9,9 +9,8 @@ use datafusion::catalog::{
 };
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::{SessionState, SessionStateBuilder};
-use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
 use datafusion::prelude::SessionContext;
-use trebuchet_cluster::{ScanPartitions, default_session_config};
+use trebuchet_cluster::{default_session_config, physical_optimizer_rules};
 
 /// Catalogs, object stores and caches shared by every session of a server.
 #[derive(Debug, Clone)]
@@ -42,15 +41,11 @@ impl SharedCatalog {
             .expect("a new in-memory catalog accepts its first schema");
         let catalogs: Arc<dyn CatalogProviderList> = Arc::new(MemoryCatalogProviderList::new());
         catalogs.register_catalog(catalog_options.default_catalog.clone(), Arc::new(catalog));
-        // Large Parquet files are split before DataFusion's rules place merges and shuffles.
-        let physical_rules = std::iter::once(Arc::new(ScanPartitions) as _)
-            .chain(PhysicalOptimizer::new().rules)
-            .collect();
         let template = SessionStateBuilder::new()
             .with_config(defaults)
             .with_runtime_env(Arc::new(RuntimeEnv::default()))
             .with_default_features()
-            .with_physical_optimizer_rules(physical_rules)
+            .with_physical_optimizer_rules(physical_optimizer_rules())
             .with_catalog_list(catalogs)
             .build();
         Self {

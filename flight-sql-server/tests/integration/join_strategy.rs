@@ -98,3 +98,47 @@ async fn a_hash_join_builds_from_the_smaller_input_whichever_side_it_was_written
         assert!(on.starts_with("on=[(n_nationkey@"), "{sql}: {hash_join}");
     }
 }
+
+/// Joins that emit build-side rows after their last probe partition (left, semi, anti,
+/// full, null-aware `NOT IN`, and a nested loop left join) give a hash-join session the
+/// same answer as a sort-merge session, and the answers are not empty. Before the
+/// `SharedStateJoins` rule a broadcast hash join lost those rows: each task probes one
+/// partition and waited for the others forever.
+#[tokio::test]
+async fn joins_that_finish_after_the_last_probe_partition_lose_no_rows_with_hash_join() {
+    let server = TestServer::start().await;
+    let mut merge = server.session_client().await;
+    let mut hash = server.session_client().await;
+    hash.execute_update(
+        "SET datafusion.optimizer.prefer_hash_join = true".into(),
+        None,
+    )
+    .await
+    .unwrap();
+    let queries = [
+        // LeftSemi with nation (25 rows) as the broadcast build side.
+        "SELECT n_name FROM nation WHERE n_nationkey IN (SELECT c_nationkey FROM customer) ORDER BY n_name",
+        // LeftAnti (NOT EXISTS) and null-aware LeftAnti (NOT IN).
+        "SELECT n_name FROM nation WHERE NOT EXISTS \
+         (SELECT 1 FROM customer WHERE c_nationkey = n_nationkey AND c_acctbal > 9900) ORDER BY n_name",
+        "SELECT n_name FROM nation WHERE n_nationkey NOT IN \
+         (SELECT c_nationkey FROM customer WHERE c_acctbal > 9900) ORDER BY n_name",
+        // Left and full outer joins, counting the unmatched side.
+        "SELECT n_name, count(c_custkey) AS rich FROM nation LEFT JOIN customer \
+         ON c_nationkey = n_nationkey AND c_acctbal > 9900 GROUP BY n_name ORDER BY n_name",
+        "SELECT count(*) AS n, count(n_name) AS named, count(c_custkey) AS customers FROM nation \
+         FULL JOIN customer ON c_nationkey = n_nationkey AND c_acctbal > 9900",
+        // A nested loop left join (no equality to hash on).
+        "SELECT r_name, count(n_nationkey) AS smaller FROM region LEFT JOIN nation \
+         ON n_nationkey < r_regionkey GROUP BY r_name ORDER BY r_name",
+    ];
+    for sql in queries {
+        let expected = pretty(&query(&mut merge, sql).await);
+        let answer = pretty(&query(&mut hash, sql).await);
+        assert_eq!(answer, expected, "{sql}");
+        assert!(
+            expected.lines().count() > 4,
+            "{sql}: an empty answer proves nothing\n{expected}"
+        );
+    }
+}
