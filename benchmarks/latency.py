@@ -18,7 +18,7 @@ from pathlib import Path
 
 import adbc_driver_flightsql.dbapi as flightsql
 
-from tpch_wall_time import start_standalone
+from standalone import start_standalone
 
 QUERIES = {
     "SELECT 1": "SELECT 1",

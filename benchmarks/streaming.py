@@ -1,6 +1,6 @@
 """Result streaming: a full `lineitem` scan fetched by a Flight SQL client (ADBC) from
 Trebuchet standalone, next to in-process DataFusion collecting the same scan from the same
-Parquet file. Prints rows/s and MB/s (Arrow in-memory bytes) for each, and their ratio.
+Parquet files (`tpch datagen`). Prints rows/s and MB/s (Arrow in-memory bytes) for each, and their ratio.
 
     ~/.cache/trebuchet/venv/bin/python benchmarks/streaming.py --scale 1 \
         --binary ~/.cache/trebuchet/target/release/trebuchet
@@ -16,7 +16,7 @@ from pathlib import Path
 import adbc_driver_flightsql.dbapi as flightsql
 import datafusion
 
-from tpch_wall_time import generate, start_trebuchet
+from standalone import generate, start_trebuchet
 
 SQL = "SELECT * FROM lineitem"
 
@@ -34,17 +34,19 @@ def best_of(iterations: int, run) -> tuple[float, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", default="1")
-    parser.add_argument("--binary", type=Path, required=True)
+    parser.add_argument("--binary", type=Path, required=True, help="the trebuchet binary")
+    parser.add_argument("--tpch", type=Path, default=None,
+                        help="the tpch benchmark binary, for datagen (default: beside --binary)")
     parser.add_argument("--executors", type=int, default=2)
     parser.add_argument("--iterations", type=int, default=2)
     parser.add_argument("--scheduler-policy", default="pull-staged", choices=["pull-staged", "push-staged"])
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
 
-    data = args.data_dir or Path(tempfile.gettempdir()) / f"trebuchet-tpch-sf{args.scale}"
-    generate(args.scale, data)
+    data = args.data_dir or Path(tempfile.gettempdir()) / f"trebuchet-tpch-data-sf{args.scale}"
+    generate(args.tpch or args.binary.parent / "tpch", args.scale, data)
     ctx = datafusion.SessionContext(datafusion.SessionConfig().with_target_partitions(16))
-    ctx.register_parquet("lineitem", str(data / "lineitem.parquet"))
+    ctx.register_parquet("lineitem", str(data / "lineitem"))
 
     with tempfile.TemporaryDirectory(prefix="trebuchet-stream-") as work_dir:
         process, port = start_trebuchet(args.binary, data, args.executors, Path(work_dir), args.scheduler_policy)

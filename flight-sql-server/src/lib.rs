@@ -49,4 +49,4 @@ pub use local_cluster::{LocalCluster, LocalExecutors};
 pub use server::{ClusterPort, serve, serve_cluster, serve_with_scheduler};
 pub use table_source::register_table;
 pub use tls::TlsFiles;
-pub use tpch_dataset::{TPCH_TABLES, register_tpch, register_tpch_in_parts};
+pub use tpch_dataset::{TPCH_TABLES, register_tpch, register_tpch_in_parts, write_tpch_parquet};

@@ -9,8 +9,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::ParquetReadOptions;
 use tpchgen::generators::{
@@ -55,31 +53,10 @@ pub async fn register_tpch_in_parts(
             ),
         });
     }
+    write_tpch_parquet(scale, dir, parts)?;
     let ctx = catalog.new_session_context();
     for table in TPCH_TABLES {
-        let table_parts = if matches!(table, "nation" | "region") {
-            1
-        } else {
-            parts
-        };
-        let partitions = generate_parts(table, scale, table_parts)?;
-        let schema = partitions
-            .iter()
-            .flatten()
-            .next()
-            .map(RecordBatch::schema)
-            .unwrap_or_else(|| Arc::clone(generator(table, scale, 1, 1).schema()));
-        let schema = Arc::new(egress_table_schema(&schema));
-        let partitions = partitions
-            .iter()
-            .map(|part| {
-                part.iter()
-                    .map(|batch| to_egress_batch(batch, &schema))
-                    .collect()
-            })
-            .collect::<std::result::Result<Vec<Vec<RecordBatch>>, _>>()?;
         let table_dir = dir.join(table);
-        write_parquet_parts(&table_dir, &schema, &partitions)?;
         let options = ParquetReadOptions::default().file_extension(".parquet");
         ctx.register_parquet(table, table_dir.to_string_lossy().as_ref(), options)
             .await?;
@@ -88,43 +65,68 @@ pub async fn register_tpch_in_parts(
     Ok(())
 }
 
-/// Writes each part as `part-<n>.parquet` in `dir`.
-fn write_parquet_parts(dir: &Path, schema: &SchemaRef, parts: &[Vec<RecordBatch>]) -> Result<()> {
-    let io_error = |path: &Path, err: &dyn std::fmt::Display| FlightSqlError::InvalidConfig {
-        reason: format!("cannot write the TPC-H file {}: {err}", path.display()),
-    };
-    std::fs::create_dir_all(dir).map_err(|err| io_error(dir, &err))?;
-    for (index, part) in parts.iter().enumerate() {
-        let path = dir.join(format!("part-{index}.parquet"));
-        let file = std::fs::File::create(&path).map_err(|err| io_error(&path, &err))?;
-        let mut writer = ArrowWriter::try_new(file, Arc::clone(schema), None)
-            .map_err(|err| io_error(&path, &err))?;
-        for batch in part {
-            writer.write(batch).map_err(|err| io_error(&path, &err))?;
-        }
-        writer.close().map_err(|err| io_error(&path, &err))?;
+/// Writes the TPC-H tables at `scale` as `dir/<table>/part-<n>.parquet`, the six large
+/// tables in `parts` files each (nation and region in one), without view types so every
+/// driver can read them.
+///
+/// Each part is generated and written on its own thread, batch by batch: memory stays at
+/// a few row groups per part whatever the scale.
+pub fn write_tpch_parquet(scale: f64, dir: &Path, parts: usize) -> Result<()> {
+    if !(scale > 0.0 && scale.is_finite()) {
+        return Err(FlightSqlError::InvalidConfig {
+            reason: format!("the TPC-H scale must be a positive number, got {scale}"),
+        });
+    }
+    let parts = i32::try_from(parts.max(1)).unwrap_or(i32::MAX);
+    for table in TPCH_TABLES {
+        let table_parts = if matches!(table, "nation" | "region") {
+            1
+        } else {
+            parts
+        };
+        let table_dir = dir.join(table);
+        std::fs::create_dir_all(&table_dir).map_err(|err| write_error(&table_dir, &err))?;
+        std::thread::scope(|scope| {
+            let writers: Vec<_> = (1..=table_parts)
+                .map(|part| {
+                    let path = table_dir.join(format!("part-{}.parquet", part - 1));
+                    scope.spawn(move || {
+                        write_part(generator(table, scale, part, table_parts), &path)
+                    })
+                })
+                .collect();
+            writers.into_iter().try_for_each(|writer| {
+                writer.join().unwrap_or_else(|_| {
+                    Err(FlightSqlError::InvalidConfig {
+                        reason: format!("generating TPC-H table {table} failed"),
+                    })
+                })
+            })
+        })?;
     }
     Ok(())
 }
 
-/// Generates the `parts` parts of one table on as many threads.
-fn generate_parts(table: &'static str, scale: f64, parts: usize) -> Result<Vec<Vec<RecordBatch>>> {
-    let parts_i32 = i32::try_from(parts).unwrap_or(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..=parts_i32)
-            .map(|part| {
-                scope.spawn(move || generator(table, scale, part, parts_i32).collect::<Vec<_>>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle.join().map_err(|_| FlightSqlError::InvalidConfig {
-                    reason: format!("generating TPC-H table {table} failed"),
-                })
-            })
-            .collect()
-    })
+/// Streams one generator into one Parquet file.
+fn write_part(batches: Box<dyn RecordBatchIterator>, path: &Path) -> Result<()> {
+    let schema = Arc::new(egress_table_schema(batches.schema()));
+    let file = std::fs::File::create(path).map_err(|err| write_error(path, &err))?;
+    let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), None)
+        .map_err(|err| write_error(path, &err))?;
+    for batch in batches {
+        let batch = to_egress_batch(&batch, &schema)?;
+        writer
+            .write(&batch)
+            .map_err(|err| write_error(path, &err))?;
+    }
+    writer.close().map_err(|err| write_error(path, &err))?;
+    Ok(())
+}
+
+fn write_error(path: &Path, err: &dyn std::fmt::Display) -> FlightSqlError {
+    FlightSqlError::InvalidConfig {
+        reason: format!("cannot write the TPC-H file {}: {err}", path.display()),
+    }
 }
 
 fn generator(table: &str, scale: f64, part: i32, parts: i32) -> Box<dyn RecordBatchIterator> {

@@ -1,0 +1,59 @@
+//! Single-process DataFusion over the same Parquet files: the floor Trebuchet is measured
+//! against.
+
+use std::path::Path;
+
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use futures::TryStreamExt;
+
+use crate::error::{BenchError, Result};
+use crate::tpch::TABLES;
+
+/// A DataFusion session with the TPC-H tables registered.
+pub struct DataFusionEngine {
+    ctx: SessionContext,
+}
+
+impl std::fmt::Debug for DataFusionEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataFusionEngine")
+            .field("session_id", &self.ctx.session_id())
+            .finish()
+    }
+}
+
+impl DataFusionEngine {
+    /// A session with `target_partitions` over the tables in `data`.
+    pub async fn open(data: &Path, target_partitions: usize) -> Result<Self> {
+        let config = SessionConfig::new().with_target_partitions(target_partitions);
+        let ctx = SessionContext::new_with_config(config);
+        for table in TABLES {
+            let dir = data.join(table);
+            if !dir.is_dir() {
+                return Err(BenchError::MissingTable {
+                    path: data.to_path_buf(),
+                    table,
+                });
+            }
+            let options = ParquetReadOptions::default().file_extension(".parquet");
+            ctx.register_parquet(table, dir.to_string_lossy().as_ref(), options)
+                .await?;
+        }
+        Ok(Self { ctx })
+    }
+
+    /// Runs `sql`, streaming every partition to the end, and counts the rows.
+    pub(crate) async fn run(&mut self, sql: &str) -> Result<u64, String> {
+        let frame = self.ctx.sql(sql).await.map_err(|err| err.to_string())?;
+        let stream = frame
+            .execute_stream()
+            .await
+            .map_err(|err| err.to_string())?;
+        stream
+            .try_fold(0_u64, |rows, batch| async move {
+                Ok(rows + batch.num_rows() as u64)
+            })
+            .await
+            .map_err(|err| err.to_string())
+    }
+}
