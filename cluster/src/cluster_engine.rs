@@ -14,6 +14,8 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::physical_plan::explain::ExplainExec;
+use datafusion::physical_plan::placeholder_row::PlaceholderRowExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     ExecutionPlan, ExecutionPlanProperties, Partitioning, execute_stream,
@@ -191,10 +193,8 @@ impl QueryEngine for ClusterEngine {
         plan: Arc<dyn ExecutionPlan>,
         config: &SessionConfig,
     ) -> Result<Option<String>> {
-        if runs_on_scheduler(&plan) {
-            return Ok(Some(
-                "runs on the scheduler (writes a table or reads the catalog)".into(),
-            ));
+        if let Some(reason) = scheduler_only(&plan) {
+            return Ok(Some(format!("runs on the scheduler: {reason}")));
         }
         let format = BallistaOptions::of(config).shuffle_format();
         let stages = plan_stages(&JobId::new("explain"), &planning_layout(), format, plan)?;
@@ -202,23 +202,42 @@ impl QueryEngine for ClusterEngine {
     }
 }
 
-/// Plans that must run where the catalog lives: writes (an in-memory table exists only in
-/// the scheduler, and a write must land exactly once) and plans no executor could decode
-/// (catalog views such as `information_schema`, `SHOW`). Everything else is distributed.
-fn runs_on_scheduler(plan: &Arc<dyn ExecutionPlan>) -> bool {
+/// Why `plan` runs on the scheduler rather than as a job, or `None` to distribute it:
+/// - writes: an in-memory table exists only in the scheduler, and a write must land
+///   exactly once;
+/// - plans that read no data (`SELECT 1`, the pings BI tools send, the text of `EXPLAIN`):
+///   nothing to distribute, and a job would only add its launch latency;
+/// - plans no executor could decode (catalog views such as `information_schema`, `SHOW`).
+fn scheduler_only(plan: &Arc<dyn ExecutionPlan>) -> Option<&'static str> {
     fn writes(plan: &Arc<dyn ExecutionPlan>) -> bool {
         plan.is::<DataSinkExec>() || plan.children().into_iter().any(writes)
     }
+    fn reads_no_data(plan: &Arc<dyn ExecutionPlan>) -> bool {
+        let children = plan.children();
+        if children.is_empty() {
+            return plan.is::<PlaceholderRowExec>()
+                || plan.is::<EmptyExec>()
+                || plan.is::<ExplainExec>();
+        }
+        children.into_iter().all(reads_no_data)
+    }
     if writes(plan) {
-        return true;
+        return Some("it writes a table");
+    }
+    if reads_no_data(plan) {
+        return Some("it reads no data");
     }
     match encode_plan(Arc::clone(plan)) {
-        Ok(_) => false,
+        Ok(_) => None,
         Err(err) => {
             tracing::debug!(error = %err, "plan cannot be shipped to executors; running it on the scheduler");
-            true
+            Some("it reads the catalog")
         }
     }
+}
+
+fn runs_on_scheduler(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    scheduler_only(plan).is_some()
 }
 
 /// A job that ended well, with the files of its final stage.

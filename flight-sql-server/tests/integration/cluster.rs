@@ -283,3 +283,43 @@ async fn the_shuffle_writer_is_chosen_per_session_and_both_give_the_same_rows() 
         "the other session's SET changed nothing here"
     );
 }
+
+/// `SELECT 1` and other plans that read no data are answered by the scheduler without a
+/// job (EXPLAIN says so and no executor runs a task); a query that reads a table still runs
+/// on the executors.
+#[tokio::test]
+async fn plans_that_read_no_data_run_on_the_scheduler_without_a_job() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let tasks = |server: &TestServer| -> u64 {
+        server
+            .cluster()
+            .executors()
+            .iter()
+            .map(|executor| executor.tasks_finished())
+            .sum()
+    };
+    let explained = pretty(&query(&mut client, "EXPLAIN SELECT 1 + 1 AS two").await);
+    assert!(
+        explained.contains("runs on the scheduler: it reads no data"),
+        "{explained}"
+    );
+    for sql in [
+        "SELECT 1 + 1 AS two",
+        "SELECT 2 AS two WHERE false UNION ALL SELECT 2",
+    ] {
+        let answer = pretty(&query(&mut client, sql).await);
+        assert!(answer.contains("| 2   |"), "{sql}: {answer}");
+    }
+    assert_eq!(tasks(&server), 0);
+    // (A plain count(*) would be answered from the Parquet statistics, reading no data.)
+    let counted = pretty(
+        &query(
+            &mut client,
+            "SELECT count(*) AS n FROM region WHERE r_name <> 'ATLANTIS'",
+        )
+        .await,
+    );
+    assert!(counted.contains("| 5 |"), "{counted}");
+    assert!(tasks(&server) > 0);
+}
