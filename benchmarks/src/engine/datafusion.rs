@@ -6,8 +6,8 @@ use std::path::Path;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use futures::TryStreamExt;
 
-use crate::error::{BenchError, Result};
-use crate::tpch::TABLES;
+use crate::error::Result;
+use crate::tpch::{TABLES, table_dir};
 
 /// A DataFusion session with the TPC-H tables registered.
 pub struct DataFusionEngine {
@@ -28,13 +28,7 @@ impl DataFusionEngine {
         let config = SessionConfig::new().with_target_partitions(target_partitions);
         let ctx = SessionContext::new_with_config(config);
         for table in TABLES {
-            let dir = data.join(table);
-            if !dir.is_dir() {
-                return Err(BenchError::MissingTable {
-                    path: data.to_path_buf(),
-                    table,
-                });
-            }
+            let dir = table_dir(data, table)?;
             let options = ParquetReadOptions::default().file_extension(".parquet");
             ctx.register_parquet(table, dir.to_string_lossy().as_ref(), options)
                 .await?;

@@ -15,8 +15,8 @@ use trebuchet_flight_sql_server::{
 use crate::engine::{DataFusionEngine, Engine, EngineKind, FlightSqlEngine};
 use crate::error::{BenchError, Result};
 use crate::report::{QueryTiming, Report};
-use crate::tpch::TABLES;
 use crate::tpch::queries::{QuerySet, query_statements};
+use crate::tpch::{TABLES, table_dir};
 
 /// Where the Trebuchet engine runs.
 #[derive(Debug, Clone)]
@@ -134,13 +134,7 @@ async fn start_cluster(
 ) -> Result<LocalCluster> {
     let catalog = SharedCatalog::new();
     for table in TABLES {
-        let dir = data.join(table);
-        if !dir.is_dir() {
-            return Err(BenchError::MissingTable {
-                path: data.to_path_buf(),
-                table,
-            });
-        }
+        let dir = table_dir(data, table)?;
         register_table(&catalog, &format!("{table}={}", dir.display())).await?;
     }
     let mut config = ServerConfig::loopback();

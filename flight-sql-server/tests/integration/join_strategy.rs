@@ -7,10 +7,7 @@ const JOIN: &str = "SELECT n_name, count(*) AS customers FROM customer \
                     JOIN nation ON c_nationkey = n_nationkey GROUP BY n_name ORDER BY n_name";
 
 /// The physical plan lines of `EXPLAIN sql` that name a join operator.
-async fn join_lines(
-    client: &mut arrow_flight::sql::client::FlightSqlServiceClient<tonic::transport::Channel>,
-    sql: &str,
-) -> Vec<String> {
+async fn join_lines(client: &mut Client, sql: &str) -> Vec<String> {
     let explained = pretty(&query(client, &format!("EXPLAIN {sql}")).await);
     explained
         .lines()
@@ -22,10 +19,11 @@ async fn join_lines(
         .collect()
 }
 
-#[tokio::test]
-async fn prefer_hash_join_switches_one_session_and_both_strategies_agree() {
-    let server = TestServer::start().await;
-    let mut merge = server.session_client().await;
+type Client = arrow_flight::sql::client::FlightSqlServiceClient<tonic::transport::Channel>;
+
+/// Two sessions on `server`: one with the default sort-merge join, one that prefers hash join.
+async fn merge_and_hash_sessions(server: &TestServer) -> (Client, Client) {
+    let merge = server.session_client().await;
     let mut hash = server.session_client().await;
     hash.execute_update(
         "SET datafusion.optimizer.prefer_hash_join = true".into(),
@@ -33,6 +31,13 @@ async fn prefer_hash_join_switches_one_session_and_both_strategies_agree() {
     )
     .await
     .unwrap();
+    (merge, hash)
+}
+
+#[tokio::test]
+async fn prefer_hash_join_switches_one_session_and_both_strategies_agree() {
+    let server = TestServer::start().await;
+    let (mut merge, mut hash) = merge_and_hash_sessions(&server).await;
 
     // Both sessions at once, on the same scheduler and executors.
     let (merge_plan, hash_plan) = tokio::join!(join_lines(&mut merge, JOIN), async {
@@ -107,14 +112,7 @@ async fn a_hash_join_builds_from_the_smaller_input_whichever_side_it_was_written
 #[tokio::test]
 async fn joins_that_finish_after_the_last_probe_partition_lose_no_rows_with_hash_join() {
     let server = TestServer::start().await;
-    let mut merge = server.session_client().await;
-    let mut hash = server.session_client().await;
-    hash.execute_update(
-        "SET datafusion.optimizer.prefer_hash_join = true".into(),
-        None,
-    )
-    .await
-    .unwrap();
+    let (mut merge, mut hash) = merge_and_hash_sessions(&server).await;
     let queries = [
         // LeftSemi with nation (25 rows) as the broadcast build side.
         "SELECT n_name FROM nation WHERE n_nationkey IN (SELECT c_nationkey FROM customer) ORDER BY n_name",
