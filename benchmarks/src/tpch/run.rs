@@ -65,22 +65,19 @@ pub async fn run(options: &RunOptions) -> Result<Report> {
     for kind in &options.engines {
         let (mut engine, settings) = match kind {
             EngineKind::Trebuchet => {
-                let url = match &options.trebuchet {
-                    TrebuchetTarget::Url { url, .. } => url.clone(),
+                let engine = match &options.trebuchet {
+                    TrebuchetTarget::Url {
+                        url,
+                        user,
+                        password,
+                    } => FlightSqlEngine::connect(url, user, password).await?,
                     TrebuchetTarget::InProcess { executors, policy } => {
                         let started = start_cluster(&options.data, *executors, *policy).await?;
                         let url = format!("grpc://{}", started.addr());
                         cluster = Some(started);
-                        url
+                        FlightSqlEngine::connect(&url, "benchmark", "").await?
                     }
                 };
-                let (user, password) = match &options.trebuchet {
-                    TrebuchetTarget::Url { user, password, .. } => {
-                        (user.as_str(), password.as_str())
-                    }
-                    TrebuchetTarget::InProcess { .. } => ("benchmark", ""),
-                };
-                let engine = FlightSqlEngine::connect(&url, user, password).await?;
                 (Engine::Trebuchet(engine), &options.settings)
             }
             EngineKind::Datafusion => {
