@@ -37,6 +37,10 @@ pub enum ShuffleError {
         source: arrow::error::ArrowError,
     },
 
+    /// The task writing a partition stopped (failed or was cancelled) while it was read.
+    #[error("the task writing shuffle partition {path} stopped before finishing it")]
+    PartitionWriteStopped { path: PathBuf },
+
     /// A partition could not be fetched from the executor holding it.
     #[error("fetching shuffle partition {path} from executor {executor} failed: {reason}")]
     FetchPartition {

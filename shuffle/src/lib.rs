@@ -17,14 +17,16 @@ mod fetch;
 pub mod ids;
 mod indexed_file;
 mod layout;
+mod live_partition;
 mod partition_buffers;
 mod partition_file;
+mod partition_tail;
 mod shuffle_format;
 mod shuffle_reader;
 mod shuffle_writer;
 
 pub use error::{Result, ShuffleError};
-pub use fetch::{ShuffleFlightService, fetch_partition};
+pub use fetch::{ShuffleFlightService, fetch_partition, follow_partition};
 pub use indexed_file::PartitionBatches;
 pub use layout::ShuffleLayout;
 pub use partition_file::{PartitionSummary, read_partition};

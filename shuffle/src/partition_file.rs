@@ -4,7 +4,7 @@
 //! which is what a fetch over Arrow Flight needs.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Seek};
 use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
@@ -14,6 +14,7 @@ use arrow::ipc::writer::StreamWriter;
 
 use crate::error::{Result, ShuffleError};
 use crate::indexed_file::{PartitionBatches, indexed_range, read_segment};
+use crate::live_partition::LiveWrite;
 
 /// What was written to one partition file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +36,9 @@ pub(crate) struct PartitionFileWriter {
     schema: SchemaRef,
     writer: Option<StreamWriter<BufWriter<File>>>,
     num_rows: u64,
+    /// Set when readers may follow the file as it grows: each batch is then flushed and
+    /// announced as soon as it is written.
+    live: Option<LiveWrite>,
 }
 
 impl std::fmt::Debug for PartitionFileWriter {
@@ -53,7 +57,15 @@ impl PartitionFileWriter {
             schema,
             writer: None,
             num_rows: 0,
+            live: None,
         }
+    }
+
+    /// The same writer, announcing its progress so that readers can follow the file
+    /// while it is written (the final stage's output, streamed to the client).
+    pub(crate) fn followed(self) -> Self {
+        let live = Some(LiveWrite::start(&self.path));
+        Self { live, ..self }
     }
 
     pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
@@ -71,6 +83,22 @@ impl PartitionFileWriter {
                 source,
             })?;
         self.num_rows += batch.num_rows() as u64;
+        if let Some(live) = &self.live {
+            let encode_error = |source| ShuffleError::EncodePartition {
+                path: self.path.clone(),
+                source,
+            };
+            writer.flush().map_err(encode_error)?;
+            let committed = writer
+                .get_mut()
+                .get_mut()
+                .stream_position()
+                .map_err(|source| ShuffleError::WriteShuffleFile {
+                    path: self.path.clone(),
+                    source,
+                })?;
+            live.committed(committed);
+        }
         Ok(())
     }
 
@@ -94,6 +122,9 @@ impl PartitionFileWriter {
                 source,
             })?
             .len();
+        if let Some(live) = self.live.take() {
+            live.finished();
+        }
         Ok(PartitionSummary {
             path: self.path,
             num_rows: self.num_rows,

@@ -444,20 +444,7 @@ mod tests {
         assert!(err.contains("/nonexistent/shuffle/0.arrow"), "{err}");
     }
 
-    async fn serve_flight(root: &std::path::Path) -> (String, tokio::task::JoinSet<()>) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let service = crate::fetch::ShuffleFlightService::new(ShuffleLayout::new(root));
-        let mut server = tokio::task::JoinSet::new();
-        server.spawn(async move {
-            tonic::transport::Server::builder()
-                .add_service(arrow_flight::flight_service_server::FlightServiceServer::new(service))
-                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
-                .await
-                .unwrap();
-        });
-        (url, server)
-    }
+    use crate::fetch::serve_flight;
 
     #[tokio::test]
     async fn partitions_fetched_over_flight_equal_those_read_from_disk() {

@@ -259,7 +259,13 @@ impl MapTask {
                     self.output.attempt,
                     *output,
                 );
-                PartitionFileWriter::new(path, Arc::clone(&schema))
+                let writer = PartitionFileWriter::new(path, Arc::clone(&schema));
+                // A passed-through partition has one reader, which may follow it as it
+                // grows: the client, for the final stage.
+                match self.partitioning {
+                    Some(_) => writer,
+                    None => writer.followed(),
+                }
             })
             .collect();
         let mut partitioner = match &self.partitioning {

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{LazyLock, Mutex};
 
+use arrow::array::RecordBatch;
 use arrow_flight::Ticket;
 use arrow_flight::decode::FlightRecordBatchStream;
 use arrow_flight::flight_service_client::FlightServiceClient;
@@ -12,9 +13,10 @@ use futures::{Stream, TryStreamExt};
 use prost::Message;
 use tonic::transport::{Channel, Endpoint};
 
-use super::FetchPartitionTicket;
+use super::{FetchPartitionTicket, LivePartition};
 use crate::error::ShuffleError;
-use crate::ids::ExecutorId;
+use crate::ids::{ExecutorId, JobId, PartitionId, StageId};
+use crate::layout::ShuffleLayout;
 
 /// Largest message accepted from another executor; batches are far smaller, but a wide
 /// row group must never fail a query on a default gRPC limit.
@@ -58,7 +60,48 @@ pub async fn fetch_partition(
     url: &str,
     path: &Path,
     index_entry: Option<u32>,
-) -> Result<impl Stream<Item = Result<arrow::array::RecordBatch>> + Send + 'static> {
+) -> Result<impl Stream<Item = Result<RecordBatch>> + Send + 'static> {
+    let ticket = FetchPartitionTicket {
+        path: path.to_string_lossy().into_owned(),
+        index_entry,
+        live: None,
+    };
+    do_get(executor, url, path, ticket).await
+}
+
+/// Streams partition `partition` of stage `stage` as attempt `attempt` of its task writes
+/// it on `executor` (listening at `url`): batches arrive as they are written, and the
+/// stream ends when the task has finished the partition. Only for stages that pass their
+/// input partitions through, as the final stage does.
+pub async fn follow_partition(
+    executor: &ExecutorId,
+    url: &str,
+    job: &JobId,
+    stage: StageId,
+    partition: PartitionId,
+    attempt: u32,
+) -> Result<impl Stream<Item = Result<RecordBatch>> + Send + 'static> {
+    let ticket = FetchPartitionTicket {
+        path: String::new(),
+        index_entry: None,
+        live: Some(LivePartition {
+            job: job.to_string(),
+            stage: stage.0,
+            partition: partition.0,
+            attempt,
+        }),
+    };
+    let named = ShuffleLayout::new("").partition_file(job, stage, partition, attempt, partition);
+    do_get(executor, url, &named, ticket).await
+}
+
+/// Sends `ticket` to `executor`; failures name the executor and the partition's `path`.
+async fn do_get(
+    executor: &ExecutorId,
+    url: &str,
+    path: &Path,
+    ticket: FetchPartitionTicket,
+) -> Result<impl Stream<Item = Result<RecordBatch>> + Send + 'static + use<>> {
     let failed = |reason: String| ShuffleError::FetchPartition {
         executor: executor.clone(),
         path: path.to_path_buf(),
@@ -68,10 +111,6 @@ pub async fn fetch_partition(
     let mut client = FlightServiceClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
-    let ticket = FetchPartitionTicket {
-        path: path.to_string_lossy().into_owned(),
-        index_entry,
-    };
     let response = client
         .do_get(Ticket::new(ticket.encode_to_vec()))
         .await

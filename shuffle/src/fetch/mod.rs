@@ -4,12 +4,17 @@
 //!
 //! The ticket names the file by the path its writer reported; the service only serves
 //! `.arrow` files below its own shuffle root, so a ticket cannot reach anything else.
+//! A ticket may instead name a passed-through partition by its task ([`LivePartition`]):
+//! the service then follows the file as its task writes it, which is how the final stage
+//! streams to the client before the job ends.
 
 mod client;
 mod service;
 
-pub use client::fetch_partition;
+pub use client::{fetch_partition, follow_partition};
 pub use service::ShuffleFlightService;
+#[cfg(test)]
+pub(crate) use service::serve_flight;
 
 /// A `DoGet` ticket: which partition file to stream.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -19,4 +24,21 @@ pub(crate) struct FetchPartitionTicket {
     /// For an indexed data file, the partition wanted: only its byte range is sent.
     #[prost(uint32, optional, tag = "2")]
     pub(crate) index_entry: Option<u32>,
+    /// Set instead of `path`: the partition a task passes through, followed as it grows.
+    #[prost(message, optional, tag = "3")]
+    pub(crate) live: Option<LivePartition>,
+}
+
+/// The output of one attempt of a task that passes its input partition through (its
+/// file is named by the task alone, so it can be asked for before the task has started).
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct LivePartition {
+    #[prost(string, tag = "1")]
+    pub(crate) job: String,
+    #[prost(uint32, tag = "2")]
+    pub(crate) stage: u32,
+    #[prost(uint32, tag = "3")]
+    pub(crate) partition: u32,
+    #[prost(uint32, tag = "4")]
+    pub(crate) attempt: u32,
 }

@@ -11,13 +11,15 @@ use arrow_flight::{
     Action, ActionType, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo,
     HandshakeRequest, HandshakeResponse, PollInfo, PutResult, SchemaResult, Ticket,
 };
-use futures::{Stream, TryStreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use prost::Message;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::FetchPartitionTicket;
+use super::{FetchPartitionTicket, LivePartition};
+use crate::ids::{JobId, PartitionId, StageId};
 use crate::layout::ShuffleLayout;
 use crate::partition_file::read_partition;
+use crate::partition_tail::follow_partition;
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
@@ -32,12 +34,23 @@ impl ShuffleFlightService {
         Self { layout }
     }
 
+    /// Where the file of a passed-through partition is (or will be) under our root.
+    fn live_path(&self, live: &LivePartition) -> PathBuf {
+        let partition = PartitionId(live.partition);
+        // Job ids keep only path-safe characters, and the rest are numbers: the path
+        // stays under the root.
+        self.layout.partition_file(
+            &JobId::new(live.job.clone()),
+            StageId(live.stage),
+            partition,
+            live.attempt,
+            partition,
+        )
+    }
+
     /// The file a ticket names, if it is a shuffle file under our root, and the index
     /// entry it asks for.
-    fn checked_path(&self, ticket: &Ticket) -> Result<(PathBuf, Option<u32>), Status> {
-        let ticket = FetchPartitionTicket::decode(ticket.ticket.clone()).map_err(|err| {
-            Status::invalid_argument(format!("not a shuffle fetch ticket: {err}"))
-        })?;
+    fn checked_path(&self, ticket: FetchPartitionTicket) -> Result<(PathBuf, Option<u32>), Status> {
         let requested = Path::new(&ticket.path);
         let root = self
             .layout
@@ -74,11 +87,20 @@ impl FlightService for ShuffleFlightService {
         &self,
         request: Request<Ticket>,
     ) -> Result<Response<Self::DoGetStream>, Status> {
-        let (path, index_entry) = self.checked_path(request.get_ref())?;
-        let batches =
-            read_partition(&path, index_entry).map_err(|err| Status::not_found(err.to_string()))?;
-        let batches =
-            futures::stream::iter(batches).map_err(|err| FlightError::ExternalError(Box::new(err)));
+        let mut ticket =
+            FetchPartitionTicket::decode(request.into_inner().ticket).map_err(|err| {
+                Status::invalid_argument(format!("not a shuffle fetch ticket: {err}"))
+            })?;
+        let batches = match ticket.live.take() {
+            Some(live) => follow_partition(self.live_path(&live)),
+            None => {
+                let (path, index_entry) = self.checked_path(ticket)?;
+                let batches = read_partition(&path, index_entry)
+                    .map_err(|err| Status::not_found(err.to_string()))?;
+                futures::stream::iter(batches).boxed()
+            }
+        };
+        let batches = batches.map_err(|err| FlightError::ExternalError(Box::new(err)));
         let flight = FlightDataEncoderBuilder::new()
             .build(batches)
             .map_err(Status::from);
@@ -165,4 +187,22 @@ impl FlightService for ShuffleFlightService {
             "shuffle service: only DoGet is offered",
         ))
     }
+}
+
+/// Serves the shuffle files under `root` on a fresh 127.0.0.1 port, for tests; returns
+/// its URL and the task running it (the server stops when it is dropped).
+#[cfg(test)]
+pub(crate) async fn serve_flight(root: &Path) -> (String, tokio::task::JoinSet<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let service = ShuffleFlightService::new(ShuffleLayout::new(root));
+    let mut server = tokio::task::JoinSet::new();
+    server.spawn(async move {
+        tonic::transport::Server::builder()
+            .add_service(arrow_flight::flight_service_server::FlightServiceServer::new(service))
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+            .await
+            .unwrap();
+    });
+    (url, server)
 }
