@@ -1,46 +1,46 @@
 //! [`ClusterEngine`]: runs each query as a job on the cluster's executors. The scheduler
-//! process plans the stages, submits the job, waits for its completion event (no polling),
-//! then streams the final stage's partitions from the executors holding them.
+//! process plans the stages and submits the job; once every stage but the final one is
+//! done (an event, not a poll), the final stage's partitions stream to the client as its
+//! tasks write them.
 //!
-//! A job is cancelled when its caller gives up before it ends, and its result files are
-//! released when the result stream ends or is dropped.
+//! A job is cancelled when its caller gives up before it ends, and its files are released
+//! when its results have been read, are cancelled, or expire.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use datafusion::datasource::sink::DataSinkExec;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::EquivalenceProperties;
-use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::explain::ExplainExec;
 use datafusion::physical_plan::placeholder_row::PlaceholderRowExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{
-    ExecutionPlan, ExecutionPlanProperties, Partitioning, execute_stream,
-};
+use datafusion::physical_plan::{EmptyRecordBatchStream, ExecutionPlan};
 use datafusion::prelude::SessionConfig;
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use trebuchet_shuffle::ids::{JobId, StageId};
-use trebuchet_shuffle::{PartitionLocation, ShuffleLayout, ShuffleReaderExec};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use trebuchet_shuffle::ShuffleLayout;
+use trebuchet_shuffle::ids::JobId;
 
 use crate::ballista_options::BallistaOptions;
 use crate::codec::encode_plan;
-use crate::error::ClusterError;
+use crate::final_partition::{final_partition_stream, job_error};
 use crate::local_engine::{LocalEngine, QueryEngine};
 use crate::memory_scans::unify_memory_scan_schemas;
-use crate::result_partitions::{PendingResults, ResultPartition};
-use crate::scheduler::{JobFailure, JobSubmission, SchedulerHandle};
+use crate::result_partitions::{PendingResults, ResultPartition, ResultSource};
+use crate::scheduler::{JobProgress, JobSubmission, SchedulerHandle};
 use crate::session_defaults::changed_settings;
 use crate::stage_planner::{QueryStage, plan_stages};
 
 /// How a query's result reaches the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ResultEndpoints {
-    /// One Flight endpoint per final partition, each read from the executor holding it
-    /// through the scheduler.
+    /// One Flight endpoint per final partition, each streamed from the executor writing
+    /// it through the scheduler.
     #[default]
     PerPartition,
     /// One endpoint with every partition merged, for clients that read only the first
@@ -48,26 +48,45 @@ pub enum ResultEndpoints {
     Single,
 }
 
+/// How often unread results are checked for expiry.
+const EXPIRY_SWEEP: Duration = Duration::from_secs(30);
+
 /// Runs plans as jobs of the scheduler behind `scheduler`.
 #[derive(Debug, Clone)]
 pub struct ClusterEngine {
     scheduler: SchedulerHandle,
     endpoints: ResultEndpoints,
     pending: Arc<PendingResults>,
+    /// Releases results nobody came for; stops with the last clone of the engine.
+    _expiry: Arc<JoinSet<()>>,
 }
 
 impl ClusterEngine {
+    /// An engine for `scheduler`. Starts a task on the current tokio runtime.
     pub fn new(scheduler: SchedulerHandle) -> Self {
+        let pending = Arc::new(PendingResults::default());
+        let mut expiry = JoinSet::new();
+        expiry.spawn(expire_unread_results(
+            Arc::downgrade(&pending),
+            scheduler.clone(),
+        ));
         Self {
             scheduler,
             endpoints: ResultEndpoints::default(),
-            pending: Arc::new(PendingResults::default()),
+            pending,
+            _expiry: Arc::new(expiry),
         }
     }
 
     /// The same engine handing out results as `endpoints` says.
     pub fn with_result_endpoints(self, endpoints: ResultEndpoints) -> Self {
         Self { endpoints, ..self }
+    }
+
+    fn release_all(&self, jobs: Vec<JobId>) {
+        for job in jobs {
+            self.scheduler.release(job);
+        }
     }
 }
 
@@ -97,44 +116,33 @@ impl QueryEngine for ClusterEngine {
         if self.endpoints == ResultEndpoints::Single || runs_on_scheduler(&plan) {
             return Box::pin(async { Ok(None) });
         }
-        let scheduler = self.scheduler.clone();
-        let pending = Arc::clone(&self.pending);
+        let engine = self.clone();
         Box::pin(async move {
-            let finished = finish_job(&scheduler, plan, &task_ctx).await?;
-            // From here the files belong to the pending results, not to this call.
-            let mut guard = finished.guard;
-            guard.on_drop = OnDrop::Nothing;
-            let schema = finished.stage.plan.input().schema();
-            let mut partitions = finished.partitions;
-            if partitions.is_empty() {
-                // A query with no partitions still has a schema to send.
-                partitions.push(Vec::new());
-            }
-            let made = partitions
-                .iter()
-                .enumerate()
-                .map(|(index, files)| {
-                    let partition = u32::try_from(index).unwrap_or(u32::MAX);
-                    ResultPartition::new(
-                        &finished.job,
-                        finished.stage.id,
-                        partition,
-                        &schema,
-                        files,
-                    )
-                })
-                .collect::<Result<Vec<_>>>();
-            let made = match made {
-                Ok(made) => made,
-                Err(err) => {
-                    scheduler.forget(finished.job.clone());
-                    return Err(err);
-                }
+            let started = start_job(&engine.scheduler, plan, &task_ctx).await?;
+            // A query with no partitions still has one endpoint, to send its schema.
+            let partitions = u32::try_from(started.stage.tasks().max(1)).unwrap_or(u32::MAX);
+            let source = ResultSource {
+                stage: started.stage.id,
+                schema: started.stage.plan.input().schema(),
+                progress: started.progress.clone(),
             };
-            let tokens = made.iter().map(ResultPartition::token).collect();
-            for expired in pending.add(finished.job.clone(), made, std::time::Instant::now()) {
-                scheduler.forget(expired);
-            }
+            let job = started.release.disarm();
+            engine.pending.add(
+                job.clone(),
+                task_ctx.session_id(),
+                partitions,
+                source,
+                Instant::now(),
+            );
+            let tokens = (0..partitions)
+                .map(|partition| {
+                    ResultPartition {
+                        job: job.to_string(),
+                        partition,
+                    }
+                    .token()
+                })
+                .collect();
             Ok(Some(tokens))
         })
     }
@@ -142,33 +150,26 @@ impl QueryEngine for ClusterEngine {
     fn read_result(
         &self,
         token: &[u8],
-        task_ctx: Arc<TaskContext>,
+        _task_ctx: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let named = ResultPartition::decode_token(token)?;
         let job = JobId::new(named.job.clone());
-        // Only the job and partition are taken from the ticket; where the files are comes
-        // from what the scheduler recorded.
-        let Some(result) = self.pending.get(&job, named.partition) else {
+        let Some(source) = self.pending.get(&job) else {
             return datafusion::common::plan_err!(
                 "the results of this query were already read, cancelled or expired; run the query again"
             );
         };
-        let schema = Arc::new(result.schema()?);
-        let reader = ShuffleReaderExec::unresolved(
-            StageId(result.stage),
-            Arc::clone(&schema),
-            EquivalenceProperties::new(Arc::clone(&schema)),
-            Partitioning::UnknownPartitioning(1),
-        )
-        .resolve(vec![result.locations()])?;
-        let batches = execute_stream(Arc::new(reader), task_ctx)?;
-        let read = PartitionRead {
+        let schema = Arc::clone(&source.schema);
+        let batches = partition_stream(job.clone(), named.partition, source);
+        let mut read = PartitionRead {
             scheduler: self.scheduler.clone(),
             pending: Arc::clone(&self.pending),
             job,
-            partition: result.partition,
+            partition: named.partition,
+            ended: false,
         };
-        // The partition counts as read only once its stream ended without error.
+        // The partition counts as read once its stream ends; dropped before that, the
+        // client gave up on the query.
         let tracked = batches
             .map(Some)
             .chain(futures::stream::once(async move {
@@ -183,9 +184,14 @@ impl QueryEngine for ClusterEngine {
         if let Ok(result) = ResultPartition::decode_token(token) {
             let job = JobId::new(result.job);
             if self.pending.remove(&job) {
-                self.scheduler.forget(job);
+                self.scheduler.release(job);
             }
         }
+    }
+
+    fn release_session(&self, session_id: &str) {
+        let jobs = self.pending.remove_session(session_id);
+        self.release_all(jobs);
     }
 
     fn explain(
@@ -240,144 +246,161 @@ fn runs_on_scheduler(plan: &Arc<dyn ExecutionPlan>) -> bool {
     scheduler_only(plan).is_some()
 }
 
-/// A job that ended well, with the files of its final stage.
-struct FinishedJob {
-    job: JobId,
+/// A job whose final stage is ready: every stage before it succeeded.
+struct StartedJob {
     stage: QueryStage,
-    partitions: Vec<Vec<PartitionLocation>>,
-    guard: JobGuard,
+    progress: watch::Receiver<JobProgress>,
+    release: JobRelease,
 }
 
-/// Plans the stages of `plan`, runs them, and waits for the job's end (an event, not a
-/// poll). Dropping the future cancels the job.
-async fn finish_job(
+/// Plans the stages of `plan`, submits them, and waits (for an event, not in a poll) until
+/// the final stage can run or the job has ended. Dropping the future cancels the job.
+async fn start_job(
     scheduler: &SchedulerHandle,
     plan: Arc<dyn ExecutionPlan>,
     task_ctx: &TaskContext,
-) -> Result<FinishedJob> {
+) -> Result<StartedJob> {
     let job = JobId::unique();
     let plan = unify_memory_scan_schemas(plan)?;
     let options = BallistaOptions::of(task_ctx.session_config());
     let stages = plan_stages(&job, &planning_layout(), options.shuffle_format(), plan)?;
     let stage = stages.final_stage().clone();
-    let outcome = scheduler.submit(JobSubmission {
+    let mut progress = scheduler.submit(JobSubmission {
         job: job.clone(),
         stages,
         session_id: task_ctx.session_id(),
         session_config: changed_settings(task_ctx.session_config()),
+        timeout: options.job_timeout,
     });
-    let mut guard = JobGuard {
+    let release = JobRelease {
         scheduler: scheduler.clone(),
-        job: job.clone(),
-        on_drop: OnDrop::Cancel,
+        job: Some(job),
     };
-    let outcome = async {
-        match options.job_timeout {
-            None => Ok(outcome.await),
-            Some(limit) => tokio::time::timeout(limit, outcome).await.map_err(|_| {
-                // The guard cancels the job as this returns.
-                DataFusionError::External(Box::new(ClusterError::JobTimedOut { limit }))
-            }),
-        }
-    };
-    let result = outcome
-        .await?
-        .map_err(|_| {
-            DataFusionError::Execution("the scheduler stopped before the query ended".into())
-        })?
-        .map_err(|failure| match failure {
-            JobFailure::NoExecutors(message) => {
-                DataFusionError::External(Box::new(ClusterError::NoExecutors { message }))
-            }
-            other => DataFusionError::Execution(other.to_string()),
-        })?;
-    guard.on_drop = OnDrop::Forget;
-    Ok(FinishedJob {
-        job,
-        stage,
-        partitions: result.partitions,
-        guard,
-    })
+    let started = progress
+        .wait_for(|progress| progress.final_stage_ready || progress.end.is_some())
+        .await
+        .map(|progress| progress.end.clone());
+    match started {
+        Ok(None | Some(Ok(()))) => Ok(StartedJob {
+            stage,
+            progress,
+            release,
+        }),
+        Ok(Some(Err(failure))) => Err(job_error(&failure)),
+        Err(_) => match progress.borrow().end.clone() {
+            Some(Err(failure)) => Err(job_error(&failure)),
+            _ => Err(DataFusionError::Execution(
+                "the scheduler stopped before the query ended".into(),
+            )),
+        },
+    }
 }
 
-/// Runs `plan` as a job and streams its final partitions, merged.
+/// Runs `plan` as a job and streams its final partitions, merged, as they are written.
 async fn run_job(
     scheduler: SchedulerHandle,
     plan: Arc<dyn ExecutionPlan>,
     task_ctx: Arc<TaskContext>,
 ) -> Result<SendableRecordBatchStream> {
-    let finished = finish_job(&scheduler, plan, &task_ctx).await?;
-    let input = finished.stage.plan.input();
-    let schema = input.schema();
-    let partitions = finished.partitions.len();
-    let reader: Arc<dyn ExecutionPlan> = if partitions == 0 {
-        Arc::new(EmptyExec::new(Arc::clone(&schema)))
-    } else {
-        let reader = ShuffleReaderExec::unresolved(
-            finished.stage.id,
-            Arc::clone(&schema),
-            input.equivalence_properties().clone(),
-            Partitioning::UnknownPartitioning(partitions),
-        )
-        .resolve(finished.partitions)?;
-        if partitions == 1 {
-            Arc::new(reader)
-        } else {
-            Arc::new(CoalescePartitionsExec::new(Arc::new(reader)))
-        }
+    let started = start_job(&scheduler, plan, &task_ctx).await?;
+    let schema = started.stage.plan.input().schema();
+    let partitions = u32::try_from(started.stage.tasks()).unwrap_or(u32::MAX);
+    let source = ResultSource {
+        stage: started.stage.id,
+        schema: Arc::clone(&schema),
+        progress: started.progress,
     };
-    let results = execute_stream(reader, task_ctx)?;
-    // The stream owns the job's files: they go when it ends or is dropped.
-    let guard = finished.guard;
-    let owned = results.map(move |batch| {
-        let _guard = &guard;
+    let job = started
+        .release
+        .job
+        .clone()
+        .unwrap_or_else(|| JobId::new(""));
+    let streams =
+        (0..partitions).map(|partition| partition_stream(job.clone(), partition, source.clone()));
+    let merged = futures::stream::select_all(streams);
+    // The stream owns the job: it is released (or cancelled) when the stream ends or is
+    // dropped.
+    let release = started.release;
+    let owned = merged.map(move |batch| {
+        let _release = &release;
         batch
     });
     Ok(Box::pin(RecordBatchStreamAdapter::new(schema, owned)))
 }
 
-/// Marks one result partition read when its stream completes.
+/// One result partition; a query with no partitions has one, empty.
+fn partition_stream(job: JobId, partition: u32, source: ResultSource) -> SendableRecordBatchStream {
+    let tasks = source.progress.borrow().final_tasks.len();
+    if tasks == 0 {
+        return Box::pin(EmptyRecordBatchStream::new(source.schema));
+    }
+    final_partition_stream(job, source.stage, partition, source.schema, source.progress)
+}
+
+/// Marks one result partition read when its stream ends, and releases the whole job when
+/// the stream is dropped before its end (the client stopped reading: a result it reads
+/// only part of is one it no longer wants).
 struct PartitionRead {
     scheduler: SchedulerHandle,
     pending: Arc<PendingResults>,
     job: JobId,
     partition: u32,
+    ended: bool,
 }
 
 impl PartitionRead {
-    fn done(self) {
+    fn done(&mut self) {
+        self.ended = true;
         if self.pending.mark_read(&self.job, self.partition) {
-            self.scheduler.forget(self.job);
+            self.scheduler.release(self.job.clone());
         }
     }
 }
 
-/// Ends a job's life on the scheduler when dropped, as far as its owner has got.
-struct JobGuard {
-    scheduler: SchedulerHandle,
-    job: JobId,
-    on_drop: OnDrop,
-}
-
-/// What dropping a [`JobGuard`] does.
-enum OnDrop {
-    /// The job still runs: the caller went away, so stop it.
-    Cancel,
-    /// The job ended and its result was read (or abandoned): delete its files.
-    Forget,
-    /// The files were handed on to the pending results, which release them.
-    Nothing,
-}
-
-impl Drop for JobGuard {
+impl Drop for PartitionRead {
     fn drop(&mut self) {
-        match self.on_drop {
-            OnDrop::Cancel => {
-                tracing::debug!(job = %self.job, "caller went away: cancelling the job");
-                self.scheduler.cancel(self.job.clone());
-            }
-            OnDrop::Forget => self.scheduler.forget(self.job.clone()),
-            OnDrop::Nothing => {}
+        if !self.ended && self.pending.remove(&self.job) {
+            tracing::debug!(job = %self.job, partition = self.partition, "result abandoned midway: releasing the job");
+            self.scheduler.release(self.job.clone());
+        }
+    }
+}
+
+/// Releases, every [`EXPIRY_SWEEP`], the results nobody came for; stops when the
+/// engine is gone.
+async fn expire_unread_results(pending: Weak<PendingResults>, scheduler: SchedulerHandle) {
+    let mut ticks = tokio::time::interval(EXPIRY_SWEEP);
+    loop {
+        ticks.tick().await;
+        let Some(pending) = pending.upgrade() else {
+            return;
+        };
+        for job in pending.remove_expired(Instant::now()) {
+            tracing::info!(job = %job, "releasing results nobody read");
+            scheduler.release(job);
+        }
+    }
+}
+
+/// Releases a job when dropped (cancelling it if it still runs), unless disarmed: its
+/// owner went away, or finished with it.
+struct JobRelease {
+    scheduler: SchedulerHandle,
+    job: Option<JobId>,
+}
+
+impl JobRelease {
+    /// Hands the job on to another owner.
+    fn disarm(mut self) -> JobId {
+        self.job.take().unwrap_or_else(|| JobId::new(""))
+    }
+}
+
+impl Drop for JobRelease {
+    fn drop(&mut self) {
+        if let Some(job) = self.job.take() {
+            tracing::debug!(job = %job, "releasing the job");
+            self.scheduler.release(job);
         }
     }
 }

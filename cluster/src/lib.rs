@@ -23,6 +23,7 @@ mod cluster_engine;
 mod codec;
 mod error;
 mod executor;
+mod final_partition;
 mod local_engine;
 mod memory_scans;
 mod physical_rules;

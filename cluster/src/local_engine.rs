@@ -22,9 +22,9 @@ pub trait QueryEngine: Send + Sync + Debug {
         task_ctx: Arc<TaskContext>,
     ) -> BoxFuture<'static, Result<SendableRecordBatchStream>>;
 
-    /// Runs `plan` to the end and keeps its result partitions for the client to read one
-    /// by one (one Flight endpoint each); returns a token per partition. `None` when the
-    /// engine streams results through [`QueryEngine::execute`] instead.
+    /// Starts `plan` so that the client can read its result partitions one by one (one
+    /// Flight endpoint each), as they are produced; returns a token per partition. `None`
+    /// when the engine streams results through [`QueryEngine::execute`] instead.
     fn complete(
         &self,
         plan: Arc<dyn ExecutionPlan>,
@@ -47,6 +47,12 @@ pub trait QueryEngine: Send + Sync + Debug {
     /// Releases the results a token belongs to (the query was cancelled).
     fn release_result(&self, token: &[u8]) {
         let _ = token;
+    }
+
+    /// Releases the results of every query of a closed session, stopping those that still
+    /// run.
+    fn release_session(&self, session_id: &str) {
+        let _ = session_id;
     }
 
     /// How the engine would run `plan`, for `EXPLAIN`; `None` when it runs the plan as is.

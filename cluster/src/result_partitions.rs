@@ -1,115 +1,41 @@
-//! A finished query's result partitions, each described by an opaque token the client
-//! carries in its ticket (where the files are, their schema), and the registry that
-//! releases a job's files once every partition has been read, the query is cancelled, or
-//! nobody came for them within [`RESULT_TTL`].
+//! A started query's result partitions, each named by an opaque token the client carries
+//! in its ticket, and the registry that releases a job once every partition has been
+//! read, the query is cancelled or its session closed, or nobody came for the results
+//! within [`RESULT_TTL`].
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use arrow::datatypes::Schema;
-use arrow::ipc::convert::try_schema_from_ipc_buffer;
+use arrow::datatypes::SchemaRef;
 use bytes::Bytes;
 use datafusion::error::{DataFusionError, Result};
 use prost::Message;
-use trebuchet_shuffle::ids::{ExecutorId, JobId, StageId};
-use trebuchet_shuffle::{PartitionLocation, RemoteExecutor};
+use tokio::sync::watch;
+use trebuchet_shuffle::ids::{JobId, StageId};
 
-use crate::codec::schema_bytes;
+use crate::scheduler::JobProgress;
 use crate::sync::lock;
 
-/// How long a finished query's unread results are kept.
+/// How long a query's unread results are kept.
 pub(crate) const RESULT_TTL: Duration = Duration::from_secs(600);
 
-/// One result partition: the token inside a `DoGet` ticket.
+/// One result partition: the token inside a `DoGet` ticket. It names the partition only;
+/// where it is comes from the scheduler, so a forged ticket can never point the scheduler
+/// at an address of the client's choosing.
 #[derive(Clone, PartialEq, Message)]
 pub(crate) struct ResultPartition {
     #[prost(string, tag = "1")]
     pub(crate) job: String,
-    #[prost(uint32, tag = "2")]
-    pub(crate) stage: u32,
     #[prost(uint32, tag = "3")]
     pub(crate) partition: u32,
-    /// Arrow IPC schema message of the rows.
-    #[prost(bytes = "vec", tag = "4")]
-    pub(crate) schema: Vec<u8>,
-    #[prost(message, repeated, tag = "5")]
-    pub(crate) files: Vec<ResultFile>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-pub(crate) struct ResultFile {
-    #[prost(string, tag = "1")]
-    pub(crate) path: String,
-    #[prost(uint64, tag = "2")]
-    pub(crate) num_rows: u64,
-    #[prost(uint64, tag = "3")]
-    pub(crate) num_bytes: u64,
-    #[prost(string, tag = "4")]
-    pub(crate) executor_id: String,
-    #[prost(string, tag = "5")]
-    pub(crate) executor_url: String,
-    #[prost(uint32, optional, tag = "6")]
-    pub(crate) index_entry: Option<u32>,
 }
 
 impl ResultPartition {
-    pub(crate) fn new(
-        job: &JobId,
-        stage: StageId,
-        partition: u32,
-        schema: &Schema,
-        files: &[PartitionLocation],
-    ) -> Result<Self> {
-        let files = files
-            .iter()
-            .map(|file| {
-                let remote = file.remote.as_ref().ok_or_else(|| {
-                    DataFusionError::Internal("a result file without its executor".into())
-                })?;
-                Ok(ResultFile {
-                    path: file.path.to_string_lossy().into_owned(),
-                    num_rows: file.num_rows,
-                    num_bytes: file.num_bytes,
-                    index_entry: file.index_entry,
-                    executor_id: remote.id.to_string(),
-                    executor_url: remote.url.clone(),
-                })
-            })
-            .collect::<Result<_>>()?;
-        Ok(Self {
-            job: job.to_string(),
-            stage: stage.0,
-            partition,
-            schema: schema_bytes(schema)?,
-            files,
-        })
-    }
-
     pub(crate) fn decode_token(token: &[u8]) -> Result<Self> {
         Self::decode(token).map_err(|err| {
             DataFusionError::Plan(format!("the ticket names no valid result partition: {err}"))
         })
-    }
-
-    pub(crate) fn schema(&self) -> Result<Schema> {
-        Ok(try_schema_from_ipc_buffer(&self.schema)?)
-    }
-
-    pub(crate) fn locations(&self) -> Vec<PartitionLocation> {
-        self.files
-            .iter()
-            .map(|file| PartitionLocation {
-                path: file.path.clone().into(),
-                num_rows: file.num_rows,
-                num_bytes: file.num_bytes,
-                index_entry: file.index_entry,
-                remote: Some(RemoteExecutor {
-                    id: ExecutorId::new(file.executor_id.clone()),
-                    url: file.executor_url.clone(),
-                }),
-            })
-            .collect()
     }
 
     pub(crate) fn token(&self) -> Bytes {
@@ -117,7 +43,15 @@ impl ResultPartition {
     }
 }
 
-/// Finished jobs whose results are still (partly) unread.
+/// What a reader needs to stream one partition of a started job.
+#[derive(Debug, Clone)]
+pub(crate) struct ResultSource {
+    pub(crate) stage: StageId,
+    pub(crate) schema: SchemaRef,
+    pub(crate) progress: watch::Receiver<JobProgress>,
+}
+
+/// Started jobs whose results are still (partly) unread.
 #[derive(Debug, Default)]
 pub(crate) struct PendingResults {
     jobs: Mutex<HashMap<JobId, Pending>>,
@@ -125,49 +59,40 @@ pub(crate) struct PendingResults {
 
 #[derive(Debug)]
 struct Pending {
-    /// The partitions as the scheduler made them: a ticket only names one, so a forged
-    /// ticket can never point the scheduler at an address of the client's choosing.
-    partitions: Vec<ResultPartition>,
+    source: ResultSource,
+    session_id: String,
     unread: BTreeSet<u32>,
     since: Instant,
 }
 
 impl PendingResults {
-    /// Remembers a finished job; returns the jobs whose results expired meanwhile.
+    /// Remembers a started job of session `session_id` with `partitions` result
+    /// partitions.
     pub(crate) fn add(
         &self,
         job: JobId,
-        partitions: Vec<ResultPartition>,
+        session_id: String,
+        partitions: u32,
+        source: ResultSource,
         now: Instant,
-    ) -> Vec<JobId> {
-        let mut jobs = lock(&self.jobs);
-        let expired: Vec<JobId> = jobs
-            .iter()
-            .filter(|(_, pending)| now.duration_since(pending.since) > RESULT_TTL)
-            .map(|(job, _)| job.clone())
-            .collect();
-        for job in &expired {
-            jobs.remove(job);
-        }
-        let unread = (0..u32::try_from(partitions.len()).unwrap_or(u32::MAX)).collect();
-        jobs.insert(
+    ) {
+        lock(&self.jobs).insert(
             job,
             Pending {
-                partitions,
-                unread,
+                source,
+                session_id,
+                unread: (0..partitions).collect(),
                 since: now,
             },
         );
-        expired
     }
 
-    /// The partition a ticket names, as the scheduler recorded it, if still readable.
-    pub(crate) fn get(&self, job: &JobId, partition: u32) -> Option<ResultPartition> {
+    /// Where to read the partitions of `job`, if they are still readable. A partition
+    /// already read can be read again while the job is kept.
+    pub(crate) fn get(&self, job: &JobId) -> Option<ResultSource> {
         lock(&self.jobs)
-            .get(job)?
-            .partitions
-            .get(partition as usize)
-            .cloned()
+            .get(job)
+            .map(|pending| pending.source.clone())
     }
 
     /// Marks a partition read; `true` when it was the last one (the job can go).
@@ -188,16 +113,50 @@ impl PendingResults {
     pub(crate) fn remove(&self, job: &JobId) -> bool {
         lock(&self.jobs).remove(job).is_some()
     }
+
+    /// Forgets the jobs nobody came for within [`RESULT_TTL`], returning them.
+    pub(crate) fn remove_expired(&self, now: Instant) -> Vec<JobId> {
+        let mut jobs = lock(&self.jobs);
+        let expired: Vec<JobId> = jobs
+            .iter()
+            .filter(|(_, pending)| now.duration_since(pending.since) > RESULT_TTL)
+            .map(|(job, _)| job.clone())
+            .collect();
+        for job in &expired {
+            jobs.remove(job);
+        }
+        expired
+    }
+
+    /// Forgets every job of session `session_id`, returning them.
+    pub(crate) fn remove_session(&self, session_id: &str) -> Vec<JobId> {
+        let mut jobs = lock(&self.jobs);
+        let closed: Vec<JobId> = jobs
+            .iter()
+            .filter(|(_, pending)| pending.session_id == session_id)
+            .map(|(job, _)| job.clone())
+            .collect();
+        for job in &closed {
+            jobs.remove(job);
+        }
+        closed
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use arrow::datatypes::Schema;
+
     use super::*;
 
-    fn partition(index: u32) -> ResultPartition {
-        ResultPartition {
-            partition: index,
-            ..ResultPartition::default()
+    fn source() -> ResultSource {
+        let (_, progress) = watch::channel(JobProgress::new(2));
+        ResultSource {
+            stage: StageId(1),
+            schema: Arc::new(Schema::empty()),
+            progress,
         }
     }
 
@@ -205,28 +164,39 @@ mod tests {
     fn a_job_is_released_when_its_last_partition_is_read() {
         let pending = PendingResults::default();
         let job = JobId::new("j");
-        pending.add(
-            job.clone(),
-            vec![partition(0), partition(1)],
-            Instant::now(),
-        );
+        let now = Instant::now();
+        pending.add(job.clone(), "s".into(), 2, source(), now);
         assert!(!pending.mark_read(&job, 0));
         assert!(!pending.mark_read(&job, 0), "reading again is harmless");
-        assert!(pending.get(&job, 1).is_some());
+        assert!(pending.get(&job).is_some());
         assert!(pending.mark_read(&job, 1));
-        assert!(pending.get(&job, 1).is_none());
+        assert!(pending.get(&job).is_none());
     }
 
     #[test]
     fn unread_results_expire() {
         let pending = PendingResults::default();
         let start = Instant::now();
-        pending.add(JobId::new("old"), vec![partition(0)], start);
-        let expired = pending.add(
+        pending.add(JobId::new("old"), "s".into(), 1, source(), start);
+        pending.add(
             JobId::new("new"),
-            vec![partition(0)],
-            start + RESULT_TTL * 2,
+            "s".into(),
+            1,
+            source(),
+            start + RESULT_TTL,
         );
+        let expired = pending.remove_expired(start + RESULT_TTL * 2);
         assert_eq!(expired, vec![JobId::new("old")]);
+        assert!(pending.get(&JobId::new("new")).is_some());
+    }
+
+    #[test]
+    fn closing_a_session_releases_its_jobs_only() {
+        let pending = PendingResults::default();
+        let now = Instant::now();
+        pending.add(JobId::new("a"), "closing".into(), 1, source(), now);
+        pending.add(JobId::new("b"), "staying".into(), 1, source(), now);
+        assert_eq!(pending.remove_session("closing"), vec![JobId::new("a")]);
+        assert!(pending.get(&JobId::new("b")).is_some());
     }
 }

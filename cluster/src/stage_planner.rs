@@ -41,6 +41,13 @@ pub struct QueryStage {
     pub inputs: Vec<StageId>,
 }
 
+impl QueryStage {
+    /// How many tasks the stage runs: one per partition of the writer's input.
+    pub fn tasks(&self) -> usize {
+        self.plan.input().output_partitioning().partition_count()
+    }
+}
+
 /// A job's stages, producers before consumers; the last one is the final stage, whose
 /// partitions are the query's result.
 #[derive(Debug, Clone)]

@@ -80,8 +80,8 @@ impl PlannedStatement {
         Ok(affected_rows(&batches))
     }
 
-    /// Runs a query to the end on `engine`, keeping its result partitions to be read one by
-    /// one; `None` when the engine streams results instead (or for `EXPLAIN`).
+    /// Starts a query on `engine`, its result partitions to be read one by one as they are
+    /// produced; `None` when the engine streams results instead (or for `EXPLAIN`).
     pub(crate) async fn complete(
         &self,
         session: &Session,
@@ -123,7 +123,7 @@ impl PlannedStatement {
             batches = engine.execute(physical, task_ctx) => batches?,
             () = session.closing() => return Err(FlightSqlError::SessionClosed),
         };
-        let converted = to_wire(batches, Arc::clone(&schema));
+        let converted = to_wire(session.bind(batches), Arc::clone(&schema));
         let stages_row =
             distributed_plan.map(|text| explain_row(&schema, &text).map_err(DataFusionError::from));
         let with_stages = converted.chain(futures::stream::iter(stages_row));

@@ -315,6 +315,8 @@ impl FlightSqlService for TrebuchetFlightService {
             GET_SESSION_OPTIONS => Ok(one_result(session_options::get(&session))),
             CLOSE_SESSION => {
                 self.sessions.close(session.token());
+                // Queries started in the session and not yet read go with it.
+                self.engine().release_session(&session.ctx().session_id());
                 Ok(one_result(CloseSessionResult {
                     status: CloseSessionStatus::Closed as i32,
                 }))

@@ -9,10 +9,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
+use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
+use futures::StreamExt;
 
 use crate::auth::{UserStore, mint_token};
 use crate::catalog::SharedCatalog;
+use crate::error::FlightSqlError;
 
 /// Most sessions kept at once; the least recently used one goes first.
 const MAX_SESSIONS: usize = 4096;
@@ -67,6 +72,26 @@ impl Session {
     /// Resolves when the session is closed.
     pub(crate) async fn closing(&self) {
         self.closed.cancelled().await;
+    }
+
+    /// `batches`, ended with a `SessionClosed` error if the session closes first: a
+    /// result being streamed stops with its session, and the work beneath it is dropped.
+    pub(crate) fn bind(&self, batches: SendableRecordBatchStream) -> SendableRecordBatchStream {
+        let schema = batches.schema();
+        let closed = self.closed.clone();
+        let until_closed = batches.take_until(closed.clone().cancelled_owned());
+        let closed_error = futures::stream::once(async move {
+            closed.is_cancelled().then(|| {
+                Err(DataFusionError::External(Box::new(
+                    FlightSqlError::SessionClosed,
+                )))
+            })
+        })
+        .filter_map(futures::future::ready);
+        Box::pin(RecordBatchStreamAdapter::new(
+            schema,
+            until_closed.chain(closed_error),
+        ))
     }
 
     fn touch(&self, now: Instant) {

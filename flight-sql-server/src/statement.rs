@@ -59,7 +59,7 @@ pub(crate) async fn flight_info(
             )));
         }
         if let Some(tokens) = statement.complete(session, engine).await? {
-            tracing::info!(query_id, sql, partitions = tokens.len(), "query finished");
+            tracing::info!(query_id, sql, partitions = tokens.len(), "query started");
             return result_flight_info(&schema, &query_id, tokens, descriptor);
         }
         tracing::info!(query_id, sql, "query planned");
@@ -81,8 +81,9 @@ pub(crate) async fn flight_info(
         .with_ordered(true))
 }
 
-/// A finished query's `FlightInfo`: one endpoint per result partition, each redeemed
-/// on the connection the client already has. Partitions carry no order between them.
+/// A started query's `FlightInfo`: one endpoint per result partition, each redeemed on
+/// the connection the client already has and streamed as it is produced. Partitions carry
+/// no order between them.
 fn result_flight_info(
     schema: &SchemaRef,
     query_id: &str,
@@ -120,7 +121,7 @@ pub(crate) async fn do_get(
             &ticket.wire_schema,
         )?);
         let task_ctx = Arc::new(TaskContext::from(&session.ctx().state()));
-        let batches = service.engine().read_result(&ticket.result, task_ctx)?;
+        let batches = session.bind(service.engine().read_result(&ticket.result, task_ctx)?);
         let batches = service
             .queries()
             .track(&ticket.query_id, to_wire(batches, wire_schema))?;

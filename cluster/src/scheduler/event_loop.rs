@@ -1,7 +1,8 @@
 //! The scheduler's event loop: the one task that owns [`SchedulerState`]. Everything else
 //! (Flight SQL handlers submitting jobs, executors' RPCs, the clock) sends it a
 //! [`Command`]; it applies the matching [`Event`] and carries out the [`Action`]s: task
-//! definitions go to executors' mailboxes, outcomes to the job's waiter.
+//! definitions go to executors' mailboxes. After each command it publishes every job's
+//! [`JobProgress`] to the readers of its result.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -11,14 +12,15 @@ use bytes::Bytes;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::execution_plan::replace_children_if_necessary;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
 use trebuchet_shuffle::{PartitionLocation, RemoteExecutor, ShuffleReaderExec};
 
 use super::event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
+use super::job_progress::{FinalOutput, FinalTask, JobFailure, JobProgress};
 use super::mailbox::Mailboxes;
-use super::state::{JobStatus, Limits, SchedulerState};
+use super::state::{JobStatus, Limits, SchedulerState, TaskProgress};
 use crate::codec::encode_plan;
 use crate::protocol::{
     ExecutorMetadata, ShuffleFile, TaskDefinition, TaskOutcomeMessage, TaskStatus,
@@ -56,41 +58,16 @@ pub struct JobSubmission {
     pub stages: StagePlan,
     pub session_id: String,
     pub session_config: HashMap<String, String>,
+    /// The job is cancelled if it runs longer (the session's `ballista.job.timeout`).
+    pub timeout: Option<Duration>,
 }
-
-/// Where a succeeded job's result is: for each final partition, its files.
-#[derive(Debug, Clone)]
-pub struct JobResult {
-    pub partitions: Vec<Vec<PartitionLocation>>,
-}
-
-/// Why a job produced no result.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobFailure {
-    Failed(String),
-    /// No executor came within the deadline.
-    NoExecutors(String),
-    Cancelled,
-}
-
-impl std::fmt::Display for JobFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Failed(message) | Self::NoExecutors(message) => write!(f, "{message}"),
-            Self::Cancelled => write!(f, "the query was cancelled"),
-        }
-    }
-}
-
-type JobReply = oneshot::Sender<Result<JobResult, JobFailure>>;
 
 /// What the event loop is asked to do.
 #[derive(Debug)]
 enum Command {
-    Submit(JobSubmission, JobReply),
+    Submit(JobSubmission, watch::Sender<JobProgress>),
+    /// Stops a job if it still runs, and releases its files.
     Cancel(JobId),
-    /// A succeeded job's result was read: its files can go.
-    Forget(JobId),
     Register(ExecutorMetadata),
     /// An executor showed it is alive; the reply says whether it is known.
     Alive(ExecutorId, oneshot::Sender<bool>),
@@ -136,24 +113,19 @@ impl SchedulerHandle {
         self.policy
     }
 
-    /// Submits a job; the receiver resolves when it ends.
-    pub fn submit(
-        &self,
-        submission: JobSubmission,
-    ) -> oneshot::Receiver<Result<JobResult, JobFailure>> {
-        let (reply, outcome) = oneshot::channel();
-        self.send(Command::Submit(submission, reply));
-        outcome
+    /// Submits a job; the receiver follows its final stage until it ends. The channel
+    /// closes once the job's files are released.
+    pub fn submit(&self, submission: JobSubmission) -> watch::Receiver<JobProgress> {
+        let tasks = submission.stages.final_stage().tasks();
+        let (progress, receiver) = watch::channel(JobProgress::new(tasks));
+        self.send(Command::Submit(submission, progress));
+        receiver
     }
 
-    /// Cancels a job if it still runs.
-    pub fn cancel(&self, job: JobId) {
+    /// Stops a job if it still runs, and releases its files: its result is not wanted,
+    /// or has been read.
+    pub fn release(&self, job: JobId) {
         self.send(Command::Cancel(job));
-    }
-
-    /// Releases a finished job's result files.
-    pub fn forget(&self, job: JobId) {
-        self.send(Command::Forget(job));
     }
 
     pub(crate) fn register(&self, executor: ExecutorMetadata) {
@@ -205,7 +177,11 @@ struct RunningJob {
     encoded: HashMap<StageId, Bytes>,
     /// For each stage, the files each of its map tasks wrote and where.
     outputs: HashMap<StageId, BTreeMap<u32, (ExecutorId, Vec<ShuffleFile>)>>,
-    reply: Option<JobReply>,
+    progress: watch::Sender<JobProgress>,
+    /// When the job must have ended, and the limit that set it.
+    deadline: Option<(Instant, Duration)>,
+    /// Set when the deadline passed: the cancellation that follows is a timeout.
+    timed_out: Option<Duration>,
 }
 
 impl EventLoop {
@@ -222,18 +198,19 @@ impl EventLoop {
                 _ = ticks.tick() => Command::Tick,
             };
             self.handle(command);
+            self.publish_progress();
         }
     }
 
     fn handle(&mut self, command: Command) {
         let now = Instant::now();
         match command {
-            Command::Submit(submission, reply) => self.submit(submission, reply, now),
+            Command::Submit(submission, progress) => self.submit(submission, progress, now),
             Command::Cancel(job) if self.state.job_status(&job) == Some(&JobStatus::Running) => {
                 self.apply(Event::CancelJob { job }, now);
             }
             // Cancelling a job that already ended only releases its files.
-            Command::Cancel(job) | Command::Forget(job) => {
+            Command::Cancel(job) => {
                 self.mailboxes.broadcast_forget(job.as_str());
                 self.jobs.remove(&job);
                 self.state.forget_job(&job);
@@ -279,29 +256,31 @@ impl EventLoop {
                     tracing::warn!(executor = %executor, "executor lost: no heartbeat within {:?}", self.executor_timeout);
                     self.lose_executor(executor, now);
                 }
+                self.cancel_overdue_jobs(now);
                 self.apply(Event::Tick, now);
             }
         }
     }
 
-    fn submit(&mut self, submission: JobSubmission, reply: JobReply, now: Instant) {
+    fn submit(
+        &mut self,
+        submission: JobSubmission,
+        progress: watch::Sender<JobProgress>,
+        now: Instant,
+    ) {
         let JobSubmission {
             job,
             stages,
             session_id,
             session_config,
+            timeout,
         } = submission;
         let specs = stages
             .stages()
             .iter()
             .map(|stage| StageSpec {
                 id: stage.id,
-                tasks: stage
-                    .plan
-                    .input()
-                    .properties()
-                    .partitioning
-                    .partition_count(),
+                tasks: stage.tasks(),
                 inputs: stage.inputs.clone(),
             })
             .collect();
@@ -317,11 +296,78 @@ impl EventLoop {
             session_config,
             encoded: HashMap::new(),
             outputs: HashMap::new(),
-            reply: Some(reply),
+            progress,
+            deadline: timeout.map(|limit| (now + limit, limit)),
+            timed_out: None,
         };
         tracing::debug!(job = %job, stages = running.stages.len(), "job submitted");
         self.jobs.insert(job.clone(), running);
         self.apply(Event::JobSubmitted { job, stages: specs }, now);
+    }
+
+    /// Cancels the running jobs whose deadline has passed.
+    fn cancel_overdue_jobs(&mut self, now: Instant) {
+        let overdue: Vec<(JobId, Duration)> = self
+            .jobs
+            .iter_mut()
+            .filter_map(|(job, running)| match running.deadline {
+                Some((deadline, limit)) if now >= deadline && running.timed_out.is_none() => {
+                    running.timed_out = Some(limit);
+                    Some((job.clone(), limit))
+                }
+                _ => None,
+            })
+            .collect();
+        for (job, limit) in overdue {
+            if self.state.job_status(&job) == Some(&JobStatus::Running) {
+                tracing::info!(job = %job, ?limit, "job cancelled: it ran past its timeout");
+                self.apply(Event::CancelJob { job }, now);
+            }
+        }
+    }
+
+    /// Tells every job's readers where its final stage stands.
+    fn publish_progress(&self) {
+        for (id, job) in &self.jobs {
+            let Some(stage) = self.state.stage_progress(id, job.final_stage) else {
+                continue;
+            };
+            let tasks: Vec<FinalTask> = stage
+                .tasks
+                .into_iter()
+                .map(|task| self.final_task(task))
+                .collect();
+            job.progress.send_if_modified(|progress| {
+                let changed =
+                    progress.final_stage_ready != stage.ready || progress.final_tasks != tasks;
+                progress.final_stage_ready = stage.ready;
+                progress.final_tasks.clone_from(&tasks);
+                changed
+            });
+        }
+    }
+
+    fn final_task(&self, task: TaskProgress) -> FinalTask {
+        let output = |executor: ExecutorId, attempt| {
+            let live = self.executors.get(&executor)?;
+            Some(FinalOutput {
+                executor: RemoteExecutor {
+                    id: executor,
+                    url: live.flight_url.clone(),
+                },
+                attempt,
+            })
+        };
+        match task {
+            TaskProgress::Waiting => FinalTask::Waiting,
+            // A running task's executor is live: the state requeues the tasks of a lost one.
+            TaskProgress::Running { executor, attempt } => {
+                output(executor, attempt).map_or(FinalTask::Waiting, FinalTask::Writing)
+            }
+            TaskProgress::Succeeded { executor, attempt } => {
+                output(executor, attempt).map_or(FinalTask::Lost, FinalTask::Written)
+            }
+        }
     }
 
     /// Forgets `executor`: its tasks and the output they wrote are to be redone elsewhere.
@@ -439,19 +485,26 @@ impl EventLoop {
                 None
             }
             Action::FinishJob { job, outcome } => {
-                let result = match outcome {
-                    JobOutcome::Succeeded => self.final_result(&job),
+                let running = self.jobs.get(&job)?;
+                let end = match outcome {
+                    JobOutcome::Succeeded => Ok(()),
                     JobOutcome::Failed { message } => Err(JobFailure::Failed(message)),
                     JobOutcome::NoExecutors { message } => Err(JobFailure::NoExecutors(message)),
-                    JobOutcome::Cancelled => Err(JobFailure::Cancelled),
+                    JobOutcome::Cancelled => Err(running
+                        .timed_out
+                        .map_or(JobFailure::Cancelled, JobFailure::TimedOut)),
                 };
-                tracing::debug!(job = %job, ok = result.is_ok(), "job finished");
-                if let Some(reply) = self.jobs.get_mut(&job).and_then(|job| job.reply.take())
-                    && let Err(Ok(result)) = reply.send(result)
-                {
+                tracing::debug!(job = %job, ok = end.is_ok(), "job finished");
+                // Sent now: a failed job is forgotten (and its channel closed) right after.
+                running
+                    .progress
+                    .send_modify(|progress| progress.end = Some(end));
+                if running.progress.receiver_count() == 0 {
                     // Nobody waits any more: the result files are not needed.
-                    tracing::debug!(job = %job, files = result.partitions.len(), "result unclaimed");
+                    tracing::debug!(job = %job, "result unclaimed");
                     self.mailboxes.broadcast_forget(job.as_str());
+                    self.jobs.remove(&job);
+                    self.state.forget_job(&job);
                 }
                 None
             }
@@ -500,16 +553,6 @@ impl EventLoop {
             session_config: job.session_config.clone(),
             session_id: job.session_id.clone(),
         })
-    }
-
-    fn final_result(&self, job_id: &JobId) -> Result<JobResult, JobFailure> {
-        let job = self
-            .jobs
-            .get(job_id)
-            .ok_or_else(|| JobFailure::Failed(format!("job {job_id} is unknown")))?;
-        let partitions = locations(&job.stages, &job.outputs, &self.executors, job.final_stage)
-            .map_err(|err| JobFailure::Failed(err.to_string()))?;
-        Ok(JobResult { partitions })
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod event;
 mod event_loop;
+mod job_progress;
 mod mailbox;
 mod placement;
 mod rpc;
@@ -12,6 +13,7 @@ mod state;
 
 pub use event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
 pub(crate) use event_loop::resolve_readers;
-pub use event_loop::{JobFailure, JobResult, JobSubmission, SchedulerHandle, SchedulerSettings};
+pub use event_loop::{JobSubmission, SchedulerHandle, SchedulerSettings};
+pub use job_progress::{FinalOutput, FinalTask, JobFailure, JobProgress};
 pub use rpc::SchedulerService;
-pub use state::{JobStatus, Limits, SchedulerState};
+pub use state::{JobStatus, Limits, SchedulerState, StageProgress, TaskProgress};

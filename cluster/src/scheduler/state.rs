@@ -49,6 +49,22 @@ pub enum JobStatus {
     Cancelled,
 }
 
+/// Where one task stands, as seen from outside the state machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskProgress {
+    Waiting,
+    Running { executor: ExecutorId, attempt: u32 },
+    Succeeded { executor: ExecutorId, attempt: u32 },
+}
+
+/// Where one stage stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageProgress {
+    /// Every input stage has succeeded: the stage's tasks run, or wait for a slot.
+    pub ready: bool,
+    pub tasks: Vec<TaskProgress>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Task {
     /// Waiting to run; `attempts` launches so far.
@@ -133,6 +149,38 @@ impl SchedulerState {
             Task::Running { executor, attempt } => Some((executor, *attempt)),
             _ => None,
         }
+    }
+
+    /// Where `stage` of `job` stands, if both are known.
+    pub fn stage_progress(&self, job: &JobId, stage: StageId) -> Option<StageProgress> {
+        let job = self.jobs.get(job)?;
+        let succeeded = |stage: &Stage| {
+            stage
+                .tasks
+                .iter()
+                .all(|task| matches!(task, Task::Succeeded { .. }))
+        };
+        let this = job.stages.get(&stage)?;
+        let ready = this
+            .inputs
+            .iter()
+            .all(|input| job.stages.get(input).is_some_and(succeeded));
+        let tasks = this
+            .tasks
+            .iter()
+            .map(|task| match task {
+                Task::Queued { .. } => TaskProgress::Waiting,
+                Task::Running { executor, attempt } => TaskProgress::Running {
+                    executor: executor.clone(),
+                    attempt: *attempt,
+                },
+                Task::Succeeded { executor, attempts } => TaskProgress::Succeeded {
+                    executor: executor.clone(),
+                    attempt: *attempts,
+                },
+            })
+            .collect();
+        Some(StageProgress { ready, tasks })
     }
 
     /// Applies one event and returns what must be done about it.
@@ -860,6 +908,30 @@ mod tests {
             state.running_attempt(&job(), StageId(1), PartitionId(1)),
             None
         );
+    }
+
+    #[test]
+    fn a_stage_is_ready_once_its_inputs_succeed_and_shows_where_its_tasks_run() {
+        let (mut state, _) = running(&[("a", 1)], vec![stage(1, 1, &[]), stage(2, 1, &[1])]);
+        let progress = state.stage_progress(&job(), StageId(2)).unwrap();
+        assert!(!progress.ready);
+        assert_eq!(progress.tasks, vec![TaskProgress::Waiting]);
+        let now = Instant::now();
+        state.apply(finished(1, 0, 1, TaskOutcome::Succeeded), now);
+        let progress = state.stage_progress(&job(), StageId(2)).unwrap();
+        assert!(progress.ready);
+        let running = TaskProgress::Running {
+            executor: executor("a"),
+            attempt: 1,
+        };
+        assert_eq!(progress.tasks, vec![running]);
+        state.apply(finished(2, 0, 1, TaskOutcome::Succeeded), now);
+        let done = TaskProgress::Succeeded {
+            executor: executor("a"),
+            attempt: 1,
+        };
+        let progress = state.stage_progress(&job(), StageId(2)).unwrap();
+        assert_eq!(progress.tasks, vec![done]);
     }
 
     #[test]

@@ -11,16 +11,47 @@ use tonic::transport::Channel;
 
 use crate::fixture::{TestServer, code_of, eventually, try_fetch};
 
-/// Never ends on its own: the final stage writes until the job is cancelled.
+/// Never ends on its own: the final stage writes until the job is cancelled. Its rows
+/// stream to the client all the while.
 const ENDLESS: &str = "SELECT value FROM generate_series(1, 100000000000)";
 
+/// Never ends either, but in a stage before the final one (the shuffle of the join's
+/// left side): its `FlightInfo` never comes.
+const ENDLESS_BEFORE_THE_FINAL_STAGE: &str = "SELECT count(*) FROM generate_series(1, 100000000000) a \
+     JOIN generate_series(1, 10) b ON a.value = b.value";
+
+/// A client whose session writes shuffles with the hash-based writer, which creates its
+/// files as rows arrive: a stage that never ends shows on disk.
+async fn hash_shuffle_client(server: &TestServer) -> FlightSqlServiceClient<Channel> {
+    let mut client = server.session_client().await;
+    client
+        .execute_update(
+            "SET ballista.shuffle.sort_based.enabled = false".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    client
+}
+
+/// Starts reading the first result partition of `info`.
+async fn first_partition(
+    client: &mut FlightSqlServiceClient<Channel>,
+    info: &arrow_flight::FlightInfo,
+) -> arrow_flight::decode::FlightRecordBatchStream {
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    client.do_get(ticket).await.unwrap()
+}
+
 #[tokio::test]
-async fn a_client_giving_up_on_a_running_query_cancels_its_job() {
+async fn a_client_giving_up_before_the_results_start_cancels_its_job() {
     let server = TestServer::start().await;
-    let mut client = server.client().await;
+    let mut client = hash_shuffle_client(&server).await;
     let mut running = tokio::task::JoinSet::new();
     running.spawn(async move {
-        let _ = client.execute(ENDLESS.into(), None).await;
+        let _ = client
+            .execute(ENDLESS_BEFORE_THE_FINAL_STAGE.into(), None)
+            .await;
     });
     assert!(
         eventually(|| !server.shuffle_files().is_empty()).await,
@@ -35,6 +66,27 @@ async fn a_client_giving_up_on_a_running_query_cancels_its_job() {
 }
 
 #[tokio::test]
+async fn the_rows_of_a_query_that_never_ends_stream_until_the_client_stops_reading() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let info = client.execute(ENDLESS.into(), None).await.unwrap();
+    let mut rows = first_partition(&mut client, &info).await;
+    // The job cannot have ended: these rows were sent while its final stage ran.
+    let mut read = 0;
+    while read < 100_000 {
+        read += rows.try_next().await.unwrap().unwrap().num_rows();
+    }
+    drop(rows);
+    assert!(
+        eventually(|| server.shuffle_files().is_empty()).await,
+        "dropping the result stream cancelled the job and deleted its files: {:?}",
+        server.shuffle_files()
+    );
+    let err = try_fetch(&mut client, &info).await.unwrap_err();
+    assert!(err.to_string().contains("run the query again"), "{err}");
+}
+
+#[tokio::test]
 async fn cancel_flight_info_releases_a_finished_querys_results() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
@@ -44,7 +96,7 @@ async fn cancel_flight_info_releases_a_finished_querys_results() {
         .await
         .unwrap();
     assert!(
-        !server.shuffle_files().is_empty(),
+        eventually(|| !server.shuffle_files().is_empty()).await,
         "the results wait on the executors"
     );
 
@@ -87,7 +139,9 @@ async fn a_query_over_its_sessions_job_timeout_is_cancelled_with_deadline_exceed
         .await
         .unwrap();
     let started = std::time::Instant::now();
-    let err = client.execute(ENDLESS.into(), None).await.unwrap_err();
+    // The limit cuts a query whose results are streaming as well.
+    let info = client.execute(ENDLESS.into(), None).await.unwrap();
+    let err = try_fetch(&mut client, &info).await.unwrap_err();
     assert_eq!(code_of(&err), Code::DeadlineExceeded, "{err}");
     assert!(err.to_string().contains("ballista.job.timeout"), "{err}");
     assert!(
@@ -150,12 +204,45 @@ async fn close_session_during<T: Send + 'static>(
 }
 
 #[tokio::test]
-async fn closing_a_session_cancels_the_query_running_in_it() {
+async fn closing_a_session_cancels_the_query_streaming_in_it() {
     let server = TestServer::start().await;
     let mut client = server.session_client().await;
     let closer = client.clone();
+    let info = client.execute(ENDLESS.into(), None).await.unwrap();
+    let mut rows = first_partition(&mut client, &info).await;
+    rows.try_next()
+        .await
+        .unwrap()
+        .expect("rows arrive while the job runs");
     let mut running = tokio::task::JoinSet::new();
-    running.spawn(async move { client.execute(ENDLESS.into(), None).await });
+    running.spawn(async move { rows.try_collect::<Vec<_>>().await.map(|_| ()) });
+    let err = close_session_during(&server, closer, running).await;
+    assert_eq!(code_of(&err), Code::Cancelled, "{err}");
+    assert!(err.to_string().contains("session was closed"), "{err}");
+}
+
+#[tokio::test]
+async fn closing_a_session_cancels_a_query_whose_results_nobody_reads() {
+    let server = TestServer::start().await;
+    let mut client = server.session_client().await;
+    let closer = client.clone();
+    let _info = client.execute(ENDLESS.into(), None).await.unwrap();
+    let mut idle = tokio::task::JoinSet::new();
+    idle.spawn(async { Err::<(), _>(FlightError::protocol("nobody reads")) });
+    close_session_during(&server, closer, idle).await;
+}
+
+#[tokio::test]
+async fn closing_a_session_cancels_the_query_planned_in_it() {
+    let server = TestServer::start().await;
+    let mut client = hash_shuffle_client(&server).await;
+    let closer = client.clone();
+    let mut running = tokio::task::JoinSet::new();
+    running.spawn(async move {
+        client
+            .execute(ENDLESS_BEFORE_THE_FINAL_STAGE.into(), None)
+            .await
+    });
     let err = close_session_during(&server, closer, running).await;
     assert_eq!(code_of(&err), Code::Cancelled, "{err}");
     assert!(err.to_string().contains("session was closed"), "{err}");

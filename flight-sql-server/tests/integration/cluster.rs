@@ -84,9 +84,12 @@ async fn each_final_partition_is_its_own_endpoint_and_together_they_hold_every_r
 async fn a_task_failure_reaches_the_client_with_the_executors_message() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    // The query runs when its FlightInfo is asked for, so that is where it fails.
-    let err = client
+    // The failing cast runs in the final stage, so the failure arrives with the results.
+    let info = client
         .execute("SELECT CAST(l_comment AS INT) FROM lineitem".into(), None)
+        .await
+        .unwrap();
+    let err = crate::fixture::try_fetch(&mut client, &info)
         .await
         .unwrap_err();
     let message = err.to_string();
@@ -101,6 +104,28 @@ async fn a_task_failure_reaches_the_client_with_the_executors_message() {
     assert_eq!(
         rows(&query(&mut client, "SELECT count(*) FROM nation").await),
         1
+    );
+}
+
+#[tokio::test]
+async fn a_failure_before_the_final_stage_fails_the_flight_info() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    // The cast runs in the partial aggregation, a stage before the final one, and the
+    // FlightInfo waits for every stage before the final one.
+    let err = client
+        .execute(
+            "SELECT CAST(l_comment AS INT) AS c, count(*) FROM lineitem GROUP BY 1".into(),
+            None,
+        )
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("executor executor-"), "{message}");
+    assert!(message.contains("Cannot cast string"), "{message}");
+    assert_eq!(
+        settled_shuffle_files(&server).await,
+        Vec::<std::path::PathBuf>::new()
     );
 }
 
@@ -181,7 +206,7 @@ async fn results_nobody_read_are_deleted_when_the_cluster_stops() {
         .unwrap();
     assert!(info.endpoint.len() > 1);
     assert!(
-        !server.shuffle_files().is_empty(),
+        eventually(|| !server.shuffle_files().is_empty()).await,
         "the results wait on the executors"
     );
     server.stop_cluster().await;
