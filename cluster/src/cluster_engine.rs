@@ -154,7 +154,7 @@ impl QueryEngine for ClusterEngine {
     ) -> Result<SendableRecordBatchStream> {
         let named = ResultPartition::decode_token(token)?;
         let job = JobId::new(named.job.clone());
-        let Some(source) = self.pending.get(&job) else {
+        let Some(source) = self.pending.start_read(&job, Instant::now()) else {
             return datafusion::common::plan_err!(
                 "the results of this query were already read, cancelled or expired; run the query again"
             );
@@ -351,7 +351,10 @@ struct PartitionRead {
 impl PartitionRead {
     fn done(&mut self) {
         self.ended = true;
-        if self.pending.mark_read(&self.job, self.partition) {
+        if self
+            .pending
+            .mark_read(&self.job, self.partition, Instant::now())
+        {
             self.scheduler.release(self.job.clone());
         }
     }

@@ -1,7 +1,7 @@
 //! A started query's result partitions, each named by an opaque token the client carries
 //! in its ticket, and the registry that releases a job once every partition has been
-//! read, the query is cancelled or its session closed, or nobody came for the results
-//! within [`RESULT_TTL`].
+//! read, the query is cancelled or its session closed, or nobody has read any of them
+//! for [`RESULT_TTL`].
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -17,7 +17,7 @@ use trebuchet_shuffle::ids::{JobId, StageId};
 use crate::scheduler::JobProgress;
 use crate::sync::lock;
 
-/// How long a query's unread results are kept.
+/// How long a query's unread results are kept while nobody reads them.
 pub(crate) const RESULT_TTL: Duration = Duration::from_secs(600);
 
 /// One result partition: the token inside a `DoGet` ticket. It names the partition only;
@@ -62,7 +62,10 @@ struct Pending {
     source: ResultSource,
     session_id: String,
     unread: BTreeSet<u32>,
-    since: Instant,
+    /// Partitions being streamed now: a job being read never expires.
+    readers: usize,
+    /// When the job started, or a read last began or ended.
+    last_active: Instant,
 }
 
 impl PendingResults {
@@ -82,25 +85,32 @@ impl PendingResults {
                 source,
                 session_id,
                 unread: (0..partitions).collect(),
-                since: now,
+                readers: 0,
+                last_active: now,
             },
         );
     }
 
-    /// Where to read the partitions of `job`, if they are still readable. A partition
-    /// already read can be read again while the job is kept.
-    pub(crate) fn get(&self, job: &JobId) -> Option<ResultSource> {
-        lock(&self.jobs)
-            .get(job)
-            .map(|pending| pending.source.clone())
+    /// Where to read the partitions of `job`, if they are still readable, counting a
+    /// reader until [`Self::mark_read`]. A partition already read can be read again while
+    /// the job is kept.
+    pub(crate) fn start_read(&self, job: &JobId, now: Instant) -> Option<ResultSource> {
+        let mut jobs = lock(&self.jobs);
+        let pending = jobs.get_mut(job)?;
+        pending.readers += 1;
+        pending.last_active = now;
+        Some(pending.source.clone())
     }
 
-    /// Marks a partition read; `true` when it was the last one (the job can go).
-    pub(crate) fn mark_read(&self, job: &JobId, partition: u32) -> bool {
+    /// Marks a partition read to its end; `true` when it was the last one (the job can
+    /// go).
+    pub(crate) fn mark_read(&self, job: &JobId, partition: u32, now: Instant) -> bool {
         let mut jobs = lock(&self.jobs);
         let Some(pending) = jobs.get_mut(job) else {
             return false;
         };
+        pending.readers = pending.readers.saturating_sub(1);
+        pending.last_active = now;
         pending.unread.remove(&partition);
         if pending.unread.is_empty() {
             jobs.remove(job);
@@ -114,12 +124,14 @@ impl PendingResults {
         lock(&self.jobs).remove(job).is_some()
     }
 
-    /// Forgets the jobs nobody came for within [`RESULT_TTL`], returning them.
+    /// Forgets the jobs nobody has read for [`RESULT_TTL`], returning them.
     pub(crate) fn remove_expired(&self, now: Instant) -> Vec<JobId> {
         let mut jobs = lock(&self.jobs);
         let expired: Vec<JobId> = jobs
             .iter()
-            .filter(|(_, pending)| now.duration_since(pending.since) > RESULT_TTL)
+            .filter(|(_, pending)| {
+                pending.readers == 0 && now.duration_since(pending.last_active) > RESULT_TTL
+            })
             .map(|(job, _)| job.clone())
             .collect();
         for job in &expired {
@@ -166,11 +178,14 @@ mod tests {
         let job = JobId::new("j");
         let now = Instant::now();
         pending.add(job.clone(), "s".into(), 2, source(), now);
-        assert!(!pending.mark_read(&job, 0));
-        assert!(!pending.mark_read(&job, 0), "reading again is harmless");
-        assert!(pending.get(&job).is_some());
-        assert!(pending.mark_read(&job, 1));
-        assert!(pending.get(&job).is_none());
+        assert!(!pending.mark_read(&job, 0, now));
+        assert!(
+            !pending.mark_read(&job, 0, now),
+            "reading again is harmless"
+        );
+        assert!(pending.start_read(&job, now).is_some());
+        assert!(pending.mark_read(&job, 1, now));
+        assert!(pending.start_read(&job, now).is_none());
     }
 
     #[test]
@@ -185,9 +200,15 @@ mod tests {
             source(),
             start + RESULT_TTL,
         );
+        pending.add(JobId::new("streaming"), "s".into(), 1, source(), start);
+        assert!(
+            pending
+                .start_read(&JobId::new("streaming"), start)
+                .is_some()
+        );
         let expired = pending.remove_expired(start + RESULT_TTL * 2);
-        assert_eq!(expired, vec![JobId::new("old")]);
-        assert!(pending.get(&JobId::new("new")).is_some());
+        assert_eq!(expired, vec![JobId::new("old")], "a job being read stays");
+        assert!(pending.start_read(&JobId::new("new"), start).is_some());
     }
 
     #[test]
@@ -197,6 +218,6 @@ mod tests {
         pending.add(JobId::new("a"), "closing".into(), 1, source(), now);
         pending.add(JobId::new("b"), "staying".into(), 1, source(), now);
         assert_eq!(pending.remove_session("closing"), vec![JobId::new("a")]);
-        assert!(pending.get(&JobId::new("b")).is_some());
+        assert!(pending.start_read(&JobId::new("b"), now).is_some());
     }
 }

@@ -55,7 +55,12 @@ impl SharedCatalog {
 
     /// A new session over this catalog, starting from Trebuchet's default settings.
     pub fn new_session_context(&self) -> SessionContext {
-        SessionContext::new_with_state(SessionState::clone(&self.template))
+        // Each session gets its own id: jobs, and the results a closed session releases,
+        // are told apart by it.
+        let state = SessionStateBuilder::new_from_existing(SessionState::clone(&self.template))
+            .with_session_id(uuid::Uuid::new_v4().to_string())
+            .build();
+        SessionContext::new_with_state(state)
     }
 }
 
@@ -68,6 +73,7 @@ mod tests {
         let catalog = SharedCatalog::new();
         let first = catalog.new_session_context();
         let second = catalog.new_session_context();
+        assert_ne!(first.session_id(), second.session_id());
 
         first.sql("CREATE TABLE t AS SELECT 1 AS x").await.unwrap();
         first
