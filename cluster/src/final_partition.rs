@@ -64,6 +64,7 @@ pub(crate) fn job_error(failure: &JobFailure) -> DataFusionError {
         JobFailure::TimedOut(limit) => {
             DataFusionError::External(Box::new(ClusterError::JobTimedOut { limit: *limit }))
         }
+        JobFailure::OutOfMemory(message) => DataFusionError::ResourcesExhausted(message.clone()),
         JobFailure::Failed(_) | JobFailure::Cancelled => {
             DataFusionError::Execution(failure.to_string())
         }

@@ -75,6 +75,7 @@ pub(crate) fn panicked(
         message: format!("executor {executor}: the task panicked: {err}"),
         retryable: false,
         unreachable_executor: String::new(),
+        resources_exhausted: false,
     }));
     status
 }
@@ -92,6 +93,10 @@ pub(crate) async fn run_task(task: TaskDefinition, env: TaskEnvironment) -> Task
                 message: format!("executor {}: {err}", env.executor),
                 retryable,
                 unreachable_executor: unreachable.map(|id| id.to_string()).unwrap_or_default(),
+                resources_exhausted: matches!(
+                    err.find_root(),
+                    DataFusionError::ResourcesExhausted(_)
+                ),
             })
         }
     });

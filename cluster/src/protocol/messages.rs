@@ -161,4 +161,8 @@ pub struct TaskFailed {
     /// output is gone or unreachable, and the scheduler treats it as lost.
     #[prost(string, tag = "3")]
     pub unreachable_executor: String,
+    /// The task ran out of memory (DataFusion's `ResourcesExhausted`): the client is told
+    /// so by its status code, not only in words.
+    #[prost(bool, tag = "4")]
+    pub resources_exhausted: bool,
 }

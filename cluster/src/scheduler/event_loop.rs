@@ -182,6 +182,9 @@ struct RunningJob {
     deadline: Option<(Instant, Duration)>,
     /// Set when the deadline passed: the cancellation that follows is a timeout.
     timed_out: Option<Duration>,
+    /// Set when a task ran out of memory: such a failure is not retried, so it is the one
+    /// that fails the job.
+    out_of_memory: bool,
 }
 
 impl EventLoop {
@@ -299,6 +302,7 @@ impl EventLoop {
             progress,
             deadline: timeout.map(|limit| (now + limit, limit)),
             timed_out: None,
+            out_of_memory: false,
         };
         tracing::debug!(job = %job, stages = running.stages.len(), "job submitted");
         self.jobs.insert(job.clone(), running);
@@ -420,6 +424,9 @@ impl EventLoop {
                     tracing::warn!(executor = %unreachable, reporter = %executor, "executor lost: a shuffle fetch from it failed");
                     self.lose_executor(unreachable, now);
                 }
+                if let Some(running) = self.jobs.get_mut(&job).filter(|_| current) {
+                    running.out_of_memory |= failed.resources_exhausted && !failed.retryable;
+                }
                 TaskOutcome::Failed {
                     message: failed.message,
                     retryable: failed.retryable,
@@ -488,6 +495,9 @@ impl EventLoop {
                 let running = self.jobs.get(&job)?;
                 let end = match outcome {
                     JobOutcome::Succeeded => Ok(()),
+                    JobOutcome::Failed { message } if running.out_of_memory => {
+                        Err(JobFailure::OutOfMemory(message))
+                    }
                     JobOutcome::Failed { message } => Err(JobFailure::Failed(message)),
                     JobOutcome::NoExecutors { message } => Err(JobFailure::NoExecutors(message)),
                     JobOutcome::Cancelled => Err(running

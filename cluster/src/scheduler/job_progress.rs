@@ -51,6 +51,8 @@ pub struct FinalOutput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobFailure {
     Failed(String),
+    /// A task ran out of memory.
+    OutOfMemory(String),
     /// No executor came within the deadline.
     NoExecutors(String),
     /// It ran longer than its session's `ballista.job.timeout`.
@@ -61,7 +63,9 @@ pub enum JobFailure {
 impl std::fmt::Display for JobFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Failed(message) | Self::NoExecutors(message) => write!(f, "{message}"),
+            Self::Failed(message) | Self::OutOfMemory(message) | Self::NoExecutors(message) => {
+                write!(f, "{message}")
+            }
             Self::TimedOut(limit) => write!(f, "the query ran longer than its {limit:?} limit"),
             Self::Cancelled => write!(f, "the query was cancelled"),
         }

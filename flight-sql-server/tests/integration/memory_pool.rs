@@ -1,12 +1,13 @@
 //! Executors started with a memory pool (`--memory-pool-size`): a sort and a hash aggregate
 //! whose data is far larger than a task's share of the pool spill to disk, still give the
-//! right answer, and leave no spill files once the executors stop.
+//! right answer, and leave no spill files once the executors stop; a hash join, which cannot
+//! spill, fails with `RESOURCE_EXHAUSTED`.
 
 use std::collections::HashMap;
 
 use arrow::array::{Array, Int64Array, RecordBatch};
 
-use crate::fixture::{TestServer, query};
+use crate::fixture::{TestServer, code_of, query, try_fetch};
 
 /// Each executor's pool: two slots, so 4 MiB per task.
 const EXECUTOR_POOL_BYTES: u64 = 8 << 20;
@@ -143,4 +144,29 @@ fn column(batches: &[RecordBatch], index: usize) -> Vec<i64> {
             values.values().to_vec()
         })
         .collect()
+}
+
+#[tokio::test]
+async fn a_hash_join_build_side_larger_than_a_tasks_pool_fails_resource_exhausted() {
+    let server = TestServer::start_with_memory_pool(EXECUTOR_POOL_BYTES).await;
+    let mut client = server.session_client().await;
+    // Hash join does not spill: one partition builds all 16 MB of the left side.
+    for setting in [
+        "SET datafusion.optimizer.prefer_hash_join = true",
+        "SET datafusion.execution.target_partitions = 1",
+    ] {
+        query(&mut client, setting).await;
+    }
+    let sql = format!(
+        "SELECT count(*) FROM generate_series(1, {ROWS}) AS a(n) \
+         JOIN generate_series(1, {ROWS}) AS b(n) ON a.n = b.n"
+    );
+    let err = match client.execute(sql, None).await {
+        Ok(info) => try_fetch(&mut client, &info).await.unwrap_err(),
+        Err(err) => err,
+    };
+    assert_eq!(code_of(&err), tonic::Code::ResourceExhausted, "{err}");
+    assert!(err.to_string().contains("Resources exhausted"), "{err}");
+    // The server goes on serving.
+    query(&mut client, "SELECT count(*) FROM nation").await;
 }
