@@ -33,6 +33,10 @@ const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// per-stream window of each open stream.
 const CONNECTION_WINDOW_BYTES: u32 = (1 << 31) - 1;
 
+/// The largest HTTP/2 frame a peer may send us. The default 16 KiB cuts a 1 MiB batch
+/// into 64 frames, and a reader keeping up with its writer wakes once per frame.
+const MAX_FRAME_BYTES: u32 = 1 << 20;
+
 /// One HTTP/2 connection per executor, shared by every fetch of this process: a stage
 /// reads many small files from each peer, and a handshake per file would dominate.
 /// Channels reconnect by themselves when a peer restarts.
@@ -47,6 +51,7 @@ fn channel_to(url: &str) -> Result<Channel, tonic::transport::Error> {
     let channel = Endpoint::from_shared(url.to_string())?
         .connect_timeout(CONNECT_TIMEOUT)
         .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
         .tcp_nodelay(true)
         .connect_lazy();
     channels.insert(url.to_string(), channel.clone());
