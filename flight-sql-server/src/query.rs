@@ -71,12 +71,19 @@ impl PlannedStatement {
             reset_session_option(state.config_mut(), &reset.variable)?;
             return Ok(0);
         }
-        let batches = session
-            .ctx()
-            .execute_logical_plan(self.plan)
-            .await?
-            .collect()
-            .await?;
+        let run = async {
+            session
+                .ctx()
+                .execute_logical_plan(self.plan)
+                .await?
+                .collect()
+                .await
+        };
+        // As for queries: closing the session stops a command still running in it.
+        let batches = tokio::select! {
+            batches = run => batches?,
+            () = session.closing() => return Err(FlightSqlError::SessionClosed),
+        };
         Ok(affected_rows(&batches))
     }
 

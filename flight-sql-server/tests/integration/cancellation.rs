@@ -268,3 +268,36 @@ async fn closing_a_session_cancels_a_query_streamed_through_a_single_endpoint() 
     let err = close_session_during(&server, closer, running).await;
     assert_eq!(code_of(&err), Code::Cancelled, "{err}");
 }
+
+#[tokio::test]
+async fn closing_a_session_stops_a_command_running_in_it() {
+    let server = TestServer::start().await;
+    let mut client = server.session_client().await;
+    let mut closer = client.clone();
+    // Runs on the scheduler for hours, in constant memory.
+    let endless_command =
+        "CREATE TABLE never_done AS SELECT count(*) AS n FROM generate_series(1, 100000000000)";
+    let mut running = tokio::task::JoinSet::new();
+    running.spawn(async move { client.execute_update(endless_command.into(), None).await });
+    // Give the command time to start before the session closes under it.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let close = Action {
+        r#type: "CloseSession".into(),
+        body: Vec::new().into(),
+    };
+    let _: Vec<_> = closer
+        .do_action(close)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), running.join_next())
+        .await
+        .expect("the command ended when its session closed")
+        .unwrap()
+        .unwrap();
+    let err = ended.expect_err("a count over 10^11 rows cannot have finished");
+    assert_eq!(code_of(&err), Code::Cancelled, "{err}");
+    assert!(err.to_string().contains("session was closed"), "{err}");
+}
