@@ -326,3 +326,195 @@ fn released() -> DataFusionError {
             .into(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use arrow::array::Int64Array;
+    use arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::execution::TaskContext;
+    use datafusion::physical_plan::ExecutionPlan;
+    use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+    use futures::TryStreamExt;
+    use tokio::sync::mpsc;
+    use tokio::task::JoinSet;
+    use trebuchet_shuffle::ids::ExecutorId;
+    use trebuchet_shuffle::{
+        RemoteExecutor, ShuffleFlightService, ShuffleLayout, ShuffleOutput, ShuffleWriterExec,
+    };
+
+    use super::*;
+
+    fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![Field::new("v", DataType::Int64, false)]))
+    }
+
+    fn batch(values: std::ops::Range<i64>) -> RecordBatch {
+        RecordBatch::try_new(
+            schema(),
+            vec![Arc::new(Int64Array::from_iter_values(values))],
+        )
+        .unwrap()
+    }
+
+    /// A partition whose batches the test sends, one at a time.
+    #[derive(Debug)]
+    struct Fed(Mutex<Option<mpsc::UnboundedReceiver<Result<RecordBatch>>>>);
+
+    impl PartitionStream for Fed {
+        fn schema(&self) -> &SchemaRef {
+            static SCHEMA: std::sync::LazyLock<SchemaRef> = std::sync::LazyLock::new(schema);
+            &SCHEMA
+        }
+
+        fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+            let receiver = self.0.lock().unwrap().take().expect("executed once");
+            let batches = futures::stream::unfold(receiver, |mut receiver| async move {
+                receiver.recv().await.map(|batch| (batch, receiver))
+            });
+            Box::pin(RecordBatchStreamAdapter::new(schema(), batches))
+        }
+    }
+
+    /// An executor's side of the final stage: a Flight server over a shuffle root, and a
+    /// pass-through writer per attempt of partition 0, fed by the test.
+    struct Executor {
+        root: tempfile::TempDir,
+        url: String,
+        tasks: JoinSet<()>,
+    }
+
+    const JOB: &str = "job-final";
+    const STAGE: StageId = StageId(2);
+
+    impl Executor {
+        async fn start() -> Self {
+            let root = tempfile::tempdir().unwrap();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let service = ShuffleFlightService::new(ShuffleLayout::new(root.path()));
+            let mut tasks = JoinSet::new();
+            tasks.spawn(async move {
+                tonic::transport::Server::builder()
+                    .add_service(
+                        arrow_flight::flight_service_server::FlightServiceServer::new(service),
+                    )
+                    .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+                    .await
+                    .unwrap();
+            });
+            Self { root, url, tasks }
+        }
+
+        /// Starts attempt `attempt`; the sender feeds its rows, and dropping it ends them.
+        fn run_attempt(&mut self, attempt: u32) -> mpsc::UnboundedSender<Result<RecordBatch>> {
+            let (rows, receiver) = mpsc::unbounded_channel();
+            let input = StreamingTableExec::try_new(
+                schema(),
+                vec![Arc::new(Fed(Mutex::new(Some(receiver))))],
+                None,
+                Vec::new(),
+                false,
+                None,
+            )
+            .unwrap();
+            let output = ShuffleOutput {
+                layout: ShuffleLayout::new(self.root.path()),
+                job: JobId::new(JOB),
+                stage: STAGE,
+                attempt,
+            };
+            let writer = ShuffleWriterExec::try_new(Arc::new(input), None, output).unwrap();
+            let mut written = writer.execute(0, Arc::new(TaskContext::default())).unwrap();
+            self.tasks.spawn(async move {
+                // A failed attempt ends in an error here, as on a real executor.
+                let _ = written.try_next().await;
+            });
+            rows
+        }
+
+        fn writing(&self, attempt: u32) -> JobProgress {
+            JobProgress {
+                final_stage_ready: true,
+                final_tasks: vec![FinalTask::Writing(FinalOutput {
+                    executor: RemoteExecutor {
+                        id: ExecutorId::new("e1"),
+                        url: self.url.clone(),
+                    },
+                    attempt,
+                })],
+                end: None,
+            }
+        }
+    }
+
+    fn reader(progress: watch::Receiver<JobProgress>) -> SendableRecordBatchStream {
+        final_partition_stream(JobId::new(JOB), STAGE, 0, schema(), progress)
+    }
+
+    #[tokio::test]
+    async fn rows_arrive_while_the_task_writes_them_and_the_stream_ends_with_it() {
+        let mut executor = Executor::start().await;
+        let (_progress, watched) = watch::channel(executor.writing(1));
+        let mut rows = reader(watched);
+        let feed = executor.run_attempt(1);
+        feed.send(Ok(batch(0..10))).unwrap();
+        assert_eq!(rows.try_next().await.unwrap(), Some(batch(0..10)));
+        feed.send(Ok(batch(10..20))).unwrap();
+        assert_eq!(rows.try_next().await.unwrap(), Some(batch(10..20)));
+        drop(feed);
+        assert_eq!(rows.try_next().await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn an_attempt_that_fails_before_sending_anything_is_replaced_by_the_next() {
+        let mut executor = Executor::start().await;
+        let (progress, watched) = watch::channel(executor.writing(1));
+        let rows = reader(watched);
+        let first = executor.run_attempt(1);
+        first
+            .send(Err(DataFusionError::Execution("executor lost".into())))
+            .unwrap();
+        let second = executor.run_attempt(2);
+        progress.send_replace(executor.writing(2));
+        second.send(Ok(batch(0..5))).unwrap();
+        drop(second);
+        let read: Vec<RecordBatch> = rows.try_collect().await.unwrap();
+        assert_eq!(
+            read,
+            vec![batch(0..5)],
+            "every row once, from the second attempt"
+        );
+    }
+
+    #[tokio::test]
+    async fn rows_already_sent_are_never_sent_again_by_another_attempt() {
+        let mut executor = Executor::start().await;
+        let (progress, watched) = watch::channel(executor.writing(1));
+        let mut rows = reader(watched);
+        let first = executor.run_attempt(1);
+        first.send(Ok(batch(0..10))).unwrap();
+        assert_eq!(rows.try_next().await.unwrap(), Some(batch(0..10)));
+        first
+            .send(Err(DataFusionError::Execution("executor lost".into())))
+            .unwrap();
+        let _second = executor.run_attempt(2);
+        progress.send_replace(executor.writing(2));
+        let err = rows.try_next().await.unwrap_err().to_string();
+        assert!(err.contains("cannot be taken back"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_job_ends_the_stream_with_its_error() {
+        let mut executor = Executor::start().await;
+        let (progress, watched) = watch::channel(executor.writing(1));
+        let mut rows = reader(watched);
+        let _feed = executor.run_attempt(1);
+        progress.send_modify(|progress| {
+            progress.end = Some(Err(JobFailure::Failed("executor e1: boom".into())));
+        });
+        let err = rows.try_next().await.unwrap_err().to_string();
+        assert!(err.contains("boom"), "{err}");
+    }
+}
