@@ -82,12 +82,6 @@ impl ClusterEngine {
     pub fn with_result_endpoints(self, endpoints: ResultEndpoints) -> Self {
         Self { endpoints, ..self }
     }
-
-    fn release_all(&self, jobs: Vec<JobId>) {
-        for job in jobs {
-            self.scheduler.release(job);
-        }
-    }
 }
 
 /// Executors write under their own work dirs; the planner's layout root is replaced there.
@@ -126,7 +120,9 @@ impl QueryEngine for ClusterEngine {
                 schema: started.stage.plan.input().schema(),
                 progress: started.progress.clone(),
             };
-            let job = started.release.disarm();
+            // From here the pending results own the job.
+            started.release.disarm();
+            let job = started.job;
             engine.pending.add(
                 job.clone(),
                 task_ctx.session_id(),
@@ -190,8 +186,9 @@ impl QueryEngine for ClusterEngine {
     }
 
     fn release_session(&self, session_id: &str) {
-        let jobs = self.pending.remove_session(session_id);
-        self.release_all(jobs);
+        for job in self.pending.remove_session(session_id) {
+            self.scheduler.release(job);
+        }
     }
 
     fn explain(
@@ -248,6 +245,7 @@ fn runs_on_scheduler(plan: &Arc<dyn ExecutionPlan>) -> bool {
 
 /// A job whose final stage is ready: every stage before it succeeded.
 struct StartedJob {
+    job: JobId,
     stage: QueryStage,
     progress: watch::Receiver<JobProgress>,
     release: JobRelease,
@@ -274,7 +272,7 @@ async fn start_job(
     });
     let release = JobRelease {
         scheduler: scheduler.clone(),
-        job: Some(job),
+        job: Some(job.clone()),
     };
     let started = progress
         .wait_for(|progress| progress.final_stage_ready || progress.end.is_some())
@@ -282,6 +280,7 @@ async fn start_job(
         .map(|progress| progress.end.clone());
     match started {
         Ok(None | Some(Ok(()))) => Ok(StartedJob {
+            job,
             stage,
             progress,
             release,
@@ -310,11 +309,7 @@ async fn run_job(
         schema: Arc::clone(&schema),
         progress: started.progress,
     };
-    let job = started
-        .release
-        .job
-        .clone()
-        .unwrap_or_else(|| JobId::new(""));
+    let job = started.job;
     let streams =
         (0..partitions).map(|partition| partition_stream(job.clone(), partition, source.clone()));
     let merged = futures::stream::select_all(streams);
@@ -394,8 +389,8 @@ struct JobRelease {
 
 impl JobRelease {
     /// Hands the job on to another owner.
-    fn disarm(mut self) -> JobId {
-        self.job.take().unwrap_or_else(|| JobId::new(""))
+    fn disarm(mut self) {
+        self.job = None;
     }
 }
 
