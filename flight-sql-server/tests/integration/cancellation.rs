@@ -165,17 +165,11 @@ async fn a_query_over_its_sessions_job_timeout_is_cancelled_with_deadline_exceed
     assert!(try_fetch(&mut client, &info).await.is_ok());
 }
 
-/// Once the job of the query `running` has reached the executors, closes its session
-/// through `closer`; returns the error the query ended with, once its files are gone.
-async fn close_session_during<T: Send + 'static>(
-    server: &TestServer,
-    mut closer: FlightSqlServiceClient<Channel>,
+/// Closes the session of `closer`; returns the error `running` ended with.
+async fn close_session_and_wait<T: Send + 'static>(
+    closer: &mut FlightSqlServiceClient<Channel>,
     mut running: tokio::task::JoinSet<Result<T, FlightError>>,
 ) -> FlightError {
-    assert!(
-        eventually(|| !server.shuffle_files().is_empty()).await,
-        "the job reached the executors"
-    );
     let close = Action {
         r#type: "CloseSession".into(),
         body: Vec::new().into(),
@@ -189,12 +183,27 @@ async fn close_session_during<T: Send + 'static>(
         .unwrap();
     let ended = tokio::time::timeout(std::time::Duration::from_secs(20), running.join_next())
         .await
-        .expect("the query ended when its session closed")
+        .expect("the work ended when its session closed")
         .unwrap()
         .unwrap();
     let Err(err) = ended else {
-        panic!("a query over 10^11 rows cannot have finished");
+        panic!("work over 10^11 rows cannot have finished");
     };
+    err
+}
+
+/// Once the job of the query `running` has reached the executors, closes its session
+/// through `closer`; returns the error the query ended with, once its files are gone.
+async fn close_session_during<T: Send + 'static>(
+    server: &TestServer,
+    mut closer: FlightSqlServiceClient<Channel>,
+    running: tokio::task::JoinSet<Result<T, FlightError>>,
+) -> FlightError {
+    assert!(
+        eventually(|| !server.shuffle_files().is_empty()).await,
+        "the job reached the executors"
+    );
+    let err = close_session_and_wait(&mut closer, running).await;
     assert!(
         eventually(|| server.shuffle_files().is_empty()).await,
         "the job's files were deleted: {:?}",
@@ -281,23 +290,7 @@ async fn closing_a_session_stops_a_command_running_in_it() {
     running.spawn(async move { client.execute_update(endless_command.into(), None).await });
     // Give the command time to start before the session closes under it.
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    let close = Action {
-        r#type: "CloseSession".into(),
-        body: Vec::new().into(),
-    };
-    let _: Vec<_> = closer
-        .do_action(close)
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
-    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), running.join_next())
-        .await
-        .expect("the command ended when its session closed")
-        .unwrap()
-        .unwrap();
-    let err = ended.expect_err("a count over 10^11 rows cannot have finished");
+    let err = close_session_and_wait(&mut closer, running).await;
     assert_eq!(code_of(&err), Code::Cancelled, "{err}");
     assert!(err.to_string().contains("session was closed"), "{err}");
 }
