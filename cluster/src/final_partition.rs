@@ -204,12 +204,7 @@ impl FinalPartitionReader {
                         }
                     }
                 }
-                Next::Wait if self.progress_closed => {
-                    return Err(self
-                        .interrupted
-                        .take()
-                        .map_or_else(released, |cut| cut.error));
-                }
+                Next::Wait if self.progress_closed => return Err(self.take_interruption()),
                 Next::Wait => {
                     self.progress_closed = self.progress.changed().await.is_err();
                 }
@@ -251,11 +246,7 @@ impl FinalPartitionReader {
         };
         if cut.output == output {
             return if cut.complete {
-                Next::Fail(
-                    self.interrupted
-                        .take()
-                        .map_or_else(released, |cut| cut.error),
-                )
+                Next::Fail(self.take_interruption())
             } else if complete {
                 // The file is whole now: read it again from the start, dropping what the
                 // client already has.
@@ -309,6 +300,13 @@ impl FinalPartitionReader {
         // Nothing sent yet: follow whichever attempt counts now.
         self.reading = None;
         Ok(())
+    }
+
+    /// The error the last read was cut short with, if any, else the results' release.
+    fn take_interruption(&mut self) -> DataFusionError {
+        self.interrupted
+            .take()
+            .map_or_else(released, |cut| cut.error)
     }
 
     fn moved_midway(&self, cause: &DataFusionError) -> DataFusionError {

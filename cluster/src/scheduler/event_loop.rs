@@ -200,8 +200,12 @@ impl EventLoop {
                 },
                 _ = ticks.tick() => Command::Tick,
             };
+            // A sign of life (every poll and heartbeat) changes no job: nothing to publish.
+            let may_change_jobs = !matches!(command, Command::Alive(..));
             self.handle(command);
-            self.publish_progress();
+            if may_change_jobs {
+                self.publish_progress();
+            }
         }
     }
 
