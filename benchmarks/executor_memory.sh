@@ -39,7 +39,8 @@ done
 executors=()
 for index in 0 1; do
   "$target/trebuchet" executor --scheduler-url "http://127.0.0.1:$port" --host 127.0.0.1 --port 0 \
-    --work-dir "$work/executor-$index" --memory-pool-size "$size" > "$work/executor-$index.log" 2>&1 &
+    --work-dir "$work/executor-$index" --memory-pool-size "$size" \
+    --cluster-token-file "$work/scheduler/cluster-token" > "$work/executor-$index.log" 2>&1 &
   pids+=($!)
   executors+=($!)
 done

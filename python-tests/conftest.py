@@ -12,6 +12,7 @@ Environment:
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -55,9 +56,11 @@ def start_server(binary: Path, *args: str):
 
 
 @pytest.fixture(scope="session")
-def server(trebuchet_bin):
-    """A server with authentication off and the embedded TPC-H data at scale 0.01."""
-    srv = start_server(trebuchet_bin, "--tpch-scale", "0.01")
+def server(trebuchet_bin, tmp_path_factory):
+    """A server with authentication off and the embedded TPC-H data at scale 0.01. SQL may
+    use files under pytest's temp dirs (every `tmp_path`), and nowhere else."""
+    allowed = tmp_path_factory.getbasetemp()
+    srv = start_server(trebuchet_bin, "--tpch-scale", "0.01", "--allow-path", str(allowed))
     yield srv
     srv.stop()
 
@@ -181,10 +184,14 @@ class ProcessCluster:
         self.binary = binary
         self.work_root = work_root
         self.executor_args = list(executor_args)
+        # Given rather than generated, so the scheduler writes no token file among the
+        # files these tests watch.
+        self.cluster_token = secrets.token_hex(16)
         self.scheduler = TrebuchetServer(
             binary,
             ["scheduler", "--host", "127.0.0.1", "--port", "0", "--tpch-scale", "0",
-             "--work-dir", str(work_root / "scheduler"), *tables, *scheduler_args],
+             "--work-dir", str(work_root / "scheduler"), "--cluster-token", self.cluster_token,
+             *tables, *scheduler_args],
         )
         self.executors: list[TrebuchetServer] = []
 
@@ -203,7 +210,8 @@ class ProcessCluster:
             self.binary,
             ["executor", "--scheduler-url", f"http://127.0.0.1:{self.scheduler.port}",
              "--host", "127.0.0.1", "--port", "0", "--concurrent-tasks", "2",
-             "--work-dir", str(self.executor_dir(index)), *self.executor_args],
+             "--work-dir", str(self.executor_dir(index)), "--cluster-token", self.cluster_token,
+             *self.executor_args],
             ready=EXECUTOR_READY_LINE,
         )
         executor.start()

@@ -23,18 +23,21 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use trebuchet_shuffle::ShuffleLayout;
 use trebuchet_shuffle::ids::JobId;
+use trebuchet_shuffle::{ClusterSecret, ShuffleLayout};
 
 use crate::ballista_options::BallistaOptions;
 use crate::codec::encode_plan;
+use crate::decodable_stages::plan_decodable_stages;
 use crate::final_partition::{final_partition_stream, job_error};
 use crate::local_engine::{LocalEngine, QueryEngine};
 use crate::memory_scans::unify_memory_scan_schemas;
-use crate::result_partitions::{PendingResults, ResultPartition, ResultSource};
+use crate::result_partitions::{
+    PendingResults, ReadActivity, ResultPartition, ResultSource, watch_client,
+};
 use crate::scheduler::{JobProgress, JobSubmission, SchedulerHandle};
 use crate::session_defaults::changed_settings;
-use crate::stage_planner::{QueryStage, plan_stages};
+use crate::stage_planner::{QueryStage, StagePlan};
 
 /// How a query's result reaches the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,8 +51,13 @@ pub enum ResultEndpoints {
     Single,
 }
 
-/// How often unread results are checked for expiry.
-const EXPIRY_SWEEP: Duration = Duration::from_secs(30);
+/// Most tasks one stage of a job may have, whatever partition count the session asks for:
+/// each task is scheduled, tracked and (in the final stage) handed out as an endpoint.
+pub const MAX_TASKS_PER_STAGE: usize = 4096;
+
+/// How often unread results are checked for expiry: often enough that results nobody
+/// began to read go within seconds of their minute.
+const EXPIRY_SWEEP: Duration = Duration::from_secs(5);
 
 /// Runs plans as jobs of the scheduler behind `scheduler`.
 #[derive(Debug, Clone)]
@@ -95,11 +103,14 @@ impl QueryEngine for ClusterEngine {
         plan: Arc<dyn ExecutionPlan>,
         task_ctx: Arc<TaskContext>,
     ) -> BoxFuture<'static, Result<SendableRecordBatchStream>> {
-        if runs_on_scheduler(&plan) {
-            return LocalEngine.execute(plan, task_ctx);
-        }
+        // Nothing happens before the future runs: callers run it on the planning runtime.
         let scheduler = self.scheduler.clone();
-        Box::pin(async move { run_job(scheduler, plan, task_ctx).await })
+        Box::pin(async move {
+            if runs_on_scheduler(&plan) {
+                return LocalEngine.execute(plan, task_ctx).await;
+            }
+            run_job(scheduler, plan, task_ctx).await
+        })
     }
 
     fn complete(
@@ -107,11 +118,11 @@ impl QueryEngine for ClusterEngine {
         plan: Arc<dyn ExecutionPlan>,
         task_ctx: Arc<TaskContext>,
     ) -> BoxFuture<'static, Result<Option<Vec<Bytes>>>> {
-        if self.endpoints == ResultEndpoints::Single || runs_on_scheduler(&plan) {
-            return Box::pin(async { Ok(None) });
-        }
         let engine = self.clone();
         Box::pin(async move {
+            if engine.endpoints == ResultEndpoints::Single || runs_on_scheduler(&plan) {
+                return Ok(None);
+            }
             let started = start_job(&engine.scheduler, plan, &task_ctx).await?;
             // A query with no partitions still has one endpoint, to send its schema.
             let partitions = u32::try_from(started.stage.tasks().max(1)).unwrap_or(u32::MAX);
@@ -150,18 +161,27 @@ impl QueryEngine for ClusterEngine {
     ) -> Result<SendableRecordBatchStream> {
         let named = ResultPartition::decode_token(token)?;
         let job = JobId::new(named.job.clone());
-        let Some(source) = self.pending.start_read(&job, Instant::now()) else {
+        let Some((source, activity)) = self.pending.start_read(&job, Instant::now()) else {
             return datafusion::common::plan_err!(
                 "the results of this query were already read, cancelled or expired; run the query again"
             );
         };
         let schema = Arc::clone(&source.schema);
-        let batches = partition_stream(job.clone(), named.partition, source);
+        let batches = watch_client(
+            partition_stream(
+                job.clone(),
+                named.partition,
+                source,
+                self.scheduler.cluster_secret(),
+            ),
+            Arc::clone(&activity),
+        );
         let mut read = PartitionRead {
             scheduler: self.scheduler.clone(),
             pending: Arc::clone(&self.pending),
             job,
             partition: named.partition,
+            activity,
             ended: false,
         };
         // The partition counts as read once its stream ends; dropped before that, the
@@ -195,13 +215,16 @@ impl QueryEngine for ClusterEngine {
         &self,
         plan: Arc<dyn ExecutionPlan>,
         config: &SessionConfig,
-    ) -> Result<Option<String>> {
-        if let Some(reason) = scheduler_only(&plan) {
-            return Ok(Some(format!("runs on the scheduler: {reason}")));
-        }
+    ) -> BoxFuture<'static, Result<Option<String>>> {
         let format = BallistaOptions::of(config).shuffle_format();
-        let stages = plan_stages(&JobId::new("explain"), &planning_layout(), format, plan)?;
-        Ok(Some(stages.to_string()))
+        Box::pin(async move {
+            if let Some(reason) = scheduler_only(&plan) {
+                return Ok(Some(format!("runs on the scheduler: {reason}")));
+            }
+            let job = JobId::new("explain");
+            let stages = plan_decodable_stages(&job, &planning_layout(), format, plan)?;
+            Ok(Some(stages.to_string()))
+        })
     }
 }
 
@@ -261,7 +284,8 @@ async fn start_job(
     let job = JobId::unique();
     let plan = unify_memory_scan_schemas(plan)?;
     let options = BallistaOptions::of(task_ctx.session_config());
-    let stages = plan_stages(&job, &planning_layout(), options.shuffle_format(), plan)?;
+    let stages = plan_decodable_stages(&job, &planning_layout(), options.shuffle_format(), plan)?;
+    check_task_counts(&stages)?;
     let stage = stages.final_stage().clone();
     let mut progress = scheduler.submit(JobSubmission {
         job: job.clone(),
@@ -295,6 +319,23 @@ async fn start_job(
     }
 }
 
+/// Refuses a job with a stage of more than [`MAX_TASKS_PER_STAGE`] tasks.
+fn check_task_counts(stages: &StagePlan) -> Result<()> {
+    match stages
+        .stages()
+        .iter()
+        .find(|stage| stage.tasks() > MAX_TASKS_PER_STAGE)
+    {
+        Some(stage) => Err(DataFusionError::ResourcesExhausted(format!(
+            "stage {} of this query would run {} tasks; a stage may run at most \
+             {MAX_TASKS_PER_STAGE} (lower datafusion.execution.target_partitions)",
+            stage.id,
+            stage.tasks()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Runs `plan` as a job and streams its final partitions, merged, as they are written.
 async fn run_job(
     scheduler: SchedulerHandle,
@@ -310,26 +351,65 @@ async fn run_job(
         progress: started.progress,
     };
     let job = started.job;
-    let streams =
-        (0..partitions).map(|partition| partition_stream(job.clone(), partition, source.clone()));
-    let merged = futures::stream::select_all(streams);
+    let secret = scheduler.cluster_secret();
+    let streams = (0..partitions)
+        .map(|partition| partition_stream(job.clone(), partition, source.clone(), secret));
+    let merged: SendableRecordBatchStream = Box::pin(RecordBatchStreamAdapter::new(
+        Arc::clone(&schema),
+        futures::stream::select_all(streams),
+    ));
+    let activity = ReadActivity::new(Instant::now());
+    let mut watchdog = JoinSet::new();
+    watchdog.spawn(release_when_stalled(
+        Arc::clone(&activity),
+        scheduler.clone(),
+        job,
+    ));
     // The stream owns the job: it is released (or cancelled) when the stream ends or is
-    // dropped.
+    // dropped, or when its client stops reading it.
     let release = started.release;
-    let owned = merged.map(move |batch| {
-        let _release = &release;
+    let owned = watch_client(merged, activity).map(move |batch| {
+        let _owned = (&release, &watchdog);
         batch
     });
     Ok(Box::pin(RecordBatchStreamAdapter::new(schema, owned)))
 }
 
+/// Releases `job` once the stream that `activity` watches has waited on its client for
+/// [`crate::result_partitions::STALLED_READ_TTL`]: a client that stopped reading without
+/// closing its stream would hold the job forever.
+async fn release_when_stalled(activity: Arc<ReadActivity>, scheduler: SchedulerHandle, job: JobId) {
+    let mut ticks = tokio::time::interval(EXPIRY_SWEEP);
+    loop {
+        ticks.tick().await;
+        if activity.is_stalled(Instant::now()) {
+            tracing::info!(job = %job, "releasing a job whose client stopped reading");
+            scheduler.release(job);
+            return;
+        }
+    }
+}
+
 /// One result partition; a query with no partitions has one, empty.
-fn partition_stream(job: JobId, partition: u32, source: ResultSource) -> SendableRecordBatchStream {
+/// Read from the executors with grants signed by `secret`.
+fn partition_stream(
+    job: JobId,
+    partition: u32,
+    source: ResultSource,
+    secret: &ClusterSecret,
+) -> SendableRecordBatchStream {
     let tasks = source.progress.borrow().final_tasks.len();
     if tasks == 0 {
         return Box::pin(EmptyRecordBatchStream::new(source.schema));
     }
-    final_partition_stream(job, source.stage, partition, source.schema, source.progress)
+    final_partition_stream(
+        job,
+        source.stage,
+        partition,
+        source.schema,
+        source.progress,
+        secret.clone(),
+    )
 }
 
 /// Marks one result partition read when its stream ends, and releases the whole job when
@@ -340,6 +420,7 @@ struct PartitionRead {
     pending: Arc<PendingResults>,
     job: JobId,
     partition: u32,
+    activity: Arc<ReadActivity>,
     ended: bool,
 }
 
@@ -348,7 +429,7 @@ impl PartitionRead {
         self.ended = true;
         if self
             .pending
-            .mark_read(&self.job, self.partition, Instant::now())
+            .mark_read(&self.job, self.partition, &self.activity, Instant::now())
         {
             self.scheduler.release(self.job.clone());
         }

@@ -73,6 +73,9 @@ struct WriterNode {
     partitioning: Option<protobuf::Partitioning>,
     #[prost(message, optional, tag = "5")]
     sort_shuffle: Option<SortShuffleNode>,
+    /// The final stage's writer: paced by the reader of the query's result.
+    #[prost(bool, tag = "6")]
+    streams_result: bool,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -170,7 +173,8 @@ impl PhysicalExtensionCodec for PlanCodec {
                 };
                 Ok(Arc::new(
                     ShuffleWriterExec::try_new(Arc::clone(input), partitioning, output)?
-                        .with_format(format),
+                        .with_format(format)
+                        .streaming_result(writer.streams_result),
                 ))
             }
             Some(Node::Reader(reader)) => {
@@ -250,6 +254,7 @@ impl PhysicalExtensionCodec for PlanCodec {
                         batch_size: config.batch_size as u64,
                     }),
                 },
+                streams_result: writer.streams_result(),
             })
         } else if let Some(reader) = node.downcast_ref::<ShuffleReaderExec>() {
             let ordering = reader

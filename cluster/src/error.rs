@@ -51,13 +51,13 @@ pub enum ClusterError {
     #[error("cannot start the task runtime")]
     TaskRuntime(#[source] std::io::Error),
 
+    /// The threads statements are planned on could not be started.
+    #[error("cannot start the planning runtime")]
+    PlanningRuntime(#[source] std::io::Error),
+
     /// The scheduler's address is not a usable URL.
     #[error("invalid scheduler URL '{url}': {reason}")]
     SchedulerUrl { url: String, reason: String },
-
-    /// The cluster token cannot be used.
-    #[error("invalid cluster token: {reason}")]
-    ClusterToken { reason: String },
 
     /// A query found no executor to run on within the deadline.
     #[error("{message}")]

@@ -2,15 +2,23 @@
 //! its task still writes it.
 //!
 //! The scheduler follows the partition's file on the executor whose task writes it
-//! ([`follow_partition`]), learning where that is from the job's [`JobProgress`]. A read
-//! cut short is resumed where it can be without losing or repeating a row:
+//! ([`follow_partition`]), learning where that is from the job's [`JobProgress`]; each
+//! follow carries a grant for the job signed with the cluster secret. A read cut short is
+//! resumed where it can be without losing or repeating a row:
 //!
 //! ```text
 //!   the same attempt finished the file  ──▶ read it again, skipping the batches sent
+//!   the same attempt still writes       ──▶ after a pause, follow it again, skipping them
 //!   another attempt, nothing sent yet   ──▶ follow that attempt instead
 //!   another attempt, batches sent       ──▶ fail: the rows sent cannot be taken back
 //!   the job failed                      ──▶ fail with the job's error
 //! ```
+//!
+//! A writer still running is followed again rather than waited for: it waits for its
+//! reader once it is far enough ahead ([`trebuchet_shuffle::MAX_UNREAD_RESULT_BYTES`]),
+//! so it might never finish otherwise.
+
+use std::time::Duration;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
@@ -20,29 +28,42 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use tokio::sync::watch;
-use trebuchet_shuffle::follow_partition;
 use trebuchet_shuffle::ids::{JobId, PartitionId, StageId};
+use trebuchet_shuffle::{ClusterSecret, follow_partition};
 
 use crate::error::ClusterError;
 use crate::scheduler::{FinalOutput, FinalTask, JobFailure, JobProgress};
 
+/// Pause before following again an attempt whose follow was cut short: a fetch error
+/// that persists should not turn into a busy loop.
+const RESUME_PAUSE: Duration = Duration::from_millis(500);
+
+/// Follows of the same running attempt in a row, with no batch between them, before the
+/// read fails with the last error.
+const MAX_RESUMES: u32 = 20;
+
 /// Partition `partition` of `stage`, the final stage of `job`, batch by batch as it is
-/// written. The stream ends when the partition is complete.
+/// written, read from executors with grants signed by `secret`. The stream ends when the
+/// partition is complete.
 pub(crate) fn final_partition_stream(
     job: JobId,
     stage: StageId,
     partition: u32,
     schema: SchemaRef,
     progress: watch::Receiver<JobProgress>,
+    secret: ClusterSecret,
 ) -> SendableRecordBatchStream {
     let reader = FinalPartitionReader {
         job,
+        secret,
         stage,
         partition,
         progress,
         progress_closed: false,
         reading: None,
         interrupted: None,
+        resumes: 0,
+        paused: false,
         sent: 0,
         done: false,
     };
@@ -73,6 +94,7 @@ pub(crate) fn job_error(failure: &JobFailure) -> DataFusionError {
 
 struct FinalPartitionReader {
     job: JobId,
+    secret: ClusterSecret,
     stage: StageId,
     partition: u32,
     progress: watch::Receiver<JobProgress>,
@@ -81,6 +103,10 @@ struct FinalPartitionReader {
     reading: Option<Reading>,
     /// Why the last read stopped before the end, if it did.
     interrupted: Option<Interrupted>,
+    /// Follows of a running attempt started again since the last batch arrived.
+    resumes: u32,
+    /// Paused since the last read of a running attempt was cut: it may be followed again.
+    paused: bool,
     /// Batches handed to the client so far.
     sent: usize,
     done: bool,
@@ -110,6 +136,8 @@ enum Next {
         complete: bool,
         skip: usize,
     },
+    /// Pause, then decide again: the attempt that was being read still runs.
+    Pause,
     Wait,
     Fail(DataFusionError),
 }
@@ -142,9 +170,11 @@ impl FinalPartitionReader {
                 Some(Some(Ok(batch))) if reading.skip > 0 => {
                     drop(batch);
                     reading.skip -= 1;
+                    self.resumes = 0;
                 }
                 Some(Some(Ok(batch))) => {
                     self.sent += 1;
+                    self.resumes = 0;
                     return Some(Ok(batch));
                 }
                 Some(None) => self.done = true,
@@ -175,6 +205,7 @@ impl FinalPartitionReader {
                     skip,
                 } => {
                     let executor = &output.executor;
+                    let grant = self.secret.grant(&self.job);
                     match follow_partition(
                         &executor.id,
                         &executor.url,
@@ -182,6 +213,7 @@ impl FinalPartitionReader {
                         self.stage,
                         PartitionId(self.partition),
                         output.attempt,
+                        &grant,
                     )
                     .await
                     {
@@ -204,6 +236,15 @@ impl FinalPartitionReader {
                         }
                     }
                 }
+                Next::Pause => {
+                    tokio::select! {
+                        () = tokio::time::sleep(RESUME_PAUSE) => {}
+                        changed = self.progress.changed(), if !self.progress_closed => {
+                            self.progress_closed = changed.is_err();
+                        }
+                    }
+                    self.paused = true;
+                }
                 Next::Wait if self.progress_closed => return Err(self.take_interruption()),
                 Next::Wait => {
                     self.progress_closed = self.progress.changed().await.is_err();
@@ -215,6 +256,7 @@ impl FinalPartitionReader {
 
     /// Where to read from now, given the job's progress and how the last read ended.
     fn decide(&mut self) -> Next {
+        let paused = std::mem::take(&mut self.paused);
         let progress = self.progress.borrow_and_update();
         if let Some(Err(failure)) = &progress.end {
             return Next::Fail(job_error(failure));
@@ -255,9 +297,20 @@ impl FinalPartitionReader {
                     complete,
                     skip: self.sent,
                 }
+            } else if self.progress_closed || self.resumes >= MAX_RESUMES {
+                // Released, or cut again and again: following once more would fail alike.
+                Next::Fail(self.take_interruption())
+            } else if !paused {
+                Next::Pause
             } else {
-                // The same attempt still runs: wait until it ends or is replaced.
-                Next::Wait
+                // The same attempt still runs: follow it again from the start, dropping
+                // what the client already has.
+                self.resumes += 1;
+                Next::Read {
+                    output,
+                    complete,
+                    skip: self.sent,
+                }
             };
         }
         if self.sent == 0 {
@@ -339,7 +392,8 @@ mod tests {
     use tokio::task::JoinSet;
     use trebuchet_shuffle::ids::ExecutorId;
     use trebuchet_shuffle::{
-        RemoteExecutor, ShuffleFlightService, ShuffleLayout, ShuffleOutput, ShuffleWriterExec,
+        KnownJobs, RemoteExecutor, ShuffleFlightService, ShuffleLayout, ShuffleOutput,
+        ShuffleWriterExec,
     };
 
     use super::*;
@@ -386,12 +440,19 @@ mod tests {
     const JOB: &str = "job-final";
     const STAGE: StageId = StageId(2);
 
+    fn secret() -> ClusterSecret {
+        ClusterSecret::new("final-secret").unwrap()
+    }
+
     impl Executor {
         async fn start() -> Self {
             let root = tempfile::tempdir().unwrap();
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let url = format!("http://{}", listener.local_addr().unwrap());
-            let service = ShuffleFlightService::new(ShuffleLayout::new(root.path()));
+            let job: Arc<dyn KnownJobs> =
+                Arc::new(std::collections::HashSet::from([JobId::new(JOB)]));
+            let service = ShuffleFlightService::new(ShuffleLayout::new(root.path()), secret())
+                .with_known_jobs(job);
             let mut tasks = JoinSet::new();
             tasks.spawn(async move {
                 tonic::transport::Server::builder()
@@ -447,8 +508,56 @@ mod tests {
         }
     }
 
+    /// A TCP relay to an executor whose connections the test can break.
+    struct Relay {
+        url: String,
+        connections: Arc<Mutex<JoinSet<()>>>,
+        _accepting: JoinSet<()>,
+    }
+
+    impl Relay {
+        async fn start(to: &str) -> Self {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let target = to.trim_start_matches("http://").to_string();
+            let connections = Arc::new(Mutex::new(JoinSet::new()));
+            let relayed = Arc::clone(&connections);
+            let mut accepting = JoinSet::new();
+            accepting.spawn(async move {
+                loop {
+                    let (mut inbound, _) = listener.accept().await.unwrap();
+                    let target = target.clone();
+                    relayed.lock().unwrap().spawn(async move {
+                        let mut outbound = tokio::net::TcpStream::connect(target).await.unwrap();
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    });
+                }
+            });
+            Self {
+                url,
+                connections,
+                _accepting: accepting,
+            }
+        }
+
+        /// Breaks every connection through the relay; new ones can still be made.
+        fn cut(&self) {
+            self.connections.lock().unwrap().abort_all();
+        }
+
+        /// `progress`, with the final task reached through the relay.
+        fn route(&self, mut progress: JobProgress) -> JobProgress {
+            for task in &mut progress.final_tasks {
+                if let FinalTask::Writing(output) | FinalTask::Written(output) = task {
+                    output.executor.url = self.url.clone();
+                }
+            }
+            progress
+        }
+    }
+
     fn reader(progress: watch::Receiver<JobProgress>) -> SendableRecordBatchStream {
-        final_partition_stream(JobId::new(JOB), STAGE, 0, schema(), progress)
+        final_partition_stream(JobId::new(JOB), STAGE, 0, schema(), progress, secret())
     }
 
     #[tokio::test]
@@ -461,6 +570,26 @@ mod tests {
         assert_eq!(rows.try_next().await.unwrap(), Some(batch(0..10)));
         feed.send(Ok(batch(10..20))).unwrap();
         assert_eq!(rows.try_next().await.unwrap(), Some(batch(10..20)));
+        drop(feed);
+        assert_eq!(rows.try_next().await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_follow_cut_while_its_attempt_still_writes_goes_on_where_it_stopped() {
+        let mut executor = Executor::start().await;
+        let relay = Relay::start(&executor.url).await;
+        let (_progress, watched) = watch::channel(relay.route(executor.writing(1)));
+        let mut rows = reader(watched);
+        let feed = executor.run_attempt(1);
+        feed.send(Ok(batch(0..10))).unwrap();
+        assert_eq!(rows.try_next().await.unwrap(), Some(batch(0..10)));
+        relay.cut();
+        feed.send(Ok(batch(10..20))).unwrap();
+        // The writer may be waiting for its reader: the reader cannot wait for it to end.
+        let next = tokio::time::timeout(Duration::from_secs(10), rows.try_next())
+            .await
+            .expect("the follow was resumed");
+        assert_eq!(next.unwrap(), Some(batch(10..20)), "every row once");
         drop(feed);
         assert_eq!(rows.try_next().await.unwrap(), None);
     }

@@ -15,18 +15,21 @@
 //! where), [`protocol`] (what crosses the wire) and [`start_executor`]. It also owns what
 //! every process of a cluster must agree on: the session defaults
 //! ([`default_session_config`]), our `ballista.*` session keys ([`BallistaOptions`]) and
-//! human-readable sizes ([`ByteSize`]).
+//! human-readable sizes ([`ByteSize`]), and the planning runtime whose deep stacks plans
+//! are built, cut, run in-process and dropped on ([`on_planning_stack`]).
 
 mod ballista_options;
 mod byte_size;
 mod cluster_engine;
 mod codec;
+mod decodable_stages;
 mod error;
 mod executor;
 mod final_partition;
 mod local_engine;
 mod memory_scans;
 mod physical_rules;
+mod planning_runtime;
 pub mod protocol;
 mod result_partitions;
 mod scan_partitions;
@@ -42,16 +45,22 @@ mod test_support;
 
 pub use ballista_options::{BallistaOptions, SortShuffleOptions};
 pub use byte_size::ByteSize;
-pub use cluster_engine::{ClusterEngine, ResultEndpoints};
+pub use cluster_engine::{ClusterEngine, MAX_TASKS_PER_STAGE, ResultEndpoints};
 pub use codec::{PlanCodec, decode_plan, encode_plan, schema_bytes};
 pub use error::{ClusterError, Result};
 pub use executor::{ExecutorConfig, RunningExecutor, default_concurrent_tasks, start_executor};
 pub use local_engine::{LocalEngine, QueryEngine};
 pub use physical_rules::physical_optimizer_rules;
+pub use planning_runtime::{
+    DeepPlan, PLANNING_STACK_BYTES, on_planning_stack, stream_on_planning_stack,
+};
 pub use scan_partitions::ScanPartitions;
 pub use scheduler_policy::{PULL_INTERVAL, SchedulerPolicy};
 pub use session_defaults::{changed_settings, default_session_config, reset_session_option};
 pub use shared_state_joins::SharedStateJoins;
 pub use stage_planner::{QueryStage, StagePlan, plan_stages};
 pub use staged_engine::StagedEngine;
-pub use trebuchet_shuffle::{ShuffleFormat, ShuffleLayout, SortShuffleConfig, ids};
+pub use trebuchet_shuffle::{
+    ClusterSecret, FetchGrant, MAX_UNREAD_RESULT_BYTES, ShuffleFormat, ShuffleLayout,
+    SortShuffleConfig, ids,
+};

@@ -13,6 +13,11 @@ use datafusion::prelude::SessionConfig;
 use futures::future::BoxFuture;
 
 /// Runs a physical plan and streams its single, merged output.
+///
+/// Methods that return a future do all their work in it, none when called: plans may be
+/// deep enough to need the planning runtime's stack, so callers run those futures there
+/// ([`crate::on_planning_stack`], [`crate::stream_on_planning_stack`]), and a plan handed
+/// to a method is dropped in its future too.
 pub trait QueryEngine: Send + Sync + Debug {
     /// Starts `plan`; the returned stream yields batches as they are produced, and
     /// dropping it stops the work.
@@ -30,8 +35,10 @@ pub trait QueryEngine: Send + Sync + Debug {
         plan: Arc<dyn ExecutionPlan>,
         task_ctx: Arc<TaskContext>,
     ) -> BoxFuture<'static, Result<Option<Vec<Bytes>>>> {
-        let _ = (plan, task_ctx);
-        Box::pin(async { Ok(None) })
+        Box::pin(async move {
+            drop((plan, task_ctx));
+            Ok(None)
+        })
     }
 
     /// Streams one partition kept by [`QueryEngine::complete`].
@@ -60,9 +67,12 @@ pub trait QueryEngine: Send + Sync + Debug {
         &self,
         plan: Arc<dyn ExecutionPlan>,
         config: &SessionConfig,
-    ) -> Result<Option<String>> {
-        let _ = (plan, config);
-        Ok(None)
+    ) -> BoxFuture<'static, Result<Option<String>>> {
+        let _ = config;
+        Box::pin(async move {
+            drop(plan);
+            Ok(None)
+        })
     }
 }
 

@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 
-use datafusion::common::config::ConfigField;
+use datafusion::common::config::{ConfigField, ConfigNonZeroUsize};
 use datafusion::error::Result;
 use datafusion::prelude::SessionConfig;
 
@@ -50,8 +50,16 @@ pub fn default_session_config() -> SessionConfig {
     options.execution.enable_file_stream_work_stealing = false;
     // One partition per file, never fewer: `ScanPartitions` splits only large files.
     options.optimizer.repartition_file_scans = false;
+    options.sql_parser.recursion_limit = ConfigNonZeroUsize::try_new(SQL_PARSER_RECURSION_LIMIT)
+        .expect("the recursion limit is a non-zero constant");
     config
 }
+
+/// How deep the SQL parser nests parentheses, subqueries and function calls before it
+/// refuses a statement. Above DataFusion's 50, for the nested subqueries BI tools
+/// generate: statements are parsed and planned on the planning runtime's deep stack, and
+/// the front end's statement limits still bound the depth of what gets planned.
+const SQL_PARSER_RECURSION_LIMIT: usize = 128;
 
 /// The settings a session changed from our defaults: all a task needs to rebuild it.
 pub fn changed_settings(config: &SessionConfig) -> HashMap<String, String> {
@@ -111,6 +119,18 @@ mod tests {
         assert_eq!(
             value(&config, "ballista.shuffle.sort_based.enabled").as_deref(),
             Some("true")
+        );
+    }
+
+    #[test]
+    fn the_parser_recursion_limit_is_ours() {
+        assert_eq!(
+            value(
+                &default_session_config(),
+                "datafusion.sql_parser.recursion_limit"
+            )
+            .as_deref(),
+            Some("128")
         );
     }
 

@@ -98,28 +98,57 @@ pub fn plan_stages(
     format: ShuffleFormat,
     plan: Arc<dyn ExecutionPlan>,
 ) -> Result<StagePlan> {
-    let mut planner = StagePlanner {
-        job: job.clone(),
-        layout: layout.clone(),
-        format,
-        stages: Vec::new(),
-    };
-    let root = planner.cut(plan)?;
-    planner.add_stage(root, None)?;
-    Ok(StagePlan {
-        stages: planner.stages,
-    })
+    StagePlanner::new(job, layout, format, None).plan(plan)
+}
+
+/// [`plan_stages`], also ending a stage wherever it would have more than `max_height`
+/// operators on one path (writer excluded): the cut is pass-through, so it only changes
+/// where rows are written. Keeps stages shallow enough to decode on executors.
+pub(crate) fn plan_stages_of_height(
+    job: &JobId,
+    layout: &ShuffleLayout,
+    format: ShuffleFormat,
+    plan: Arc<dyn ExecutionPlan>,
+    max_height: usize,
+) -> Result<StagePlan> {
+    StagePlanner::new(job, layout, format, Some(max_height.max(2))).plan(plan)
 }
 
 struct StagePlanner {
     job: JobId,
     layout: ShuffleLayout,
     format: ShuffleFormat,
+    /// Most operators on a path of one stage, if bounded.
+    max_height: Option<usize>,
     stages: Vec<QueryStage>,
 }
 
 impl StagePlanner {
+    fn new(
+        job: &JobId,
+        layout: &ShuffleLayout,
+        format: ShuffleFormat,
+        max_height: Option<usize>,
+    ) -> Self {
+        Self {
+            job: job.clone(),
+            layout: layout.clone(),
+            format,
+            max_height,
+            stages: Vec::new(),
+        }
+    }
+
+    fn plan(mut self, plan: Arc<dyn ExecutionPlan>) -> Result<StagePlan> {
+        let root = self.cut(plan)?;
+        self.add_stage(root, None, true)?;
+        Ok(StagePlan {
+            stages: self.stages,
+        })
+    }
+
     /// Rewrites `plan` bottom-up, turning every partitioning change into a stage boundary.
+    /// With a `max_height`, the plan returned has at most that many operators on a path.
     fn cut(&mut self, plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
         let children = plan
             .children()
@@ -142,7 +171,35 @@ impl StagePlanner {
             let reader = self.shuffle(single(children)?, None)?;
             return replace_children_if_necessary(plan, vec![reader]);
         }
+        let children = children
+            .into_iter()
+            .map(|child| self.bound_height(child))
+            .collect::<Result<Vec<_>>>()?;
         replace_children_if_necessary(plan, children)
+    }
+
+    /// `plan`, or the reader of a pass-through stage made of it when it is as tall as a
+    /// stage may be (so that its parent stays within the bound).
+    fn bound_height(&mut self, plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+        match self.max_height {
+            Some(max) if height_in_stage(&plan) >= max => self.pass_through(plan),
+            _ => Ok(plan),
+        }
+    }
+
+    /// Makes `input` a stage whose reader returns, as partition `p`, exactly partition `p`
+    /// of `input`, with its partitioning and orderings.
+    fn pass_through(&mut self, input: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+        let properties = input.equivalence_properties().clone();
+        let partitioning = input.output_partitioning().clone();
+        let schema = input.schema();
+        let stage = self.add_stage(input, None, false)?;
+        Ok(Arc::new(ShuffleReaderExec::unresolved(
+            stage,
+            schema,
+            properties,
+            partitioning,
+        )))
     }
 
     /// Makes `input` a stage and returns the reader of its output.
@@ -161,7 +218,7 @@ impl StagePlanner {
             ),
         };
         let schema = input.schema();
-        let stage = self.add_stage(input, partitioning)?;
+        let stage = self.add_stage(input, partitioning, false)?;
         Ok(Arc::new(ShuffleReaderExec::unresolved(
             stage,
             schema,
@@ -170,10 +227,13 @@ impl StagePlanner {
         )))
     }
 
+    /// Adds a stage writing `input`; `is_final` for the one whose output is the query's
+    /// result.
     fn add_stage(
         &mut self,
         input: Arc<dyn ExecutionPlan>,
         partitioning: Option<Partitioning>,
+        is_final: bool,
     ) -> Result<StageId> {
         let id = StageId(u32::try_from(self.stages.len() + 1).unwrap_or(u32::MAX));
         let inputs = readers_of(&input);
@@ -185,11 +245,26 @@ impl StagePlanner {
             attempt: 0,
         };
         let plan = Arc::new(
-            ShuffleWriterExec::try_new(input, partitioning, output)?.with_format(self.format),
+            ShuffleWriterExec::try_new(input, partitioning, output)?
+                .with_format(self.format)
+                .streaming_result(is_final),
         );
         self.stages.push(QueryStage { id, plan, inputs });
         Ok(id)
     }
+}
+
+/// Operators on the longest path from `plan` down to a leaf or a shuffle reader.
+fn height_in_stage(plan: &Arc<dyn ExecutionPlan>) -> usize {
+    if plan.is::<ShuffleReaderExec>() {
+        return 1;
+    }
+    1 + plan
+        .children()
+        .into_iter()
+        .map(height_in_stage)
+        .max()
+        .unwrap_or(0)
 }
 
 /// The stages a plan reads, in the order its readers appear.

@@ -55,10 +55,13 @@ impl QueryEngine for StagedEngine {
         &self,
         plan: Arc<dyn ExecutionPlan>,
         config: &SessionConfig,
-    ) -> Result<Option<String>> {
+    ) -> BoxFuture<'static, Result<Option<String>>> {
         let format = BallistaOptions::of(config).shuffle_format();
-        let stages = plan_stages(&JobId::new("explain"), &self.layout, format, plan)?;
-        Ok(Some(stages.to_string()))
+        let layout = self.layout.clone();
+        Box::pin(async move {
+            let stages = plan_stages(&JobId::new("explain"), &layout, format, plan)?;
+            Ok(Some(stages.to_string()))
+        })
     }
 }
 
@@ -238,7 +241,11 @@ mod tests {
             );
         }
         let plan = physical_plan(&ctx, "SELECT k, count(*) FROM t GROUP BY k").await;
-        let explained = staged.explain(plan, ctx.state().config()).unwrap().unwrap();
+        let explained = staged
+            .explain(plan, ctx.state().config())
+            .await
+            .unwrap()
+            .unwrap();
         assert!(
             explained.starts_with("Stage 1 (inputs: [], tasks: 2)"),
             "{explained}"

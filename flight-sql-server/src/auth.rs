@@ -52,6 +52,11 @@ impl UserStore {
         self.passwords.is_empty()
     }
 
+    /// Whether `user` is one of the configured users.
+    pub fn contains(&self, user: &str) -> bool {
+        self.passwords.contains_key(user)
+    }
+
     /// Whether `password` is `user`'s password.
     pub fn verify(&self, user: &str, password: &str) -> bool {
         self.passwords

@@ -12,6 +12,8 @@ use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::prelude::SessionContext;
 use trebuchet_cluster::{default_session_config, physical_optimizer_rules};
 
+use crate::file_access::FileAccess;
+
 /// Catalogs, object stores and caches shared by every session of a server.
 #[derive(Debug, Clone)]
 pub struct SharedCatalog {
@@ -48,6 +50,16 @@ impl SharedCatalog {
             .with_physical_optimizer_rules(physical_optimizer_rules())
             .with_catalog_list(catalogs)
             .build();
+        Self {
+            template: Arc::new(template),
+        }
+    }
+
+    /// The same catalog, its sessions bound by `files`: every statement naming a path is
+    /// checked against it before it runs (see `FileAccess`).
+    pub(crate) fn with_file_access(self, files: FileAccess) -> Self {
+        let mut template = SessionState::clone(&self.template);
+        template.config_mut().set_extension(Arc::new(files));
         Self {
             template: Arc::new(template),
         }

@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use trebuchet_cluster::{ByteSize, ResultEndpoints, SchedulerPolicy};
+use trebuchet_cluster::{ByteSize, ClusterSecret, ResultEndpoints, SchedulerPolicy};
 
 use crate::auth::UserStore;
 use crate::error::{FlightSqlError, Result};
+use crate::file_access::FileAccess;
 use crate::tls::TlsFiles;
 
 /// Trebuchet: a distributed SQL engine that speaks Arrow Flight SQL.
@@ -109,9 +110,16 @@ pub struct ExecutorArgs {
     #[arg(long, env = "TREBUCHET_HEARTBEAT_INTERVAL", default_value = "5s", value_parser = parse_duration)]
     pub heartbeat_interval: Duration,
 
-    /// The scheduler's cluster token, if it was started with one.
+    /// The scheduler's cluster secret (its --cluster-token). Needed, from this flag or
+    /// --cluster-token-file: the executor presents it to register, and signs the grants
+    /// that let it and its peers read each other's shuffle files with it.
     #[arg(long, env = "TREBUCHET_CLUSTER_TOKEN", hide_env_values = true)]
     pub cluster_token: Option<String>,
+
+    /// A file holding the scheduler's cluster secret, e.g. the `<work-dir>/cluster-token`
+    /// that a scheduler started without --cluster-token writes (it logs the path).
+    #[arg(long, env = "TREBUCHET_CLUSTER_TOKEN_FILE")]
+    pub cluster_token_file: Option<PathBuf>,
 
     /// Shuffle files of a job untouched this long are deleted even if the scheduler never
     /// said the job ended.
@@ -158,9 +166,45 @@ impl ExecutorArgs {
         config.memory_pool_size = self.memory_pool_size.map(ByteSize::bytes);
         config.heartbeat_interval = self.heartbeat_interval;
         config.shuffle_ttl = self.shuffle_ttl;
-        config.cluster_token = self.cluster_token.clone();
+        config.cluster_token = self.cluster_secret()?;
         config.scheduler_policy = self.scheduler_policy;
         Ok(config)
+    }
+
+    /// The scheduler's secret, from --cluster-token or --cluster-token-file.
+    fn cluster_secret(&self) -> Result<ClusterSecret> {
+        let (secret, source) = match (&self.cluster_token, &self.cluster_token_file) {
+            (Some(_), Some(_)) => {
+                return Err(FlightSqlError::InvalidConfig {
+                    reason: "give the cluster secret once: --cluster-token or \
+                             --cluster-token-file, not both"
+                        .into(),
+                });
+            }
+            (Some(token), None) => (token.clone(), "--cluster-token".to_string()),
+            (None, Some(path)) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| FlightSqlError::ReadFile {
+                        path: path.clone(),
+                        source,
+                    })?;
+                (text.trim().to_string(), path.display().to_string())
+            }
+            (None, None) => {
+                return Err(FlightSqlError::InvalidConfig {
+                    reason: "an executor needs its scheduler's cluster secret: pass \
+                             --cluster-token (or TREBUCHET_CLUSTER_TOKEN) with the scheduler's \
+                             --cluster-token, or --cluster-token-file (or \
+                             TREBUCHET_CLUSTER_TOKEN_FILE) with the file a scheduler started \
+                             without one writes: <its --work-dir>/cluster-token, whose path it \
+                             logs at start"
+                        .into(),
+                });
+            }
+        };
+        ClusterSecret::new(secret).map_err(|err| FlightSqlError::InvalidConfig {
+            reason: format!("{source}: {err}"),
+        })
     }
 }
 
@@ -182,6 +226,27 @@ pub struct ServerArgs {
     /// A file of users, one NAME:PASSWORD per line (# starts a comment).
     #[arg(long, env = "TREBUCHET_USERS_FILE")]
     pub users_file: Option<PathBuf>,
+
+    /// A directory whose files SQL may read and write: CREATE EXTERNAL TABLE, COPY and
+    /// INSERT into external tables (repeatable). Elsewhere only the --table and TPC-H data
+    /// is readable, and the work dir and users file never are. See docs/security.md.
+    #[arg(
+        long = "allow-path",
+        env = "TREBUCHET_ALLOW_PATHS",
+        value_delimiter = ','
+    )]
+    pub allow_paths: Vec<PathBuf>,
+
+    /// A user who may read and write files anywhere the server's OS user can, except the
+    /// work dir, the users file and the TLS key (repeatable; needs authentication).
+    #[arg(long = "admin", env = "TREBUCHET_ADMINS", value_delimiter = ',')]
+    pub admins: Vec<String>,
+
+    /// Queries one user may have running at once (started and not yet answered, or being
+    /// read); more are refused with RESOURCE_EXHAUSTED. The anonymous user of a server
+    /// without authentication counts as one user.
+    #[arg(long, env = "TREBUCHET_MAX_QUERIES_PER_USER", default_value_t = crate::query_admission::DEFAULT_MAX_QUERIES_PER_USER, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_queries_per_user: u32,
 
     /// Allow listening on a non-loopback address with authentication off.
     #[arg(long, env = "TREBUCHET_ALLOW_UNAUTHENTICATED")]
@@ -209,8 +274,11 @@ pub struct ServerArgs {
     #[arg(long, env = "TREBUCHET_RESULT_ENDPOINTS", default_value = "per-partition", value_parser = parse_result_endpoints)]
     pub result_endpoints: ResultEndpoints,
 
-    /// A shared secret executors must present to register and take tasks. Without it
-    /// anyone who reaches the port can join the cluster (standalone picks a random one).
+    /// The cluster secret: executors present it to register and take tasks, and every
+    /// read of shuffle data between processes carries a short-lived grant signed with it.
+    /// Without it, `scheduler` generates one and writes it to `<work-dir>/cluster-token`
+    /// (mode 0600, reused on restart; give executors --cluster-token-file), and
+    /// `standalone` keeps a random one in memory.
     #[arg(long, env = "TREBUCHET_CLUSTER_TOKEN", hide_env_values = true)]
     pub cluster_token: Option<String>,
 
@@ -282,7 +350,12 @@ pub struct ServerConfig {
     pub scheduler_policy: SchedulerPolicy,
     pub task_max_attempts: u32,
     pub stage_max_attempts: u32,
-    pub cluster_token: Option<String>,
+    /// The cluster secret; `None` until `trebuchet scheduler` generates one (a library
+    /// caller's scheduler then uses a random one no executor knows).
+    pub cluster_token: Option<ClusterSecret>,
+    pub max_queries_per_user: usize,
+    /// Which paths SQL may read and write, and who may go further.
+    pub file_access: FileAccess,
 }
 
 impl ServerConfig {
@@ -313,6 +386,8 @@ impl ServerConfig {
             task_max_attempts: 4,
             stage_max_attempts: 4,
             cluster_token: None,
+            max_queries_per_user: crate::query_admission::DEFAULT_MAX_QUERIES_PER_USER as usize,
+            file_access: FileAccess::default(),
         }
     }
 
@@ -359,6 +434,7 @@ impl ServerArgs {
             (Some(cert), Some(key)) => Some(TlsFiles::read(cert, key)?),
             _ => None,
         };
+        let file_access = self.file_access(&users)?;
         Ok(ServerConfig {
             addr,
             users,
@@ -372,8 +448,41 @@ impl ServerArgs {
             scheduler_policy: self.scheduler_policy,
             task_max_attempts: self.task_max_attempts,
             stage_max_attempts: self.stage_max_attempts,
-            cluster_token: self.cluster_token.clone(),
+            cluster_token: self
+                .cluster_token
+                .clone()
+                .map(ClusterSecret::new)
+                .transpose()
+                .map_err(|err| FlightSqlError::InvalidConfig {
+                    reason: format!("--cluster-token: {err}"),
+                })?,
+            max_queries_per_user: self.max_queries_per_user as usize,
+            file_access,
         })
+    }
+
+    /// The file policy of `--allow-path` and `--admin`; the users file and TLS key are
+    /// nobody's to read, whatever the roots.
+    fn file_access(&self, users: &UserStore) -> Result<FileAccess> {
+        let mut files = FileAccess::default();
+        for dir in &self.allow_paths {
+            files = files.allow(dir)?;
+        }
+        for admin in &self.admins {
+            if !users.contains(admin) {
+                return Err(FlightSqlError::InvalidConfig {
+                    reason: format!(
+                        "--admin {admin}: no such user (admins need authentication: add them \
+                         with --user or --users-file)"
+                    ),
+                });
+            }
+            files = files.admin(admin.clone());
+        }
+        for private in [&self.users_file, &self.tls_key].into_iter().flatten() {
+            files = files.deny(private);
+        }
+        Ok(files)
     }
 }
 
@@ -504,13 +613,58 @@ mod tests {
         assert!(message.contains("pull-staged or push-staged"), "{message}");
     }
 
+    /// `trebuchet executor` with `extra` and a cluster token.
     fn executor_args(extra: &[&str]) -> ExecutorArgs {
+        let mut argv = vec!["--cluster-token", "s3cret"];
+        argv.extend_from_slice(extra);
+        executor_args_as_given(&argv)
+    }
+
+    fn executor_args_as_given(extra: &[&str]) -> ExecutorArgs {
         let mut argv = vec!["trebuchet", "executor"];
         argv.extend_from_slice(extra);
         match Cli::try_parse_from(argv).unwrap().command {
             Command::Executor(executor) => executor,
             other => panic!("parsed as {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_executor_needs_the_cluster_secret_from_the_flag_or_a_file() {
+        let err = executor_args_as_given(&[])
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--cluster-token-file") && err.contains("<its --work-dir>/cluster-token"),
+            "{err}"
+        );
+        let flag = executor_args(&[]).validate().unwrap();
+        assert_eq!(flag.cluster_token.expose(), "s3cret");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cluster-token");
+        std::fs::write(&file, "from-file\n").unwrap();
+        let file = file.to_str().unwrap();
+        let config = executor_args_as_given(&["--cluster-token-file", file])
+            .validate()
+            .unwrap();
+        assert_eq!(config.cluster_token.expose(), "from-file");
+
+        let both = executor_args(&["--cluster-token-file", file]).validate();
+        assert!(both.unwrap_err().to_string().contains("not both"));
+        let missing = dir.path().join("missing");
+        let err = executor_args_as_given(&["--cluster-token-file", missing.to_str().unwrap()])
+            .validate()
+            .unwrap_err();
+        assert!(matches!(err, FlightSqlError::ReadFile { .. }), "{err}");
+        std::fs::write(dir.path().join("empty"), "\n").unwrap();
+        let empty = dir.path().join("empty");
+        let err = executor_args_as_given(&["--cluster-token-file", empty.to_str().unwrap()])
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("empty"), "{err}");
     }
 
     #[test]
@@ -546,6 +700,45 @@ mod tests {
                 assert!(err.contains(form), "{command}: {err}");
             }
         }
+    }
+
+    #[test]
+    fn allow_paths_and_admins_build_the_file_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir(&first).unwrap();
+        std::fs::create_dir(&second).unwrap();
+        let config = args(&[
+            "--allow-path",
+            first.to_str().unwrap(),
+            "--allow-path",
+            second.to_str().unwrap(),
+            "--user",
+            "root:pw",
+            "--user",
+            "alice:pw",
+            "--admin",
+            "root",
+        ])
+        .validate()
+        .unwrap();
+        assert!(config.file_access.is_admin(Some("root")));
+        assert!(!config.file_access.is_admin(Some("alice")));
+
+        let missing = dir.path().join("missing");
+        let err = args(&["--allow-path", missing.to_str().unwrap()])
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--allow-path") && err.contains("missing"),
+            "{err}"
+        );
+        let err = args(&["--admin", "root"])
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--admin root"), "{err}");
     }
 
     #[test]

@@ -36,6 +36,26 @@ pub enum FlightSqlError {
     #[error("{reason}")]
     Unauthenticated { reason: String },
 
+    /// A statement names a path its user may not read or write (see `file_access.rs`).
+    #[error("permission denied: cannot {action} {path}: {reason}")]
+    PathNotAllowed {
+        path: String,
+        action: crate::file_access::FileAction,
+        reason: String,
+    },
+
+    /// A session key its user may not set, such as a runtime key naming a directory.
+    #[error("permission denied: cannot set {key}: {reason}")]
+    SessionKeyNotAllowed { key: String, reason: String },
+
+    /// A handle or ticket issued to another session was presented.
+    #[error("this {what} belongs to another session")]
+    NotOwner { what: &'static str },
+
+    /// A per-user or per-server limit was reached.
+    #[error("{what}")]
+    LimitReached { what: String },
+
     /// The query was cancelled by the client.
     #[error("query {query_id} was cancelled")]
     Cancelled { query_id: String },
@@ -47,6 +67,14 @@ pub enum FlightSqlError {
     /// A file named on the command line could not be read.
     #[error("failed to read {path}")]
     ReadFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A generated cluster secret could not be written to its file.
+    #[error("failed to write the cluster secret to {path}")]
+    WriteClusterToken {
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -93,6 +121,10 @@ impl FlightSqlError {
         }
     }
 
+    pub(crate) fn limit_reached(what: impl Into<String>) -> Self {
+        Self::LimitReached { what: what.into() }
+    }
+
     pub(crate) fn unsupported(what: impl Into<String>) -> Self {
         Self::Unsupported { what: what.into() }
     }
@@ -108,9 +140,15 @@ impl FlightSqlError {
             Self::Arrow(_) => Code::InvalidArgument,
             Self::Unsupported { .. } => Code::Unimplemented,
             Self::Unauthenticated { .. } => Code::Unauthenticated,
+            Self::PathNotAllowed { .. } | Self::SessionKeyNotAllowed { .. } => {
+                Code::PermissionDenied
+            }
+            Self::NotOwner { .. } => Code::PermissionDenied,
+            Self::LimitReached { .. } => Code::ResourceExhausted,
             Self::Cancelled { .. } | Self::SessionClosed => Code::Cancelled,
             Self::ReadFile { .. }
             | Self::CreateWorkDir { .. }
+            | Self::WriteClusterToken { .. }
             | Self::Serve(_)
             | Self::Flight(_) => Code::Internal,
         }

@@ -1,8 +1,9 @@
 //! Stateless handles and tickets: everything needed to run a statement travels with the
 //! client, so no server state can leak and any front end can serve any request.
 //!
-//! Both are versioned protobuf messages; anything that does not decode, or carries another
-//! version, is refused with a clear error instead of being guessed at.
+//! Both are versioned protobuf messages, sealed (`handle_seal.rs`) so that only the session
+//! they were issued to can redeem them; anything that does not decode, carries another
+//! version or fails the seal is refused with a clear error instead of being guessed at.
 
 use arrow::array::RecordBatch;
 use arrow::ipc::reader::StreamReader;
@@ -13,6 +14,8 @@ use bytes::Bytes;
 use prost::Message;
 
 use crate::error::{FlightSqlError, Result};
+use crate::handle_seal::{HandleKind, HandleSeal};
+use crate::session::Session;
 
 const VERSION: u32 = 1;
 
@@ -71,13 +74,17 @@ impl PreparedStatementHandle {
         Self { parameters, ..self }
     }
 
-    pub(crate) fn encode(&self) -> Bytes {
-        self.encode_to_vec().into()
+    /// The handle as sent to `owner`, sealed so only its session can use it.
+    pub(crate) fn encode(&self, seal: &HandleSeal, owner: &Session) -> Bytes {
+        seal.seal(HandleKind::PreparedStatement, owner, self.encode_to_vec())
+            .into()
     }
 
-    pub(crate) fn decode_handle(bytes: &[u8]) -> Result<Self> {
-        let handle =
-            Self::decode(bytes).map_err(|err| decode_error("prepared statement handle", err))?;
+    /// Opens a handle `caller` presents.
+    pub(crate) fn decode_handle(seal: &HandleSeal, caller: &Session, bytes: &[u8]) -> Result<Self> {
+        let payload = seal.open(HandleKind::PreparedStatement, caller, bytes)?;
+        let handle = Self::decode(payload.as_slice())
+            .map_err(|err| decode_error("prepared statement handle", err))?;
         check_version("prepared statement handle", handle.version)?;
         Ok(handle)
     }
@@ -114,22 +121,35 @@ impl StatementTicket {
         }
     }
 
-    /// The Flight ticket: wrapped in `TicketStatementQuery`, as the Flight SQL spec expects.
-    pub(crate) fn into_ticket(self) -> Ticket {
+    /// The Flight ticket for `owner`: sealed, then wrapped in `TicketStatementQuery`, as
+    /// the Flight SQL spec expects.
+    pub(crate) fn into_ticket(self, seal: &HandleSeal, owner: &Session) -> Ticket {
         let statement = TicketStatementQuery {
-            statement_handle: self.encode_to_vec().into(),
+            statement_handle: seal
+                .seal(HandleKind::Ticket, owner, self.encode_to_vec())
+                .into(),
         };
         Ticket::new(statement.as_any().encode_to_vec())
     }
 
-    pub(crate) fn decode_statement_handle(bytes: &[u8]) -> Result<Self> {
-        let ticket = Self::decode(bytes).map_err(|err| decode_error("ticket", err))?;
+    /// Opens the statement handle of a ticket `caller` presents.
+    pub(crate) fn decode_statement_handle(
+        seal: &HandleSeal,
+        caller: &Session,
+        bytes: &[u8],
+    ) -> Result<Self> {
+        let payload = seal.open(HandleKind::Ticket, caller, bytes)?;
+        let ticket = Self::decode(payload.as_slice()).map_err(|err| decode_error("ticket", err))?;
         check_version("ticket", ticket.version)?;
         Ok(ticket)
     }
 
     /// Reads the ticket out of a Flight ticket, as found in a `FlightInfo` endpoint.
-    pub(crate) fn from_flight_ticket(ticket: &Ticket) -> Result<Self> {
+    pub(crate) fn from_flight_ticket(
+        seal: &HandleSeal,
+        caller: &Session,
+        ticket: &Ticket,
+    ) -> Result<Self> {
         let any = Any::decode(ticket.ticket.clone()).map_err(|err| decode_error("ticket", err))?;
         let statement: TicketStatementQuery = any
             .unpack()
@@ -138,7 +158,7 @@ impl StatementTicket {
                 what: "ticket",
                 reason: format!("unexpected message type {}", any.type_url),
             })?;
-        Self::decode_statement_handle(&statement.statement_handle)
+        Self::decode_statement_handle(seal, caller, &statement.statement_handle)
     }
 }
 
@@ -191,9 +211,11 @@ mod tests {
     use arrow::datatypes::{DataType, Field, Schema};
 
     use super::*;
+    use crate::session::test_session;
 
     #[test]
     fn prepared_handles_round_trip_with_parameters() {
+        let (seal, session) = (HandleSeal::random(), test_session());
         let schema = Arc::new(Schema::new(vec![
             Field::new("0", DataType::Int64, true),
             Field::new("1", DataType::Utf8, true),
@@ -208,7 +230,12 @@ mod tests {
         .unwrap();
         let handle = PreparedStatementHandle::prepare("SELECT $1, $2".into())
             .with_parameters(encode_parameters(&batch).unwrap());
-        let decoded = PreparedStatementHandle::decode_handle(&handle.encode()).unwrap();
+        let decoded = PreparedStatementHandle::decode_handle(
+            &seal,
+            &session,
+            &handle.encode(&seal, &session),
+        )
+        .unwrap();
         assert_eq!(decoded, handle);
         assert_eq!(
             decode_parameters(&decoded.parameters).unwrap().unwrap(),
@@ -218,23 +245,81 @@ mod tests {
 
     #[test]
     fn tickets_round_trip_through_flight_tickets() {
+        let (seal, session) = (HandleSeal::random(), test_session());
         let ticket = StatementTicket::query("q1".into(), "SELECT 1".into(), vec![]);
-        let decoded = StatementTicket::from_flight_ticket(&ticket.clone().into_ticket()).unwrap();
+        let flight_ticket = ticket.clone().into_ticket(&seal, &session);
+        let decoded = StatementTicket::from_flight_ticket(&seal, &session, &flight_ticket).unwrap();
         assert_eq!(decoded, ticket);
     }
 
     #[test]
     fn garbage_and_foreign_versions_are_refused() {
-        assert!(PreparedStatementHandle::decode_handle(b"\xff\xff\xff").is_err());
+        let (seal, session) = (HandleSeal::random(), test_session());
+        assert!(PreparedStatementHandle::decode_handle(&seal, &session, b"\xff\xff\xff").is_err());
         let future = PreparedStatementHandle {
             version: 99,
             ..PreparedStatementHandle::prepare("x".into())
         };
-        let err = PreparedStatementHandle::decode_handle(&future.encode())
-            .unwrap_err()
-            .to_string();
+        let err = PreparedStatementHandle::decode_handle(
+            &seal,
+            &session,
+            &future.encode(&seal, &session),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("version 99"), "{err}");
-        assert!(StatementTicket::from_flight_ticket(&Ticket::new("nonsense")).is_err());
+        let nonsense = Ticket::new("nonsense");
+        assert!(StatementTicket::from_flight_ticket(&seal, &session, &nonsense).is_err());
         assert!(decode_parameters(b"not ipc").is_err());
+    }
+}
+
+/// Every decoder of client bytes, fed arbitrary and mutated input: none panics, and no
+/// altered handle is accepted. Runs on every `cargo test`, briefly. `decode_parameters` is
+/// not among them: it only ever reads bytes from inside a sealed handle, and arrow's IPC
+/// reader allocates whatever length a garbage prefix claims before failing.
+#[cfg(test)]
+mod fuzz {
+    use std::sync::{Arc, OnceLock};
+
+    use arrow_flight::sql::Command;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::session::test_session_of;
+
+    /// One seal and session for every case: making a session is what would cost the time.
+    fn seal_and_session() -> &'static (HandleSeal, Arc<Session>) {
+        static ONCE: OnceLock<(HandleSeal, Arc<Session>)> = OnceLock::new();
+        ONCE.get_or_init(|| (HandleSeal::random(), test_session_of(Some("alice"))))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic_a_decoder(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let (seal, session) = seal_and_session();
+            let _ = PreparedStatementHandle::decode_handle(seal, session, &bytes);
+            let _ = StatementTicket::decode_statement_handle(seal, session, &bytes);
+            let _ = StatementTicket::from_flight_ticket(seal, session, &Ticket::new(bytes.clone()));
+            if let Ok(any) = Any::decode(bytes.as_slice()) {
+                let _ = Command::try_from(any);
+            }
+        }
+
+        #[test]
+        fn no_altered_handle_is_accepted(
+            sql in ".{0,64}",
+            position in any::<prop::sample::Index>(),
+            flip in 1u8..=255,
+        ) {
+            let (seal, session) = seal_and_session();
+            let handle = PreparedStatementHandle::prepare(sql).encode(seal, session);
+            let mut altered = handle.to_vec();
+            let index = position.index(altered.len());
+            altered[index] ^= flip;
+            prop_assert!(PreparedStatementHandle::decode_handle(seal, session, &altered).is_err());
+        }
     }
 }

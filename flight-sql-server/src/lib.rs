@@ -15,16 +15,20 @@
 
 mod auth;
 mod catalog;
+mod cluster_token_file;
 mod config;
 mod config_docs;
 mod error;
+mod file_access;
 mod handle;
+mod handle_seal;
 mod local_cluster;
 mod metadata;
 mod parameter_bindings;
 mod parameters;
 mod prepared_statement;
 mod query;
+mod query_admission;
 mod result_schema;
 mod running_queries;
 mod server;
@@ -33,18 +37,21 @@ mod session;
 mod session_layer;
 mod session_options;
 mod statement;
+mod statement_limits;
 mod table_source;
 mod tls;
 mod tpch_dataset;
 
 pub use auth::UserStore;
 pub use catalog::SharedCatalog;
+pub use cluster_token_file::{CLUSTER_TOKEN_FILE, load_or_create_cluster_token};
 pub use config::{
     Cli, Command, DataArgs, ExecutorArgs, SchedulerArgs, ServerArgs, ServerConfig, StandaloneArgs,
     parse_duration,
 };
 pub use config_docs::configuration_markdown;
 pub use error::{FlightSqlError, Result};
+pub use file_access::{FileAccess, FileAction};
 pub use local_cluster::{LocalCluster, LocalExecutors};
 pub use server::{ClusterPort, serve, serve_cluster, serve_with_scheduler};
 pub use table_source::register_table;

@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use trebuchet_cluster::scheduler::SchedulerHandle;
-use trebuchet_cluster::{ExecutorConfig, RunningExecutor, start_executor};
+use trebuchet_cluster::{ClusterSecret, ExecutorConfig, RunningExecutor, start_executor};
 
 use crate::catalog::SharedCatalog;
 use crate::config::ServerConfig;
@@ -71,12 +71,13 @@ impl LocalCluster {
             path: work_dir.clone(),
             source,
         })?;
-        let scheduler = SchedulerHandle::start(config.scheduler_settings());
-        // The executors are ours: a random token keeps other local processes out.
+        // The executors are ours: a random secret keeps other local processes out of the
+        // cluster and away from its shuffle data.
         let token = config
             .cluster_token
             .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+            .unwrap_or_else(ClusterSecret::generate);
+        let scheduler = SchedulerHandle::start(config.scheduler_settings(), token.clone());
         let cluster_listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .map_err(|source| FlightSqlError::InvalidConfig {
@@ -88,7 +89,6 @@ impl LocalCluster {
         servers.spawn(serve_cluster(
             cluster_listener,
             scheduler.clone(),
-            Some(token.clone()),
             stop.clone().cancelled_owned(),
         ));
         servers.spawn(serve_with_scheduler(
@@ -114,7 +114,7 @@ impl LocalCluster {
             );
             executor.concurrent_tasks = executors.concurrent_tasks;
             executor.memory_pool_size = executors.memory_pool_size;
-            executor.cluster_token = Some(token.clone());
+            executor.cluster_token = token.clone();
             executor.scheduler_policy = policy;
             let running =
                 start_executor(executor)

@@ -7,13 +7,16 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 use trebuchet_cluster::start_executor;
 use trebuchet_flight_sql_server::{
-    Cli, Command, DataArgs, ExecutorArgs, FlightSqlError, LocalCluster, LocalExecutors, Result,
-    SchedulerArgs, ServerConfig, SharedCatalog, StandaloneArgs, register_table, register_tpch,
-    serve,
+    Cli, Command, DataArgs, ExecutorArgs, FileAccess, FlightSqlError, LocalCluster, LocalExecutors,
+    Result, SchedulerArgs, ServerConfig, SharedCatalog, StandaloneArgs,
+    load_or_create_cluster_token, register_table, register_tpch, serve,
 };
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+/// Stack of the main runtime's threads, eight times tokio's default: handlers hand
+/// planning to the planning runtime, so this is only a safety net.
+const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
+
+fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -21,6 +24,20 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(WORKER_STACK_BYTES)
+        .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(err) => {
+            tracing::error!(error = %err, "cannot start the tokio runtime");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> std::process::ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Standalone(args) => standalone(args).await,
@@ -37,9 +54,10 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn standalone(args: StandaloneArgs) -> Result<()> {
-    let config = args.server.validate()?;
+    let mut config = args.server.validate()?;
     let (listener, addr) = bind(config.addr).await?;
     let data = load_data(&args.data, &config.work_dir).await?;
+    config.file_access = data.readable_by_all(config.file_access);
     let mut executors = LocalExecutors {
         count: usize::from(args.executors),
         ..LocalExecutors::default()
@@ -61,9 +79,13 @@ async fn standalone(args: StandaloneArgs) -> Result<()> {
 }
 
 async fn scheduler(args: SchedulerArgs) -> Result<()> {
-    let config = args.server.validate()?;
+    let mut config = args.server.validate()?;
+    if config.cluster_token.is_none() {
+        config.cluster_token = Some(load_or_create_cluster_token(&config.work_dir)?);
+    }
     let (listener, addr) = bind(config.addr).await?;
     let data = load_data(&args.data, &config.work_dir).await?;
+    config.file_access = data.readable_by_all(config.file_access);
     announce(&config, addr, "executors register at this address");
     let outcome = serve(listener, config, data.catalog.clone(), stop_signal()).await;
     data.remove_generated();
@@ -89,13 +111,22 @@ async fn executor(args: ExecutorArgs) -> Result<()> {
     Ok(())
 }
 
-/// The catalog a server starts with, and the generated files it owns.
+/// The catalog a server starts with, the generated files it owns, and the paths of its
+/// tables.
 struct StartingData {
     catalog: SharedCatalog,
     generated: Option<std::path::PathBuf>,
+    served: Vec<std::path::PathBuf>,
 }
 
 impl StartingData {
+    /// `files`, letting every user read the tables this data was loaded from.
+    fn readable_by_all(&self, files: FileAccess) -> FileAccess {
+        self.served
+            .iter()
+            .fold(files, |files, path| files.serve(path))
+    }
+
     fn remove_generated(&self) {
         if let Some(dir) = &self.generated {
             let _ = std::fs::remove_dir_all(dir);
@@ -109,15 +140,24 @@ impl StartingData {
 async fn load_data(args: &DataArgs, work_dir: &std::path::Path) -> Result<StartingData> {
     let catalog = SharedCatalog::new();
     let mut generated = None;
+    let mut served = Vec::new();
     if args.tpch_scale != 0.0 {
         let dir = work_dir.join(format!("tpch-sf{}", args.tpch_scale));
         generated = Some(dir.clone());
         register_tpch(&catalog, args.tpch_scale, &dir).await?;
+        served.push(dir);
     }
     for table in &args.tables {
         register_table(&catalog, table).await?;
+        if let Some((_, path)) = table.split_once('=') {
+            served.push(path.into());
+        }
     }
-    Ok(StartingData { catalog, generated })
+    Ok(StartingData {
+        catalog,
+        generated,
+        served,
+    })
 }
 
 async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr)> {

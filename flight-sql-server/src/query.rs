@@ -3,6 +3,11 @@
 //!
 //! Planning never has side effects: `SET`, DDL and `INSERT` take effect only when
 //! [`PlannedStatement::run_command`] runs, because JDBC and ADBC prepare every statement.
+//!
+//! Parsing, planning, the engine's own work and the polling of streamed results run on
+//! the planning runtime (`trebuchet_cluster::on_planning_stack`), whose stacks are deep
+//! enough for any plan within the [`statement_limits`](crate::statement_limits); plans
+//! travel back to the handlers only inside a [`DeepPlan`], which drops them there again.
 
 use std::sync::Arc;
 
@@ -13,12 +18,16 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{LogicalPlan, Statement};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::StreamExt;
-use trebuchet_cluster::{QueryEngine, reset_session_option};
+use trebuchet_cluster::{
+    DeepPlan, QueryEngine, on_planning_stack, reset_session_option, stream_on_planning_stack,
+};
 
 use crate::error::{FlightSqlError, Result};
+use crate::file_access::FileAccess;
 use crate::parameters::Placeholders;
 use crate::result_schema::{egress_schema, to_egress_batch};
 use crate::session::Session;
+use crate::statement_limits;
 
 /// A statement planned in a session, with its parameters bound.
 #[derive(Debug)]
@@ -36,8 +45,8 @@ impl PlannedStatement {
         let plan = Self::plan_unbound(session, sql).await?;
         let placeholders = Placeholders::of(&plan)?;
         let plan = match parameters {
-            Some((batch, row)) => placeholders.bind(plan, batch, row)?,
-            None if placeholders.is_empty() => plan,
+            Some((batch, row)) => placeholders.bind(plan.into_inner(), batch, row)?,
+            None if placeholders.is_empty() => plan.into_inner(),
             None => {
                 return Err(FlightSqlError::bind_parameters(format!(
                     "the statement has {} parameter(s) but no values were bound",
@@ -45,12 +54,30 @@ impl PlannedStatement {
                 )));
             }
         };
+        // A query can write files too (`EXPLAIN ANALYZE COPY …` runs the COPY), and it runs
+        // without `run_command`: its paths are checked here, once bound.
+        if returns_rows(&plan) {
+            FileAccess::of(session.ctx()).check_plan(&plan, session.user())?;
+        }
         Ok(Self { plan })
     }
 
-    /// Plans `sql` leaving its placeholders open, as a prepare does.
-    pub(crate) async fn plan_unbound(session: &Session, sql: &str) -> Result<LogicalPlan> {
-        Ok(session.ctx().state().create_logical_plan(sql).await?)
+    /// Plans `sql` leaving its placeholders open, as a prepare does. A statement over the
+    /// [`statement_limits`] is refused before the passes whose cost it would blow up.
+    pub(crate) async fn plan_unbound(
+        session: &Session,
+        sql: &str,
+    ) -> Result<DeepPlan<LogicalPlan>> {
+        let mut state = session.ctx().state();
+        let sql = sql.to_owned();
+        let planned = on_planning_stack(async move {
+            let statement = statement_limits::parse(&mut state, &sql)?;
+            let plan = state.statement_to_plan(statement).await?;
+            statement_limits::check_plan(&plan)?;
+            Ok::<_, DataFusionError>(DeepPlan::new(plan))
+        })
+        .await??;
+        Ok(planned)
     }
 
     /// Whether the statement produces rows (a query) rather than an effect (a command).
@@ -64,7 +91,9 @@ impl PlannedStatement {
     }
 
     /// Runs a command and returns the number of rows it affected (0 when not applicable).
+    /// Paths and runtime keys it names are checked against the session's file policy first.
     pub(crate) async fn run_command(self, session: &Session) -> Result<i64> {
+        FileAccess::of(session.ctx()).check_plan(&self.plan, session.user())?;
         if let LogicalPlan::Statement(Statement::ResetVariable(reset)) = &self.plan {
             let state = session.ctx().state_ref();
             let mut state = state.write();
@@ -90,7 +119,7 @@ impl PlannedStatement {
     /// Starts a query on `engine`, its result partitions to be read one by one as they are
     /// produced; `None` when the engine streams results instead (or for `EXPLAIN`).
     pub(crate) async fn complete(
-        &self,
+        self,
         session: &Session,
         engine: &dyn QueryEngine,
     ) -> Result<Option<Vec<bytes::Bytes>>> {
@@ -98,12 +127,19 @@ impl PlannedStatement {
             return Ok(None);
         }
         let state = session.ctx().state();
-        let physical = state.create_physical_plan(&self.plan).await?;
-        let task_ctx = Arc::new(TaskContext::from(&state));
-        // Closing the session stops its running query: the job is cancelled as the
+        let plan = self.plan;
+        let (physical, task_ctx) = on_planning_stack(async move {
+            let physical = state.create_physical_plan(&plan).await?;
+            let task_ctx = Arc::new(TaskContext::from(&state));
+            Ok::<_, DataFusionError>((DeepPlan::new(physical), task_ctx))
+        })
+        .await??;
+        // The engine's future does all its work (stages, encoding) on the planning runtime
+        // too. Closing the session stops its running query: the job is cancelled as the
         // engine's future is dropped.
+        let started = on_planning_stack(engine.complete(physical.into_inner(), task_ctx));
         tokio::select! {
-            completed = engine.complete(physical, task_ctx) => Ok(completed?),
+            completed = started => Ok(completed??),
             () = session.closing() => Err(FlightSqlError::SessionClosed),
         }
     }
@@ -116,18 +152,29 @@ impl PlannedStatement {
     ) -> Result<SendableRecordBatchStream> {
         let schema = self.result_schema();
         let state = session.ctx().state();
-        let distributed_plan = match &self.plan {
-            LogicalPlan::Explain(explain) => {
-                let inner = state.create_physical_plan(&explain.plan).await?;
-                engine.explain(inner, state.config())?
-            }
-            _ => None,
+        let config = state.config().clone();
+        let plan = self.plan;
+        let (physical, explained, task_ctx) = on_planning_stack(async move {
+            let explained = match &plan {
+                LogicalPlan::Explain(explain) => Some(DeepPlan::new(
+                    state.create_physical_plan(&explain.plan).await?,
+                )),
+                _ => None,
+            };
+            let physical = DeepPlan::new(state.create_physical_plan(&plan).await?);
+            let task_ctx = Arc::new(TaskContext::from(&state));
+            Ok::<_, DataFusionError>((physical, explained, task_ctx))
+        })
+        .await??;
+        let distributed_plan = match explained {
+            Some(inner) => on_planning_stack(engine.explain(inner.into_inner(), &config)).await??,
+            None => None,
         };
-        let physical = state.create_physical_plan(&self.plan).await?;
-        let task_ctx = Arc::new(TaskContext::from(&state));
-        // As in `complete`: closing the session stops a query still running in it.
+        // The engine starts the query, and its stream is polled, on the planning runtime. As
+        // in `complete`: closing the session stops a query still running in it.
+        let started = stream_on_planning_stack(engine.execute(physical.into_inner(), task_ctx));
         let batches = tokio::select! {
-            batches = engine.execute(physical, task_ctx) => batches?,
+            batches = started => batches?,
             () = session.closing() => return Err(FlightSqlError::SessionClosed),
         };
         let converted = to_wire(session.bind(batches), Arc::clone(&schema));

@@ -2,7 +2,8 @@
 //!
 //! A cancelled query id is remembered for a while, so a ticket redeemed after its
 //! cancellation fails with `Cancelled` instead of starting the work again; a finished one
-//! too, so cancelling it can be answered truthfully.
+//! too, so cancelling it can be answered truthfully. Query ids come only from tickets this
+//! server sealed, so nobody can fill these memos with ids of their own invention.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,7 +20,7 @@ use crate::error::{FlightSqlError, Result};
 
 /// How long cancelled and finished queries are remembered.
 const REMEMBER: Duration = Duration::from_secs(600);
-/// Finished queries are pruned when this many are remembered.
+/// Cancelled and finished queries are pruned when this many are remembered.
 const PRUNE_AT: usize = 4096;
 
 /// What cancelling a query achieved.
@@ -127,12 +128,12 @@ impl RunningQueries {
     pub(crate) fn cancel(&self, query_id: &str) -> CancelOutcome {
         let now = Instant::now();
         let mut state = self.lock();
-        state
-            .cancelled
-            .retain(|_, at| now.duration_since(*at) < REMEMBER);
-        state
-            .finished
-            .retain(|_, at| now.duration_since(*at) < REMEMBER);
+        // Pruned only when large, so cancelling costs the same however many are kept.
+        if state.cancelled.len() >= PRUNE_AT {
+            state
+                .cancelled
+                .retain(|_, at| now.duration_since(*at) < REMEMBER);
+        }
         state.cancelled.insert(query_id.to_string(), now);
         let tokens = state.running.remove(query_id).unwrap_or_default();
         for token in tokens.values() {

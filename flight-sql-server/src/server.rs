@@ -10,8 +10,8 @@ use arrow_flight::flight_service_server::FlightServiceServer;
 use tokio::net::TcpListener;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
-use trebuchet_cluster::ClusterEngine;
 use trebuchet_cluster::scheduler::{SchedulerHandle, SchedulerService};
+use trebuchet_cluster::{ClusterEngine, ClusterSecret};
 
 use crate::catalog::SharedCatalog;
 use crate::config::ServerConfig;
@@ -22,14 +22,20 @@ use crate::session_layer::SessionLayer;
 use crate::tls::install_crypto_provider;
 
 /// Serves Flight SQL and the cluster protocol on `listener` over `catalog` until
-/// `shutdown` completes. Queries run on the executors that register here.
+/// `shutdown` completes. Queries run on the executors that register here, which must
+/// present `config.cluster_token`; without one, a random secret nobody else knows is used
+/// (`trebuchet scheduler` always passes one, generated into its work dir if need be).
 pub async fn serve(
     listener: TcpListener,
     config: ServerConfig,
     catalog: SharedCatalog,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
-    let scheduler = SchedulerHandle::start(config.scheduler_settings());
+    let secret = config
+        .cluster_token
+        .clone()
+        .unwrap_or_else(ClusterSecret::generate);
+    let scheduler = SchedulerHandle::start(config.scheduler_settings(), secret);
     serve_with_scheduler(
         listener,
         config,
@@ -61,6 +67,9 @@ pub async fn serve_with_scheduler(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
     install_crypto_provider();
+    // Statements are checked against the file policy; the work dir (shuffle and spill
+    // files) is nobody's to read or write.
+    let catalog = catalog.with_file_access(config.file_access.clone().deny(&config.work_dir));
     let sessions = Arc::new(SessionRegistry::new(
         catalog,
         config.users.clone(),
@@ -72,6 +81,7 @@ pub async fn serve_with_scheduler(
         Arc::clone(&sessions),
         Arc::new(engine),
         config.max_message_size,
+        config.max_queries_per_user,
     );
     let flight = FlightServiceServer::new(service)
         .max_decoding_message_size(config.max_message_size)
@@ -87,9 +97,8 @@ pub async fn serve_with_scheduler(
         .layer(SessionLayer::new(sessions))
         .add_service(flight)
         .add_optional_service(
-            (cluster_port == ClusterPort::Shared).then(|| {
-                SchedulerService::new(scheduler).into_server(config.cluster_token.clone())
-            }),
+            (cluster_port == ClusterPort::Shared)
+                .then(|| SchedulerService::new(scheduler).into_server()),
         )
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
@@ -97,16 +106,16 @@ pub async fn serve_with_scheduler(
 }
 
 /// Serves only the cluster protocol, in plain text, on `listener`: the loopback port a
-/// standalone process's own executors use, whatever TLS the client port has.
+/// standalone process's own executors use, whatever TLS the client port has. Executors
+/// must present `scheduler`'s cluster secret.
 pub async fn serve_cluster(
     listener: TcpListener,
     scheduler: SchedulerHandle,
-    cluster_token: Option<String>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     Server::builder()
-        .add_service(SchedulerService::new(scheduler).into_server(cluster_token))
+        .add_service(SchedulerService::new(scheduler).into_server())
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
         .map_err(FlightSqlError::Serve)

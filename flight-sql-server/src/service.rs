@@ -33,8 +33,10 @@ use trebuchet_cluster::QueryEngine;
 
 use crate::error::{FlightSqlError, Result};
 use crate::handle::StatementTicket;
+use crate::handle_seal::HandleSeal;
 use crate::metadata;
-use crate::parameter_bindings::ParameterBindings;
+use crate::parameter_bindings::{MAX_BINDING_BYTES, ParameterBindings};
+use crate::query_admission::QueryAdmission;
 use crate::running_queries::{CancelOutcome, RunningQueries};
 use crate::session::{Session, SessionRegistry};
 use crate::session_options::{
@@ -49,6 +51,8 @@ pub(crate) type DoGetStream =
 type DoActionStream = <TrebuchetFlightService as FlightService>::DoActionStream;
 
 const CANCEL_FLIGHT_INFO: &str = "CancelFlightInfo";
+/// Largest upload of rows for an update (a batch of parameter rows) in one `DoPut`.
+const MAX_UPDATE_UPLOAD_BYTES: usize = 256 << 20;
 const RENEW_FLIGHT_ENDPOINT: &str = "RenewFlightEndpoint";
 
 /// Trebuchet's Flight SQL service.
@@ -58,6 +62,8 @@ pub(crate) struct TrebuchetFlightService {
     engine: Arc<dyn QueryEngine>,
     queries: Arc<RunningQueries>,
     bindings: Arc<ParameterBindings>,
+    seal: HandleSeal,
+    admission: Arc<QueryAdmission>,
     max_flight_data_size: usize,
 }
 
@@ -66,12 +72,15 @@ impl TrebuchetFlightService {
         sessions: Arc<SessionRegistry>,
         engine: Arc<dyn QueryEngine>,
         max_message_size: usize,
+        max_queries_per_user: usize,
     ) -> Self {
         Self {
             sessions,
             engine,
             queries: Arc::new(RunningQueries::default()),
             bindings: Arc::new(ParameterBindings::default()),
+            seal: HandleSeal::random(),
+            admission: Arc::new(QueryAdmission::new(max_queries_per_user)),
             // Arrow's usual 2 MiB keeps messages far below any client's limit.
             max_flight_data_size: (max_message_size / 4).min(2 << 20),
         }
@@ -83,6 +92,16 @@ impl TrebuchetFlightService {
 
     pub(crate) fn queries(&self) -> &Arc<RunningQueries> {
         &self.queries
+    }
+
+    /// Each user's running queries.
+    pub(crate) fn admission(&self) -> &QueryAdmission {
+        &self.admission
+    }
+
+    /// The seal every handle and ticket this server issues carries.
+    pub(crate) fn seal(&self) -> &HandleSeal {
+        &self.seal
     }
 
     /// Encodes result batches as a `DoGet` stream.
@@ -146,14 +165,8 @@ impl FlightSqlService for TrebuchetFlightService {
             return Err(FlightSqlError::unsupported("transactions").into());
         }
         let session = session(&request)?;
-        let info = statement::flight_info(
-            &session,
-            self.engine(),
-            &query.query,
-            &[],
-            request.into_inner(),
-        )
-        .await?;
+        let info =
+            statement::flight_info(&session, self, &query.query, &[], request.into_inner()).await?;
         Ok(Response::new(info))
     }
 
@@ -166,7 +179,7 @@ impl FlightSqlService for TrebuchetFlightService {
         let handle = &query.prepared_statement_handle;
         let info = prepared_statement::flight_info(
             &session,
-            self.engine(),
+            self,
             &self.bindings,
             handle,
             request.into_inner(),
@@ -181,7 +194,11 @@ impl FlightSqlService for TrebuchetFlightService {
         request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
         let session = session(&request)?;
-        let ticket = StatementTicket::decode_statement_handle(&ticket.statement_handle)?;
+        let ticket = StatementTicket::decode_statement_handle(
+            &self.seal,
+            &session,
+            &ticket.statement_handle,
+        )?;
         Ok(Response::new(
             statement::do_get(self, &session, ticket).await?,
         ))
@@ -215,8 +232,11 @@ impl FlightSqlService for TrebuchetFlightService {
         command: CommandPreparedStatementQuery,
         request: Request<PeekableFlightDataStream>,
     ) -> Result<DoPutPreparedStatementResult, Status> {
-        let batches = statement::read_batches(request.into_inner()).await?;
+        let session = session(&request)?;
+        let batches = statement::read_batches(request.into_inner(), MAX_BINDING_BYTES).await?;
         Ok(prepared_statement::bind(
+            &session,
+            &self.seal,
             &self.bindings,
             &command,
             &batches,
@@ -229,9 +249,13 @@ impl FlightSqlService for TrebuchetFlightService {
         request: Request<PeekableFlightDataStream>,
     ) -> Result<i64, Status> {
         let session = session(&request)?;
-        let batches = statement::read_batches(request.into_inner()).await?;
+        let batches =
+            statement::read_batches(request.into_inner(), MAX_UPDATE_UPLOAD_BYTES).await?;
         let handle = &command.prepared_statement_handle;
-        Ok(prepared_statement::update(&session, &self.bindings, handle, batches).await?)
+        Ok(
+            prepared_statement::update(&session, &self.seal, &self.bindings, handle, batches)
+                .await?,
+        )
     }
 
     async fn do_action_create_prepared_statement(
@@ -240,30 +264,37 @@ impl FlightSqlService for TrebuchetFlightService {
         request: Request<Action>,
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
         let session = session(&request)?;
-        Ok(prepared_statement::create(&session, query).await?)
+        Ok(prepared_statement::create(&session, &self.seal, query).await?)
     }
 
     async fn do_action_close_prepared_statement(
         &self,
         query: ActionClosePreparedStatementRequest,
-        _request: Request<Action>,
+        request: Request<Action>,
     ) -> Result<(), Status> {
-        prepared_statement::close(&self.bindings, &query.prepared_statement_handle);
-        Ok(())
+        let session = session(&request)?;
+        let handle = &query.prepared_statement_handle;
+        Ok(prepared_statement::close(
+            &session,
+            &self.seal,
+            &self.bindings,
+            handle,
+        )?)
     }
 
     async fn do_action_cancel_query(
         &self,
         query: ActionCancelQueryRequest,
-        _request: Request<Action>,
+        request: Request<Action>,
     ) -> Result<ActionCancelQueryResult, Status> {
+        let session = session(&request)?;
         let info = FlightInfo::decode(query.info).map_err(|err| {
             FlightSqlError::invalid_request(format!("malformed FlightInfo: {err}"))
         })?;
         // The `CancelResult` enum of FlightSql.proto, which arrow-flight does not export.
         const CANCELLED: i32 = 1;
         const NOT_CANCELLABLE: i32 = 3;
-        let result = match statement::cancel(self, &info)? {
+        let result = match statement::cancel(self, &session, &info)? {
             CancelOutcome::Cancelled => CANCELLED,
             CancelOutcome::AlreadyFinished => NOT_CANCELLABLE,
         };
@@ -286,7 +317,7 @@ impl FlightSqlService for TrebuchetFlightService {
                 let info = cancel.info.ok_or_else(|| {
                     FlightSqlError::invalid_request("CancelFlightInfoRequest without a FlightInfo")
                 })?;
-                let status = match statement::cancel(self, &info)? {
+                let status = match statement::cancel(self, &session, &info)? {
                     CancelOutcome::Cancelled => CancelStatus::Cancelled,
                     CancelOutcome::AlreadyFinished => CancelStatus::NotCancellable,
                 };

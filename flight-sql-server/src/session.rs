@@ -2,7 +2,9 @@
 //!
 //! A session is named by an unguessable token that travels as the bearer token and as the
 //! `arrow_flight_session_id` cookie. Idle sessions expire, and the number of live sessions
-//! is capped so clients that never reuse a session cannot exhaust memory.
+//! is capped so clients that never reuse a session cannot exhaust memory: each user may
+//! hold a number of sessions (opening one more ends that user's least recently used
+//! session, never anyone else's), and beyond the server-wide cap new sessions are refused.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -17,10 +19,15 @@ use futures::StreamExt;
 
 use crate::auth::{UserStore, mint_token};
 use crate::catalog::SharedCatalog;
-use crate::error::FlightSqlError;
+use crate::error::{FlightSqlError, Result};
 
-/// Most sessions kept at once; the least recently used one goes first.
-const MAX_SESSIONS: usize = 4096;
+/// Most sessions one authenticated user keeps at once.
+const MAX_SESSIONS_PER_USER: usize = 1024;
+/// Most sessions kept with authentication off, where every client is the same anonymous
+/// user and many open a session per call.
+const MAX_ANONYMOUS_SESSIONS: usize = 4096;
+/// Most sessions of all users together; past it, new sessions are refused.
+const MAX_SESSIONS: usize = 16_384;
 
 /// One client's session.
 pub(crate) struct Session {
@@ -126,9 +133,11 @@ impl SessionRegistry {
         &self.users
     }
 
-    /// Opens a new session with default settings.
-    pub(crate) fn open(&self, user: Option<String>) -> Arc<Session> {
+    /// Opens a new session with default settings for `user` (`None`: authentication off).
+    pub(crate) fn open(&self, user: Option<String>) -> Result<Arc<Session>> {
         let now = Instant::now();
+        let mut sessions = lock(&self.sessions);
+        self.make_room(&mut sessions, user.as_deref(), now)?;
         let session = Arc::new(Session {
             id: uuid::Uuid::new_v4().to_string(),
             token: mint_token(),
@@ -137,11 +146,9 @@ impl SessionRegistry {
             last_used: Mutex::new(now),
             closed: CancellationToken::new(),
         });
-        let mut sessions = lock(&self.sessions);
-        self.evict(&mut sessions, now);
         sessions.insert(session.token.clone(), Arc::clone(&session));
         tracing::debug!(session_id = %session.id, user = ?session.user, "session opened");
-        session
+        Ok(session)
     }
 
     /// The live session named by `token`, marked as used now.
@@ -167,30 +174,55 @@ impl SessionRegistry {
         removed.is_some()
     }
 
-    fn evict(&self, sessions: &mut HashMap<String, Arc<Session>>, now: Instant) {
+    /// Drops expired sessions, then `user`'s least recently used ones while the user is at
+    /// its cap; refuses when the server as a whole is full of live sessions.
+    fn make_room(
+        &self,
+        sessions: &mut HashMap<String, Arc<Session>>,
+        user: Option<&str>,
+        now: Instant,
+    ) -> Result<()> {
         sessions.retain(|_, session| now.duration_since(session.idle_since()) <= self.idle_timeout);
-        while sessions.len() >= MAX_SESSIONS {
-            let oldest = sessions
-                .iter()
-                .min_by_key(|(_, session)| session.idle_since())
-                .map(|(token, _)| token.clone());
-            match oldest {
-                Some(token) => sessions.remove(&token),
-                None => break,
-            };
+        let cap = match user {
+            Some(_) => MAX_SESSIONS_PER_USER,
+            None => MAX_ANONYMOUS_SESSIONS,
+        };
+        let mut own: Vec<(Instant, String)> = sessions
+            .iter()
+            .filter(|(_, session)| session.user.as_deref() == user)
+            .map(|(token, session)| (session.idle_since(), token.clone()))
+            .collect();
+        if own.len() >= cap {
+            own.sort_unstable();
+            for (_, token) in own.iter().take(own.len() + 1 - cap) {
+                sessions.remove(token);
+            }
         }
+        if sessions.len() >= MAX_SESSIONS {
+            return Err(FlightSqlError::limit_reached(format!(
+                "the server holds its maximum of {MAX_SESSIONS} sessions; try again later"
+            )));
+        }
+        Ok(())
     }
 }
 
 /// A session over a fresh catalog, for unit tests elsewhere in the crate.
 #[cfg(test)]
 pub(crate) fn test_session() -> Arc<Session> {
+    test_session_of(None)
+}
+
+/// A session of `user` over a fresh catalog, for unit tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) fn test_session_of(user: Option<&str>) -> Arc<Session> {
     SessionRegistry::new(
         SharedCatalog::new(),
         UserStore::default(),
         Duration::from_secs(60),
     )
-    .open(None)
+    .open(user.map(str::to_string))
+    .expect("an empty registry has room")
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it: every value
@@ -212,7 +244,7 @@ mod tests {
     #[test]
     fn sessions_are_found_by_token_until_closed() {
         let registry = registry(Duration::from_secs(60));
-        let session = registry.open(Some("alice".into()));
+        let session = registry.open(Some("alice".into())).unwrap();
         let found = registry.find(session.token()).unwrap();
         assert_eq!(found.id(), session.id());
         assert_eq!(found.user(), Some("alice"));
@@ -225,7 +257,7 @@ mod tests {
     #[test]
     fn idle_sessions_expire() {
         let registry = registry(Duration::ZERO);
-        let session = registry.open(None);
+        let session = registry.open(None).unwrap();
         // Any measurable time exceeds a zero timeout.
         let later = Instant::now() + Duration::from_millis(1);
         while Instant::now() < later {}
@@ -235,6 +267,26 @@ mod tests {
     #[test]
     fn tokens_are_unique() {
         let registry = registry(Duration::from_secs(60));
-        assert_ne!(registry.open(None).token(), registry.open(None).token());
+        assert_ne!(
+            registry.open(None).unwrap().token(),
+            registry.open(None).unwrap().token()
+        );
+    }
+
+    #[test]
+    fn one_users_sessions_never_push_out_anothers() {
+        let registry = registry(Duration::from_secs(60));
+        let alice = registry.open(Some("alice".into())).unwrap();
+        let bobs: Vec<_> = (0..MAX_SESSIONS_PER_USER + 10)
+            .map(|_| registry.open(Some("bob".into())).unwrap())
+            .collect();
+        assert!(
+            registry.find(alice.token()).is_some(),
+            "alice was logged out"
+        );
+        assert!(!alice.is_closed());
+        // Bob's oldest sessions made room for his newest.
+        assert!(registry.find(bobs[0].token()).is_none());
+        assert!(registry.find(bobs[bobs.len() - 1].token()).is_some());
     }
 }

@@ -98,6 +98,7 @@ where
         Box::pin(
             async move {
                 let mut response = inner.call(request).await?;
+                blame_the_client_for_malformed_commands(response.headers_mut());
                 if !session.is_closed() {
                     attach_session(response.headers_mut(), &session);
                 }
@@ -121,7 +122,7 @@ fn resolve_session(registry: &SessionRegistry, headers: &HeaderMap) -> Result<Ar
             });
         }
         let user = (!users.is_empty()).then_some(user);
-        return Ok(registry.open(user));
+        return registry.open(user);
     }
     let presented = authorization
         .and_then(bearer_token)
@@ -133,7 +134,7 @@ fn resolve_session(registry: &SessionRegistry, headers: &HeaderMap) -> Result<Ar
         }
     }
     if registry.users().is_empty() {
-        return Ok(registry.open(None));
+        return registry.open(None);
     }
     Err(FlightSqlError::Unauthenticated {
         reason: "authentication required: connect with a username and password \
@@ -152,6 +153,26 @@ fn session_cookies(headers: &HeaderMap) -> impl Iterator<Item = &str> {
         .filter_map(|cookie| cookie.trim().split_once('='))
         .filter(|(name, _)| *name == SESSION_COOKIE)
         .map(|(_, value)| value.trim_matches('"'))
+}
+
+/// arrow-flight answers a Flight SQL command whose protobuf does not decode (say, a
+/// string field that is not UTF-8) with `INTERNAL` and a `ParseError(…)` message, before
+/// any handler of ours runs. The fault is the client's: say `INVALID_ARGUMENT`, so that
+/// clients and operators do not chase a server bug. Such failures are sent trailers-only,
+/// so the status is in the response headers.
+fn blame_the_client_for_malformed_commands(headers: &mut HeaderMap) {
+    const INTERNAL: &str = "13";
+    const INVALID_ARGUMENT: HeaderValue = HeaderValue::from_static("3");
+    let is_internal = headers
+        .get("grpc-status")
+        .is_some_and(|status| status.as_bytes() == INTERNAL.as_bytes());
+    let is_decode_failure = headers
+        .get("grpc-message")
+        .and_then(|message| message.to_str().ok())
+        .is_some_and(|message| message.starts_with("ParseError("));
+    if is_internal && is_decode_failure {
+        headers.insert("grpc-status", INVALID_ARGUMENT);
+    }
 }
 
 fn attach_session(headers: &mut HeaderMap, session: &Session) {

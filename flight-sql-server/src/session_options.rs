@@ -11,6 +11,7 @@ use prost::{Message, Oneof};
 use trebuchet_cluster::reset_session_option;
 
 use crate::error::{FlightSqlError, Result};
+use crate::file_access::FileAccess;
 use crate::session::Session;
 
 /// The action type names, as clients send them.
@@ -98,6 +99,14 @@ pub(crate) async fn set(session: &Session, body: &[u8]) -> Result<SetSessionOpti
     let request = SetSessionOptionsRequest::decode(body).map_err(|err| {
         FlightSqlError::invalid_request(format!("malformed SetSessionOptionsRequest: {err}"))
     })?;
+    // A key naming a path the user may not use refuses the whole request, before any
+    // option is applied: a per-option error code could not say why.
+    let files = FileAccess::of(session.ctx());
+    for (name, value) in &request.session_options {
+        if let Some(value) = &value.option_value {
+            files.check_session_key(name, &option_text(value.clone()), session.user())?;
+        }
+    }
     let mut errors = HashMap::new();
     for (name, value) in request.session_options {
         if let Err(error) = set_one(session, &name, value.option_value).await {
@@ -158,13 +167,7 @@ async fn set_one(
         return reset_session_option(state.config_mut(), key)
             .map_err(|_| SetSessionOptionErrorValue::InvalidName);
     };
-    let value = match value {
-        OptionValue::Text(text) => text,
-        OptionValue::Bool(flag) => flag.to_string(),
-        OptionValue::Int64(number) => number.to_string(),
-        OptionValue::Double(number) => number.to_string(),
-        OptionValue::TextList(list) => list.values.join(","),
-    };
+    let value = option_text(value);
     if !names_existing_object(session, name, &value) {
         return Err(SetSessionOptionErrorValue::InvalidValue);
     }
@@ -178,6 +181,17 @@ async fn set_one(
         .await
         .map(|_| ())
         .map_err(|_| SetSessionOptionErrorValue::InvalidValue)
+}
+
+/// An option's value as `SET` would take it.
+fn option_text(value: OptionValue) -> String {
+    match value {
+        OptionValue::Text(text) => text,
+        OptionValue::Bool(flag) => flag.to_string(),
+        OptionValue::Int64(number) => number.to_string(),
+        OptionValue::Double(number) => number.to_string(),
+        OptionValue::TextList(list) => list.values.join(","),
+    }
 }
 
 /// `catalog` and `schema` must name a catalog, or a schema of the current catalog.

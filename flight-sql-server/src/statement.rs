@@ -9,6 +9,7 @@
 //! has. A command runs when its `FlightInfo` is requested and its ticket streams an empty
 //! result.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -24,19 +25,23 @@ use datafusion::execution::TaskContext;
 use datafusion::physical_plan::EmptyRecordBatchStream;
 use futures::TryStreamExt;
 use tonic::Status;
-use trebuchet_cluster::QueryEngine;
 
 use crate::error::{FlightSqlError, Result};
 use crate::handle::{StatementTicket, decode_parameters, encode_parameters};
+use crate::handle_seal::HandleSeal;
 use crate::query::{PlannedStatement, to_wire};
 use crate::running_queries::CancelOutcome;
 use crate::service::{DoGetStream, TrebuchetFlightService};
 use crate::session::Session;
 
-/// Plans (and for commands, runs) a statement and describes where its results are.
+/// Most endpoints a `FlightInfo` to cancel may have: more than any query of ours returns.
+const MAX_CANCEL_ENDPOINTS: usize = 65_536;
+
+/// Plans (and for commands, runs) a statement and describes where its results are; the
+/// tickets are sealed for `session`.
 pub(crate) async fn flight_info(
     session: &Session,
-    engine: &dyn QueryEngine,
+    service: &TrebuchetFlightService,
     sql: &str,
     parameters: &[u8],
     descriptor: FlightDescriptor,
@@ -58,9 +63,17 @@ pub(crate) async fn flight_info(
                 "a query takes one row of parameters, but {bound_rows} rows were bound"
             )));
         }
-        if let Some(tokens) = statement.complete(session, engine).await? {
+        let admitted = service.admission().admit(session.user())?;
+        let completed = statement.complete(session, service.engine()).await;
+        drop(admitted);
+        if let Some(tokens) = completed? {
             tracing::info!(query_id, sql, partitions = tokens.len(), "query started");
-            return result_flight_info(&schema, &query_id, tokens, descriptor);
+            let tickets = ResultTickets {
+                seal: service.seal(),
+                session,
+                query_id: &query_id,
+            };
+            return result_flight_info(&schema, tickets, tokens, descriptor);
         }
         tracing::info!(query_id, sql, "query planned");
         let ticket = StatementTicket::query(query_id, sql.to_string(), parameters.to_vec());
@@ -75,10 +88,19 @@ pub(crate) async fn flight_info(
     };
     Ok(FlightInfo::new()
         .try_with_schema(&schema)?
-        .with_endpoint(FlightEndpoint::new().with_ticket(ticket.into_ticket()))
+        .with_endpoint(
+            FlightEndpoint::new().with_ticket(ticket.into_ticket(service.seal(), session)),
+        )
         .with_descriptor(descriptor)
         .with_total_records(total_records)
         .with_ordered(true))
+}
+
+/// Who the tickets of a started query are for.
+struct ResultTickets<'a> {
+    seal: &'a HandleSeal,
+    session: &'a Session,
+    query_id: &'a str,
 }
 
 /// A started query's `FlightInfo`: one endpoint per result partition, each redeemed on
@@ -86,7 +108,7 @@ pub(crate) async fn flight_info(
 /// no order between them.
 fn result_flight_info(
     schema: &SchemaRef,
-    query_id: &str,
+    tickets: ResultTickets<'_>,
     tokens: Vec<bytes::Bytes>,
     descriptor: FlightDescriptor,
 ) -> Result<FlightInfo> {
@@ -98,9 +120,13 @@ fn result_flight_info(
         .with_total_records(-1)
         .with_ordered(ordered);
     for token in tokens {
-        let ticket =
-            StatementTicket::result(query_id.to_string(), token.to_vec(), wire_schema.clone());
-        info = info.with_endpoint(FlightEndpoint::new().with_ticket(ticket.into_ticket()));
+        let ticket = StatementTicket::result(
+            tickets.query_id.to_string(),
+            token.to_vec(),
+            wire_schema.clone(),
+        );
+        let ticket = ticket.into_ticket(tickets.seal, tickets.session);
+        info = info.with_endpoint(FlightEndpoint::new().with_ticket(ticket));
     }
     Ok(info)
 }
@@ -120,8 +146,10 @@ pub(crate) async fn do_get(
         let wire_schema = Arc::new(arrow::ipc::convert::try_schema_from_ipc_buffer(
             &ticket.wire_schema,
         )?);
+        let admitted = service.admission().admit(session.user())?;
         let task_ctx = Arc::new(TaskContext::from(&session.ctx().state()));
         let batches = session.bind(service.engine().read_result(&ticket.result, task_ctx)?);
+        let batches = admitted.hold_while_streaming(batches);
         let batches = service
             .queries()
             .track(&ticket.query_id, to_wire(batches, wire_schema))?;
@@ -136,11 +164,13 @@ pub(crate) async fn do_get(
             "the ticket names a statement that no longer returns rows; request a new FlightInfo",
         ));
     }
+    let admitted = service.admission().admit(session.user())?;
     let started = statement.stream(session, service.engine());
     let batches = service
         .queries()
         .run_cancellable(&ticket.query_id, started)
         .await?;
+    let batches = admitted.hold_while_streaming(batches);
     let batches = service.queries().track(&ticket.query_id, batches)?;
     Ok(service.encode(batches))
 }
@@ -171,21 +201,45 @@ pub(crate) async fn update(
     Ok(affected)
 }
 
-/// Reads every record batch of a `DoPut` upload. Messages without Arrow data (the
-/// descriptor-only first message some clients send) are skipped.
-pub(crate) async fn read_batches(stream: PeekableFlightDataStream) -> Result<Vec<RecordBatch>> {
+/// Reads every record batch of a `DoPut` upload, refusing uploads larger than
+/// `max_bytes` as they arrive (before they are all held). Messages without Arrow data
+/// (the descriptor-only first message some clients send) are skipped.
+pub(crate) async fn read_batches(
+    stream: PeekableFlightDataStream,
+    max_bytes: usize,
+) -> Result<Vec<RecordBatch>> {
     // The stream itself, not `into_inner()`: that would drop the message arrow-flight
     // peeked at to route the call, which holds the schema.
+    let mut received = 0usize;
     let data = stream
         .try_filter(|data| futures::future::ready(!data.data_header.is_empty()))
-        .map_err(|status| FlightError::Tonic(Box::new(status)));
-    let batches = FlightRecordBatchStream::new_from_flight_data(data)
+        .map_err(|status| FlightError::Tonic(Box::new(status)))
+        .and_then(move |data| {
+            received = received.saturating_add(data.data_header.len() + data.data_body.len());
+            futures::future::ready(if received > max_bytes {
+                Err(FlightError::ExternalError(Box::new(
+                    FlightSqlError::limit_reached(format!(
+                        "the upload is larger than the {max_bytes} bytes this call accepts"
+                    )),
+                )))
+            } else {
+                Ok(data)
+            })
+        });
+    FlightRecordBatchStream::new_from_flight_data(data)
         .try_collect::<Vec<_>>()
         .await
-        .map_err(|err| {
-            FlightSqlError::invalid_request(format!("cannot read the uploaded batches: {err}"))
-        })?;
-    Ok(batches)
+        .map_err(|err| match err {
+            FlightError::ExternalError(inner) => match inner.downcast::<FlightSqlError>() {
+                Ok(ours) => *ours,
+                Err(other) => FlightSqlError::invalid_request(format!(
+                    "cannot read the uploaded batches: {other}"
+                )),
+            },
+            other => FlightSqlError::invalid_request(format!(
+                "cannot read the uploaded batches: {other}"
+            )),
+        })
 }
 
 /// Encodes uploaded parameter rows for a handle: none clears earlier bindings; several
@@ -204,25 +258,46 @@ pub(crate) fn encode_bound_rows(batches: &[RecordBatch]) -> Result<Vec<u8>> {
     }
 }
 
-/// Cancels the queries behind a `FlightInfo`'s tickets; reports `AlreadyFinished` only
-/// when every one of them had finished.
-pub(crate) fn cancel(service: &TrebuchetFlightService, info: &FlightInfo) -> Result<CancelOutcome> {
-    let mut outcome = CancelOutcome::AlreadyFinished;
+/// Cancels the queries behind a `FlightInfo`'s tickets, which must all have been issued
+/// to `session`; reports `AlreadyFinished` only when every one of them had finished.
+/// Every ticket is checked before anything is cancelled, so a refused request changes
+/// nothing.
+pub(crate) fn cancel(
+    service: &TrebuchetFlightService,
+    session: &Session,
+    info: &FlightInfo,
+) -> Result<CancelOutcome> {
+    if info.endpoint.len() > MAX_CANCEL_ENDPOINTS {
+        return Err(FlightSqlError::invalid_request(format!(
+            "the FlightInfo to cancel has {} endpoints; none of ours has more than {MAX_CANCEL_ENDPOINTS}",
+            info.endpoint.len()
+        )));
+    }
+    let mut queries: HashMap<String, Option<Vec<u8>>> = HashMap::new();
     for endpoint in &info.endpoint {
         let ticket = endpoint.ticket.as_ref().ok_or_else(|| {
             FlightSqlError::invalid_request(
                 "the FlightInfo to cancel has an endpoint without a ticket",
             )
         })?;
-        let ticket = StatementTicket::from_flight_ticket(ticket)?;
+        let ticket = StatementTicket::from_flight_ticket(service.seal(), session, ticket)?;
         if ticket.completed {
             continue;
         }
-        if !ticket.result.is_empty() {
-            service.engine().release_result(&ticket.result);
+        // Every partition's token names the same job: one is enough to release it.
+        let result = (!ticket.result.is_empty()).then_some(ticket.result);
+        let entry = queries.entry(ticket.query_id).or_default();
+        if entry.is_none() {
+            *entry = result;
         }
-        if service.queries().cancel(&ticket.query_id) == CancelOutcome::Cancelled {
-            tracing::info!(query_id = ticket.query_id, "query cancelled");
+    }
+    let mut outcome = CancelOutcome::AlreadyFinished;
+    for (query_id, result) in queries {
+        if let Some(result) = result {
+            service.engine().release_result(&result);
+        }
+        if service.queries().cancel(&query_id) == CancelOutcome::Cancelled {
+            tracing::info!(query_id, "query cancelled");
             outcome = CancelOutcome::Cancelled;
         }
     }

@@ -49,6 +49,21 @@ pub enum ShuffleError {
         reason: String,
     },
 
+    /// The cluster secret given cannot be used.
+    #[error("invalid cluster secret: {reason}")]
+    InvalidClusterSecret { reason: &'static str },
+
+    /// A call to an executor's Flight service carried no valid grant.
+    #[error("{defect}")]
+    InvalidGrant { defect: crate::fetch::GrantDefect },
+
+    /// A call's grant is for another job than the data it asks for.
+    #[error("the data-plane grant is for job {granted}, not for job {requested}")]
+    GrantForOtherJob {
+        granted: crate::ids::JobId,
+        requested: crate::ids::JobId,
+    },
+
     /// A job's shuffle directory could not be removed when the job ended.
     #[error("failed to remove shuffle directory {path}")]
     RemoveJobDirectory {

@@ -20,18 +20,11 @@ impl JobId {
         Self(id)
     }
 
-    /// A fresh id, unique within this machine: process, time and a counter.
+    /// A fresh, unguessable id: 128 random bits. Knowing one job's id tells nothing about
+    /// another's, so an id alone never reaches someone else's results.
     pub fn unique() -> Self {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_nanos());
-        Self(format!(
-            "job-{}-{nanos:x}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ))
+        let bits: u128 = rand::random();
+        Self(format!("job-{bits:032x}"))
     }
 
     /// The id as text.

@@ -26,9 +26,13 @@ mod shuffle_reader;
 mod shuffle_writer;
 
 pub use error::{Result, ShuffleError};
-pub use fetch::{ShuffleFlightService, fetch_partition, follow_partition};
+pub use fetch::{
+    ClusterSecret, FetchGrant, GRANT_LIFETIME, GrantDefect, KnownJobs, MAX_FOLLOWS,
+    ShuffleFlightService, fetch_partition, follow_partition,
+};
 pub use indexed_file::PartitionBatches;
 pub use layout::ShuffleLayout;
+pub use live_partition::MAX_UNREAD_RESULT_BYTES;
 pub use partition_file::{PartitionSummary, read_partition};
 pub use shuffle_format::{ShuffleFormat, SortShuffleConfig};
 pub use shuffle_reader::{PartitionLocation, RemoteExecutor, ShuffleReaderExec};

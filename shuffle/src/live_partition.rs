@@ -3,8 +3,12 @@
 //!
 //! ```text
 //!   writer:   LiveWrite::start ──▶ committed(bytes) … ──▶ finished()  (or dropped: failed)
-//!   follower: subscribe(path) ──▶ reads [offset, committed) as each batch lands
+//!   follower: subscribe(path) ──▶ reads [offset, committed) as each batch lands ──▶ read(offset)
 //! ```
+//!
+//! The query's result is paced by its reader: its writer waits while it is more than
+//! [`MAX_UNREAD_RESULT_BYTES`] ahead of the furthest any follower has read, so a result
+//! nobody reads (or a reader that stalls) holds a bounded amount of disk.
 //!
 //! The registry is process-wide and keyed by the file's path: a path names one attempt of
 //! one task, so two writers never share an entry, and executors of one process (standalone)
@@ -12,9 +16,15 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{LazyLock, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 use tokio::sync::watch;
+
+/// Bytes a result partition's writer may have on disk beyond what its reader has read
+/// before it waits for the reader: enough to keep a reader that keeps up from ever
+/// waiting on the writer's pauses, small enough that an unread result costs each running
+/// final task at most this much disk.
+pub const MAX_UNREAD_RESULT_BYTES: u64 = 64 << 20;
 
 /// How far the writer of a partition file has got.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +39,24 @@ pub(crate) enum WriteProgress {
     Failed,
 }
 
-type Registry = HashMap<PathBuf, watch::Sender<WriteProgress>>;
+/// One file being written (or waited for): the writer's progress, and the furthest any
+/// follower has read, in bytes.
+#[derive(Debug)]
+struct LiveFile {
+    progress: watch::Sender<WriteProgress>,
+    read: watch::Sender<u64>,
+}
+
+impl LiveFile {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            progress: watch::Sender::new(WriteProgress::NotStarted),
+            read: watch::Sender::new(0),
+        })
+    }
+}
+
+type Registry = HashMap<PathBuf, Arc<LiveFile>>;
 
 fn registry() -> MutexGuard<'static, Registry> {
     static LIVE: LazyLock<Mutex<Registry>> = LazyLock::new(Default::default);
@@ -42,29 +69,45 @@ fn registry() -> MutexGuard<'static, Registry> {
 #[derive(Debug)]
 pub(crate) struct LiveWrite {
     path: PathBuf,
-    progress: watch::Sender<WriteProgress>,
+    file: Arc<LiveFile>,
+    /// Bytes committed so far.
+    committed: u64,
     finished: bool,
 }
 
 impl LiveWrite {
     /// Announces that the file at `path` is being written; followers waiting for it wake.
     pub(crate) fn start(path: &Path) -> Self {
-        let progress = registry()
-            .entry(path.to_path_buf())
-            .or_insert_with(|| watch::Sender::new(WriteProgress::NotStarted))
-            .clone();
-        progress.send_replace(WriteProgress::Writing { committed: 0 });
+        let file = Arc::clone(
+            registry()
+                .entry(path.to_path_buf())
+                .or_insert_with(LiveFile::new),
+        );
+        file.progress
+            .send_replace(WriteProgress::Writing { committed: 0 });
         Self {
             path: path.to_path_buf(),
-            progress,
+            file,
+            committed: 0,
             finished: false,
         }
     }
 
     /// The first `bytes` of the file are flushed and hold whole messages.
-    pub(crate) fn committed(&self, bytes: u64) {
-        self.progress
+    pub(crate) fn committed(&mut self, bytes: u64) {
+        self.committed = bytes;
+        self.file
+            .progress
             .send_replace(WriteProgress::Writing { committed: bytes });
+    }
+
+    /// Waits, holding no thread, until some follower has read to within
+    /// [`MAX_UNREAD_RESULT_BYTES`] of what is committed.
+    pub(crate) async fn wait_for_readers(&self) {
+        let behind = |read: &u64| self.committed.saturating_sub(*read) <= MAX_UNREAD_RESULT_BYTES;
+        let mut read = self.file.read.subscribe();
+        // Never closed: `self.file` holds the sender.
+        let _ = read.wait_for(behind).await;
     }
 
     /// The file is complete. Later readers find it on disk, without the registry.
@@ -77,7 +120,7 @@ impl LiveWrite {
         // Removed before the last update, under the lock: a reader that finds no entry
         // then finds the whole file (or, after a failure, no usable one).
         registry().remove(&self.path);
-        self.progress.send_replace(progress);
+        self.file.progress.send_replace(progress);
     }
 }
 
@@ -102,16 +145,24 @@ pub(crate) enum Subscription {
 /// waited for: the reader may ask before the writer's task has started.
 pub(crate) fn subscribe(path: &Path) -> Subscription {
     let mut live = registry();
-    if let Some(progress) = live.get(path) {
-        return Subscription::Live(LiveProgress::new(path, progress.subscribe()));
+    if let Some(file) = live.get(path) {
+        return Subscription::Live(LiveProgress::new(path, Arc::clone(file)));
     }
     if path.exists() {
         return Subscription::Settled;
     }
-    let progress = watch::Sender::new(WriteProgress::NotStarted);
-    let receiver = progress.subscribe();
-    live.insert(path.to_path_buf(), progress);
-    Subscription::Live(LiveProgress::new(path, receiver))
+    let file = LiveFile::new();
+    live.insert(path.to_path_buf(), Arc::clone(&file));
+    Subscription::Live(LiveProgress::new(path, file))
+}
+
+/// Whether the file at `path` is being written or complete, rather than only waited for.
+pub(crate) fn is_started(path: &Path) -> bool {
+    let live = registry();
+    match live.get(path) {
+        Some(file) => *file.progress.borrow() != WriteProgress::NotStarted,
+        None => path.exists(),
+    }
 }
 
 /// Progress updates of one file; a writer that never came leaves no entry behind once its
@@ -119,15 +170,27 @@ pub(crate) fn subscribe(path: &Path) -> Subscription {
 #[derive(Debug)]
 pub(crate) struct LiveProgress {
     path: PathBuf,
+    file: Arc<LiveFile>,
     receiver: watch::Receiver<WriteProgress>,
 }
 
 impl LiveProgress {
-    fn new(path: &Path, receiver: watch::Receiver<WriteProgress>) -> Self {
+    fn new(path: &Path, file: Arc<LiveFile>) -> Self {
         Self {
             path: path.to_path_buf(),
-            receiver,
+            receiver: file.progress.subscribe(),
+            file,
         }
+    }
+
+    /// This follower has read the first `bytes` of the file: a writer waiting for its
+    /// readers may go on.
+    pub(crate) fn read(&self, bytes: u64) {
+        self.file.read.send_if_modified(|read| {
+            let further = bytes > *read;
+            *read = (*read).max(bytes);
+            further
+        });
     }
 
     /// The latest progress, marking it seen.
@@ -144,8 +207,9 @@ impl LiveProgress {
 impl Drop for LiveProgress {
     fn drop(&mut self) {
         let mut live = registry();
-        let abandoned = live.get(&self.path).is_some_and(|progress| {
-            *progress.borrow() == WriteProgress::NotStarted && progress.receiver_count() <= 1
+        let abandoned = live.get(&self.path).is_some_and(|file| {
+            *file.progress.borrow() == WriteProgress::NotStarted
+                && file.progress.receiver_count() <= 1
         });
         if abandoned {
             live.remove(&self.path);
@@ -165,7 +229,7 @@ mod tests {
             panic!("a missing file is waited for");
         };
         assert_eq!(progress.current(), WriteProgress::NotStarted);
-        let writer = LiveWrite::start(&path);
+        let mut writer = LiveWrite::start(&path);
         assert!(progress.changed().await);
         assert_eq!(progress.current(), WriteProgress::Writing { committed: 0 });
         writer.committed(10);
@@ -188,6 +252,60 @@ mod tests {
         drop(writer);
         assert_eq!(progress.current(), WriteProgress::Failed);
         assert!(registry().get(&path).is_none());
+    }
+
+    #[test]
+    fn a_file_only_waited_for_is_not_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("3.arrow");
+        let waiting = subscribe(&path);
+        assert!(!is_started(&path));
+        let writer = LiveWrite::start(&path);
+        assert!(is_started(&path));
+        drop((writer, waiting));
+        assert!(!is_started(&path), "a failed write left no file");
+        std::fs::write(&path, b"whole").unwrap();
+        assert!(is_started(&path));
+    }
+
+    #[tokio::test]
+    async fn a_writer_too_far_ahead_of_its_readers_waits_for_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("4.arrow");
+        let mut writer = LiveWrite::start(&path);
+        writer.committed(MAX_UNREAD_RESULT_BYTES);
+        writer.wait_for_readers().await;
+        writer.committed(MAX_UNREAD_RESULT_BYTES + 10);
+        let Subscription::Live(follower) = subscribe(&path) else {
+            panic!("a file being written is live");
+        };
+        let mut waiting = std::pin::pin!(writer.wait_for_readers());
+        assert!(futures::poll!(waiting.as_mut()).is_pending(), "nobody read");
+        follower.read(5);
+        assert!(
+            futures::poll!(waiting.as_mut()).is_pending(),
+            "still too far"
+        );
+        follower.read(10);
+        assert!(futures::poll!(waiting.as_mut()).is_ready());
+    }
+
+    #[tokio::test]
+    async fn the_furthest_follower_sets_the_writers_pace() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("5.arrow");
+        // Followers asking before the writer starts count as well.
+        let Subscription::Live(ahead) = subscribe(&path) else {
+            panic!("a missing file is waited for");
+        };
+        let mut writer = LiveWrite::start(&path);
+        let Subscription::Live(behind) = subscribe(&path) else {
+            panic!("a file being written is live");
+        };
+        writer.committed(MAX_UNREAD_RESULT_BYTES + 100);
+        ahead.read(100);
+        behind.read(1);
+        writer.wait_for_readers().await;
     }
 
     #[test]

@@ -83,7 +83,7 @@ impl PartitionFileWriter {
                 source,
             })?;
         self.num_rows += batch.num_rows() as u64;
-        if let Some(live) = &self.live {
+        if let Some(live) = &mut self.live {
             let encode_error = |source| ShuffleError::EncodePartition {
                 path: self.path.clone(),
                 source,
@@ -100,6 +100,15 @@ impl PartitionFileWriter {
             live.committed(committed);
         }
         Ok(())
+    }
+
+    /// Waits, holding no thread, while the file's followers are more than
+    /// [`crate::MAX_UNREAD_RESULT_BYTES`] behind its writer; a file nobody may follow never
+    /// waits.
+    pub(crate) async fn wait_for_readers(&self) {
+        if let Some(live) = &self.live {
+            live.wait_for_readers().await;
+        }
     }
 
     /// Closes the file; a partition that received no rows still gets an (empty) file,

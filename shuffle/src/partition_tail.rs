@@ -3,7 +3,9 @@
 //!
 //! The writer publishes how many bytes of the file hold whole IPC messages
 //! ([`crate::live_partition`]); the follower reads up to there, feeds the bytes to a
-//! push-based IPC decoder, and waits for the next update.
+//! push-based IPC decoder, and waits for the next update. It reads only as its stream is
+//! polled, a chunk at a time, and publishes how far it has read: a result's writer waits
+//! for that.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -80,7 +82,7 @@ impl Tail {
                 }
                 WriteProgress::NotStarted => Ok(false),
                 WriteProgress::Writing { committed } => self.read_to(committed).map(|()| false),
-                WriteProgress::Finished => self.read_rest().map(|()| true),
+                WriteProgress::Finished => self.read_rest(),
                 WriteProgress::Failed => Err(self.stopped()),
             };
             match step {
@@ -101,9 +103,10 @@ impl Tail {
         }
     }
 
-    /// Reads and decodes the file up to byte `limit`.
+    /// Reads and decodes the file up to byte `limit`, stopping early once a batch is
+    /// decoded.
     fn read_to(&mut self, limit: u64) -> Result<()> {
-        while self.offset < limit {
+        while self.offset < limit && self.ready.is_empty() {
             let chunk = (limit - self.offset).min(READ_CHUNK_BYTES);
             let mut bytes = Vec::with_capacity(usize::try_from(chunk).unwrap_or(usize::MAX));
             let read = self.file()?.take(chunk).read_to_end(&mut bytes);
@@ -112,6 +115,7 @@ impl Tail {
                 return Err(self.read_error(std::io::ErrorKind::UnexpectedEof.into()));
             }
             self.offset += read as u64;
+            self.progress.read(self.offset);
             let mut buffer = Buffer::from(bytes);
             while !buffer.is_empty() {
                 let decoded = self.decoder.decode(&mut buffer).map_err(|source| {
@@ -126,17 +130,22 @@ impl Tail {
         Ok(())
     }
 
-    /// Reads what the writer added before finishing, to the end-of-stream marker.
-    fn read_rest(&mut self) -> Result<()> {
+    /// Reads what the writer added before finishing; `true` once at the end-of-stream
+    /// marker, `false` when a batch is ready before it.
+    fn read_rest(&mut self) -> Result<bool> {
         let metadata = self.file()?.metadata();
         let length = metadata.map_err(|source| self.read_error(source))?.len();
         self.read_to(length)?;
+        if self.offset < length {
+            return Ok(false);
+        }
         self.decoder
             .finish()
             .map_err(|source| ShuffleError::DecodePartition {
                 path: self.path.clone(),
                 source,
-            })
+            })?;
+        Ok(true)
     }
 
     fn file(&mut self) -> Result<&mut File> {
@@ -164,7 +173,7 @@ mod tests {
     use futures::TryStreamExt;
 
     use super::*;
-    use crate::fetch::{follow_partition as follow_over_flight, serve_flight};
+    use crate::fetch::{follow_partition as follow_over_flight, serve_flight, test_secret};
     use crate::ids::{ExecutorId, JobId, PartitionId, StageId};
     use crate::layout::ShuffleLayout;
     use crate::partition_file::PartitionFileWriter;
@@ -237,6 +246,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_writer_far_ahead_waits_until_its_follower_reads_as_it_is_polled() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("4.arrow");
+        let mut writer = PartitionFileWriter::new(path.clone(), schema()).followed();
+        // Two batches of half the cap each, and one more: the writer is past the cap.
+        let half = i64::try_from(crate::MAX_UNREAD_RESULT_BYTES / 2 / 8).unwrap();
+        writer.write(&batch(0..half)).unwrap();
+        writer.write(&batch(half..2 * half)).unwrap();
+        writer.write(&batch(0..1)).unwrap();
+        let mut batches = follow_partition(path);
+        let mut waiting = std::pin::pin!(writer.wait_for_readers());
+        assert!(
+            futures::poll!(waiting.as_mut()).is_pending(),
+            "a follower reads nothing until it is polled"
+        );
+        assert_eq!(batches.try_next().await.unwrap(), Some(batch(0..half)));
+        assert!(futures::poll!(waiting.as_mut()).is_ready());
+    }
+
+    #[tokio::test]
     async fn a_partition_is_followed_over_flight_by_its_task() {
         let dir = tempfile::tempdir().unwrap();
         let (url, _server) = serve_flight(dir.path()).await;
@@ -244,9 +273,11 @@ mod tests {
         let path = ShuffleLayout::new(dir.path())
             .partition_file(&job, stage, partition, attempt, partition);
         let executor = ExecutorId::new("e");
-        let mut batches = follow_over_flight(&executor, &url, &job, stage, partition, attempt)
-            .await
-            .unwrap();
+        let grant = test_secret().grant(&job);
+        let mut batches =
+            follow_over_flight(&executor, &url, &job, stage, partition, attempt, &grant)
+                .await
+                .unwrap();
         let mut writer = PartitionFileWriter::new(path, schema()).followed();
         writer.write(&batch(0..100)).unwrap();
         assert_eq!(batches.try_next().await.unwrap(), Some(batch(0..100)));

@@ -22,8 +22,8 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 
-use crate::fetch::fetch_partition;
-use crate::ids::{ExecutorId, StageId};
+use crate::fetch::{ClusterSecret, fetch_partition};
+use crate::ids::{ExecutorId, JobId, StageId};
 use crate::partition_file::read_partition;
 
 /// One piece of a shuffle partition: a file written by one map task.
@@ -57,7 +57,18 @@ pub struct ShuffleReaderExec {
     schema: SchemaRef,
     /// For each output partition, the files that make it up; `None` until resolved.
     locations: Option<Vec<Vec<PartitionLocation>>>,
+    /// What remote fetches are signed with; set by the executor running the task, never
+    /// part of the plan sent to it.
+    credentials: Option<FetchCredentials>,
     properties: Arc<PlanProperties>,
+}
+
+/// The cluster secret and the job whose files a reader fetches: each fetch carries a
+/// grant for that job, minted as it starts.
+#[derive(Debug, Clone)]
+struct FetchCredentials {
+    secret: ClusterSecret,
+    job: JobId,
 }
 
 impl ShuffleReaderExec {
@@ -80,7 +91,17 @@ impl ShuffleReaderExec {
             stage,
             schema,
             locations: None,
+            credentials: None,
             properties: Arc::new(properties),
+        }
+    }
+
+    /// The same reader, fetching remote files of `job` with grants signed by `secret`.
+    /// Without it, only files on the reader's own disk can be read.
+    pub fn with_fetch_grants(self, secret: ClusterSecret, job: JobId) -> Self {
+        Self {
+            credentials: Some(FetchCredentials { secret, job }),
+            ..self
         }
     }
 
@@ -177,9 +198,10 @@ impl ExecutionPlan for ShuffleReaderExec {
         // Up to CONCURRENT_FETCHES files are opened ahead (their fetches start, bounded by
         // Flight's flow control) while batches are consumed in file order. Files known to
         // be empty are never opened.
+        let credentials = self.credentials.clone();
         let batches = futures::stream::iter(locations)
             .filter(|location| futures::future::ready(location.num_rows > 0))
-            .map(open_location)
+            .map(move |location| open_location(location, credentials.clone()))
             .buffered(CONCURRENT_FETCHES)
             .flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(
@@ -196,6 +218,7 @@ const CONCURRENT_FETCHES: usize = 4;
 /// The batches of one file: read from disk, or fetched from the executor holding it.
 async fn open_location(
     location: PartitionLocation,
+    credentials: Option<FetchCredentials>,
 ) -> futures::stream::BoxStream<'static, Result<arrow::array::RecordBatch>> {
     let failed =
         |err: DataFusionError| futures::stream::once(futures::future::ready(Err(err))).boxed();
@@ -206,17 +229,28 @@ async fn open_location(
             }
             Err(err) => failed(err.into()),
         },
-        Some(remote) => match fetch_partition(
-            &remote.id,
-            &remote.url,
-            &location.path,
-            location.index_entry,
-        )
-        .await
-        {
-            Ok(batches) => batches.boxed(),
-            Err(err) => failed(err),
-        },
+        Some(remote) => {
+            let Some(credentials) = credentials else {
+                return failed(DataFusionError::Internal(format!(
+                    "no cluster secret to fetch {} from executor {} with",
+                    location.path.display(),
+                    remote.id
+                )));
+            };
+            let grant = credentials.secret.grant(&credentials.job);
+            match fetch_partition(
+                &remote.id,
+                &remote.url,
+                &location.path,
+                location.index_entry,
+                &grant,
+            )
+            .await
+            {
+                Ok(batches) => batches.boxed(),
+                Err(err) => failed(err),
+            }
+        }
     }
 }
 
@@ -340,7 +374,11 @@ mod tests {
             EquivalenceProperties::new(schema()),
             writer.partitioning().unwrap().clone(),
         );
-        let reader = Arc::new(reader.resolve(locations).unwrap());
+        let reader = reader
+            .resolve(locations)
+            .unwrap()
+            .with_fetch_grants(test_secret(), JobId::new("job"));
+        let reader = Arc::new(reader);
         let mut values = Vec::new();
         for partition in 0..outputs {
             let stream = reader.execute(partition, ctx.task_ctx()).unwrap();
@@ -444,7 +482,7 @@ mod tests {
         assert!(err.contains("/nonexistent/shuffle/0.arrow"), "{err}");
     }
 
-    use crate::fetch::serve_flight;
+    use crate::fetch::{serve_flight, test_secret};
 
     #[tokio::test]
     async fn partitions_fetched_over_flight_equal_those_read_from_disk() {
@@ -672,7 +710,8 @@ mod tests {
             Partitioning::UnknownPartitioning(1),
         )
         .resolve(vec![vec![location]])
-        .unwrap();
+        .unwrap()
+        .with_fetch_grants(test_secret(), JobId::new("job"));
         let stream = reader.execute(0, SessionContext::new().task_ctx()).unwrap();
         let err = futures::TryStreamExt::try_collect::<Vec<_>>(stream)
             .await
@@ -690,7 +729,8 @@ mod tests {
         let (url, _server) = serve_flight(dir.path()).await;
         let outside = dir.path().parent().unwrap().join("outside.arrow");
         for path in [PathBuf::from("/etc/passwd"), outside] {
-            let result = fetch_partition(&ExecutorId::new("e"), &url, &path, None).await;
+            let grant = test_secret().grant(&JobId::new("job"));
+            let result = fetch_partition(&ExecutorId::new("e"), &url, &path, None, &grant).await;
             let err = match result {
                 Ok(stream) => futures::TryStreamExt::try_collect::<Vec<_>>(stream)
                     .await

@@ -13,7 +13,9 @@
 //!
 //! Without a partitioning the writer passes each input partition through as the output
 //! partition of the same index (the final stage, or a stage feeding a single consumer), to
-//! a file of its own: there is nothing to index.
+//! a file of its own: there is nothing to index. The final stage's writer writes the
+//! query's result, which the client reads as it is written: that writer waits while it is
+//! more than [`crate::MAX_UNREAD_RESULT_BYTES`] ahead of its reader.
 
 use std::fmt;
 use std::sync::{Arc, LazyLock};
@@ -50,6 +52,8 @@ pub struct ShuffleWriterExec {
     partitioning: Option<Partitioning>,
     format: ShuffleFormat,
     output: ShuffleOutput,
+    /// Writes the query's result: paced by its reader.
+    streams_result: bool,
     metrics: ExecutionPlanMetricsSet,
     properties: Arc<PlanProperties>,
 }
@@ -92,6 +96,7 @@ impl ShuffleWriterExec {
             partitioning,
             format: ShuffleFormat::FilePerPartition,
             output,
+            streams_result: false,
             metrics: ExecutionPlanMetricsSet::new(),
             properties: Arc::new(properties),
         })
@@ -101,6 +106,19 @@ impl ShuffleWriterExec {
     pub fn with_format(mut self, format: ShuffleFormat) -> Self {
         self.format = format;
         self
+    }
+
+    /// The same writer writing the query's result (the final stage): each partition then
+    /// waits while it is more than [`crate::MAX_UNREAD_RESULT_BYTES`] ahead of its reader.
+    /// Only a pass-through writer is read as it writes, so a repartitioning one ignores it.
+    pub fn streaming_result(mut self, streams_result: bool) -> Self {
+        self.streams_result = streams_result;
+        self
+    }
+
+    /// Whether it writes the query's result.
+    pub fn streams_result(&self) -> bool {
+        self.streams_result
     }
 
     /// How a repartitioning writer lays its output out.
@@ -193,7 +211,8 @@ impl ExecutionPlan for ShuffleWriterExec {
                 self.partitioning.clone(),
                 self.output.clone(),
             )?
-            .with_format(self.format),
+            .with_format(self.format)
+            .streaming_result(self.streams_result),
         ))
     }
 
@@ -208,6 +227,7 @@ impl ExecutionPlan for ShuffleWriterExec {
             input_partitions: self.input.output_partitioning().partition_count(),
             partitioning: self.partitioning.clone(),
             output: self.output.clone(),
+            paced_by_reader: self.streams_result && self.partitioning.is_none(),
             metrics: ShuffleWriteMetrics::new(&self.metrics, partition),
         };
         let summary = match (&self.partitioning, self.format) {
@@ -237,6 +257,8 @@ struct MapTask {
     input_partitions: usize,
     partitioning: Option<Partitioning>,
     output: ShuffleOutput,
+    /// Waits for the reader after each batch, rather than running ahead of it.
+    paced_by_reader: bool,
     metrics: ShuffleWriteMetrics,
 }
 
@@ -280,11 +302,16 @@ impl MapTask {
         while let Some(batch) = input.next().await {
             let batch = batch?;
             self.metrics.input_rows.add(batch.num_rows());
-            let _timer = self.metrics.write_time.timer();
-            match &mut partitioner {
-                Some(partitioner) => partitioner
-                    .partition(batch, |output, part| Ok(writers[output].write(&part)?))?,
-                None => writers[0].write(&batch)?,
+            {
+                let _timer = self.metrics.write_time.timer();
+                match &mut partitioner {
+                    Some(partitioner) => partitioner
+                        .partition(batch, |output, part| Ok(writers[output].write(&part)?))?,
+                    None => writers[0].write(&batch)?,
+                }
+            }
+            if self.paced_by_reader {
+                writers[0].wait_for_readers().await;
             }
         }
         let _timer = self.metrics.write_time.timer();

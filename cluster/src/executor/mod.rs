@@ -1,5 +1,6 @@
 //! An executor: registers with the scheduler, heartbeats, pulls tasks and runs them on a
-//! runtime of its own, and serves the shuffle files they write over Arrow Flight.
+//! runtime of its own, and serves the shuffle files they write over Arrow Flight to
+//! holders of a grant signed with the cluster secret.
 //!
 //! ```text
 //!   scheduler ◀── register / heartbeat / poll / report ── executor ── tasks ─▶ task runtime
@@ -11,6 +12,7 @@
 //! bounded by its share of `--memory-pool-size`, if set ([`task_memory`]); spill files go
 //! under `<work_dir>/spill`.
 
+mod cooperative_plan;
 mod running_jobs;
 mod slot_usage;
 mod spill_metrics;
@@ -32,7 +34,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
 use trebuchet_shuffle::ids::{ExecutorId, JobId};
-use trebuchet_shuffle::{ShuffleFlightService, ShuffleLayout};
+use trebuchet_shuffle::{ClusterSecret, KnownJobs, ShuffleFlightService, ShuffleLayout};
 
 use crate::error::{ClusterError, Result};
 use crate::protocol::{
@@ -71,8 +73,9 @@ pub struct ExecutorConfig {
     /// spillable operators spill to disk beyond it. `None`: no pool, memory is unbounded.
     pub memory_pool_size: Option<u64>,
     pub heartbeat_interval: Duration,
-    /// The scheduler's cluster token, if it requires one.
-    pub cluster_token: Option<String>,
+    /// The scheduler's cluster secret: presented to the scheduler, and what the grants
+    /// for shuffle data between executors are signed with.
+    pub cluster_token: ClusterSecret,
     /// Job directories untouched for this long are deleted even if the scheduler never
     /// said the job ended (it crashed, or the message was lost).
     pub shuffle_ttl: Duration,
@@ -81,7 +84,8 @@ pub struct ExecutorConfig {
 }
 
 impl ExecutorConfig {
-    /// An executor on loopback with an ephemeral port, for `scheduler_url`.
+    /// An executor on loopback with an ephemeral port, for `scheduler_url`. Its cluster
+    /// secret is a random one no scheduler knows: set the scheduler's.
     pub fn loopback(scheduler_url: impl Into<String>, work_dir: impl Into<PathBuf>) -> Self {
         Self {
             scheduler_url: scheduler_url.into(),
@@ -92,7 +96,7 @@ impl ExecutorConfig {
             memory_pool_size: None,
             heartbeat_interval: Duration::from_secs(5),
             shuffle_ttl: Duration::from_secs(3600),
-            cluster_token: None,
+            cluster_token: ClusterSecret::generate(),
             scheduler_policy: SchedulerPolicy::default(),
         }
     }
@@ -140,6 +144,12 @@ impl RunningExecutor {
             // The executor is gone without a failure: never resolve.
             Err(_) => std::future::pending().await,
         }
+    }
+
+    /// Tasks running now. A task stops counting once its work has stopped: when it ends,
+    /// or when its job was cancelled and the abort took effect.
+    pub fn running_tasks(&self) -> usize {
+        self.slot_usage.busy()
     }
 
     /// The most tasks it ever ran at once: never more than `--concurrent-tasks`.
@@ -230,8 +240,12 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         task_slots: u32::try_from(config.concurrent_tasks.max(1)).unwrap_or(u32::MAX),
     };
     let stop = CancellationToken::new();
+    let running = Arc::new(RunningJobs::default());
 
-    let flight = FlightServiceServer::new(ShuffleFlightService::new(layout.clone()))
+    let known_jobs: Arc<dyn KnownJobs> = Arc::clone(&running) as Arc<dyn KnownJobs>;
+    let shuffle_service = ShuffleFlightService::new(layout.clone(), config.cluster_token.clone())
+        .with_known_jobs(known_jobs);
+    let flight = FlightServiceServer::new(shuffle_service)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
@@ -258,20 +272,21 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
     let tasks = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.concurrent_tasks.max(1))
         .thread_name("trebuchet-task")
+        // Decoding and running a stage plan recurses as deep as the plan.
+        .thread_stack_size(crate::planning_runtime::TASK_STACK_BYTES)
         .enable_all()
         .build()
         .map_err(ClusterError::TaskRuntime)?;
-    let token = PresentClusterToken::new(config.cluster_token.as_deref())
-        .map_err(|reason| ClusterError::ClusterToken { reason })?;
+    let token = PresentClusterToken::new(&config.cluster_token);
     let task_pool_bytes = memory.task_pool_bytes();
     let (failure_sender, _) = watch::channel(None);
     let worker = Worker {
         metadata,
         scheduler: scheduler_client(channel, token),
-        env: TaskEnvironment::new(id.clone(), layout, memory),
+        env: TaskEnvironment::new(id.clone(), layout, memory, config.cluster_token.clone()),
         tasks: tasks.handle().clone(),
         slots: Arc::new(Semaphore::new(config.concurrent_tasks.max(1))),
-        running: Arc::new(RunningJobs::default()),
+        running,
         tasks_finished: Arc::new(AtomicU64::new(0)),
         slot_usage: Arc::new(SlotUsage::default()),
         policy: config.scheduler_policy,

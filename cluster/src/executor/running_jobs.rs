@@ -1,4 +1,5 @@
-//! The tasks an executor is running, by job, so a job's tasks can be stopped together.
+//! The tasks an executor is running, by job, so a job's tasks can be stopped together. Its
+//! Flight service asks it too: only a job with tasks here may wait for a live partition.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -6,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::task::AbortHandle;
+use trebuchet_shuffle::KnownJobs;
 use trebuchet_shuffle::ids::JobId;
 
 use crate::sync::lock;
@@ -69,5 +71,12 @@ impl RunningJobs {
 
     pub(crate) fn has(&self, job: &JobId) -> bool {
         lock(&self.jobs).contains_key(job)
+    }
+}
+
+/// A job is known while a task of it is running or queued for a slot here.
+impl KnownJobs for RunningJobs {
+    fn has_job(&self, job: &JobId) -> bool {
+        self.has(job)
     }
 }

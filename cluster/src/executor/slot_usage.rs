@@ -19,6 +19,11 @@ impl SlotUsage {
         BusySlot(Arc::clone(self))
     }
 
+    /// The slots busy now.
+    pub(crate) fn busy(&self) -> usize {
+        self.busy.load(Ordering::SeqCst)
+    }
+
     /// The most slots ever busy at once.
     pub(crate) fn peak(&self) -> usize {
         self.peak.load(Ordering::SeqCst)
@@ -49,5 +54,6 @@ mod tests {
         drop((second, third));
         let _fourth = usage.occupy();
         assert_eq!(usage.peak(), 2);
+        assert_eq!(usage.busy(), 1);
     }
 }

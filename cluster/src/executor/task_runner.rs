@@ -1,6 +1,7 @@
 //! Runs one task: decodes the stage plan in the session's settings, points its writer at
-//! this executor's work dir and its readers at local disk where the files are ours, runs
-//! the one input partition, and reports the files written.
+//! this executor's work dir and its readers at local disk where the files are ours (and
+//! gives them the cluster secret to fetch the others), runs the one input partition, and
+//! reports the files written.
 
 use std::sync::Arc;
 
@@ -10,12 +11,13 @@ use datafusion::execution::session_state::SessionState;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::execution_plan::replace_children_if_necessary;
 use futures::TryStreamExt;
-use trebuchet_shuffle::ids::ExecutorId;
+use trebuchet_shuffle::ids::{ExecutorId, JobId};
 use trebuchet_shuffle::{
-    ShuffleError, ShuffleLayout, ShuffleOutput, ShuffleReaderExec, ShuffleWriterExec,
-    read_summary_batch,
+    ClusterSecret, ShuffleError, ShuffleLayout, ShuffleOutput, ShuffleReaderExec,
+    ShuffleWriterExec, read_summary_batch,
 };
 
+use super::cooperative_plan::cooperative_plan;
 use super::spill_metrics::{SpillMetrics, SpillTotals};
 use super::task_memory::TaskMemory;
 use crate::codec::decode_plan;
@@ -26,7 +28,7 @@ use crate::session_defaults::default_session_config;
 
 /// What every task on this executor shares: who we are, where files go, the function
 /// registry plans are decoded with, what each task's runtime is made of (memory pool, disk
-/// manager) and the running spill totals.
+/// manager), the running spill totals and the secret fetches from peers are signed with.
 #[derive(Debug, Clone)]
 pub(crate) struct TaskEnvironment {
     pub(crate) executor: ExecutorId,
@@ -34,10 +36,16 @@ pub(crate) struct TaskEnvironment {
     pub(crate) functions: Arc<SessionState>,
     pub(crate) memory: TaskMemory,
     pub(crate) spills: Arc<SpillTotals>,
+    pub(crate) cluster_secret: ClusterSecret,
 }
 
 impl TaskEnvironment {
-    pub(crate) fn new(executor: ExecutorId, layout: ShuffleLayout, memory: TaskMemory) -> Self {
+    pub(crate) fn new(
+        executor: ExecutorId,
+        layout: ShuffleLayout,
+        memory: TaskMemory,
+        cluster_secret: ClusterSecret,
+    ) -> Self {
         let functions = datafusion::execution::SessionStateBuilder::new()
             .with_config(default_session_config())
             .with_runtime_env(Arc::clone(memory.shared()))
@@ -49,6 +57,7 @@ impl TaskEnvironment {
             functions: Arc::new(functions),
             memory,
             spills: Arc::new(SpillTotals::default()),
+            cluster_secret,
         }
     }
 }
@@ -107,7 +116,9 @@ async fn execute(task: &TaskDefinition, env: &TaskEnvironment) -> Result<Vec<Shu
     let started = std::time::Instant::now();
     let task_ctx = Arc::new(task_context(task, env)?);
     let plan = decode_plan(&task.plan, &task_ctx)?;
-    let plan = localize(plan, env, task.attempt)?;
+    let plan = localize(plan, env, &JobId::new(task.job_id.clone()), task.attempt)?;
+    // A cancelled task stops only when it yields: make every operator yield.
+    let plan = cooperative_plan(plan)?;
     let decoded = started.elapsed();
     let collected = match plan.execute(task.partition as usize, task_ctx) {
         Ok(stream) => stream.try_collect::<Vec<_>>().await,
@@ -168,15 +179,16 @@ fn task_context(task: &TaskDefinition, env: &TaskEnvironment) -> Result<TaskCont
     ))
 }
 
-/// Writes under this executor's work dir as `attempt`, and reads files it holds itself
-/// from disk.
+/// Writes under this executor's work dir as `attempt`, reads files it holds itself from
+/// disk, and fetches the others with grants for `job`.
 fn localize(
     plan: Arc<dyn ExecutionPlan>,
     env: &TaskEnvironment,
+    job: &JobId,
     attempt: u32,
 ) -> Result<Arc<dyn ExecutionPlan>> {
     if let Some(writer) = plan.downcast_ref::<ShuffleWriterExec>() {
-        let input = localize(Arc::clone(writer.input()), env, attempt)?;
+        let input = localize(Arc::clone(writer.input()), env, job, attempt)?;
         let output = ShuffleOutput {
             layout: env.layout.clone(),
             attempt,
@@ -184,7 +196,8 @@ fn localize(
         };
         return Ok(Arc::new(
             ShuffleWriterExec::try_new(input, writer.partitioning().cloned(), output)?
-                .with_format(writer.format()),
+                .with_format(writer.format())
+                .streaming_result(writer.streams_result()),
         ));
     }
     if let Some(reader) = plan.downcast_ref::<ShuffleReaderExec>()
@@ -200,12 +213,15 @@ fn localize(
                 location.remote = None;
             }
         }
-        return Ok(Arc::new(reader.resolve(locations)?));
+        let reader = reader
+            .resolve(locations)?
+            .with_fetch_grants(env.cluster_secret.clone(), job.clone());
+        return Ok(Arc::new(reader));
     }
     let children = plan
         .children()
         .into_iter()
-        .map(|child| localize(Arc::clone(child), env, attempt))
+        .map(|child| localize(Arc::clone(child), env, job, attempt))
         .collect::<Result<Vec<_>>>()?;
     replace_children_if_necessary(plan, children)
 }

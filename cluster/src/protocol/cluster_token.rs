@@ -1,31 +1,39 @@
-//! A shared secret between a scheduler and its executors. When set, every cluster call
+//! The secret a scheduler and its executors share, on the control plane: every cluster call
 //! carries `authorization: Bearer <token>` and the scheduler refuses calls without it, so
 //! nobody else can register an executor, take tasks (and the data inside their plans) or
-//! forge reports.
+//! forge reports. A scheduler always has one (`trebuchet scheduler` generates it when
+//! none is given).
 
-use tonic::metadata::MetadataValue;
+use std::fmt;
+
+use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::{Request, Status};
+use trebuchet_shuffle::ClusterSecret;
 
-/// The scheduler side: checks the token on every call (or lets all calls in when unset).
-#[derive(Debug, Clone, Default)]
+/// The scheduler side: checks the token on every call.
+#[derive(Clone)]
 pub struct RequireClusterToken {
-    expected: Option<String>,
+    expected: String,
 }
 
 impl RequireClusterToken {
-    pub fn new(token: Option<String>) -> Self {
+    pub fn new(secret: &ClusterSecret) -> Self {
         Self {
-            expected: token.map(|token| format!("Bearer {token}")),
+            expected: format!("Bearer {}", secret.expose()),
         }
+    }
+}
+
+impl fmt::Debug for RequireClusterToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RequireClusterToken(..)")
     }
 }
 
 impl Interceptor for RequireClusterToken {
     fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
-        let Some(expected) = &self.expected else {
-            return Ok(request);
-        };
+        let expected = &self.expected;
         let presented = request
             .metadata()
             .get("authorization")
@@ -35,38 +43,37 @@ impl Interceptor for RequireClusterToken {
         } else {
             Err(Status::unauthenticated(
                 "this scheduler requires its cluster token: start the executor with the same \
-                 --cluster-token",
+                 --cluster-token (or --cluster-token-file)",
             ))
         }
     }
 }
 
-/// The executor side: adds the token to every call (nothing when unset).
-#[derive(Debug, Clone, Default)]
+/// The executor side: adds the token to every call.
+#[derive(Clone)]
 pub struct PresentClusterToken {
-    header: Option<MetadataValue<tonic::metadata::Ascii>>,
+    header: MetadataValue<Ascii>,
 }
 
 impl PresentClusterToken {
-    /// Fails when the token cannot travel in a header (it must be visible ASCII).
-    pub fn new(token: Option<&str>) -> Result<Self, String> {
-        let header = token
-            .map(|token| {
-                MetadataValue::try_from(format!("Bearer {token}"))
-                    .map_err(|_| "the cluster token must be printable ASCII".to_string())
-            })
-            .transpose()?;
-        Ok(Self { header })
+    pub fn new(secret: &ClusterSecret) -> Self {
+        let header = MetadataValue::try_from(format!("Bearer {}", secret.expose()))
+            .expect("a cluster secret is printable ASCII, checked when it was made");
+        Self { header }
+    }
+}
+
+impl fmt::Debug for PresentClusterToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PresentClusterToken(..)")
     }
 }
 
 impl Interceptor for PresentClusterToken {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        if let Some(header) = &self.header {
-            request
-                .metadata_mut()
-                .insert("authorization", header.clone());
-        }
+        request
+            .metadata_mut()
+            .insert("authorization", self.header.clone());
         Ok(request)
     }
 }
@@ -84,23 +91,32 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn secret(text: &str) -> ClusterSecret {
+        ClusterSecret::new(text).unwrap()
+    }
+
     #[test]
     fn only_the_right_token_passes() {
-        let mut require = RequireClusterToken::new(Some("s3cret".into()));
-        let mut present = PresentClusterToken::new(Some("s3cret")).unwrap();
+        let mut require = RequireClusterToken::new(&secret("s3cret"));
+        let mut present = PresentClusterToken::new(&secret("s3cret"));
         let signed = present.call(Request::new(())).unwrap();
         assert!(require.call(signed).is_ok());
-        let mut wrong = PresentClusterToken::new(Some("guess")).unwrap();
+        let mut wrong = PresentClusterToken::new(&secret("guess"));
         let err = require
             .call(wrong.call(Request::new(())).unwrap())
             .unwrap_err();
         assert_eq!(err.code(), tonic::Code::Unauthenticated);
         assert!(require.call(Request::new(())).is_err());
-        assert!(
-            RequireClusterToken::new(None)
-                .call(Request::new(()))
-                .is_ok()
+    }
+
+    #[test]
+    fn neither_side_shows_the_token_in_debug() {
+        let secret = secret("s3cret");
+        let shown = format!(
+            "{:?} {:?}",
+            RequireClusterToken::new(&secret),
+            PresentClusterToken::new(&secret)
         );
-        assert!(PresentClusterToken::new(Some("line\nbreak")).is_err());
+        assert!(!shown.contains("s3cret"), "{shown}");
     }
 }

@@ -15,7 +15,7 @@ use datafusion::physical_plan::execution_plan::replace_children_if_necessary;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
-use trebuchet_shuffle::{PartitionLocation, RemoteExecutor, ShuffleReaderExec};
+use trebuchet_shuffle::{ClusterSecret, PartitionLocation, RemoteExecutor, ShuffleReaderExec};
 
 use super::event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
 use super::job_progress::{FinalOutput, FinalTask, JobFailure, JobProgress};
@@ -81,14 +81,17 @@ pub struct SchedulerHandle {
     commands: mpsc::UnboundedSender<Command>,
     mailboxes: Arc<Mailboxes>,
     policy: SchedulerPolicy,
+    /// What executors present to join, and what grants to read their files are signed
+    /// with.
+    cluster_secret: ClusterSecret,
     /// The loop stops when the last handle is dropped (its inbox closes, or this aborts it).
     _event_loop: Arc<JoinSet<()>>,
 }
 
 impl SchedulerHandle {
-    /// Starts the event loop on the current tokio runtime. It stops when every handle is
-    /// dropped.
-    pub fn start(settings: SchedulerSettings) -> Self {
+    /// Starts the event loop on the current tokio runtime, for a cluster whose executors
+    /// share `cluster_secret`. It stops when every handle is dropped.
+    pub fn start(settings: SchedulerSettings, cluster_secret: ClusterSecret) -> Self {
         let (commands, inbox) = mpsc::unbounded_channel();
         let mailboxes = Arc::new(Mailboxes::default());
         let event_loop = EventLoop {
@@ -104,6 +107,7 @@ impl SchedulerHandle {
             commands,
             mailboxes,
             policy: settings.policy,
+            cluster_secret,
             _event_loop: Arc::new(running),
         }
     }
@@ -111,6 +115,11 @@ impl SchedulerHandle {
     /// How this scheduler delivers tasks.
     pub fn policy(&self) -> SchedulerPolicy {
         self.policy
+    }
+
+    /// The secret this scheduler's executors share.
+    pub fn cluster_secret(&self) -> &ClusterSecret {
+        &self.cluster_secret
     }
 
     /// Submits a job; the receiver follows its final stage until it ends. The channel

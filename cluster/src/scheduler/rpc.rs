@@ -29,15 +29,13 @@ impl SchedulerService {
     }
 
     /// The tonic service, with message limits large enough for any stage plan, accepting
-    /// only callers that present `token` (everyone when `None`).
-    pub fn into_server(
-        self,
-        token: Option<String>,
-    ) -> InterceptedService<SchedulerServer<Self>, RequireClusterToken> {
+    /// only callers that present the scheduler's cluster secret.
+    pub fn into_server(self) -> InterceptedService<SchedulerServer<Self>, RequireClusterToken> {
+        let token = RequireClusterToken::new(self.scheduler.cluster_secret());
         let server = SchedulerServer::new(self)
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        InterceptedService::new(server, RequireClusterToken::new(token))
+        InterceptedService::new(server, token)
     }
 }
 

@@ -35,6 +35,13 @@ impl TestServer {
         Self::start_with(config).await
     }
 
+    /// A server requiring `alice:secret` and `bob:hunter2`, with `config`'s other settings.
+    pub(crate) async fn start_with_two_users(mut config: ServerConfig) -> Self {
+        let users = ["alice:secret".to_string(), "bob:hunter2".to_string()];
+        config.users = UserStore::from_specs(&users).unwrap();
+        Self::start_with(config).await
+    }
+
     pub(crate) async fn start_with(config: ServerConfig) -> Self {
         Self::start_with_executors(config, 2).await
     }
@@ -132,8 +139,17 @@ impl TestServer {
 
     /// A client that handshook, so its calls share one session.
     pub(crate) async fn session_client(&self) -> FlightSqlServiceClient<Channel> {
+        self.session_client_as("alice", "secret").await
+    }
+
+    /// A client that handshook as `user`, so its calls share one session of that user.
+    pub(crate) async fn session_client_as(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> FlightSqlServiceClient<Channel> {
         let mut client = self.client().await;
-        client.handshake("alice", "secret").await.unwrap();
+        client.handshake(user, password).await.unwrap();
         client
     }
 }

@@ -194,7 +194,7 @@ async fn a_multi_row_parameter_batch_runs_the_update_once_per_row() {
 }
 
 #[tokio::test]
-async fn closing_a_prepared_statement_always_succeeds() {
+async fn closing_a_prepared_statement_succeeds_even_for_handles_that_are_not_ours() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
     let prepared = client.prepare("SELECT 1".into(), None).await.unwrap();

@@ -18,14 +18,14 @@ use tonic::transport::Endpoint;
 use crate::fixture::{pretty, query};
 
 /// A `trebuchet` process whose log lines arrive on a channel.
-struct Process {
+pub(crate) struct Process {
     child: Child,
     lines: mpsc::UnboundedReceiver<String>,
     _reader: JoinSet<()>,
 }
 
 impl Process {
-    fn start(args: &[&str]) -> Self {
+    pub(crate) fn start(args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_trebuchet"))
             .args(args)
             .env("RUST_LOG", "info")
@@ -53,7 +53,7 @@ impl Process {
     }
 
     /// Waits for a log line containing `needle` and returns it.
-    async fn wait_for(&mut self, needle: &str) -> String {
+    pub(crate) async fn wait_for(&mut self, needle: &str) -> String {
         let found = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = self.lines.recv().await {
                 if line.contains(needle) {
@@ -188,6 +188,8 @@ async fn an_executor_refuses_a_memory_pool_smaller_than_its_task_slots() {
         "3",
         "--work-dir",
         &work_dir.to_string_lossy(),
+        "--cluster-token",
+        "s3cret",
     ]);
     let refused = executor.wait_for("did not start").await;
     assert!(refused.contains("3 bytes"), "{refused}");

@@ -13,7 +13,7 @@ use futures::{Stream, TryStreamExt};
 use prost::Message;
 use tonic::transport::{Channel, Endpoint};
 
-use super::{FetchPartitionTicket, LivePartition};
+use super::{FetchGrant, FetchPartitionTicket, LivePartition};
 use crate::error::ShuffleError;
 use crate::ids::{ExecutorId, JobId, PartitionId, StageId};
 use crate::layout::ShuffleLayout;
@@ -59,25 +59,26 @@ fn channel_to(url: &str) -> Result<Channel, tonic::transport::Error> {
 }
 
 /// Streams the partition at `path` (entry `index_entry` of it, for an indexed data file)
-/// from `executor`, listening at `url`.
+/// from `executor`, listening at `url`, presenting `grant` (for the file's job).
 pub async fn fetch_partition(
     executor: &ExecutorId,
     url: &str,
     path: &Path,
     index_entry: Option<u32>,
+    grant: &FetchGrant,
 ) -> Result<impl Stream<Item = Result<RecordBatch>> + Send + 'static> {
     let ticket = FetchPartitionTicket {
         path: path.to_string_lossy().into_owned(),
         index_entry,
         live: None,
     };
-    do_get(executor, url, path, ticket).await
+    do_get(executor, url, path, ticket, grant).await
 }
 
 /// Streams partition `partition` of stage `stage` as attempt `attempt` of its task writes
 /// it on `executor` (listening at `url`): batches arrive as they are written, and the
 /// stream ends when the task has finished the partition. Only for stages that pass their
-/// input partitions through, as the final stage does.
+/// input partitions through, as the final stage does. `grant` must be for `job`.
 pub async fn follow_partition(
     executor: &ExecutorId,
     url: &str,
@@ -85,6 +86,7 @@ pub async fn follow_partition(
     stage: StageId,
     partition: PartitionId,
     attempt: u32,
+    grant: &FetchGrant,
 ) -> Result<impl Stream<Item = Result<RecordBatch>> + Send + 'static> {
     let ticket = FetchPartitionTicket {
         path: String::new(),
@@ -97,15 +99,17 @@ pub async fn follow_partition(
         }),
     };
     let named = ShuffleLayout::new("").partition_file(job, stage, partition, attempt, partition);
-    do_get(executor, url, &named, ticket).await
+    do_get(executor, url, &named, ticket, grant).await
 }
 
-/// Sends `ticket` to `executor`; failures name the executor and the partition's `path`.
+/// Sends `ticket` to `executor` with `grant`; failures name the executor and the
+/// partition's `path`.
 async fn do_get(
     executor: &ExecutorId,
     url: &str,
     path: &Path,
     ticket: FetchPartitionTicket,
+    grant: &FetchGrant,
 ) -> Result<impl Stream<Item = Result<RecordBatch>> + Send + 'static + use<>> {
     let failed = |reason: String| ShuffleError::FetchPartition {
         executor: executor.clone(),
@@ -116,8 +120,10 @@ async fn do_get(
     let mut client = FlightServiceClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let mut request = tonic::Request::new(Ticket::new(ticket.encode_to_vec()));
+    grant.attach(&mut request);
     let response = client
-        .do_get(Ticket::new(ticket.encode_to_vec()))
+        .do_get(request)
         .await
         .map_err(|status| failed(status.message().to_string()))?;
     let executor = executor.clone();

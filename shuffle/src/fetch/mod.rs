@@ -7,14 +7,21 @@
 //! A ticket may instead name a passed-through partition by its task ([`LivePartition`]):
 //! the service then follows the file as its task writes it, which is how the final stage
 //! streams to the client before the job ends.
+//!
+//! Every call carries a [`FetchGrant`] signed with the cluster's secret and naming the job
+//! whose data it reads; the service refuses anything else.
 
 mod client;
+mod grant;
+mod live_follows;
 mod service;
 
 pub use client::{fetch_partition, follow_partition};
+pub use grant::{ClusterSecret, FetchGrant, GRANT_LIFETIME, GrantDefect};
+pub use live_follows::{KnownJobs, MAX_FOLLOWS};
 pub use service::ShuffleFlightService;
 #[cfg(test)]
-pub(crate) use service::serve_flight;
+pub(crate) use service::{serve_flight, test_secret};
 
 /// A `DoGet` ticket: which partition file to stream.
 #[derive(Clone, PartialEq, prost::Message)]

@@ -1,0 +1,639 @@
+//! [`FileAccess`]: which files SQL may touch. Every statement that names a path on the
+//! server (`CREATE EXTERNAL TABLE`, `COPY`, `INSERT` into a file-backed table, a runtime
+//! session key naming a directory) is checked against it just before it runs.
+//!
+//! ```text
+//!   denied  (work dir, users file, TLS key) ── nobody, admins included
+//!   allowed (--allow-path DIR)               ── every user reads and writes
+//!   served  (--table paths, TPC-H data)      ── every user reads
+//!   anywhere else                            ── --admin users only
+//! ```
+//!
+//! A path is judged where it really is: symlinks are followed (for a path that does not
+//! exist yet, those of its nearest existing ancestor), `..` is refused outright, and a
+//! location that contains a denied path is refused like one inside it, since a table over
+//! a directory reads everything below it. URLs other than `file:` are refused until object
+//! stores get an allowlist of their own.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::common::TableReference;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::listing::{ListingTable, ListingTableUrl};
+use datafusion::datasource::{MemTable, source_as_provider};
+use datafusion::logical_expr::{DdlStatement, LogicalPlan, Statement, TableSource};
+use datafusion::prelude::SessionContext;
+
+use crate::error::{FlightSqlError, Result};
+
+/// The runtime session keys that only size or bound the session's own resources; every
+/// other `datafusion.runtime.*` key may name a place on the server's disk.
+const RUNTIME_LIMIT_KEYS: [&str; 7] = [
+    "memory_limit",
+    "max_temp_directory_size",
+    "metadata_cache_limit",
+    "list_files_cache_limit",
+    "list_files_cache_ttl",
+    "file_statistics_cache_limit",
+    "max_spill_merge_fan_in",
+];
+
+/// The runtime session key naming the directory spill files go to.
+const TEMP_DIRECTORY_KEY: &str = "temp_directory";
+
+/// What a statement does to a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileAction {
+    Read,
+    Write,
+}
+
+impl fmt::Display for FileAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Read => "read",
+            Self::Write => "write",
+        })
+    }
+}
+
+/// The server's file policy; see the module docs. The default allows no path at all.
+#[derive(Debug, Clone, Default)]
+pub struct FileAccess {
+    /// Read and write for everyone (`--allow-path`), canonical.
+    allowed: Vec<PathBuf>,
+    /// Read for everyone: the data the server registered itself.
+    served: Vec<PathBuf>,
+    /// Nobody's: the server's private files.
+    denied: Vec<PathBuf>,
+    /// Users who may touch any path that is not denied.
+    admins: BTreeSet<String>,
+}
+
+impl FileAccess {
+    /// Lets every user read and write below `dir`, which must be an existing directory:
+    /// a mistyped root fails at start rather than silently allowing nothing.
+    pub fn allow(mut self, dir: &Path) -> Result<Self> {
+        let invalid = |problem: String| FlightSqlError::InvalidConfig {
+            reason: format!("--allow-path {}: {problem}", dir.display()),
+        };
+        let resolved = std::fs::canonicalize(dir).map_err(|err| invalid(err.to_string()))?;
+        if !resolved.is_dir() {
+            return Err(invalid("not a directory".into()));
+        }
+        self.allowed.push(resolved);
+        Ok(self)
+    }
+
+    /// Lets every user read `path` and below: data the server itself serves (a `--table`
+    /// path, the generated TPC-H tables), even where it lies inside a denied directory.
+    pub fn serve(mut self, path: &Path) -> Self {
+        self.served.push(resolve_trusted(path));
+        self
+    }
+
+    /// Keeps everyone, admins included, away from `path` and everything below it.
+    pub fn deny(mut self, path: &Path) -> Self {
+        self.denied.push(resolve_trusted(path));
+        self
+    }
+
+    /// Makes `user` an admin, who may read and write any path that is not denied.
+    pub fn admin(mut self, user: impl Into<String>) -> Self {
+        self.admins.insert(user.into());
+        self
+    }
+
+    /// Whether `user` is an admin; the anonymous user (authentication off) never is.
+    pub fn is_admin(&self, user: Option<&str>) -> bool {
+        user.is_some_and(|user| self.admins.contains(user))
+    }
+
+    /// The policy the sessions of `ctx` run under (nothing allowed if none was set).
+    pub(crate) fn of(ctx: &SessionContext) -> Arc<Self> {
+        ctx.state_ref()
+            .read()
+            .config()
+            .get_extension::<Self>()
+            .unwrap_or_default()
+    }
+
+    /// Checks every node of `plan` that names a file or a runtime key, `user` running it.
+    pub(crate) fn check_plan(&self, plan: &LogicalPlan, user: Option<&str>) -> Result<()> {
+        let mut outcome = Ok(());
+        plan.apply_with_subqueries(|node| {
+            outcome = self.check_node(node, user);
+            Ok(if outcome.is_ok() {
+                TreeNodeRecursion::Continue
+            } else {
+                TreeNodeRecursion::Stop
+            })
+        })?;
+        outcome
+    }
+
+    /// Checks setting session key `key` to `value`: runtime keys other than sizes and
+    /// limits are refused, and the spill directory must be a directory `user` may write.
+    pub(crate) fn check_session_key(
+        &self,
+        key: &str,
+        value: &str,
+        user: Option<&str>,
+    ) -> Result<()> {
+        let key = key.to_ascii_lowercase();
+        let Some(runtime_key) = key.strip_prefix("datafusion.runtime.") else {
+            return Ok(());
+        };
+        if RUNTIME_LIMIT_KEYS.contains(&runtime_key) {
+            return Ok(());
+        }
+        let reason = if runtime_key == TEMP_DIRECTORY_KEY {
+            match self.check(value, FileAction::Write, user) {
+                Ok(()) => return Ok(()),
+                Err(err) => err.to_string(),
+            }
+        } else {
+            format!(
+                "runtime keys may name places on the server's disk; a session may set only \
+                 datafusion.runtime.{} (sizes and limits) and, to a directory it may write, \
+                 datafusion.runtime.{TEMP_DIRECTORY_KEY}",
+                RUNTIME_LIMIT_KEYS.join(", datafusion.runtime.")
+            )
+        };
+        Err(FlightSqlError::SessionKeyNotAllowed { key, reason })
+    }
+
+    /// Checks that `user` may do `action` at `location`, a path or URL as SQL gives it.
+    pub(crate) fn check(
+        &self,
+        location: &str,
+        action: FileAction,
+        user: Option<&str>,
+    ) -> Result<()> {
+        let refuse = |reason: String| FlightSqlError::PathNotAllowed {
+            path: location.to_string(),
+            action,
+            reason,
+        };
+        if has_parent_segment(location) {
+            return Err(refuse("paths may not contain `..`".into()));
+        }
+        let url = ListingTableUrl::parse(location)
+            .map_err(|err| refuse(format!("not a path DataFusion can read: {err}")))?;
+        self.check_url(location, &url, action, user)
+    }
+
+    /// [`Self::check`] for a location DataFusion already parsed (a listing table's path).
+    fn check_url(
+        &self,
+        location: &str,
+        url: &ListingTableUrl,
+        action: FileAction,
+        user: Option<&str>,
+    ) -> Result<()> {
+        let refuse = |reason: String| FlightSqlError::PathNotAllowed {
+            path: location.to_string(),
+            action,
+            reason,
+        };
+        let path = local_path(url).map_err(refuse)?;
+        let resolved = resolve(&path).map_err(refuse)?;
+        self.judge(&resolved, action, user).map_err(|reason| {
+            if Path::new(location) == resolved {
+                refuse(reason)
+            } else {
+                refuse(format!("it is {}, and {reason}", resolved.display()))
+            }
+        })
+    }
+
+    /// Whether `user` may do `action` at the resolved path `path`; the reason if not.
+    fn judge(
+        &self,
+        path: &Path,
+        action: FileAction,
+        user: Option<&str>,
+    ) -> std::result::Result<(), String> {
+        if self.touches_denied(path, action) {
+            return Err(
+                "it is, holds or lies inside the server's private files (work directory, \
+                 users file, keys), which no user may read or write"
+                    .into(),
+            );
+        }
+        if self.is_admin(user) {
+            return Ok(());
+        }
+        let served = match action {
+            FileAction::Read => self.served.as_slice(),
+            FileAction::Write => &[],
+        };
+        if self
+            .allowed
+            .iter()
+            .chain(served)
+            .any(|root| path.starts_with(root))
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "it is outside every directory users may {action} (the server's --allow-path list)"
+        ))
+    }
+
+    /// Whether `path` is inside a denied path or holds one. Data the server serves from
+    /// inside a denied directory (TPC-H tables under the work dir) stays readable.
+    fn touches_denied(&self, path: &Path, action: FileAction) -> bool {
+        self.denied.iter().any(|denied| {
+            if denied.starts_with(path) {
+                return true;
+            }
+            if !path.starts_with(denied) {
+                return false;
+            }
+            let served_inside = action == FileAction::Read
+                && self.served.iter().any(|served| {
+                    served != denied && served.starts_with(denied) && path.starts_with(served)
+                });
+            !served_inside
+        })
+    }
+
+    fn check_node(&self, node: &LogicalPlan, user: Option<&str>) -> Result<()> {
+        match node {
+            LogicalPlan::Ddl(DdlStatement::CreateExternalTable(create)) => {
+                let stream = create.unbounded
+                    || create.options.iter().any(|(key, value)| {
+                        key.eq_ignore_ascii_case("unbounded") && value.eq_ignore_ascii_case("true")
+                    });
+                for location in &create.locations {
+                    // A stream table opens its location as a plain path, not as a URL: only
+                    // plain paths mean the same file to both readings.
+                    if stream && url_scheme(location).is_some() {
+                        return Err(FlightSqlError::PathNotAllowed {
+                            path: location.clone(),
+                            action: FileAction::Read,
+                            reason: "an unbounded table takes a plain path, not a URL".into(),
+                        });
+                    }
+                    self.check(location, FileAction::Read, user)?;
+                }
+                Ok(())
+            }
+            LogicalPlan::Copy(copy) => self.check(&copy.output_url, FileAction::Write, user),
+            LogicalPlan::Dml(dml) => self.check_table_write(&dml.table_name, &dml.target, user),
+            LogicalPlan::Statement(Statement::SetVariable(set)) => {
+                self.check_session_key(&set.variable, &set.value, user)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Writing into a table: in-memory tables are anyone's, listing tables are judged by
+    /// their paths, and any other provider (a stream table, whose path is private to it)
+    /// only by admins.
+    fn check_table_write(
+        &self,
+        name: &TableReference,
+        target: &Arc<dyn TableSource>,
+        user: Option<&str>,
+    ) -> Result<()> {
+        if let Ok(provider) = source_as_provider(target) {
+            if provider.is::<MemTable>() {
+                return Ok(());
+            }
+            if let Some(listing) = provider.downcast_ref::<ListingTable>() {
+                for url in listing.table_paths() {
+                    self.check_url(url.as_str(), url, FileAction::Write, user)?;
+                }
+                return Ok(());
+            }
+        }
+        if self.is_admin(user) {
+            return Ok(());
+        }
+        Err(FlightSqlError::PathNotAllowed {
+            path: name.to_string(),
+            action: FileAction::Write,
+            reason: "only admins may write into tables other than in-memory and external \
+                     (listing) tables"
+                .into(),
+        })
+    }
+}
+
+/// Whether `location` has a `..` segment. URL parsers drop tabs and newlines, so they are
+/// dropped here too before looking.
+fn has_parent_segment(location: &str) -> bool {
+    let cleaned: String = location
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    cleaned.split(['/', '\\']).any(|segment| segment == "..")
+}
+
+/// The scheme of `location` if DataFusion reads it as a URL rather than a path.
+fn url_scheme(location: &str) -> Option<String> {
+    if Path::new(location).is_absolute() {
+        return None;
+    }
+    url::Url::parse(location)
+        .ok()
+        .map(|url| url.scheme().to_string())
+}
+
+/// The local path a parsed location names, or why it names none.
+fn local_path(url: &ListingTableUrl) -> std::result::Result<PathBuf, String> {
+    let url: &url::Url = url.as_ref();
+    if url.scheme() != "file" {
+        return Err(format!(
+            "{}:// locations are not supported yet (object stores will get an allowlist of \
+             their own); give a path on the server",
+            url.scheme()
+        ));
+    }
+    url.to_file_path()
+        .map_err(|()| "a file URL must name a path on this machine (file:///…)".into())
+}
+
+/// `path` made absolute with every symlink followed. A path that does not exist yet is
+/// its nearest existing ancestor, resolved, plus the rest; a dangling symlink on the way
+/// is refused, since whatever is created through it lands elsewhere.
+fn resolve(path: &Path) -> std::result::Result<PathBuf, String> {
+    if path
+        .components()
+        .any(|component| component == Component::ParentDir)
+    {
+        return Err("paths may not contain `..`".into());
+    }
+    let absolute =
+        std::path::absolute(path).map_err(|err| format!("cannot make it absolute: {err}"))?;
+    let mut existing = absolute.as_path();
+    let mut missing = Vec::new();
+    loop {
+        match std::fs::canonicalize(existing) {
+            Ok(mut resolved) => {
+                resolved.extend(missing.iter().rev());
+                return Ok(resolved);
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                if existing.symlink_metadata().is_ok() {
+                    return Err(format!(
+                        "{} is a symbolic link to nothing that exists",
+                        existing.display()
+                    ));
+                }
+                let (Some(name), Some(parent)) = (existing.file_name(), existing.parent()) else {
+                    return Err("no part of it exists".into());
+                };
+                missing.push(name);
+                existing = parent;
+            }
+            Err(err) => return Err(format!("cannot resolve {}: {err}", existing.display())),
+        }
+    }
+}
+
+/// [`resolve`] for a path the operator gave: `..` is taken lexically, and a path that
+/// cannot be resolved is kept as given (made absolute), which still matches itself.
+fn resolve_trusted(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut lexical = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::ParentDir => {
+                lexical.pop();
+            }
+            Component::CurDir => {}
+            other => lexical.push(other),
+        }
+    }
+    resolve(&lexical).unwrap_or(lexical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn existing_paths_resolve_through_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::os::unix::fs::symlink(&real, dir.path().join("link")).unwrap();
+        let canonical = std::fs::canonicalize(&real).unwrap();
+        assert_eq!(resolve(&dir.path().join("link")).unwrap(), canonical);
+        assert_eq!(
+            resolve(&dir.path().join("link/new/file.csv")).unwrap(),
+            canonical.join("new/file.csv")
+        );
+    }
+
+    #[test]
+    fn missing_paths_resolve_from_their_nearest_existing_ancestor() {
+        let dir = tempfile::tempdir().unwrap();
+        let canonical = std::fs::canonicalize(dir.path()).unwrap();
+        assert_eq!(
+            resolve(&dir.path().join("a/b/c.parquet")).unwrap(),
+            canonical.join("a/b/c.parquet")
+        );
+    }
+
+    #[test]
+    fn parent_segments_and_dangling_links_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(resolve(&dir.path().join("a/../b")).is_err());
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), dir.path().join("dangling"))
+            .unwrap();
+        let err = resolve(&dir.path().join("dangling/file.csv")).unwrap_err();
+        assert!(err.contains("symbolic link"), "{err}");
+        assert!(has_parent_segment("/data/\t../etc"));
+        assert!(has_parent_segment("file:///data/../etc"));
+        assert!(!has_parent_segment("/data/..hidden/x"));
+    }
+
+    #[test]
+    fn allowed_roots_grant_read_and_write_and_served_paths_only_read() {
+        let fixture = Fixture::new();
+        let files = fixture.policy();
+        let inside = fixture.allowed.join("out.csv");
+        let inside = inside.to_str().unwrap();
+        files.check(inside, FileAction::Write, None).unwrap();
+        files.check(inside, FileAction::Read, None).unwrap();
+        let served = fixture.served.to_str().unwrap();
+        files.check(served, FileAction::Read, None).unwrap();
+        let err = files.check(served, FileAction::Write, None).unwrap_err();
+        assert!(
+            matches!(err, FlightSqlError::PathNotAllowed { .. }),
+            "{err}"
+        );
+        let url = format!("file://{inside}");
+        files.check(&url, FileAction::Write, None).unwrap();
+    }
+
+    #[test]
+    fn paths_outside_the_roots_are_for_admins_and_denied_paths_for_nobody() {
+        let fixture = Fixture::new();
+        let files = fixture.policy().admin("root");
+        let outside = fixture.outside.to_str().unwrap();
+        let err = files
+            .check(outside, FileAction::Read, Some("alice"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(outside) && err.contains("--allow-path"),
+            "{err}"
+        );
+        files
+            .check(outside, FileAction::Read, Some("root"))
+            .unwrap();
+        files
+            .check(outside, FileAction::Write, Some("root"))
+            .unwrap();
+        assert!(!files.is_admin(None));
+        for denied in [&fixture.users_file, &fixture.work_dir.join("executor-0")] {
+            let denied = denied.to_str().unwrap();
+            let err = files
+                .check(denied, FileAction::Read, Some("root"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("private files"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_directory_holding_a_denied_path_is_refused() {
+        let fixture = Fixture::new();
+        // The users file lies in the allowed dir: listing that dir would read it.
+        let files = fixture.policy().deny(&fixture.allowed.join("users"));
+        let err = files
+            .check(fixture.allowed.to_str().unwrap(), FileAction::Read, None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("private files"), "{err}");
+        let glob = format!("{}/*.csv", fixture.allowed.display());
+        assert!(files.check(&glob, FileAction::Read, None).is_err());
+    }
+
+    #[test]
+    fn served_data_inside_the_work_dir_stays_readable() {
+        let fixture = Fixture::new();
+        let tpch = fixture.work_dir.join("tpch-sf0.01");
+        std::fs::create_dir_all(&tpch).unwrap();
+        let files = fixture.policy().serve(&tpch);
+        let table = tpch.join("lineitem");
+        files
+            .check(table.to_str().unwrap(), FileAction::Read, None)
+            .unwrap();
+        assert!(
+            files
+                .check(table.to_str().unwrap(), FileAction::Write, Some("root"))
+                .is_err()
+        );
+        assert!(
+            files
+                .check(fixture.work_dir.to_str().unwrap(), FileAction::Read, None)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn symlinks_and_urls_are_judged_where_they_lead() {
+        let fixture = Fixture::new();
+        let files = fixture.policy();
+        let link = fixture.allowed.join("escape.csv");
+        std::os::unix::fs::symlink(&fixture.outside, &link).unwrap();
+        let err = files
+            .check(link.to_str().unwrap(), FileAction::Read, None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&*fixture.outside.to_string_lossy()), "{err}");
+        for url in ["s3://bucket/data.parquet", "http://example.com/x.csv"] {
+            let err = files
+                .check(url, FileAction::Read, None)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("not supported yet"), "{err}");
+        }
+        let remote_host = format!("file://otherhost{}", fixture.allowed.display());
+        assert!(files.check(&remote_host, FileAction::Read, None).is_err());
+    }
+
+    #[test]
+    fn runtime_keys_other_than_limits_are_refused() {
+        let fixture = Fixture::new();
+        let files = fixture.policy();
+        files
+            .check_session_key("datafusion.runtime.memory_limit", "1G", None)
+            .unwrap();
+        files
+            .check_session_key("datafusion.execution.batch_size", "10", None)
+            .unwrap();
+        let allowed = fixture.allowed.to_str().unwrap();
+        files
+            .check_session_key("datafusion.runtime.temp_directory", allowed, None)
+            .unwrap();
+        let outside = fixture.outside.to_str().unwrap();
+        let err = files
+            .check_session_key("DataFusion.Runtime.Temp_Directory", outside, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("datafusion.runtime.temp_directory") && err.contains(outside),
+            "{err}"
+        );
+        let err = files
+            .check_session_key("datafusion.runtime.future_path", "/x", None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sizes and limits"), "{err}");
+    }
+
+    /// A temp dir laid out as a server's disk: an allowed dir, a served file, a work dir
+    /// and users file that are denied, and a file outside all of them.
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        allowed: PathBuf,
+        served: PathBuf,
+        work_dir: PathBuf,
+        users_file: PathBuf,
+        outside: PathBuf,
+    }
+
+    impl Fixture {
+        fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let root = std::fs::canonicalize(dir.path()).unwrap();
+            let allowed = root.join("allowed");
+            let work_dir = root.join("work");
+            std::fs::create_dir_all(&allowed).unwrap();
+            std::fs::create_dir_all(work_dir.join("executor-0")).unwrap();
+            let served = root.join("served.csv");
+            let users_file = root.join("users");
+            let outside = root.join("outside.csv");
+            for file in [&served, &users_file, &outside] {
+                std::fs::write(file, "a\n1\n").unwrap();
+            }
+            Self {
+                _dir: dir,
+                allowed,
+                served,
+                work_dir,
+                users_file,
+                outside,
+            }
+        }
+
+        fn policy(&self) -> FileAccess {
+            FileAccess::default()
+                .allow(&self.allowed)
+                .unwrap()
+                .serve(&self.served)
+                .deny(&self.work_dir)
+                .deny(&self.users_file)
+        }
+    }
+}
