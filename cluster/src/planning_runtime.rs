@@ -25,6 +25,7 @@ use std::sync::OnceLock;
 use std::task::{Context, Poll};
 
 use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -77,80 +78,107 @@ fn planning_handle() -> Result<Handle> {
     }
 }
 
-/// Runs `future` on the planning runtime and returns its output. Dropping the returned
-/// future cancels the work; whatever it held is dropped on the planning runtime.
-pub async fn on_planning_stack<F>(future: F) -> Result<F::Output>
+/// Runs `future` on the planning runtime and returns its output. The work starts at once,
+/// before the returned future is polled; dropping the returned future cancels it, and
+/// whatever it held is dropped on the planning runtime.
+pub fn on_planning_stack<F>(future: F) -> impl Future<Output = Result<F::Output>> + Send + 'static
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let handle = planning_handle()?;
-    let mut task = JoinSet::new();
-    task.spawn_on(future, &handle);
-    match task.join_next().await {
-        Some(Ok(output)) => Ok(output),
-        Some(Err(err)) if err.is_panic() => Err(DataFusionError::Internal(format!(
-            "planning panicked: {}",
-            panic_message(err.into_panic().as_ref())
-        ))),
-        Some(Err(err)) => Err(DataFusionError::Internal(format!(
-            "planning was cancelled: {err}"
-        ))),
-        None => Err(DataFusionError::Internal(
-            "the planning task vanished".into(),
-        )),
+    let spawned = planning_handle().map(|handle| {
+        let mut task = JoinSet::new();
+        task.spawn_on(future, &handle);
+        task
+    });
+    async move {
+        match spawned?.join_next().await {
+            Some(Ok(output)) => Ok(output),
+            Some(Err(err)) if err.is_panic() => Err(DataFusionError::Internal(format!(
+                "planning panicked: {}",
+                panic_message(err.into_panic().as_ref())
+            ))),
+            Some(Err(err)) => Err(DataFusionError::Internal(format!(
+                "planning was cancelled: {err}"
+            ))),
+            None => Err(DataFusionError::Internal(
+                "the planning task vanished".into(),
+            )),
+        }
     }
 }
 
-/// Starts the stream `started` yields on the planning runtime and forwards its batches,
-/// one channel slot ahead of the reader. The stream is polled, and dropped with the plan
-/// beneath it, on the planning runtime; dropping the returned stream stops it.
-pub async fn stream_on_planning_stack(
+/// Starts the stream `started` yields on the planning runtime (at once, before the returned
+/// future is polled) and forwards its batches, one channel slot ahead of the reader. The
+/// stream is polled, and dropped with the plan beneath it, on the planning runtime;
+/// dropping the returned stream stops it.
+pub fn stream_on_planning_stack(
     started: BoxFuture<'static, Result<SendableRecordBatchStream>>,
-) -> Result<SendableRecordBatchStream> {
-    let handle = planning_handle()?;
+) -> impl Future<Output = Result<SendableRecordBatchStream>> + Send + 'static {
     let (schema_sender, schema) = oneshot::channel();
     let (batch_sender, batches) = mpsc::channel::<Result<RecordBatch>>(1);
-    let mut pump = JoinSet::new();
-    pump.spawn_on(
-        async move {
-            let forward = async {
-                let mut stream = match started.await {
-                    Ok(stream) => stream,
-                    Err(err) => {
-                        let _ = schema_sender.send(Err(err));
-                        return;
-                    }
-                };
-                if schema_sender.send(Ok(stream.schema())).is_err() {
-                    return;
+    let pump = planning_handle().map(|handle| {
+        let mut pump = JoinSet::new();
+        pump.spawn_on(forward(started, schema_sender, batch_sender), &handle);
+        pump
+    });
+    async move {
+        let pump = pump?;
+        let schema = schema.await.map_err(|_| {
+            DataFusionError::Internal("the query's stream ended before it started".into())
+        })??;
+        let forwarded = Forwarded {
+            batches,
+            _pump: pump,
+        };
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, forwarded)) as SendableRecordBatchStream)
+    }
+}
+
+/// Starts the stream, sends its schema (or why it did not start), then its batches until
+/// it ends or the reader goes.
+async fn forward(
+    started: BoxFuture<'static, Result<SendableRecordBatchStream>>,
+    schema_sender: oneshot::Sender<Result<SchemaRef>>,
+    batch_sender: mpsc::Sender<Result<RecordBatch>>,
+) {
+    let mut schema_sender = Some(schema_sender);
+    let pumped = AssertUnwindSafe(async {
+        let started = started.await;
+        let mut stream = match started {
+            Ok(stream) => stream,
+            Err(err) => {
+                if let Some(sender) = schema_sender.take() {
+                    let _ = sender.send(Err(err));
                 }
-                while let Some(batch) = stream.next().await {
-                    if batch_sender.send(batch).await.is_err() {
-                        return;
-                    }
-                }
-            };
-            // A panicking operator must end the stream with an error, not quietly.
-            if let Err(panic) = AssertUnwindSafe(forward).catch_unwind().await {
-                let message = panic_message(panic.as_ref());
-                let _ = batch_sender
-                    .send(Err(DataFusionError::Internal(format!(
-                        "the query panicked: {message}"
-                    ))))
-                    .await;
+                return;
             }
-        },
-        &handle,
-    );
-    let schema = schema.await.map_err(|_| {
-        DataFusionError::Internal("the query's stream ended before it started".into())
-    })??;
-    let forwarded = Forwarded {
-        batches,
-        _pump: pump,
-    };
-    Ok(Box::pin(RecordBatchStreamAdapter::new(schema, forwarded)))
+        };
+        let Some(sender) = schema_sender.take() else {
+            return;
+        };
+        if sender.send(Ok(stream.schema())).is_err() {
+            return;
+        }
+        while let Some(batch) = stream.next().await {
+            if batch_sender.send(batch).await.is_err() {
+                return;
+            }
+        }
+    })
+    .catch_unwind()
+    .await;
+    // A panicking operator must end the stream with an error, not quietly.
+    if let Err(panic) = pumped {
+        let err = DataFusionError::Internal(format!(
+            "the query panicked: {}",
+            panic_message(panic.as_ref())
+        ));
+        match schema_sender.take() {
+            Some(sender) => drop(sender.send(Err(err))),
+            None => drop(batch_sender.send(Err(err)).await),
+        }
+    }
 }
 
 /// Batches coming from a stream polled on the planning runtime.
@@ -294,6 +322,17 @@ mod tests {
             .map(|_| ())
             .unwrap_err();
         assert!(err.to_string().contains("no such plan"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_panics_ends_with_an_error() {
+        let started: BoxFuture<'static, Result<SendableRecordBatchStream>> =
+            Box::pin(async { panic!("no stream") });
+        let err = stream_on_planning_stack(started)
+            .await
+            .map(|_| ())
+            .unwrap_err();
+        assert!(err.to_string().contains("panicked: no stream"), "{err}");
     }
 
     #[tokio::test]

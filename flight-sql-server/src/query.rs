@@ -6,8 +6,10 @@
 //!
 //! Parsing, planning, the engine's own work and the polling of streamed results run on
 //! the planning runtime (`trebuchet_cluster::on_planning_stack`), whose stacks are deep
-//! enough for any plan within the [`statement_limits`](crate::statement_limits); plans
-//! travel back to the handlers only inside a [`DeepPlan`], which drops them there again.
+//! enough for any plan within the [`statement_limits`](crate::statement_limits). A
+//! statement over those limits never leaves it; physical plans reach a handler only inside
+//! a [`DeepPlan`], which sends them back there to be dropped; the logical plan a
+//! [`PlannedStatement`] keeps is within the limits, so dropping it is shallow anywhere.
 
 use std::sync::Arc;
 

@@ -156,6 +156,13 @@ async fn statements_over_the_limits_are_refused_and_the_server_keeps_serving() {
             "more than 1000 levels",
         ),
         (
+            // The largest statement accepted: its syntax tree is half a million levels
+            // deep, and merely dropping it needs the planning runtime's stack.
+            "1 MiB arithmetic chain",
+            format!("SELECT {}", chain(524_000, |_| "1".into(), "+")),
+            "more than 1000 levels",
+        ),
+        (
             "10,000-term OR chain",
             format!(
                 "SELECT count(*) FROM nation WHERE {}",

@@ -221,7 +221,9 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+    // Lowercase digits only, as `hex` writes them: one grant has one spelling.
+    let is_lower_hex = |byte: u8| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte);
+    if !text.len().is_multiple_of(2) || !text.bytes().all(is_lower_hex) {
         return None;
     }
     (0..text.len())

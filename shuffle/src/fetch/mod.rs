@@ -49,3 +49,43 @@ pub(crate) struct LivePartition {
     #[prost(uint32, tag = "4")]
     pub(crate) attempt: u32,
 }
+
+/// The decoders an executor's Flight port runs on bytes from the network, fed arbitrary
+/// and altered input: none panics, and no grant but a signed one passes. Runs on every
+/// `cargo test`, briefly.
+#[cfg(test)]
+mod fuzz {
+    use std::time::SystemTime;
+
+    use prost::Message;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::ids::JobId;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+        #[test]
+        fn arbitrary_grants_and_tickets_are_refused_without_panicking(
+            grant in ".{0,200}",
+            ticket in proptest::collection::vec(any::<u8>(), 0..256),
+        ) {
+            let secret = ClusterSecret::generate();
+            prop_assert!(secret.verify(&grant, SystemTime::now()).is_err());
+            let _ = FetchPartitionTicket::decode(ticket.as_slice());
+        }
+
+        #[test]
+        fn no_altered_grant_passes(position in any::<prop::sample::Index>(), replacement in any::<char>()) {
+            let secret = ClusterSecret::generate();
+            let grant = secret.grant(&JobId::new("job-1")).as_str().to_string();
+            let mut characters: Vec<char> = grant.chars().collect();
+            let index = position.index(characters.len());
+            prop_assume!(characters[index] != replacement);
+            characters[index] = replacement;
+            let altered: String = characters.into_iter().collect();
+            prop_assert!(secret.verify(&altered, SystemTime::now()).is_err());
+        }
+    }
+}
