@@ -57,8 +57,8 @@ pub(crate) struct LivePartition {
 mod fuzz {
     use std::time::SystemTime;
 
-    use prost::Message;
     use proptest::prelude::*;
+    use prost::Message;
 
     use super::*;
     use crate::ids::JobId;
