@@ -102,17 +102,15 @@ impl PlannedStatement {
             reset_session_option(state.config_mut(), &reset.variable)?;
             return Ok(0);
         }
-        let run = async {
-            session
-                .ctx()
-                .execute_logical_plan(self.plan)
-                .await?
-                .collect()
-                .await
-        };
+        // On the planning runtime, as queries are planned: a command (CREATE TABLE AS, COPY)
+        // plans and optimizes its query just as deeply.
+        let ctx = session.ctx().clone();
+        let plan = self.plan;
+        let run =
+            on_planning_stack(async move { ctx.execute_logical_plan(plan).await?.collect().await });
         // As for queries: closing the session stops a command still running in it.
         let batches = tokio::select! {
-            batches = run => batches?,
+            batches = run => batches??,
             () = session.closing() => return Err(FlightSqlError::SessionClosed),
         };
         Ok(affected_rows(&batches))
