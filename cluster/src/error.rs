@@ -47,6 +47,10 @@ pub enum ClusterError {
         source: std::io::Error,
     },
 
+    /// The executor's Flight service could not take the cluster TLS certificate.
+    #[error("cannot serve the executor's Flight port over TLS")]
+    FlightTls(#[source] tonic::transport::Error),
+
     /// The runtime tasks run on could not be built.
     #[error("cannot start the task runtime")]
     TaskRuntime(#[source] std::io::Error),

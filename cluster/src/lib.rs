@@ -61,6 +61,6 @@ pub use shared_state_joins::SharedStateJoins;
 pub use stage_planner::{QueryStage, StagePlan, plan_stages};
 pub use staged_engine::StagedEngine;
 pub use trebuchet_shuffle::{
-    ClusterSecret, FetchGrant, MAX_UNREAD_RESULT_BYTES, ShuffleFormat, ShuffleLayout,
-    SortShuffleConfig, ids,
+    ClusterSecret, ClusterTls, FetchGrant, MAX_UNREAD_RESULT_BYTES, ShuffleFormat, ShuffleLayout,
+    SortShuffleConfig, ids, install_cluster_tls,
 };

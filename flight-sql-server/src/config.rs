@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use trebuchet_cluster::{ByteSize, ClusterSecret, ResultEndpoints, SchedulerPolicy};
+use trebuchet_cluster::{ByteSize, ClusterSecret, ClusterTls, ResultEndpoints, SchedulerPolicy};
 
 use crate::auth::UserStore;
+use crate::cluster_tls_args::ClusterTlsArgs;
 use crate::error::{FlightSqlError, Result};
 use crate::file_access::FileAccess;
 use crate::tls::TlsFiles;
@@ -135,6 +136,9 @@ pub struct ExecutorArgs {
         default_value = "pull-staged"
     )]
     pub scheduler_policy: SchedulerPolicy,
+
+    #[command(flatten)]
+    pub cluster_tls: ClusterTlsArgs,
 }
 
 impl ExecutorArgs {
@@ -168,6 +172,16 @@ impl ExecutorArgs {
         config.shuffle_ttl = self.shuffle_ttl;
         config.cluster_token = self.cluster_secret()?;
         config.scheduler_policy = self.scheduler_policy;
+        config.tls = self.cluster_tls.validate()?;
+        if config.tls.is_some() && !self.scheduler_url.starts_with("https://") {
+            return Err(FlightSqlError::InvalidConfig {
+                reason: format!(
+                    "with --cluster-tls-cert the scheduler is reached over TLS: give \
+                     --scheduler-url as https://… (not {})",
+                    self.scheduler_url
+                ),
+            });
+        }
         Ok(config)
     }
 
@@ -264,6 +278,9 @@ pub struct ServerArgs {
     #[arg(long, env = "TREBUCHET_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub cluster_tls: ClusterTlsArgs,
+
     /// Largest gRPC message accepted or sent (e.g. 64MiB).
     #[arg(long, env = "TREBUCHET_MAX_MESSAGE_SIZE", default_value = "64MiB")]
     pub max_message_size: ByteSize,
@@ -342,6 +359,9 @@ pub struct ServerConfig {
     pub users: UserStore,
     pub session_idle_timeout: Duration,
     pub tls: Option<TlsFiles>,
+    /// Mutual TLS with the executors. The scheduler's port also serves it to Flight SQL
+    /// clients when `tls` is `None`.
+    pub cluster_tls: Option<ClusterTls>,
     pub max_message_size: usize,
     pub work_dir: PathBuf,
     pub result_endpoints: ResultEndpoints,
@@ -377,6 +397,7 @@ impl ServerConfig {
             users: UserStore::default(),
             session_idle_timeout: Duration::from_secs(3600),
             tls: None,
+            cluster_tls: None,
             max_message_size: 64 << 20,
             work_dir: default_work_dir(),
             result_endpoints: ResultEndpoints::default(),
@@ -391,9 +412,14 @@ impl ServerConfig {
         }
     }
 
+    /// Whether the client port speaks TLS: with its own certificate, or the cluster's.
+    pub fn serves_tls(&self) -> bool {
+        self.tls.is_some() || self.cluster_tls.is_some()
+    }
+
     /// The URI ADBC and other gRPC clients connect to.
     pub fn adbc_uri(&self, addr: SocketAddr) -> String {
-        let scheme = if self.tls.is_some() {
+        let scheme = if self.serves_tls() {
             "grpc+tls"
         } else {
             "grpc"
@@ -403,7 +429,7 @@ impl ServerConfig {
 
     /// The JDBC URL of the Arrow Flight SQL driver.
     pub fn jdbc_url(&self, addr: SocketAddr) -> String {
-        let encryption = self.tls.is_some();
+        let encryption = self.serves_tls();
         format!("jdbc:arrow-flight-sql://{addr}/?useEncryption={encryption}")
     }
 }
@@ -440,6 +466,7 @@ impl ServerArgs {
             users,
             session_idle_timeout: self.session_idle_timeout,
             tls,
+            cluster_tls: self.cluster_tls.validate()?,
             max_message_size,
             work_dir: self.work_dir.clone().unwrap_or_else(default_work_dir),
             result_endpoints: self.result_endpoints,
@@ -481,6 +508,9 @@ impl ServerArgs {
         }
         for private in [&self.users_file, &self.tls_key].into_iter().flatten() {
             files = files.deny(private);
+        }
+        if let Some(key) = self.cluster_tls.key() {
+            files = files.deny(key);
         }
         Ok(files)
     }

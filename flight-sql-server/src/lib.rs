@@ -15,6 +15,7 @@
 
 mod auth;
 mod catalog;
+mod cluster_tls_args;
 mod cluster_token_file;
 mod config;
 mod config_docs;
@@ -44,6 +45,7 @@ mod tpch_dataset;
 
 pub use auth::UserStore;
 pub use catalog::SharedCatalog;
+pub use cluster_tls_args::ClusterTlsArgs;
 pub use cluster_token_file::{CLUSTER_TOKEN_FILE, load_or_create_cluster_token};
 pub use config::{
     Cli, Command, DataArgs, ExecutorArgs, SchedulerArgs, ServerArgs, ServerConfig, StandaloneArgs,

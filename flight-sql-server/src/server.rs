@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use trebuchet_cluster::scheduler::{SchedulerHandle, SchedulerService};
-use trebuchet_cluster::{ClusterEngine, ClusterSecret};
+use trebuchet_cluster::{ClusterEngine, ClusterSecret, install_cluster_tls};
 
 use crate::catalog::SharedCatalog;
 use crate::config::ServerConfig;
@@ -87,10 +87,19 @@ pub async fn serve_with_scheduler(
         .max_decoding_message_size(config.max_message_size)
         .max_encoding_message_size(config.max_message_size);
     let mut builder = Server::builder();
-    if let Some(tls) = &config.tls {
-        builder = builder
-            .tls_config(tls.server_config())
-            .map_err(FlightSqlError::Serve)?;
+    // The port's own certificate wins; else the cluster's serves it, client certificates
+    // optional: SQL clients have none, and executors prove themselves with the secret.
+    let port_tls = match (&config.tls, &config.cluster_tls) {
+        (Some(tls), _) => Some(tls.server_config()),
+        (None, Some(cluster)) => Some(cluster.server_config_optional_client_auth()),
+        (None, None) => None,
+    };
+    if let Some(tls) = port_tls {
+        builder = builder.tls_config(tls).map_err(FlightSqlError::Serve)?;
+    }
+    if let Some(cluster) = &config.cluster_tls {
+        // Following final partitions on executors goes through the shuffle client.
+        install_cluster_tls(cluster);
     }
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     builder

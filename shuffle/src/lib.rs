@@ -27,8 +27,8 @@ mod shuffle_writer;
 
 pub use error::{Result, ShuffleError};
 pub use fetch::{
-    ClusterSecret, FetchGrant, GRANT_LIFETIME, GrantDefect, KnownJobs, MAX_FOLLOWS,
-    ShuffleFlightService, fetch_partition, follow_partition,
+    ClusterSecret, ClusterTls, FetchGrant, GRANT_LIFETIME, GrantDefect, KnownJobs, MAX_FOLLOWS,
+    ShuffleFlightService, fetch_partition, follow_partition, install_cluster_tls,
 };
 pub use indexed_file::PartitionBatches;
 pub use layout::ShuffleLayout;

@@ -34,7 +34,9 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
 use trebuchet_shuffle::ids::{ExecutorId, JobId};
-use trebuchet_shuffle::{ClusterSecret, KnownJobs, ShuffleFlightService, ShuffleLayout};
+use trebuchet_shuffle::{
+    ClusterSecret, ClusterTls, KnownJobs, ShuffleFlightService, ShuffleLayout, install_cluster_tls,
+};
 
 use crate::error::{ClusterError, Result};
 use crate::protocol::{
@@ -81,6 +83,11 @@ pub struct ExecutorConfig {
     pub shuffle_ttl: Duration,
     /// How tasks reach this executor; must be the scheduler's.
     pub scheduler_policy: SchedulerPolicy,
+    /// Mutual TLS with the rest of the cluster: the Flight port then speaks only TLS and
+    /// wants a client certificate the cluster CA signed, the executor advertises an
+    /// `https://` URL, and its calls to the scheduler (whose URL must then be `https://`)
+    /// and to its peers present its own certificate. `None`: plain text.
+    pub tls: Option<ClusterTls>,
 }
 
 impl ExecutorConfig {
@@ -98,6 +105,7 @@ impl ExecutorConfig {
             shuffle_ttl: Duration::from_secs(3600),
             cluster_token: ClusterSecret::generate(),
             scheduler_policy: SchedulerPolicy::default(),
+            tls: None,
         }
     }
 }
@@ -204,6 +212,16 @@ impl Drop for RunningExecutor {
 /// with the scheduler in the background (retrying until the scheduler answers).
 pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
     let id = ExecutorId::new(new_executor_id());
+    if let Some(tls) = &config.tls {
+        if !config.scheduler_url.starts_with("https://") {
+            return Err(ClusterError::SchedulerUrl {
+                url: config.scheduler_url.clone(),
+                reason: "with cluster TLS the scheduler URL must be https://".into(),
+            });
+        }
+        // Shuffle fetches share one channel per peer across the process.
+        install_cluster_tls(tls);
+    }
     if let Some(size) = config.memory_pool_size {
         // Refuse before touching the work dir: a config error leaves no trace.
         task_memory::task_pool_bytes(size, config.concurrent_tasks)?;
@@ -234,9 +252,14 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         .external_host
         .clone()
         .unwrap_or_else(|| flight_addr.ip().to_string());
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let metadata = ExecutorMetadata {
         id: id.to_string(),
-        flight_url: format!("http://{host}:{}", flight_addr.port()),
+        flight_url: format!("{scheme}://{host}:{}", flight_addr.port()),
         task_slots: u32::try_from(config.concurrent_tasks.max(1)).unwrap_or(u32::MAX),
     };
     let stop = CancellationToken::new();
@@ -250,9 +273,15 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let serving = stop.clone();
+    let mut server = Server::builder();
+    if let Some(tls) = &config.tls {
+        server = server
+            .tls_config(tls.server_config())
+            .map_err(ClusterError::FlightTls)?;
+    }
     let mut loops = JoinSet::new();
     loops.spawn(async move {
-        let served = Server::builder()
+        let served = server
             .add_service(flight)
             .serve_with_incoming_shutdown(incoming, serving.cancelled())
             .await;
@@ -261,11 +290,15 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         }
     });
 
-    let channel = Endpoint::from_shared(config.scheduler_url.clone())
-        .map_err(|err| ClusterError::SchedulerUrl {
-            url: config.scheduler_url.clone(),
-            reason: err.to_string(),
-        })?
+    let bad_url = |err: tonic::transport::Error| ClusterError::SchedulerUrl {
+        url: config.scheduler_url.clone(),
+        reason: err.to_string(),
+    };
+    let mut endpoint = Endpoint::from_shared(config.scheduler_url.clone()).map_err(bad_url)?;
+    if let Some(tls) = &config.tls {
+        endpoint = endpoint.tls_config(tls.client_config()).map_err(bad_url)?;
+    }
+    let channel = endpoint
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true)
         .connect_lazy();

@@ -8,6 +8,7 @@ mod fixture;
 
 mod cancellation;
 mod cluster;
+mod cluster_tls;
 mod data_plane_auth;
 mod deep_plans;
 mod errors;

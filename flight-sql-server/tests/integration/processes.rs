@@ -52,6 +52,15 @@ impl Process {
         }
     }
 
+    /// The log lines that arrived since the last look, without waiting for more.
+    pub(crate) fn lines_so_far(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        while let Ok(line) = self.lines.try_recv() {
+            lines.push(line);
+        }
+        lines
+    }
+
     /// Waits for a log line containing `needle` and returns it.
     pub(crate) async fn wait_for(&mut self, needle: &str) -> String {
         let found = tokio::time::timeout(Duration::from_secs(60), async {

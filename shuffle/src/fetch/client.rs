@@ -48,7 +48,12 @@ fn channel_to(url: &str) -> Result<Channel, tonic::transport::Error> {
     if let Some(channel) = channels.get(url) {
         return Ok(channel.clone());
     }
-    let channel = Endpoint::from_shared(url.to_string())?
+    let mut endpoint = Endpoint::from_shared(url.to_string())?;
+    // Only `https://` peers use it: executors advertise that scheme when TLS is on.
+    if let Some(tls) = super::cluster_tls::installed_client_tls() {
+        endpoint = endpoint.tls_config(tls.clone())?;
+    }
+    let channel = endpoint
         .connect_timeout(CONNECT_TIMEOUT)
         .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)

@@ -12,11 +12,13 @@
 //! whose data it reads; the service refuses anything else.
 
 mod client;
+mod cluster_tls;
 mod grant;
 mod live_follows;
 mod service;
 
 pub use client::{fetch_partition, follow_partition};
+pub use cluster_tls::{ClusterTls, install_cluster_tls};
 pub use grant::{ClusterSecret, FetchGrant, GRANT_LIFETIME, GrantDefect};
 pub use live_follows::{KnownJobs, MAX_FOLLOWS};
 pub use service::ShuffleFlightService;
