@@ -14,7 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::Status;
 
 use crate::ids::JobId;
-use crate::live_partition::is_started;
+use crate::live_partition::{Subscription, is_started, subscribe};
 
 /// Follows one executor serves at once; more fail with RESOURCE_EXHAUSTED. Each reader of
 /// a running query's result holds one per partition it reads.
@@ -24,8 +24,9 @@ pub const MAX_FOLLOWS: usize = 1024;
 /// for a task the scheduler just placed here to arrive (a poll, tens of milliseconds).
 const UNKNOWN_JOB_GRACE: Duration = Duration::from_secs(1);
 
-/// How often a follow in its grace looks again.
-const RECHECK: Duration = Duration::from_millis(20);
+/// How often a follow in its grace looks for a task of its job (a writer starting wakes it
+/// at once).
+const RECHECK: Duration = Duration::from_millis(5);
 
 /// The jobs an executor has tasks for, running or queued.
 pub trait KnownJobs: fmt::Debug + Send + Sync {
@@ -78,6 +79,13 @@ impl LiveFollows {
             )
         })?;
         let deadline = tokio::time::Instant::now() + UNKNOWN_JOB_GRACE;
+        // The writer starting wakes the wait at once (a task the scheduler just placed
+        // here usually arrives and starts within the grace); the job's other tasks are
+        // looked for every `RECHECK`.
+        let mut progress = match subscribe(path) {
+            Subscription::Live(progress) => progress,
+            Subscription::Settled => return Ok(permit),
+        };
         loop {
             if self.known.has_job(job) || is_started(path) {
                 return Ok(permit);
@@ -88,7 +96,10 @@ impl LiveFollows {
                     "job {job} has no tasks and no files on this executor"
                 )));
             }
-            tokio::time::sleep(RECHECK.min(deadline - now)).await;
+            tokio::select! {
+                () = tokio::time::sleep(RECHECK.min(deadline - now)) => {}
+                _ = progress.changed() => {}
+            }
         }
     }
 }
