@@ -25,6 +25,7 @@ mod handle;
 mod handle_seal;
 mod local_cluster;
 mod metadata;
+mod mutex;
 mod parameter_bindings;
 mod parameters;
 mod prepared_statement;

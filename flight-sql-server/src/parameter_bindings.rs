@@ -12,6 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::error::{FlightSqlError, Result};
+use crate::mutex::lock;
 
 /// How long bound parameters are kept after their last use.
 const KEEP_FOR: Duration = Duration::from_secs(600);
@@ -90,9 +91,7 @@ impl ParameterBindings {
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Binding>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.entries)
     }
 }
 

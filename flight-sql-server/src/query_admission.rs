@@ -5,13 +5,14 @@
 //! every executor slot and stream from everyone else.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::StreamExt;
 
 use crate::error::{FlightSqlError, Result};
+use crate::mutex::lock;
 
 /// The default of `--max-queries-per-user`.
 pub(crate) const DEFAULT_MAX_QUERIES_PER_USER: u32 = 64;
@@ -88,12 +89,6 @@ impl Drop for AdmittedQuery {
             }
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{FlightSqlError, Result};
+use crate::mutex::lock;
 
 /// How long cancelled and finished queries are remembered.
 const REMEMBER: Duration = Duration::from_secs(600);
@@ -147,9 +148,7 @@ impl RunningQueries {
     }
 
     fn lock(&self) -> MutexGuard<'_, Registry> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.state)
     }
 }
 

@@ -7,7 +7,7 @@
 //! session, never anyone else's), and beyond the server-wide cap new sessions are refused.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -20,6 +20,7 @@ use futures::StreamExt;
 use crate::auth::{UserStore, mint_token};
 use crate::catalog::SharedCatalog;
 use crate::error::{FlightSqlError, Result};
+use crate::mutex::lock;
 
 /// Most sessions one authenticated user keeps at once.
 const MAX_SESSIONS_PER_USER: usize = 1024;
@@ -223,14 +224,6 @@ pub(crate) fn test_session_of(user: Option<&str>) -> Arc<Session> {
     )
     .open(user.map(str::to_string))
     .expect("an empty registry has room")
-}
-
-/// Locks a mutex, recovering the data if a panicking thread poisoned it: every value
-/// guarded here stays consistent between statements.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use arrow::array::Int64Array;
 use arrow_flight::Ticket;
 use arrow_flight::flight_service_client::FlightServiceClient;
 use arrow_flight::sql::client::FlightSqlServiceClient;
@@ -17,7 +16,7 @@ use rcgen::{
 };
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
-use crate::fixture::{pretty, query};
+use crate::fixture::{column_sum, pretty, query};
 use crate::processes::Process;
 
 /// PEM files of a test CA and of one certificate it signed for 127.0.0.1 and localhost,
@@ -196,17 +195,7 @@ async fn cluster_processes_talk_mutual_tls_and_executor_ports_refuse_anything_el
         "{}",
         pretty(&batches)
     );
-    let total: i64 = batches
-        .iter()
-        .map(|batch| {
-            let counts = batch
-                .column(2)
-                .as_any()
-                .downcast_ref::<Int64Array>()
-                .unwrap();
-            counts.iter().flatten().sum::<i64>()
-        })
-        .sum();
+    let total = column_sum(&batches, 2);
     // TPC-H at scale 0.01 has 60,175 line items.
     assert_eq!(total, 60_175, "{}", pretty(&batches));
     // Each executor read the other's shuffle files over TLS at the first try: a failed

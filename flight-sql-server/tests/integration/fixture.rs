@@ -197,6 +197,21 @@ pub(crate) async fn query(
     fetch(client, &info).await
 }
 
+/// The sum of an `Int64` column (`count(*)`, say) over some batches.
+pub(crate) fn column_sum(batches: &[RecordBatch], column: usize) -> i64 {
+    batches
+        .iter()
+        .map(|batch| {
+            let values = batch
+                .column(column)
+                .as_any()
+                .downcast_ref::<arrow::array::Int64Array>()
+                .expect("an Int64 column");
+            values.iter().flatten().sum::<i64>()
+        })
+        .sum()
+}
+
 /// Total rows of some batches.
 pub(crate) fn rows(batches: &[RecordBatch]) -> usize {
     batches.iter().map(RecordBatch::num_rows).sum()

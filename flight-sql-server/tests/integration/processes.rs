@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tonic::transport::Endpoint;
 
-use crate::fixture::{pretty, query};
+use crate::fixture::{column_sum, pretty, query};
 
 /// A `trebuchet` process whose log lines arrive on a channel.
 pub(crate) struct Process {
@@ -162,17 +162,7 @@ async fn a_scheduler_and_two_executor_processes_answer_a_multi_stage_query() {
         "{}",
         pretty(&batches)
     );
-    let total: i64 = batches
-        .iter()
-        .map(|batch| {
-            let counts = batch
-                .column(1)
-                .as_any()
-                .downcast_ref::<Int64Array>()
-                .unwrap();
-            counts.iter().flatten().sum::<i64>()
-        })
-        .sum();
+    let total = column_sum(&batches, 1);
     let lineitems = query(&mut client, "SELECT count(*) FROM lineitem").await;
     let expected = lineitems[0]
         .column(0)
