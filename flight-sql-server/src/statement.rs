@@ -286,10 +286,7 @@ pub(crate) fn cancel(
         }
         // Every partition's token names the same job: one is enough to release it.
         let result = (!ticket.result.is_empty()).then_some(ticket.result);
-        let entry = queries.entry(ticket.query_id).or_default();
-        if entry.is_none() {
-            *entry = result;
-        }
+        queries.entry(ticket.query_id).or_insert(result);
     }
     let mut outcome = CancelOutcome::AlreadyFinished;
     for (query_id, result) in queries {

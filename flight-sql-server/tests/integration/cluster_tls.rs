@@ -17,7 +17,7 @@ use rcgen::{
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 use crate::fixture::{column_sum, pretty, query};
-use crate::processes::Process;
+use crate::processes::{Process, word_after};
 
 /// PEM files of a test CA and of one certificate it signed for 127.0.0.1 and localhost,
 /// good for serving and for client authentication.
@@ -84,14 +84,6 @@ fn start(args: &[String]) -> Process {
     Process::start(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
-/// The text after `prefix` in `line`, up to the next blank.
-fn after<'a>(line: &'a str, prefix: &str) -> &'a str {
-    line.split(prefix)
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no {prefix:?} in {line}"))
-}
-
 async fn tls_channel(url: String, tls: ClientTlsConfig) -> Channel {
     Endpoint::from_shared(url)
         .unwrap()
@@ -147,8 +139,7 @@ async fn cluster_processes_talk_mutual_tls_and_executor_ports_refuse_anything_el
     args.extend(tls_flags.iter().cloned());
     let mut scheduler = start(&args);
     // Without --tls-cert, the cluster certificate serves the client port too.
-    let ready = scheduler.wait_for("grpc+tls://127.0.0.1:").await;
-    let port = after(&ready, "grpc+tls://127.0.0.1:").to_string();
+    let port = scheduler.wait_for_word_after("grpc+tls://127.0.0.1:").await;
     let url = format!("https://127.0.0.1:{port}");
 
     let mut executors = Vec::new();
@@ -171,8 +162,7 @@ async fn cluster_processes_talk_mutual_tls_and_executor_ports_refuse_anything_el
         .to_vec();
         args.extend(tls_flags.iter().cloned());
         let mut executor = start(&args);
-        let starting = executor.wait_for("executor starting").await;
-        flight_urls.push(after(&starting, "flight=").to_string());
+        flight_urls.push(executor.wait_for_word_after("flight=").await);
         executor.wait_for("registered with the scheduler").await;
         executors.push(executor);
     }
@@ -208,7 +198,7 @@ async fn cluster_processes_talk_mutual_tls_and_executor_ports_refuse_anything_el
         .collect();
     assert!(lost.is_empty(), "{lost:?}");
 
-    let executor_port = after(&flight_urls[0], "https://127.0.0.1:").to_string();
+    let executor_port = word_after(&flight_urls[0], "https://127.0.0.1:").to_string();
     // Plain text to an executor's port gets no answer from its service.
     let plaintext = do_get_without_grant(
         Endpoint::from_shared(format!("http://127.0.0.1:{executor_port}")).unwrap(),

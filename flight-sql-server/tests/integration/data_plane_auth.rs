@@ -328,12 +328,7 @@ async fn a_live_ticket_for_a_job_that_never_existed_is_not_found_at_once() {
 
 /// The `http://127.0.0.1:<port>` a scheduler process announced.
 async fn scheduler_url(scheduler: &mut Process) -> String {
-    let ready = scheduler.wait_for("grpc://127.0.0.1:").await;
-    let port = ready
-        .split("grpc://127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap();
+    let port = scheduler.wait_for_word_after("grpc://127.0.0.1:").await;
     format!("http://127.0.0.1:{port}")
 }
 

@@ -386,13 +386,7 @@ async fn the_real_binary_wires_the_flags_into_the_policy() {
         "--admin",
         "root",
     ]);
-    let ready = server.wait_for("grpc://127.0.0.1:").await;
-    let port = ready
-        .split("grpc://127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap()
-        .to_string();
+    let port = server.wait_for_word_after("grpc://127.0.0.1:").await;
     let channel = Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
         .unwrap()
         .connect()

@@ -61,6 +61,13 @@ impl Process {
         lines
     }
 
+    /// Waits for a log line containing `prefix` and returns the word right after it: the
+    /// port in `grpc://127.0.0.1:<port>`, say.
+    pub(crate) async fn wait_for_word_after(&mut self, prefix: &str) -> String {
+        let line = self.wait_for(prefix).await;
+        word_after(&line, prefix).to_string()
+    }
+
     /// Waits for a log line containing `needle` and returns it.
     pub(crate) async fn wait_for(&mut self, needle: &str) -> String {
         let found = tokio::time::timeout(Duration::from_secs(60), async {
@@ -77,6 +84,14 @@ impl Process {
             _ => panic!("no log line containing {needle:?}"),
         }
     }
+}
+
+/// The word of `line` right after `prefix`.
+pub(crate) fn word_after<'a>(line: &'a str, prefix: &str) -> &'a str {
+    line.split(prefix)
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no {prefix:?} in {line}"))
 }
 
 /// A `trebuchet executor` process for the scheduler at `url`, presenting `token`.
@@ -111,13 +126,7 @@ async fn a_scheduler_and_two_executor_processes_answer_a_multi_stage_query() {
         "--cluster-token",
         "s3cret",
     ]);
-    let ready = scheduler.wait_for("grpc://127.0.0.1:").await;
-    let port = ready
-        .split("grpc://127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap()
-        .to_string();
+    let port = scheduler.wait_for_word_after("grpc://127.0.0.1:").await;
     let url = format!("http://127.0.0.1:{port}");
     let mut executors: Vec<Process> = ["executor-a", "executor-b"]
         .iter()
