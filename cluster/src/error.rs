@@ -71,6 +71,11 @@ pub enum ClusterError {
     #[error("the query ran longer than ballista.job.timeout ({limit:?}) and was cancelled")]
     JobTimedOut { limit: std::time::Duration },
 
+    /// A task of the query failed for good. Shown as the engine's own message, then where
+    /// it happened; its kind decides the client's status code.
+    #[error("{0}")]
+    TaskFailed(crate::TaskFailure),
+
     /// DataFusion failed to plan or run a query.
     #[error(transparent)]
     DataFusion(#[from] DataFusionError),

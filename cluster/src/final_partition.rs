@@ -85,10 +85,10 @@ pub(crate) fn job_error(failure: &JobFailure) -> DataFusionError {
         JobFailure::TimedOut(limit) => {
             DataFusionError::External(Box::new(ClusterError::JobTimedOut { limit: *limit }))
         }
-        JobFailure::OutOfMemory(message) => DataFusionError::ResourcesExhausted(message.clone()),
-        JobFailure::Failed(_) | JobFailure::Cancelled => {
-            DataFusionError::Execution(failure.to_string())
+        JobFailure::Failed(failure) => {
+            DataFusionError::External(Box::new(ClusterError::TaskFailed(failure.clone())))
         }
+        JobFailure::Cancelled => DataFusionError::Execution(failure.to_string()),
     }
 }
 
@@ -397,6 +397,7 @@ mod tests {
     };
 
     use super::*;
+    use crate::task_failure::{FailureKind, TaskFailure};
 
     fn schema() -> SchemaRef {
         Arc::new(Schema::new(vec![Field::new("v", DataType::Int64, false)]))
@@ -639,7 +640,11 @@ mod tests {
         let mut rows = reader(watched);
         let _feed = executor.run_attempt(1);
         progress.send_modify(|progress| {
-            progress.end = Some(Err(JobFailure::Failed("executor e1: boom".into())));
+            progress.end = Some(Err(JobFailure::Failed(TaskFailure::new(
+                FailureKind::Query,
+                "boom",
+                "task 0 of stage 1 on e1",
+            ))));
         });
         let err = rows.try_next().await.unwrap_err().to_string();
         assert!(err.contains("boom"), "{err}");

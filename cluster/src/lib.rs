@@ -40,6 +40,7 @@ mod shared_state_joins;
 mod stage_planner;
 mod staged_engine;
 mod sync;
+mod task_failure;
 #[cfg(test)]
 mod test_support;
 
@@ -60,6 +61,7 @@ pub use session_defaults::{changed_settings, default_session_config, reset_sessi
 pub use shared_state_joins::SharedStateJoins;
 pub use stage_planner::{QueryStage, StagePlan, plan_stages};
 pub use staged_engine::StagedEngine;
+pub use task_failure::{FailureKind, TaskFailure};
 pub use trebuchet_shuffle::{
     ClusterSecret, ClusterTls, FetchGrant, MAX_UNREAD_RESULT_BYTES, ShuffleFormat, ShuffleLayout,
     SortShuffleConfig, ids, install_cluster_tls,

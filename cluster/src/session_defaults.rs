@@ -23,8 +23,12 @@
 
 use std::collections::HashMap;
 
-use datafusion::common::config::{ConfigField, ConfigNonZeroUsize};
+use std::sync::Arc;
+
+use datafusion::common::config::{ConfigField, ConfigNonZeroUsize, ConfigOptions};
 use datafusion::error::Result;
+use datafusion::execution::{FunctionRegistry, SessionState};
+use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::SessionConfig;
 
 use crate::ballista_options::BallistaOptions;
@@ -83,16 +87,41 @@ pub fn changed_settings(config: &SessionConfig) -> HashMap<String, String> {
 
 /// `RESET key`: back to *our* default, which DataFusion's own reset does not know
 /// (it would restore the core count for `target_partitions` and refuse `ballista.*`).
-pub fn reset_session_option(config: &mut SessionConfig, key: &str) -> Result<()> {
+/// Functions that depend on the setting are rebuilt, as DataFusion does on `SET`.
+pub fn reset_session_option(state: &mut SessionState, key: &str) -> Result<()> {
     let default = default_session_config()
         .options()
         .entries()
         .into_iter()
         .find(|entry| entry.key == key);
+    let options = state.config_mut().options_mut();
     match default.and_then(|entry| entry.value) {
-        Some(value) => config.options_mut().set(key, &value),
-        None => config.options_mut().reset(key),
+        Some(value) => options.set(key, &value)?,
+        None => options.reset(key)?,
     }
+    let mut functions = state.scalar_functions().clone();
+    for function in configure_functions(&mut functions, state.config().options()) {
+        state.register_udf(function)?;
+    }
+    Ok(())
+}
+
+/// Rebuilds, in `functions`, the scalar functions whose behaviour depends on `options`
+/// (`now()` and `to_timestamp` carry the session's time zone in their return type), and
+/// returns the rebuilt ones. A task's session is rebuilt from settings on its executor, so
+/// it must do this just as `SET` does on the scheduler, or the plan's types disagree.
+pub(crate) fn configure_functions(
+    functions: &mut HashMap<String, Arc<ScalarUDF>>,
+    options: &ConfigOptions,
+) -> Vec<Arc<ScalarUDF>> {
+    let mut rebuilt = Vec::new();
+    for function in functions.values_mut() {
+        if let Some(updated) = function.inner().with_updated_config(options) {
+            *function = Arc::new(updated);
+            rebuilt.push(Arc::clone(function));
+        }
+    }
+    rebuilt
 }
 
 #[cfg(test)]
@@ -134,31 +163,67 @@ mod tests {
         );
     }
 
+    fn state_with(settings: &[(&str, &str)]) -> SessionState {
+        let mut config = default_session_config();
+        for (key, value) in settings {
+            config.options_mut().set(key, value).unwrap();
+        }
+        datafusion::execution::SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .build()
+    }
+
     #[test]
     fn reset_restores_our_defaults_for_both_namespaces() {
-        let mut config = default_session_config();
-        config
-            .options_mut()
-            .set("datafusion.execution.target_partitions", "3")
-            .unwrap();
-        config
-            .options_mut()
-            .set("ballista.shuffle.sort_based.batch_size", "7")
-            .unwrap();
+        let mut state = state_with(&[
+            ("datafusion.execution.target_partitions", "3"),
+            ("ballista.shuffle.sort_based.batch_size", "7"),
+        ]);
 
-        reset_session_option(&mut config, "datafusion.execution.target_partitions").unwrap();
-        reset_session_option(&mut config, "ballista.shuffle.sort_based.batch_size").unwrap();
+        reset_session_option(&mut state, "datafusion.execution.target_partitions").unwrap();
+        reset_session_option(&mut state, "ballista.shuffle.sort_based.batch_size").unwrap();
 
-        assert_eq!(config.target_partitions(), 16);
+        assert_eq!(state.config().target_partitions(), 16);
         assert_eq!(
-            value(&config, "ballista.shuffle.sort_based.batch_size").as_deref(),
+            value(state.config(), "ballista.shuffle.sort_based.batch_size").as_deref(),
             Some("8192")
+        );
+    }
+
+    #[tokio::test]
+    async fn reset_of_the_time_zone_reaches_the_functions_that_carry_it() {
+        let state = state_with(&[]);
+        let ctx = datafusion::prelude::SessionContext::new_with_state(state);
+        ctx.sql("SET datafusion.execution.time_zone = '+05:00'")
+            .await
+            .unwrap();
+        let zoned = ctx.sql("SELECT to_timestamp(1) AS t").await.unwrap();
+        assert!(
+            zoned
+                .schema()
+                .field(0)
+                .data_type()
+                .to_string()
+                .contains("+05:00")
+        );
+
+        reset_session_option(
+            &mut ctx.state_ref().write(),
+            "datafusion.execution.time_zone",
+        )
+        .unwrap();
+
+        let naive = ctx.sql("SELECT to_timestamp(1) AS t").await.unwrap();
+        assert_eq!(
+            naive.schema().field(0).data_type(),
+            &arrow::datatypes::DataType::Timestamp(arrow::datatypes::TimeUnit::Nanosecond, None)
         );
     }
 
     #[test]
     fn reset_of_an_unknown_key_is_an_error() {
-        let mut config = default_session_config();
-        assert!(reset_session_option(&mut config, "datafusion.nope").is_err());
+        let mut state = state_with(&[]);
+        assert!(reset_session_option(&mut state, "datafusion.nope").is_err());
     }
 }

@@ -7,13 +7,13 @@ use std::path::PathBuf;
 
 use datafusion::error::DataFusionError;
 use tonic::Status;
-use trebuchet_cluster::ClusterError;
+use trebuchet_cluster::{ClusterError, FailureKind};
 
 /// Everything that can go wrong while serving Flight SQL.
 #[derive(Debug, thiserror::Error)]
 pub enum FlightSqlError {
     /// DataFusion could not parse, plan or run a statement.
-    #[error("{}", .0.strip_backtrace())]
+    #[error("{}", datafusion_message(.0))]
     DataFusion(#[from] DataFusionError),
 
     /// A ticket or prepared-statement handle was not one of ours.
@@ -165,6 +165,31 @@ impl From<FlightSqlError> for Status {
     }
 }
 
+/// The message of a DataFusion error without its backtrace. A job's failure is shown as
+/// the executor's engine worded it, without DataFusion's `External error: ` label, so the
+/// client reads the same message single-process DataFusion gives.
+fn datafusion_message(err: &DataFusionError) -> String {
+    match err {
+        DataFusionError::External(inner) => match inner.downcast_ref::<ClusterError>() {
+            Some(cluster) => cluster.to_string(),
+            None => err.strip_backtrace(),
+        },
+        _ => err.strip_backtrace(),
+    }
+}
+
+/// The code for a failed task's kind (docs/architecture.md, "Errors").
+fn failure_code(kind: FailureKind) -> tonic::Code {
+    use tonic::Code;
+    match kind {
+        FailureKind::Query => Code::InvalidArgument,
+        FailureKind::NotImplemented => Code::Unimplemented,
+        FailureKind::ResourcesExhausted => Code::ResourceExhausted,
+        FailureKind::ExecutorLost => Code::Unavailable,
+        FailureKind::Internal => Code::Internal,
+    }
+}
+
 /// The code for a DataFusion error, judged by its innermost cause.
 fn datafusion_code(err: &DataFusionError) -> tonic::Code {
     use tonic::Code;
@@ -181,6 +206,8 @@ fn datafusion_code(err: &DataFusionError) -> tonic::Code {
         DataFusionError::External(inner) => {
             if let Some(ours) = inner.downcast_ref::<FlightSqlError>() {
                 ours.code()
+            } else if let Some(ClusterError::TaskFailed(failure)) = inner.downcast_ref() {
+                failure_code(failure.kind)
             } else if let Some(ClusterError::NoExecutors { .. }) = inner.downcast_ref() {
                 Code::Unavailable
             } else if let Some(ClusterError::JobTimedOut { .. }) = inner.downcast_ref() {

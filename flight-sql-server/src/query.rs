@@ -99,7 +99,7 @@ impl PlannedStatement {
         if let LogicalPlan::Statement(Statement::ResetVariable(reset)) = &self.plan {
             let state = session.ctx().state_ref();
             let mut state = state.write();
-            reset_session_option(state.config_mut(), &reset.variable)?;
+            reset_session_option(&mut state, &reset.variable)?;
             return Ok(0);
         }
         // On the planning runtime, as queries are planned: a command (CREATE TABLE AS, COPY)

@@ -164,7 +164,7 @@ async fn set_one(
     let Some(value) = value else {
         let state = session.ctx().state_ref();
         let mut state = state.write();
-        return reset_session_option(state.config_mut(), key)
+        return reset_session_option(&mut state, key)
             .map_err(|_| SetSessionOptionErrorValue::InvalidName);
     };
     let value = option_text(value);

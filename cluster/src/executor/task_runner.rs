@@ -24,7 +24,8 @@ use crate::codec::decode_plan;
 use crate::protocol::{
     ShuffleFile, TaskDefinition, TaskFailed, TaskOutcomeMessage, TaskStatus, TaskSucceeded,
 };
-use crate::session_defaults::default_session_config;
+use crate::session_defaults::{configure_functions, default_session_config};
+use crate::task_failure::FailureKind;
 
 /// What every task on this executor shares: who we are, where files go, the function
 /// registry plans are decoded with, what each task's runtime is made of (memory pool, disk
@@ -81,10 +82,10 @@ pub(crate) fn panicked(
 ) -> TaskStatus {
     tracing::error!(job = status.job_id, stage = status.stage_id, partition = status.partition, error = %err, "task panicked");
     status.outcome = Some(TaskOutcomeMessage::Failed(TaskFailed {
-        message: format!("executor {executor}: the task panicked: {err}"),
+        message: format!("the task panicked on executor {executor}: {err}"),
         retryable: false,
         unreachable_executor: String::new(),
-        resources_exhausted: false,
+        kind: FailureKind::Internal.to_wire(),
     }));
     status
 }
@@ -99,13 +100,10 @@ pub(crate) async fn run_task(task: TaskDefinition, env: TaskEnvironment) -> Task
             let retryable = unreachable.is_some();
             tracing::warn!(job = task.job_id, stage = task.stage_id, partition = task.partition, retryable, error = %err, "task failed");
             TaskOutcomeMessage::Failed(TaskFailed {
-                message: format!("executor {}: {err}", env.executor),
+                message: err.strip_backtrace(),
                 retryable,
                 unreachable_executor: unreachable.map(|id| id.to_string()).unwrap_or_default(),
-                resources_exhausted: matches!(
-                    err.find_root(),
-                    DataFusionError::ResourcesExhausted(_)
-                ),
+                kind: FailureKind::of(&err).to_wire(),
             })
         }
     });
@@ -164,6 +162,10 @@ fn task_context(task: &TaskDefinition, env: &TaskEnvironment) -> Result<TaskCont
         config.options_mut().set(key, value)?;
     }
     let functions = &env.functions;
+    let mut scalar_functions = functions.scalar_functions().clone();
+    if !task.session_config.is_empty() {
+        configure_functions(&mut scalar_functions, config.options());
+    }
     Ok(TaskContext::new(
         Some(format!(
             "{}/{}/{}/{}",
@@ -171,7 +173,7 @@ fn task_context(task: &TaskDefinition, env: &TaskEnvironment) -> Result<TaskCont
         )),
         task.session_id.clone(),
         config,
-        functions.scalar_functions().clone(),
+        scalar_functions,
         functions.higher_order_functions().clone(),
         functions.aggregate_functions().clone(),
         functions.window_functions().clone(),

@@ -161,8 +161,8 @@ pub struct TaskFailed {
     /// output is gone or unreachable, and the scheduler treats it as lost.
     #[prost(string, tag = "3")]
     pub unreachable_executor: String,
-    /// The task ran out of memory (DataFusion's `ResourcesExhausted`): the client is told
-    /// so by its status code, not only in words.
-    #[prost(bool, tag = "4")]
-    pub resources_exhausted: bool,
+    /// What kind of failure it was ([`crate::FailureKind::to_wire`]): the client's status
+    /// code says so, not only the words.
+    #[prost(int32, tag = "5")]
+    pub kind: i32,
 }

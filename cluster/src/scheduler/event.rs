@@ -2,6 +2,8 @@
 
 use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
 
+use crate::task_failure::{FailureKind, TaskFailure};
+
 /// The shape of one stage of a submitted job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageSpec {
@@ -19,6 +21,8 @@ pub enum TaskOutcome {
     /// `retryable` failures (a lost executor, a failed fetch) are tried again; others (a
     /// SQL error, a plan that does not decode) fail the job at once.
     Failed {
+        kind: FailureKind,
+        /// The error as the engine worded it.
         message: String,
         retryable: bool,
     },
@@ -56,9 +60,7 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {
     Succeeded,
-    Failed {
-        message: String,
-    },
+    Failed(TaskFailure),
     /// No executor was alive for the whole waiting deadline: worth retrying later.
     NoExecutors {
         message: String,

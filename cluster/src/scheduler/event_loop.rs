@@ -27,6 +27,7 @@ use crate::protocol::{
 };
 use crate::scheduler_policy::SchedulerPolicy;
 use crate::stage_planner::{QueryStage, StagePlan};
+use crate::task_failure::FailureKind;
 
 /// How the scheduler keeps time.
 #[derive(Debug, Clone, Copy)]
@@ -191,9 +192,6 @@ struct RunningJob {
     deadline: Option<(Instant, Duration)>,
     /// Set when the deadline passed: the cancellation that follows is a timeout.
     timed_out: Option<Duration>,
-    /// Set when a task ran out of memory: such a failure is not retried, so it is the one
-    /// that fails the job.
-    out_of_memory: bool,
 }
 
 impl EventLoop {
@@ -315,7 +313,6 @@ impl EventLoop {
             progress,
             deadline: timeout.map(|limit| (now + limit, limit)),
             timed_out: None,
-            out_of_memory: false,
         };
         tracing::debug!(job = %job, stages = running.stages.len(), "job submitted");
         self.jobs.insert(job.clone(), running);
@@ -437,15 +434,14 @@ impl EventLoop {
                     tracing::warn!(executor = %unreachable, reporter = %executor, "executor lost: a shuffle fetch from it failed");
                     self.lose_executor(unreachable, now);
                 }
-                if let Some(running) = self.jobs.get_mut(&job).filter(|_| current) {
-                    running.out_of_memory |= failed.resources_exhausted && !failed.retryable;
-                }
                 TaskOutcome::Failed {
+                    kind: FailureKind::from_wire(failed.kind),
                     message: failed.message,
                     retryable: failed.retryable,
                 }
             }
             None => TaskOutcome::Failed {
+                kind: FailureKind::Internal,
                 message: "the executor reported a task without an outcome".into(),
                 retryable: true,
             },
@@ -495,6 +491,7 @@ impl EventLoop {
                     partition,
                     attempt,
                     outcome: TaskOutcome::Failed {
+                        kind: FailureKind::Internal,
                         message: format!("the stage could not be prepared: {err}"),
                         retryable: false,
                     },
@@ -508,10 +505,7 @@ impl EventLoop {
                 let running = self.jobs.get(&job)?;
                 let end = match outcome {
                     JobOutcome::Succeeded => Ok(()),
-                    JobOutcome::Failed { message } if running.out_of_memory => {
-                        Err(JobFailure::OutOfMemory(message))
-                    }
-                    JobOutcome::Failed { message } => Err(JobFailure::Failed(message)),
+                    JobOutcome::Failed(failure) => Err(JobFailure::Failed(failure)),
                     JobOutcome::NoExecutors { message } => Err(JobFailure::NoExecutors(message)),
                     JobOutcome::Cancelled => Err(running
                         .timed_out

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use trebuchet_shuffle::RemoteExecutor;
 
+use crate::task_failure::TaskFailure;
+
 /// Where a job's final stage stands, and how the job ended.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct JobProgress {
@@ -50,9 +52,8 @@ pub struct FinalOutput {
 /// Why a job produced no result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobFailure {
-    Failed(String),
-    /// A task ran out of memory.
-    OutOfMemory(String),
+    /// A task failed for good; the failure says what kind of failure it was.
+    Failed(TaskFailure),
     /// No executor came within the deadline.
     NoExecutors(String),
     /// It ran longer than its session's `ballista.job.timeout`.
@@ -63,9 +64,8 @@ pub enum JobFailure {
 impl std::fmt::Display for JobFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Failed(message) | Self::OutOfMemory(message) | Self::NoExecutors(message) => {
-                write!(f, "{message}")
-            }
+            Self::Failed(failure) => write!(f, "{failure}"),
+            Self::NoExecutors(message) => write!(f, "{message}"),
             Self::TimedOut(limit) => write!(f, "the query ran longer than its {limit:?} limit"),
             Self::Cancelled => write!(f, "the query was cancelled"),
         }

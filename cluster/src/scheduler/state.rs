@@ -17,6 +17,7 @@ use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
 
 use super::event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
 use super::placement::take_slot;
+use crate::task_failure::{FailureKind, TaskFailure};
 
 /// Bounds that keep every job finite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +46,7 @@ impl Default for Limits {
 pub enum JobStatus {
     Running,
     Succeeded,
-    Failed { message: String },
+    Failed(TaskFailure),
     Cancelled,
 }
 
@@ -244,8 +245,12 @@ impl SchedulerState {
             },
         );
         if let Some((stage, input)) = dangling {
-            let message = format!("stage {stage} reads stage {input}, which the job does not have");
-            self.end_job(&job, JobStatus::Failed { message }, actions);
+            let failure = TaskFailure::new(
+                FailureKind::Internal,
+                format!("stage {stage} reads stage {input}, which the job does not have"),
+                "",
+            );
+            self.end_job(&job, JobStatus::Failed(failure), actions);
         }
     }
 
@@ -300,18 +305,22 @@ impl SchedulerState {
             }
         }
         for (job, stage, runs) in exhausted_stages {
-            let message = format!(
-                "stage {stage} ran {runs} times, the most allowed, and lost its output again; \
-                 last cause: executor {executor} was lost"
+            let failure = TaskFailure::new(
+                FailureKind::ExecutorLost,
+                format!("executor {executor} was lost"),
+                format!(
+                    "stage {stage} ran {runs} times, the most allowed, and lost its output again"
+                ),
             );
-            self.end_job(&job, JobStatus::Failed { message }, actions);
+            self.end_job(&job, JobStatus::Failed(failure), actions);
         }
         for (job, stage, partition, attempt) in exhausted {
-            let message = format!(
-                "task {partition} of stage {stage} failed after {attempt} attempts; last cause: \
-                 executor {executor} was lost"
+            let failure = TaskFailure::new(
+                FailureKind::ExecutorLost,
+                format!("executor {executor} was lost"),
+                format!("task {partition} of stage {stage}, after {attempt} attempts"),
             );
-            self.end_job(&job, JobStatus::Failed { message }, actions);
+            self.end_job(&job, JobStatus::Failed(failure), actions);
         }
     }
 
@@ -357,21 +366,34 @@ impl SchedulerState {
             TaskOutcome::Failed {
                 message,
                 retryable: true,
+                ..
             } if attempt < limit => {
                 tracing::debug!(job = %job_id, stage = %stage_id, %partition, attempt, message, "task will be retried");
                 *task = Task::Queued { attempts: attempt };
                 return;
             }
-            TaskOutcome::Failed { message, retryable } => {
-                let why = if retryable {
-                    format!("failed after {attempt} attempts")
+            TaskOutcome::Failed {
+                kind,
+                message,
+                retryable,
+            } => {
+                let attempts = if retryable {
+                    format!(", after {attempt} attempts")
                 } else {
-                    "failed".into()
+                    String::new()
                 };
-                format!("task {partition} of stage {stage_id} {why}; last cause: {message}")
+                // A retryable failure that ran out of attempts is a peer we kept losing.
+                let kind = if retryable && kind == FailureKind::Internal {
+                    FailureKind::ExecutorLost
+                } else {
+                    kind
+                };
+                let context =
+                    format!("task {partition} of stage {stage_id} on {executor}{attempts}");
+                TaskFailure::new(kind, message, context)
             }
         };
-        self.end_job(job_id, JobStatus::Failed { message: failure }, actions);
+        self.end_job(job_id, JobStatus::Failed(failure), actions);
     }
 
     fn check_deadlines(&mut self, now: Instant, actions: &mut Vec<Action>) {
@@ -394,7 +416,8 @@ impl SchedulerState {
             let outcome = JobOutcome::NoExecutors {
                 message: message.clone(),
             };
-            self.end_job_as(&job, JobStatus::Failed { message }, outcome, actions);
+            let failure = TaskFailure::new(FailureKind::ExecutorLost, message, "");
+            self.end_job_as(&job, JobStatus::Failed(failure), outcome, actions);
         }
     }
 
@@ -423,9 +446,7 @@ impl SchedulerState {
     /// Ends a running job: stops its tasks, reports the outcome, drops its shuffle files.
     fn end_job(&mut self, id: &JobId, status: JobStatus, actions: &mut Vec<Action>) {
         let outcome = match &status {
-            JobStatus::Failed { message } => JobOutcome::Failed {
-                message: message.clone(),
-            },
+            JobStatus::Failed(failure) => JobOutcome::Failed(failure.clone()),
             JobStatus::Cancelled => JobOutcome::Cancelled,
             JobStatus::Succeeded | JobStatus::Running => JobOutcome::Succeeded,
         };
@@ -640,6 +661,7 @@ mod tests {
 
     fn retryable(message: &str) -> TaskOutcome {
         TaskOutcome::Failed {
+            kind: FailureKind::Internal,
             message: message.into(),
             retryable: true,
         }
@@ -689,9 +711,11 @@ mod tests {
         }
         let last = Limits::default().task_attempts;
         let actions = state.apply(finished(1, 0, last, retryable("fetch failed")), now);
-        let Some(JobOutcome::Failed { message }) = outcome(&actions) else {
+        let Some(JobOutcome::Failed(failure)) = outcome(&actions) else {
             panic!("{actions:?}")
         };
+        assert_eq!(failure.kind, FailureKind::ExecutorLost);
+        let message = failure.to_string();
         assert!(
             message.contains("task 0 of stage 1")
                 && message.contains("4 attempts")
@@ -705,6 +729,7 @@ mod tests {
     fn a_deterministic_failure_fails_at_once_and_stops_the_other_tasks() {
         let (mut state, _) = running(&[("a", 1), ("b", 1)], vec![stage(1, 2, &[])]);
         let failure = TaskOutcome::Failed {
+            kind: FailureKind::Query,
             message: "division by zero".into(),
             retryable: false,
         };
@@ -713,10 +738,15 @@ mod tests {
             job: job(),
             executor: executor("b")
         }));
-        let Some(JobOutcome::Failed { message }) = outcome(&actions) else {
+        let Some(JobOutcome::Failed(failure)) = outcome(&actions) else {
             panic!("{actions:?}")
         };
-        assert!(message.contains("division by zero"));
+        assert_eq!(failure.kind, FailureKind::Query);
+        assert_eq!(failure.message, "division by zero");
+        assert!(
+            failure.context.starts_with("task 0 of stage 1 on "),
+            "{failure}"
+        );
         assert!(launches(&actions).is_empty());
     }
 
@@ -781,9 +811,10 @@ mod tests {
             if run < limits.stage_attempts {
                 assert!(outcome(&actions).is_none(), "run {run}: {actions:?}");
             } else {
-                let Some(JobOutcome::Failed { message }) = outcome(&actions) else {
+                let Some(JobOutcome::Failed(failure)) = outcome(&actions) else {
                     panic!("{actions:?}")
                 };
+                let message = failure.to_string();
                 assert!(
                     message.contains("stage 1 ran 4 times") && message.contains("was lost"),
                     "{message}"
@@ -976,10 +1007,10 @@ mod tests {
     #[test]
     fn a_job_reading_a_stage_it_does_not_have_fails() {
         let (state, actions) = running(&[("a", 1)], vec![stage(2, 1, &[1])]);
-        assert!(matches!(outcome(&actions), Some(JobOutcome::Failed { .. })));
+        assert!(matches!(outcome(&actions), Some(JobOutcome::Failed(_))));
         assert!(matches!(
             state.job_status(&job()),
-            Some(JobStatus::Failed { .. })
+            Some(JobStatus::Failed(_))
         ));
     }
 
@@ -1054,7 +1085,7 @@ mod tests {
                         Step::Finish { pick, succeed, retryable } => {
                             if in_flight.is_empty() { continue; }
                             let (stage, partition, attempt, _) = in_flight.remove(pick % in_flight.len());
-                            let outcome = if succeed { TaskOutcome::Succeeded } else { TaskOutcome::Failed { message: "boom".into(), retryable } };
+                            let outcome = if succeed { TaskOutcome::Succeeded } else { TaskOutcome::Failed { kind: FailureKind::Query, message: "boom".into(), retryable } };
                             finished(stage, partition, attempt, outcome)
                         }
                         Step::Cancel => Event::CancelJob { job: job() },

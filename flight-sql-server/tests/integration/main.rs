@@ -11,6 +11,7 @@ mod cluster;
 mod cluster_tls;
 mod data_plane_auth;
 mod deep_plans;
+mod differential;
 mod errors;
 mod file_access;
 mod handshake;

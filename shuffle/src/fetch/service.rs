@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use arrow::array::RecordBatch;
-use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::encode::{DictionaryHandling, FlightDataEncoderBuilder};
 use arrow_flight::error::FlightError;
 use arrow_flight::flight_service_server::FlightService;
 use arrow_flight::{
@@ -179,7 +179,10 @@ impl FlightService for ShuffleFlightService {
         })?;
         let batches = self.open(&granted, ticket).await?;
         let batches = batches.map_err(|err| FlightError::ExternalError(Box::new(err)));
+        // Dictionaries travel as dictionaries: the reading stage's plan expects the types
+        // the writing stage produced (the default would send their values instead).
         let flight = FlightDataEncoderBuilder::new()
+            .with_dictionary_handling(DictionaryHandling::Resend)
             .build(batches)
             .map_err(Status::from);
         Ok(Response::new(Box::pin(flight)))
