@@ -35,6 +35,7 @@ use crate::memory_scans::unify_memory_scan_schemas;
 use crate::result_partitions::{
     PendingResults, ReadActivity, ResultPartition, ResultSource, watch_client,
 };
+use crate::scalar_subqueries::{RunPlan, resolve_scalar_subqueries};
 use crate::scheduler::{JobProgress, JobSubmission, SchedulerHandle};
 use crate::session_defaults::changed_settings;
 use crate::stage_planner::{QueryStage, StagePlan};
@@ -104,13 +105,7 @@ impl QueryEngine for ClusterEngine {
         task_ctx: Arc<TaskContext>,
     ) -> BoxFuture<'static, Result<SendableRecordBatchStream>> {
         // Nothing happens before the future runs: callers run it on the planning runtime.
-        let scheduler = self.scheduler.clone();
-        Box::pin(async move {
-            if runs_on_scheduler(&plan) {
-                return LocalEngine.execute(plan, task_ctx).await;
-            }
-            run_job(scheduler, plan, task_ctx).await
-        })
+        execute_plan(self.scheduler.clone(), plan, task_ctx)
     }
 
     fn complete(
@@ -233,8 +228,10 @@ impl QueryEngine for ClusterEngine {
 ///   exactly once;
 /// - plans that read no data (`SELECT 1`, the pings BI tools send, the text of `EXPLAIN`):
 ///   nothing to distribute, and a job would only add its launch latency;
-/// - plans no executor could decode (catalog views such as `information_schema`, `SHOW`).
-fn scheduler_only(plan: &Arc<dyn ExecutionPlan>) -> Option<&'static str> {
+/// - plans the codec cannot ship faithfully: catalog views such as `information_schema`
+///   and `SHOW`, and the few operators DataFusion keeps unreadable state in (a window
+///   aggregate's `FILTER`).
+fn scheduler_only(plan: &Arc<dyn ExecutionPlan>) -> Option<String> {
     fn writes(plan: &Arc<dyn ExecutionPlan>) -> bool {
         plan.is::<DataSinkExec>() || plan.children().into_iter().any(writes)
     }
@@ -248,22 +245,36 @@ fn scheduler_only(plan: &Arc<dyn ExecutionPlan>) -> Option<&'static str> {
         children.into_iter().all(reads_no_data)
     }
     if writes(plan) {
-        return Some("it writes a table");
+        return Some("it writes a table".into());
     }
     if reads_no_data(plan) {
-        return Some("it reads no data");
+        return Some("it reads no data".into());
     }
     match encode_plan(Arc::clone(plan)) {
         Ok(_) => None,
         Err(err) => {
             tracing::debug!(error = %err, "plan cannot be shipped to executors; running it on the scheduler");
-            Some("it reads the catalog")
+            Some(format!("it cannot be shipped to executors: {err}"))
         }
     }
 }
 
 fn runs_on_scheduler(plan: &Arc<dyn ExecutionPlan>) -> bool {
     scheduler_only(plan).is_some()
+}
+
+/// Runs `plan` to its rows: on the scheduler when it should run there, as a job otherwise.
+fn execute_plan(
+    scheduler: SchedulerHandle,
+    plan: Arc<dyn ExecutionPlan>,
+    task_ctx: Arc<TaskContext>,
+) -> BoxFuture<'static, Result<SendableRecordBatchStream>> {
+    Box::pin(async move {
+        if runs_on_scheduler(&plan) {
+            return LocalEngine.execute(plan, task_ctx).await;
+        }
+        run_job(scheduler, plan, task_ctx).await
+    })
 }
 
 /// A job whose final stage is ready: every stage before it succeeded.
@@ -279,8 +290,13 @@ struct StartedJob {
 async fn start_job(
     scheduler: &SchedulerHandle,
     plan: Arc<dyn ExecutionPlan>,
-    task_ctx: &TaskContext,
+    task_ctx: &Arc<TaskContext>,
 ) -> Result<StartedJob> {
+    let run_subquery: RunPlan = {
+        let (scheduler, task_ctx) = (scheduler.clone(), Arc::clone(task_ctx));
+        Arc::new(move |plan| execute_plan(scheduler.clone(), plan, Arc::clone(&task_ctx)))
+    };
+    let plan = resolve_scalar_subqueries(plan, run_subquery).await?;
     let job = JobId::unique();
     let plan = unify_memory_scan_schemas(plan)?;
     let options = BallistaOptions::of(task_ctx.session_config());

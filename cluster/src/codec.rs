@@ -1,6 +1,13 @@
 //! Plans to bytes and back, for shipping stage tasks to executors: datafusion-proto for
 //! DataFusion's operators, plus [`PlanCodec`] for ours (the shuffle writer and reader).
 //! No codec type leaks out: callers see [`encode_plan`] and [`decode_plan`].
+//!
+//! A plan must compute on executors what it computes on the scheduler, and datafusion-proto
+//! 55.2 loses parts of some operators and expressions. [`FaithfulConverter`] routes those
+//! it knows to be lossy (window operators, `generate_series` scans, casts to explicit
+//! fields, literals with metadata) through [`PlanCodec`], which encodes them whole: a plan
+//! that still cannot travel intact fails to encode, and then runs on the scheduler (see
+//! `scheduler_only` in `cluster_engine`).
 
 use std::sync::Arc;
 
@@ -11,18 +18,21 @@ use bytes::Bytes;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
 use datafusion::physical_expr::{EquivalenceProperties, LexOrdering};
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_expr_common::physical_expr::proto_decode::PhysicalExprDecodeCtx;
+use datafusion::physical_plan::memory::LazyMemoryExec;
+use datafusion::physical_plan::{ExecutionPlan, PhysicalExpr};
 use datafusion_proto::bytes::{
-    physical_plan_from_bytes_with_extension_codec, physical_plan_to_bytes_with_extension_codec,
+    physical_plan_from_bytes_with_proto_converter, physical_plan_to_bytes_with_proto_converter,
 };
 use datafusion_proto::physical_plan::from_proto::{
-    parse_physical_sort_exprs, parse_protobuf_partitioning,
+    parse_physical_expr_with_converter, parse_physical_sort_exprs, parse_protobuf_partitioning,
 };
 use datafusion_proto::physical_plan::to_proto::{
-    serialize_partitioning, serialize_physical_sort_exprs,
+    serialize_partitioning, serialize_physical_expr_with_converter, serialize_physical_sort_exprs,
 };
 use datafusion_proto::physical_plan::{
-    PhysicalExtensionCodec, PhysicalPlanDecodeContext, PhysicalProtoConverterExtension,
+    PhysicalExtensionCodec, PhysicalPlanDecodeContext, PhysicalPlanNodeExt,
+    PhysicalProtoConverterExtension,
 };
 use datafusion_proto::protobuf;
 use prost::{Message, Oneof};
@@ -32,23 +42,118 @@ use trebuchet_shuffle::{
     ShuffleReaderExec, ShuffleWriterExec, SortShuffleConfig,
 };
 
-/// Serializes a physical plan, shuffle operators included.
+use crate::expr_codec;
+use crate::series_codec::{SeriesNode, decode_series, encode_series};
+use crate::window_codec::{self, WindowNode, decode_window, encode_window};
+
+/// Serializes a physical plan, shuffle operators included. Fails for a plan that would
+/// not compute the same on executors (see the module docs).
 pub fn encode_plan(plan: Arc<dyn ExecutionPlan>) -> Result<Bytes> {
-    physical_plan_to_bytes_with_extension_codec(plan, &PlanCodec)
+    physical_plan_to_bytes_with_proto_converter(plan, &PlanCodec, &FaithfulConverter)
 }
 
 /// Reads a plan written by [`encode_plan`], resolving functions and tables in `ctx`.
 pub fn decode_plan(bytes: &[u8], ctx: &TaskContext) -> Result<Arc<dyn ExecutionPlan>> {
-    physical_plan_from_bytes_with_extension_codec(bytes, ctx, &PlanCodec)
+    physical_plan_from_bytes_with_proto_converter(bytes, ctx, &PlanCodec, &FaithfulConverter)
 }
 
-/// The extension codec for Trebuchet's own operators.
+/// datafusion-proto's default conversion, except where it would lose what the plan
+/// computes: lossy operators and expressions become [`PlanCodec`] extensions, and what
+/// no encoding carries fails to encode.
+#[derive(Debug, Clone, Copy, Default)]
+struct FaithfulConverter;
+
+impl PhysicalProtoConverterExtension for FaithfulConverter {
+    fn proto_to_execution_plan(
+        &self,
+        proto: &protobuf::PhysicalPlanNode,
+        ctx: &PhysicalPlanDecodeContext<'_>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        proto.try_into_physical_plan_with_context(ctx, self)
+    }
+
+    fn execution_plan_to_proto(
+        &self,
+        plan: &Arc<dyn ExecutionPlan>,
+        codec: &dyn PhysicalExtensionCodec,
+    ) -> Result<protobuf::PhysicalPlanNode> {
+        if window_codec::is_window(plan.as_ref()) || plan.is::<LazyMemoryExec>() {
+            return encode_as_extension(plan, codec, self);
+        }
+        protobuf::PhysicalPlanNode::try_from_physical_plan_with_converter(
+            Arc::clone(plan),
+            codec,
+            self,
+        )
+    }
+
+    fn proto_to_physical_expr(
+        &self,
+        proto: &protobuf::PhysicalExprNode,
+        input_schema: &Schema,
+        ctx: &PhysicalPlanDecodeContext<'_>,
+    ) -> Result<Arc<dyn PhysicalExpr>> {
+        parse_physical_expr_with_converter(proto, input_schema, ctx, self)
+    }
+
+    fn physical_expr_to_proto(
+        &self,
+        expr: &Arc<dyn PhysicalExpr>,
+        codec: &dyn PhysicalExtensionCodec,
+    ) -> Result<protobuf::PhysicalExprNode> {
+        // A scalar subquery the scheduler already ran travels as its value.
+        if let Some(literal) = crate::scalar_subqueries::resolved_literal(expr) {
+            return serialize_physical_expr_with_converter(&literal, codec, self);
+        }
+        let Some(node) = expr_codec::encode_expr(expr)? else {
+            return serialize_physical_expr_with_converter(expr, codec, self);
+        };
+        let inputs = expr
+            .children()
+            .into_iter()
+            .map(|child| self.physical_expr_to_proto(child, codec))
+            .collect::<Result<_>>()?;
+        Ok(protobuf::PhysicalExprNode {
+            expr_id: None,
+            expr_type: Some(protobuf::physical_expr_node::ExprType::Extension(
+                protobuf::PhysicalExtensionExprNode {
+                    expr: node.encode_to_vec(),
+                    inputs,
+                },
+            )),
+        })
+    }
+}
+
+/// `plan` as an extension node that `codec` encodes, with its children as inputs: what
+/// datafusion-proto does for operators it does not know.
+fn encode_as_extension(
+    plan: &Arc<dyn ExecutionPlan>,
+    codec: &dyn PhysicalExtensionCodec,
+    converter: &dyn PhysicalProtoConverterExtension,
+) -> Result<protobuf::PhysicalPlanNode> {
+    let mut node = Vec::new();
+    codec.try_encode(Arc::clone(plan), &mut node, converter)?;
+    let inputs = plan
+        .children()
+        .into_iter()
+        .map(|child| converter.execution_plan_to_proto(child, codec))
+        .collect::<Result<_>>()?;
+    Ok(protobuf::PhysicalPlanNode {
+        physical_plan_type: Some(protobuf::physical_plan_node::PhysicalPlanType::Extension(
+            protobuf::PhysicalExtensionNode { node, inputs },
+        )),
+    })
+}
+
+/// The extension codec for Trebuchet's own operators, and for the DataFusion operators
+/// and expressions whose datafusion-proto encoding is lossy.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PlanCodec;
 
 #[derive(Clone, PartialEq, Message)]
 struct ExtensionNode {
-    #[prost(oneof = "Node", tags = "1, 2")]
+    #[prost(oneof = "Node", tags = "1, 2, 3, 4")]
     node: Option<Node>,
 }
 
@@ -58,6 +163,12 @@ enum Node {
     Writer(WriterNode),
     #[prost(message, tag = "2")]
     Reader(ReaderNode),
+    /// DataFusion's window operators, which datafusion-proto encodes lossily.
+    #[prost(message, tag = "3")]
+    Window(WindowNode),
+    /// A `generate_series` or `range` scan, which datafusion-proto encodes lossily.
+    #[prost(message, tag = "4")]
+    Series(SeriesNode),
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -225,8 +336,24 @@ impl PhysicalExtensionCodec for PlanCodec {
                     .collect();
                 Ok(Arc::new(unresolved.resolve(locations)?))
             }
+            Some(Node::Window(window)) => {
+                let [input] = inputs else {
+                    return datafusion::common::internal_err!("a window operator has one input");
+                };
+                decode_window(&window, input, &decode_ctx, converter)
+            }
+            Some(Node::Series(series)) => decode_series(&series, &decode_ctx, converter),
             None => datafusion::common::internal_err!("a plan extension without a node"),
         }
+    }
+
+    fn try_decode_expr(
+        &self,
+        buf: &[u8],
+        inputs: &[Arc<dyn PhysicalExpr>],
+        _ctx: &PhysicalExprDecodeCtx<'_>,
+    ) -> Result<Arc<dyn PhysicalExpr>> {
+        expr_codec::decode_expr(buf, inputs)
     }
 
     fn try_encode(
@@ -306,6 +433,15 @@ impl PhysicalExtensionCodec for PlanCodec {
                 resolved: reader.locations().is_some(),
                 partitions,
             })
+        } else if let Some(window) = encode_window(node.as_ref(), self, converter)? {
+            Node::Window(window)
+        } else if let Some(series) = node
+            .downcast_ref::<LazyMemoryExec>()
+            .map(|scan| encode_series(scan, self, converter))
+            .transpose()?
+            .flatten()
+        {
+            Node::Series(series)
         } else {
             return datafusion::common::internal_err!("no codec for operator {}", node.name());
         };
@@ -391,6 +527,9 @@ mod tests {
         for sql in [
             "SELECT k, sum(x) FROM t GROUP BY k ORDER BY k",
             "SELECT u.name, count(*) FROM t JOIN u ON t.k = u.k GROUP BY u.name ORDER BY 1",
+            "SELECT k, lag(x) IGNORE NULLS OVER (PARTITION BY k ORDER BY x DESC), \
+             lead(x) OVER (PARTITION BY k ORDER BY x) FROM t",
+            "SELECT count(*) FROM generate_series(1, 10) AS s(v) JOIN t ON s.v = t.k",
         ] {
             let plan = physical_plan(&ctx, sql).await;
             let stages = plan_stages(
@@ -452,6 +591,187 @@ mod tests {
         let decoded = decoded.downcast_ref::<ShuffleReaderExec>().unwrap();
         assert_eq!(decoded.locations(), resolved.locations());
         assert_eq!(decoded.stage(), StageId(4));
+    }
+
+    /// The rows of `plan` as sorted text lines, with the schema they came with.
+    async fn answer(plan: Arc<dyn ExecutionPlan>, ctx: &SessionContext) -> (Schema, Vec<String>) {
+        let schema = plan.schema().as_ref().clone();
+        let batches = datafusion::physical_plan::collect(plan, ctx.task_ctx())
+            .await
+            .unwrap();
+        let text = arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string();
+        let mut rows: Vec<String> = text.lines().map(str::to_owned).collect();
+        rows.sort();
+        (schema, rows)
+    }
+
+    /// The output schema of every operator of `plan`, nullability and metadata included.
+    fn schemas(plan: &Arc<dyn ExecutionPlan>) -> Vec<arrow::datatypes::SchemaRef> {
+        let mut all = vec![plan.schema()];
+        for child in plan.children() {
+            all.extend(schemas(child));
+        }
+        all
+    }
+
+    /// Plans `sql` as the scheduler does, ships the plan through the codec and checks the
+    /// decoded plan is the same plan and computes the same answer (rows and schema).
+    async fn assert_same_answer_after_round_trip(ctx: &SessionContext, sql: &str) {
+        let plan = physical_plan(ctx, sql).await;
+        let bytes = encode_plan(Arc::clone(&plan))
+            .unwrap_or_else(|err| panic!("{sql} does not encode: {err}"));
+        let decoded = decode_plan(&bytes, &ctx.task_ctx()).unwrap();
+        assert_eq!(text(decoded.as_ref()), text(plan.as_ref()), "{sql}");
+        assert_eq!(schemas(&decoded), schemas(&plan), "{sql}");
+        let expected = answer(plan, ctx).await;
+        let actual = answer(decoded, ctx).await;
+        assert_eq!(actual, expected, "{sql}");
+    }
+
+    /// A session configured as Trebuchet's, with a table `w` of keys `k`, values `x` (some
+    /// NULL) and groups `g`.
+    async fn window_context() -> SessionContext {
+        let ctx = SessionContext::new_with_config(default_session_config());
+        ctx.sql(
+            "CREATE TABLE w (k INT, x INT, g VARCHAR) AS VALUES \
+             (1, NULL, 'a'), (2, 5, 'a'), (3, NULL, 'b'), (4, 7, 'b'), (5, NULL, 'b'), (6, 9, 'a')",
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+        ctx
+    }
+
+    #[tokio::test]
+    async fn window_functions_keep_ignore_nulls() {
+        let ctx = window_context().await;
+        for sql in [
+            "SELECT first_value(x) IGNORE NULLS OVER () FROM w",
+            "SELECT k, first_value(x) IGNORE NULLS OVER (ORDER BY k) FROM w",
+            "SELECT k, last_value(x) IGNORE NULLS OVER (PARTITION BY g ORDER BY k \
+             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) FROM w",
+            "SELECT k, nth_value(x, 2) IGNORE NULLS OVER (ORDER BY k) FROM w",
+            "SELECT k, lag(x) IGNORE NULLS OVER (ORDER BY k), \
+             lead(x, 1, -1) IGNORE NULLS OVER (PARTITION BY g ORDER BY k) FROM w",
+        ] {
+            assert_same_answer_after_round_trip(&ctx, sql).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn reversed_window_functions_stay_reversed() {
+        let ctx = window_context().await;
+        // Windows over opposite orders: the optimizer reverses one instead of sorting
+        // twice, which turns `lead` into a `lag` reading forward, and so on.
+        for sql in [
+            "SELECT k, lag(x) OVER (ORDER BY k DESC), lead(x) OVER (ORDER BY k) FROM w",
+            "SELECT k, lag(x, 2, 0) OVER (ORDER BY k DESC), lag(x) OVER (ORDER BY k), \
+             nth_value(x, 2) OVER (ORDER BY k), last_value(x) OVER (ORDER BY k \
+             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM w",
+            "SELECT k, lag(x) OVER (ORDER BY k DESC), \
+             sum(x) OVER (ORDER BY k ROWS BETWEEN 1 PRECEDING AND CURRENT ROW), \
+             first_value(x) IGNORE NULLS OVER (ORDER BY k) FROM w",
+        ] {
+            let plan = physical_plan(&ctx, sql).await;
+            assert!(
+                format!("{plan:?}").contains("is_reversed: true"),
+                "{sql} no longer plans a reversed window function"
+            );
+            assert_same_answer_after_round_trip(&ctx, sql).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn window_aggregates_survive_a_round_trip() {
+        let ctx = window_context().await;
+        for sql in [
+            "SELECT k, sum(x) OVER (PARTITION BY g ORDER BY k), count(*) OVER () FROM w",
+            "SELECT k, avg(x) OVER (ORDER BY k ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING), \
+             min(x) OVER (ORDER BY k RANGE BETWEEN 2 PRECEDING AND CURRENT ROW) FROM w",
+            "SELECT k, count(DISTINCT x) OVER (PARTITION BY g), \
+             array_agg(x) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM w",
+            "SELECT k, row_number() OVER (PARTITION BY g ORDER BY k DESC), rank() OVER (ORDER BY x), \
+             ntile(2) OVER (ORDER BY k), cume_dist() OVER (ORDER BY k) FROM w",
+        ] {
+            assert_same_answer_after_round_trip(&ctx, sql).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn window_aggregate_filters_keep_the_plan_on_the_scheduler() {
+        let ctx = window_context().await;
+        for sql in [
+            "SELECT count(*) FILTER (WHERE NULL) OVER () FROM w",
+            "SELECT k, sum(x) FILTER (WHERE k > 2) OVER (ORDER BY k ROWS 1 PRECEDING) FROM w",
+        ] {
+            let plan = physical_plan(&ctx, sql).await;
+            let err = encode_plan(plan).expect_err(sql).to_string();
+            assert!(err.contains("FILTER"), "{sql}: {err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn series_scans_survive_a_round_trip() {
+        let ctx = window_context().await;
+        for sql in [
+            "WITH s AS (SELECT * FROM generate_series(1,10)) SELECT count(*) FROM s",
+            "SELECT count(*) FROM range(3, 100, 7)",
+            "SELECT value FROM generate_series(10, 1, -3) ORDER BY value",
+            "SELECT count(*) FROM generate_series(NULL, 4)",
+            "SELECT count(*), max(value) FROM generate_series(\
+             TIMESTAMP '2024-01-01T00:00:00', TIMESTAMP '2024-01-02T00:00:00', INTERVAL '1 hour')",
+            "SELECT count(*) FROM generate_series(DATE '2024-01-01', DATE '2024-03-01', INTERVAL '1 week')",
+            "SELECT count(*) FROM generate_series(\
+             arrow_cast('2024-01-01T00:00:00', 'Timestamp(Nanosecond, Some(\"+02:00\"))'), \
+             arrow_cast('2024-01-01T05:00:00', 'Timestamp(Nanosecond, Some(\"+02:00\"))'), \
+             INTERVAL '1 hour')",
+        ] {
+            assert_same_answer_after_round_trip(&ctx, sql).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn queries_of_every_kind_survive_a_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = window_context().await;
+        let parquet = context(dir.path()).await;
+        for (name, table) in [("t", "t"), ("u", "u")] {
+            ctx.register_table(name, parquet.table_provider(table).await.unwrap())
+                .unwrap();
+        }
+        for sql in [
+            "SELECT g, count(*), sum(x) FILTER (WHERE k > 2), count(DISTINCT x), \
+             array_agg(k ORDER BY k DESC), string_agg(g, ',' ORDER BY k) FROM w GROUP BY g",
+            "SELECT g, k % 2, sum(x) FROM w GROUP BY GROUPING SETS ((g), (k % 2), ())",
+            "SELECT w.k, t.x, u.name FROM w JOIN t ON w.k = t.k LEFT JOIN u ON t.k = u.k",
+            "SELECT w.k, t.x FROM w JOIN t ON w.k < t.k",
+            "SELECT * FROM w WHERE k IN (SELECT k FROM t) AND x IS NOT NULL",
+            "SELECT * FROM w WHERE NOT EXISTS (SELECT 1 FROM t WHERE t.k = w.k)",
+            "SELECT k FROM w UNION SELECT k FROM t INTERSECT SELECT k FROM u",
+            "SELECT k FROM w EXCEPT ALL SELECT k FROM t",
+            "SELECT k, CASE WHEN x > 6 THEN 'big' WHEN x IS NULL THEN NULL ELSE 'small' END, \
+             coalesce(x, -1), nullif(k, 3), x BETWEEN 5 AND 8, g LIKE 'a%', g ~ '^b', \
+             upper(g) || lpad(CAST(k AS VARCHAR), 3, '0') FROM w",
+            "SELECT k, CAST(x AS DOUBLE) / 3, TRY_CAST(g AS INT), arrow_cast(k, 'Int8'), \
+             date_trunc('month', to_timestamp(k * 3000000)), DATE '2024-05-17' + INTERVAL '1 month', \
+             to_timestamp(k * 86400) FROM w",
+            "SELECT k, make_array(k, x), struct(k, g), named_struct('a', k)['a'], \
+             map([g], [k]), array_length(make_array(1, 2, k)) FROM w",
+            "SELECT k, unnest(make_array(k, k + 1)) FROM w",
+            "SELECT unnest(struct(k, g)) FROM w",
+            "SELECT k, x FROM w ORDER BY x DESC NULLS LAST, k LIMIT 3",
+            "SELECT k, (SELECT max(x) FROM t WHERE t.k = w.k) FROM w",
+            "SELECT k, x, sum(x) OVER w1, rank() OVER w1 FROM w WINDOW w1 AS (PARTITION BY g ORDER BY k)",
+            "SELECT * FROM (VALUES (1, 'a'), (2, NULL)) AS v(a, b) JOIN w ON v.a = w.k",
+            "SELECT k FROM w WHERE random() >= 0 AND uuid() IS NOT NULL",
+            "SELECT count(*) FROM generate_series(1, 100) AS s(v) JOIN w ON s.v = w.k",
+        ] {
+            assert_same_answer_after_round_trip(&ctx, sql).await;
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod codec;
 mod decodable_stages;
 mod error;
 mod executor;
+mod expr_codec;
 mod final_partition;
 mod local_engine;
 mod memory_scans;
@@ -32,9 +33,11 @@ mod physical_rules;
 mod planning_runtime;
 pub mod protocol;
 mod result_partitions;
+mod scalar_subqueries;
 mod scan_partitions;
 pub mod scheduler;
 mod scheduler_policy;
+mod series_codec;
 mod session_defaults;
 mod shared_state_joins;
 mod stage_planner;
@@ -43,6 +46,7 @@ mod sync;
 mod task_failure;
 #[cfg(test)]
 mod test_support;
+mod window_codec;
 
 pub use ballista_options::{BallistaOptions, SortShuffleOptions};
 pub use byte_size::ByteSize;
@@ -63,6 +67,6 @@ pub use stage_planner::{QueryStage, StagePlan, plan_stages};
 pub use staged_engine::StagedEngine;
 pub use task_failure::{FailureKind, TaskFailure};
 pub use trebuchet_shuffle::{
-    ClusterSecret, ClusterTls, FetchGrant, MAX_UNREAD_RESULT_BYTES, ShuffleFormat, ShuffleLayout,
-    SortShuffleConfig, ids, install_cluster_tls,
+    ClusterSecret, ClusterTls, FetchGrant, FlightDataStream, MAX_UNREAD_RESULT_BYTES,
+    ShuffleFormat, ShuffleLayout, SortShuffleConfig, ids, install_cluster_tls,
 };

@@ -4,20 +4,19 @@
 //! 16 target partitions rather than the core count, sort-merge join (it spills) rather than
 //! hash join, one scan partition per file (large Parquet files split by
 //! [`crate::ScanPartitions`]) rather than files packed into `target_partitions` groups, and
-//! no view types, which JDBC 18 cannot read and which make oversized IPC frames. Four DataFusion features assume one process and are turned off, each because
-//! a stage boundary breaks it:
+//! no view types, which JDBC 18 cannot read and which make oversized IPC frames. Three
+//! DataFusion features assume one process and are turned off, each because a stage
+//! boundary breaks it:
 //! - dynamic filter pushdown: the join that fills the filter and the scan that waits for it
 //!   end up in different stages, run at different times;
-//! - physical uncorrelated scalar subqueries: the subquery's result is shared by reference
-//!   between operators that land in different stages;
 //! - round-robin repartitioning: inside a stage each task runs its own copy of the plan, so
 //!   a round-robin exchange would make every task read the whole input;
 //! - file-stream work stealing: a partition that finishes early reads files assigned to its
 //!   siblings, which only works while all partitions share one plan instance.
 //!
-//! Turning off physical scalar subqueries makes DataFusion rewrite every scalar subquery
-//! to a join; a scalar subquery returning several rows then goes undetected instead of
-//! failing (DataFusion's documented trade-off for distributed engines).
+//! Uncorrelated scalar subqueries stay as DataFusion plans them: the scheduler runs them
+//! before the stages that read them (`scalar_subqueries.rs`), so a subquery returning
+//! several rows fails as it does in DataFusion.
 //!
 //! The same function configures the scheduler's and the executors' sessions.
 
@@ -47,9 +46,6 @@ pub fn default_session_config() -> SessionConfig {
     options.optimizer.enable_topk_dynamic_filter_pushdown = false;
     options.optimizer.enable_join_dynamic_filter_pushdown = false;
     options.optimizer.enable_aggregate_dynamic_filter_pushdown = false;
-    options
-        .optimizer
-        .enable_physical_uncorrelated_scalar_subquery = false;
     options.optimizer.enable_round_robin_repartition = false;
     options.execution.enable_file_stream_work_stealing = false;
     // One partition per file, never fewer: `ScanPartitions` splits only large files.

@@ -23,6 +23,7 @@ use trebuchet_shuffle::{PartitionLocation, ShuffleLayout, read_summary_batch};
 
 use crate::ballista_options::BallistaOptions;
 use crate::local_engine::QueryEngine;
+use crate::scalar_subqueries::{RunPlan, resolve_scalar_subqueries};
 use crate::scheduler::resolve_readers;
 use crate::stage_planner::plan_stages;
 
@@ -48,7 +49,7 @@ impl QueryEngine for StagedEngine {
         task_ctx: Arc<TaskContext>,
     ) -> BoxFuture<'static, Result<SendableRecordBatchStream>> {
         let layout = self.layout.clone();
-        Box::pin(async move { run_job(layout, plan, task_ctx).await })
+        run_job(layout, plan, task_ctx)
     }
 
     fn explain(
@@ -68,11 +69,25 @@ impl QueryEngine for StagedEngine {
 /// The output of finished stages: for each, the files of each of its output partitions.
 type StageOutputs = HashMap<StageId, Vec<Vec<PartitionLocation>>>;
 
-async fn run_job(
+/// Runs `plan` as a job; boxed, because its scalar subqueries run as jobs too.
+fn run_job(
+    layout: ShuffleLayout,
+    plan: Arc<dyn ExecutionPlan>,
+    task_ctx: Arc<TaskContext>,
+) -> BoxFuture<'static, Result<SendableRecordBatchStream>> {
+    Box::pin(run_stages(layout, plan, task_ctx))
+}
+
+async fn run_stages(
     layout: ShuffleLayout,
     plan: Arc<dyn ExecutionPlan>,
     task_ctx: Arc<TaskContext>,
 ) -> Result<SendableRecordBatchStream> {
+    let run_subquery: RunPlan = {
+        let (layout, task_ctx) = (layout.clone(), Arc::clone(&task_ctx));
+        Arc::new(move |plan| run_job(layout.clone(), plan, Arc::clone(&task_ctx)))
+    };
+    let plan = resolve_scalar_subqueries(plan, run_subquery).await?;
     let job = JobId::unique();
     let files = JobFiles {
         layout: layout.clone(),

@@ -37,7 +37,7 @@ pub(crate) async fn create(
     let sql = rewrite_question_marks(&request.query);
     let plan = PlannedStatement::plan_unbound(session, &sql).await?;
     let parameter_schema = Placeholders::of(&plan)?.schema();
-    let dataset_schema = result_schema(&plan);
+    let dataset_schema = result_schema(session, &plan).await;
     Ok(ActionCreatePreparedStatementResult {
         prepared_statement_handle: PreparedStatementHandle::prepare(sql).encode(seal, session),
         dataset_schema: schema_bytes(&dataset_schema)?,

@@ -35,6 +35,8 @@ use crate::statement_limits;
 #[derive(Debug)]
 pub(crate) struct PlannedStatement {
     plan: LogicalPlan,
+    /// The wire schema of its results, decided once.
+    schema: SchemaRef,
 }
 
 impl PlannedStatement {
@@ -44,11 +46,26 @@ impl PlannedStatement {
         sql: &str,
         parameters: Option<(&RecordBatch, usize)>,
     ) -> Result<Self> {
-        let plan = Self::plan_unbound(session, sql).await?;
+        let plan = Self::plan_unbound(session, sql).await?.into_inner();
+        let plan = match plan {
+            // SQL `PREPARE` keeps its placeholders for `EXECUTE` to bind.
+            LogicalPlan::Statement(Statement::Prepare(_)) => {
+                let schema = Arc::new(Schema::empty());
+                return Ok(Self { plan, schema });
+            }
+            // SQL `EXECUTE` runs what `PREPARE` stored in the session, bound as DataFusion
+            // binds it (its errors are DataFusion's own).
+            LogicalPlan::Statement(Statement::Execute(_)) => session
+                .ctx()
+                .execute_logical_plan(plan)
+                .await?
+                .into_unoptimized_plan(),
+            plan => plan,
+        };
         let placeholders = Placeholders::of(&plan)?;
         let plan = match parameters {
-            Some((batch, row)) => placeholders.bind(plan.into_inner(), batch, row)?,
-            None if placeholders.is_empty() => plan.into_inner(),
+            Some((batch, row)) => placeholders.bind(plan, batch, row)?,
+            None if placeholders.is_empty() => plan,
             None => {
                 return Err(FlightSqlError::bind_parameters(format!(
                     "the statement has {} parameter(s) but no values were bound",
@@ -61,7 +78,8 @@ impl PlannedStatement {
         if returns_rows(&plan) {
             FileAccess::of(session.ctx()).check_plan(&plan, session.user())?;
         }
-        Ok(Self { plan })
+        let schema = result_schema(session, &plan).await;
+        Ok(Self { plan, schema })
     }
 
     /// Plans `sql` leaving its placeholders open, as a prepare does. A statement over the
@@ -89,7 +107,7 @@ impl PlannedStatement {
 
     /// The schema the results are sent with; empty for commands.
     pub(crate) fn result_schema(&self) -> SchemaRef {
-        result_schema(&self.plan)
+        Arc::clone(&self.schema)
     }
 
     /// Runs a command and returns the number of rows it affected (0 when not applicable).
@@ -211,11 +229,29 @@ pub(crate) fn returns_rows(plan: &LogicalPlan) -> bool {
 }
 
 /// The wire schema of a plan's results; empty for commands, which JDBC reads as "update".
-pub(crate) fn result_schema(plan: &LogicalPlan) -> SchemaRef {
-    if returns_rows(plan) {
-        egress_schema(plan.schema())
-    } else {
-        Arc::new(Schema::empty())
+///
+/// Taken from the plan as DataFusion's analyzer leaves it, because only the analyzer
+/// coerces a UNION's inputs to a common type: before it, the plan claims its first input's
+/// types (`SELECT 1 UNION ALL SELECT 2.5` an integer), and casting the results to that
+/// would change them. A plan the analyzer refuses keeps its own schema; running it reports
+/// the error.
+pub(crate) async fn result_schema(session: &Session, plan: &LogicalPlan) -> SchemaRef {
+    if !returns_rows(plan) {
+        return Arc::new(Schema::empty());
+    }
+    let state = session.ctx().state();
+    let unanalyzed = plan.clone();
+    let analyzed = on_planning_stack(async move {
+        let analyzed =
+            state
+                .analyzer()
+                .execute_and_check(unanalyzed, state.config_options(), |_, _| {});
+        analyzed.map(|plan| Arc::clone(plan.schema()))
+    })
+    .await;
+    match analyzed {
+        Ok(Ok(schema)) => egress_schema(&schema),
+        _ => egress_schema(plan.schema()),
     }
 }
 

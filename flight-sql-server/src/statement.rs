@@ -17,7 +17,6 @@ use arrow::compute::concat_batches;
 use arrow::datatypes::Schema;
 use arrow::datatypes::SchemaRef;
 use arrow_flight::decode::FlightRecordBatchStream;
-use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
 use arrow_flight::sql::server::PeekableFlightDataStream;
 use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo};
@@ -25,6 +24,7 @@ use datafusion::execution::TaskContext;
 use datafusion::physical_plan::EmptyRecordBatchStream;
 use futures::TryStreamExt;
 use tonic::Status;
+use trebuchet_cluster::FlightDataStream;
 
 use crate::error::{FlightSqlError, Result};
 use crate::handle::{StatementTicket, decode_parameters, encode_parameters};
@@ -312,10 +312,11 @@ pub(crate) fn encode_batches(
     max_flight_data_size: usize,
 ) -> DoGetStream {
     let schema = batches.schema();
-    let flight = FlightDataEncoderBuilder::new()
+    // Sent exactly as the schema says: arrow-flight's encoder would send a LargeList as a
+    // List, unlike the FlightInfo's schema.
+    let flight = FlightDataStream::new(batches.map_err(stream_error))
         .with_schema(schema)
         .with_max_flight_data_size(max_flight_data_size)
-        .build(batches.map_err(stream_error))
         .map_err(Status::from);
     Box::pin(flight)
 }

@@ -43,7 +43,7 @@ impl Answer {
     /// DataFusion's answer as Trebuchet sends it: dictionaries as their values, on purpose,
     /// because the Flight SQL JDBC driver cannot read dictionary-encoded columns
     /// (`result_schema.rs`).
-    pub(crate) fn as_sent(self) -> Self {
+    pub(crate) fn into_sent(self) -> Self {
         match self {
             Self::Rows { columns, rows } => Self::Rows {
                 columns: columns
@@ -175,7 +175,11 @@ fn masked(message: &str) -> String {
 fn code_for(err: &DataFusionError) -> tonic::Code {
     use tonic::Code;
     match err.find_root() {
-        DataFusionError::Plan(message) if message.contains("not found") => Code::NotFound,
+        DataFusionError::Plan(message)
+            if message.starts_with("table '") && message.ends_with("not found") =>
+        {
+            Code::NotFound
+        }
         DataFusionError::NotImplemented(_) => Code::Unimplemented,
         DataFusionError::ResourcesExhausted(_) => Code::ResourceExhausted,
         DataFusionError::SQL(..)

@@ -5,7 +5,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use arrow::array::RecordBatch;
+use arrow::datatypes::DataType;
 use arrow_flight::sql::client::FlightSqlServiceClient;
+use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
 use futures::TryStreamExt;
 use tonic::transport::{Channel, Endpoint};
 use trebuchet_flight_sql_server::TPCH_TABLES;
@@ -120,6 +124,15 @@ impl ClusterSession {
     }
 
     async fn try_run(&mut self, sql: &str) -> Result<Answer, arrow_flight::error::FlightError> {
+        if is_dml(sql) {
+            // As drivers run DML: an update, whose count stands in for DataFusion's
+            // `count` row.
+            let count = self.client.execute_update(sql.to_string(), None).await?;
+            return Ok(Answer::Rows {
+                columns: vec![("count".into(), DataType::UInt64)],
+                rows: vec![vec![count.to_string()]],
+            });
+        }
         let info = self.client.execute(sql.to_string(), None).await?;
         let schema = std::sync::Arc::new(info.clone().try_decode_schema()?);
         let mut batches: Vec<RecordBatch> = Vec::new();
@@ -151,4 +164,12 @@ impl ClusterSession {
         }
         Ok(Answer::rows(&schema, &batches))
     }
+}
+
+/// Whether `sql` is an INSERT, UPDATE or DELETE.
+fn is_dml(sql: &str) -> bool {
+    matches!(
+        Parser::parse_sql(&GenericDialect {}, sql).as_deref(),
+        Ok([Statement::Insert(_) | Statement::Update { .. } | Statement::Delete(_)])
+    )
 }

@@ -121,7 +121,7 @@ async fn run_file(
         let with_dir =
             |dir: &tempfile::TempDir| case.sql.replace("${tmpdir}", &dir.path().to_string_lossy());
         let mut answer = ours.run(&with_dir(&our_dir)).await;
-        let mut expected = oracle.run(&with_dir(&oracle_dir)).await.as_sent();
+        let mut expected = oracle.run(&with_dir(&oracle_dir)).await.into_sent();
         if case.differs.is_some() {
             continue;
         }

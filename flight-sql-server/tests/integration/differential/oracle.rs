@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use datafusion::physical_plan::collect;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use trebuchet_flight_sql_server::TPCH_TABLES;
 
@@ -35,8 +36,15 @@ impl Oracle {
             Ok(frame) => frame,
             Err(err) => return Answer::datafusion_error(&err),
         };
-        let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
-        match frame.collect().await {
+        // The physical plan's schema is the type of the rows DataFusion returns; its
+        // DataFrame's schema precedes type coercion and can differ (a UNION's).
+        let task_ctx = frame.task_ctx();
+        let plan = match frame.create_physical_plan().await {
+            Ok(plan) => plan,
+            Err(err) => return Answer::datafusion_error(&err),
+        };
+        let schema = plan.schema();
+        match collect(plan, std::sync::Arc::new(task_ctx)).await {
             Ok(batches) => Answer::rows(&schema, &batches),
             Err(err) => Answer::datafusion_error(&err),
         }
