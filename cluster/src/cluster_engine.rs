@@ -24,7 +24,7 @@ use futures::future::BoxFuture;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use trebuchet_shuffle::ids::JobId;
-use trebuchet_shuffle::{ClusterSecret, ShuffleLayout};
+use trebuchet_shuffle::{ClusterSecret, ShuffleFormat, ShuffleLayout};
 
 use crate::ballista_options::BallistaOptions;
 use crate::codec::encode_plan;
@@ -35,7 +35,7 @@ use crate::memory_scans::unify_memory_scan_schemas;
 use crate::result_partitions::{
     PendingResults, ReadActivity, ResultPartition, ResultSource, watch_client,
 };
-use crate::scalar_subqueries::{RunPlan, resolve_scalar_subqueries};
+use crate::scalar_subqueries::{RunPlan, resolve_scalar_subqueries, split_scalar_subqueries};
 use crate::scheduler::{JobProgress, JobSubmission, SchedulerHandle};
 use crate::session_defaults::changed_settings;
 use crate::stage_planner::{QueryStage, StagePlan};
@@ -216,11 +216,26 @@ impl QueryEngine for ClusterEngine {
             if let Some(reason) = scheduler_only(&plan) {
                 return Ok(Some(format!("runs on the scheduler: {reason}")));
             }
-            let job = JobId::new("explain");
-            let stages = plan_decodable_stages(&job, &planning_layout(), format, plan)?;
-            Ok(Some(stages.to_string()))
+            explain_stages(plan, format).map(Some)
         })
     }
+}
+
+/// The stages `plan` runs as: first each scalar subquery's, which run before the query
+/// (see `scalar_subqueries.rs`), then the query's own.
+fn explain_stages(plan: Arc<dyn ExecutionPlan>, format: ShuffleFormat) -> Result<String> {
+    let (query, subqueries) = split_scalar_subqueries(plan)?;
+    let mut text = String::new();
+    for (number, subquery) in subqueries.into_iter().enumerate() {
+        text.push_str(&format!("Scalar subquery {} (runs first):\n", number + 1));
+        for line in explain_stages(subquery, format)?.lines() {
+            text.push_str(&format!("  {line}\n"));
+        }
+    }
+    let job = JobId::new("explain");
+    let stages = plan_decodable_stages(&job, &planning_layout(), format, query)?;
+    text.push_str(&stages.to_string());
+    Ok(text)
 }
 
 /// Why `plan` runs on the scheduler rather than as a job, or `None` to distribute it:

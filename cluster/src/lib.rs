@@ -59,6 +59,7 @@ pub use physical_rules::physical_optimizer_rules;
 pub use planning_runtime::{
     DeepPlan, PLANNING_STACK_BYTES, on_planning_stack, stream_on_planning_stack,
 };
+pub use scalar_subqueries::split_scalar_subqueries;
 pub use scan_partitions::ScanPartitions;
 pub use scheduler_policy::{PULL_INTERVAL, SchedulerPolicy};
 pub use session_defaults::{changed_settings, default_session_config, reset_session_option};

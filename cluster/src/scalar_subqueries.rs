@@ -26,6 +26,8 @@ use datafusion::physical_plan::scalar_subquery::ScalarSubqueryExec;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 
+type PlanRef = Arc<dyn ExecutionPlan>;
+
 /// Runs a plan to its rows, the way the engine runs any query.
 pub(crate) type RunPlan = Arc<
     dyn Fn(Arc<dyn ExecutionPlan>) -> BoxFuture<'static, Result<SendableRecordBatchStream>>
@@ -59,6 +61,35 @@ pub(crate) fn resolve_scalar_subqueries(
         }
         replace_children_if_necessary(plan, resolved)
     })
+}
+
+/// `plan` without its `ScalarSubqueryExec` nodes, and the subqueries they would run
+/// first, outermost first: what `EXPLAIN` shows, without running anything.
+pub fn split_scalar_subqueries(
+    plan: Arc<dyn ExecutionPlan>,
+) -> Result<(Arc<dyn ExecutionPlan>, Vec<PlanRef>)> {
+    if let Some(node) = plan.downcast_ref::<ScalarSubqueryExec>() {
+        let (input, mut nested) = split_scalar_subqueries(Arc::clone(node.input()))?;
+        let mut subqueries: Vec<_> = node
+            .subqueries()
+            .iter()
+            .map(|link| Arc::clone(&link.plan))
+            .collect();
+        subqueries.append(&mut nested);
+        return Ok((input, subqueries));
+    }
+    let children = plan.children();
+    if children.is_empty() {
+        return Ok((plan, Vec::new()));
+    }
+    let mut inputs = Vec::with_capacity(children.len());
+    let mut subqueries = Vec::new();
+    for child in children {
+        let (input, mut nested) = split_scalar_subqueries(Arc::clone(child))?;
+        inputs.push(input);
+        subqueries.append(&mut nested);
+    }
+    Ok((replace_children_if_necessary(plan, inputs)?, subqueries))
 }
 
 /// The one value a subquery's rows hold: NULL for no row, DataFusion's error for more.

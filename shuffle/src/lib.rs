@@ -14,6 +14,7 @@
 
 mod error;
 mod fetch;
+mod flight_data;
 pub mod ids;
 mod indexed_file;
 mod layout;
@@ -30,6 +31,7 @@ pub use fetch::{
     ClusterSecret, ClusterTls, FetchGrant, GRANT_LIFETIME, GrantDefect, KnownJobs, MAX_FOLLOWS,
     ShuffleFlightService, fetch_partition, follow_partition, install_cluster_tls,
 };
+pub use flight_data::FlightDataStream;
 pub use indexed_file::PartitionBatches;
 pub use layout::ShuffleLayout;
 pub use live_partition::MAX_UNREAD_RESULT_BYTES;

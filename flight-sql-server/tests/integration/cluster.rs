@@ -92,9 +92,16 @@ async fn a_task_failure_reaches_the_client_with_the_executors_message() {
     let err = crate::fixture::try_fetch(&mut client, &info)
         .await
         .unwrap_err();
-    let message = err.to_string();
-    assert!(message.contains("executor executor-"), "{message}");
-    assert!(message.contains("Cannot cast string"), "{message}");
+    // DataFusion's own message first, then where it happened.
+    let message = crate::fixture::message_of(&err);
+    assert!(
+        message.starts_with("Arrow error: Cast error: Cannot cast string"),
+        "{message}"
+    );
+    assert!(
+        message.contains(" of stage ") && message.contains(" on executor-"),
+        "{message}"
+    );
     assert_eq!(code_of(&err), tonic::Code::InvalidArgument, "{message}");
     assert_eq!(
         settled_shuffle_files(&server).await,
@@ -120,9 +127,16 @@ async fn a_failure_before_the_final_stage_fails_the_flight_info() {
         )
         .await
         .unwrap_err();
-    let message = err.to_string();
-    assert!(message.contains("executor executor-"), "{message}");
-    assert!(message.contains("Cannot cast string"), "{message}");
+    let message = crate::fixture::message_of(&err);
+    assert!(
+        message.starts_with("Arrow error: Cast error: Cannot cast string"),
+        "{message}"
+    );
+    assert!(
+        message.contains(" of stage ") && message.contains(" on executor-"),
+        "{message}"
+    );
+    assert_eq!(code_of(&err), tonic::Code::InvalidArgument, "{message}");
     assert_eq!(
         settled_shuffle_files(&server).await,
         Vec::<std::path::PathBuf>::new()

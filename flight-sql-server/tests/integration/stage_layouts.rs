@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use datafusion::physical_plan::{ExecutionPlan, displayable};
 use trebuchet_cluster::ids::JobId;
-use trebuchet_cluster::{ShuffleFormat, plan_stages};
+use trebuchet_cluster::{ShuffleFormat, plan_stages, split_scalar_subqueries};
 use trebuchet_flight_sql_server::{SharedCatalog, register_tpch_in_parts};
 
 const QUERIES: [&str; 5] = ["q01", "q03", "q05", "q11", "q18"];
@@ -19,8 +19,23 @@ fn repo_file(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// Each stage's header and its operators, one per line, details dropped except for ours.
+/// The layout of each scalar subquery, which runs first as a query of its own, then the
+/// query's.
 fn layout(sql_plan: Arc<dyn ExecutionPlan>) -> String {
+    let (query, subqueries) = split_scalar_subqueries(sql_plan).unwrap();
+    let mut text = String::new();
+    for (number, subquery) in subqueries.into_iter().enumerate() {
+        text.push_str(&format!("Scalar subquery {} (runs first):\n", number + 1));
+        for line in layout(subquery).lines() {
+            text.push_str(&format!("  {line}\n"));
+        }
+    }
+    text.push_str(&stage_layout(query));
+    text
+}
+
+/// Each stage's header and its operators, one per line, details dropped except for ours.
+fn stage_layout(sql_plan: Arc<dyn ExecutionPlan>) -> String {
     let stages = plan_stages(
         &JobId::new("golden"),
         &trebuchet_shuffle_layout(),

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use arrow::array::RecordBatch;
-use arrow_flight::encode::{DictionaryHandling, FlightDataEncoderBuilder};
 use arrow_flight::error::FlightError;
 use arrow_flight::flight_service_server::FlightService;
 use arrow_flight::{
@@ -24,6 +23,7 @@ use super::grant::{ClusterSecret, granted_job};
 use super::live_follows::{KnownJobs, LiveFollows, MAX_FOLLOWS, NoJobs};
 use super::{FetchPartitionTicket, LivePartition};
 use crate::error::ShuffleError;
+use crate::flight_data::FlightDataStream;
 use crate::ids::{JobId, PartitionId, StageId};
 use crate::layout::ShuffleLayout;
 use crate::partition_file::read_partition;
@@ -179,12 +179,9 @@ impl FlightService for ShuffleFlightService {
         })?;
         let batches = self.open(&granted, ticket).await?;
         let batches = batches.map_err(|err| FlightError::ExternalError(Box::new(err)));
-        // Dictionaries travel as dictionaries: the reading stage's plan expects the types
-        // the writing stage produced (the default would send their values instead).
-        let flight = FlightDataEncoderBuilder::new()
-            .with_dictionary_handling(DictionaryHandling::Resend)
-            .build(batches)
-            .map_err(Status::from);
+        // Sent with the types the writing stage produced (dictionaries and large lists
+        // included): the reading stage's plan expects them.
+        let flight = FlightDataStream::new(batches).map_err(Status::from);
         Ok(Response::new(Box::pin(flight)))
     }
 
