@@ -18,6 +18,7 @@ use arrow::datatypes::{Schema, SchemaRef};
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{LogicalPlan, Statement};
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::StreamExt;
 use trebuchet_cluster::{
@@ -35,8 +36,19 @@ use crate::statement_limits;
 #[derive(Debug)]
 pub(crate) struct PlannedStatement {
     plan: LogicalPlan,
+    /// A query's physical plan, made once: its schema is the type of the rows the query
+    /// returns, which the logical plan does not always know (DataFusion decides some
+    /// output types, such as `round(decimal, 2)`'s, only when planning physically).
+    physical: Option<PhysicalQuery>,
     /// The wire schema of its results, decided once.
     schema: SchemaRef,
+}
+
+/// A query planned physically, with the context it runs in.
+#[derive(Debug)]
+struct PhysicalQuery {
+    plan: DeepPlan<Arc<dyn ExecutionPlan>>,
+    task_ctx: Arc<TaskContext>,
 }
 
 impl PlannedStatement {
@@ -51,7 +63,11 @@ impl PlannedStatement {
             // SQL `PREPARE` keeps its placeholders for `EXECUTE` to bind.
             LogicalPlan::Statement(Statement::Prepare(_)) => {
                 let schema = Arc::new(Schema::empty());
-                return Ok(Self { plan, schema });
+                return Ok(Self {
+                    plan,
+                    physical: None,
+                    schema,
+                });
             }
             // SQL `EXECUTE` runs what `PREPARE` stored in the session, bound as DataFusion
             // binds it (its errors are DataFusion's own).
@@ -78,8 +94,28 @@ impl PlannedStatement {
         if returns_rows(&plan) {
             FileAccess::of(session.ctx()).check_plan(&plan, session.user())?;
         }
-        let schema = result_schema(session, &plan).await;
-        Ok(Self { plan, schema })
+        if !returns_rows(&plan) || matches!(plan, LogicalPlan::Explain(_)) {
+            let schema = result_schema(session, &plan).await;
+            return Ok(Self {
+                plan,
+                physical: None,
+                schema,
+            });
+        }
+        let state = session.ctx().state();
+        let logical = plan.clone();
+        let physical = on_planning_stack(async move {
+            let plan = DeepPlan::new(state.create_physical_plan(&logical).await?);
+            let task_ctx = Arc::new(TaskContext::from(&state));
+            Ok::<_, DataFusionError>(PhysicalQuery { plan, task_ctx })
+        })
+        .await??;
+        let schema = egress_schema(&physical.plan.schema());
+        Ok(Self {
+            plan,
+            physical: Some(physical),
+            schema,
+        })
     }
 
     /// Plans `sql` leaving its placeholders open, as a prepare does. A statement over the
@@ -141,17 +177,13 @@ impl PlannedStatement {
         session: &Session,
         engine: &dyn QueryEngine,
     ) -> Result<Option<Vec<bytes::Bytes>>> {
-        if matches!(self.plan, LogicalPlan::Explain(_)) {
+        let Some(PhysicalQuery {
+            plan: physical,
+            task_ctx,
+        }) = self.physical
+        else {
             return Ok(None);
-        }
-        let state = session.ctx().state();
-        let plan = self.plan;
-        let (physical, task_ctx) = on_planning_stack(async move {
-            let physical = state.create_physical_plan(&plan).await?;
-            let task_ctx = Arc::new(TaskContext::from(&state));
-            Ok::<_, DataFusionError>((DeepPlan::new(physical), task_ctx))
-        })
-        .await??;
+        };
         // The engine's future does all its work (stages, encoding) on the planning runtime
         // too. Closing the session stops its running query: the job is cancelled as the
         // engine's future is dropped.
@@ -171,19 +203,25 @@ impl PlannedStatement {
         let schema = self.result_schema();
         let state = session.ctx().state();
         let config = state.config().clone();
-        let plan = self.plan;
-        let (physical, explained, task_ctx) = on_planning_stack(async move {
-            let explained = match &plan {
-                LogicalPlan::Explain(explain) => Some(DeepPlan::new(
-                    state.create_physical_plan(&explain.plan).await?,
-                )),
-                _ => None,
-            };
-            let physical = DeepPlan::new(state.create_physical_plan(&plan).await?);
-            let task_ctx = Arc::new(TaskContext::from(&state));
-            Ok::<_, DataFusionError>((physical, explained, task_ctx))
-        })
-        .await??;
+        let (physical, explained, task_ctx) = match self.physical {
+            Some(query) => (query.plan, None, query.task_ctx),
+            None => {
+                // EXPLAIN: its own plan, and the plan it explains for the stage layout.
+                let plan = self.plan;
+                on_planning_stack(async move {
+                    let explained = match &plan {
+                        LogicalPlan::Explain(explain) => Some(DeepPlan::new(
+                            state.create_physical_plan(&explain.plan).await?,
+                        )),
+                        _ => None,
+                    };
+                    let physical = DeepPlan::new(state.create_physical_plan(&plan).await?);
+                    let task_ctx = Arc::new(TaskContext::from(&state));
+                    Ok::<_, DataFusionError>((physical, explained, task_ctx))
+                })
+                .await??
+            }
+        };
         let distributed_plan = match explained {
             Some(inner) => on_planning_stack(engine.explain(inner.into_inner(), &config)).await??,
             None => None,
@@ -250,8 +288,8 @@ pub(crate) async fn result_schema(session: &Session, plan: &LogicalPlan) -> Sche
     })
     .await;
     match analyzed {
-        Ok(Ok(schema)) => egress_schema(&schema),
-        _ => egress_schema(plan.schema()),
+        Ok(Ok(schema)) => egress_schema(schema.as_arrow()),
+        _ => egress_schema(plan.schema().as_arrow()),
     }
 }
 

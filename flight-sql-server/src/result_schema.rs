@@ -11,10 +11,9 @@ use arrow::array::RecordBatch;
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema, SchemaRef};
 use arrow::error::ArrowError;
-use datafusion::common::DFSchema;
 
-/// The wire schema of a logical plan's output.
-pub(crate) fn egress_schema(schema: &DFSchema) -> SchemaRef {
+/// The wire schema of a plan's output.
+pub(crate) fn egress_schema(schema: &Schema) -> SchemaRef {
     let fields: Vec<Field> = schema.fields().iter().map(egress_field).collect();
     Arc::new(Schema::new(fields))
 }
@@ -97,7 +96,7 @@ mod tests {
                 true,
             ),
         ]);
-        let schema = egress_schema(&DFSchema::try_from(logical).unwrap());
+        let schema = egress_schema(&logical);
         assert_eq!(schema.field(0).data_type(), &DataType::Utf8);
         assert!(schema.field(0).is_nullable());
         assert_eq!(
