@@ -78,13 +78,15 @@ pub(crate) struct LiveWrite {
 impl LiveWrite {
     /// Announces that the file at `path` is being written; followers waiting for it wake.
     pub(crate) fn start(path: &Path) -> Self {
-        let file = Arc::clone(
-            registry()
-                .entry(path.to_path_buf())
-                .or_insert_with(LiveFile::new),
-        );
+        let mut live = registry();
+        let file = Arc::clone(live.entry(path.to_path_buf()).or_insert_with(LiveFile::new));
+        // Under the registry's lock: a follower that gives up drops an entry nobody has
+        // started (`LiveProgress::drop`), and must not drop this one between our taking it
+        // and marking it started, or the next follower would wait on a fresh entry no
+        // writer ever updates.
         file.progress
             .send_replace(WriteProgress::Writing { committed: 0 });
+        drop(live);
         Self {
             path: path.to_path_buf(),
             file,
@@ -118,8 +120,16 @@ impl LiveWrite {
 
     fn end(&self, progress: WriteProgress) {
         // Removed before the last update, under the lock: a reader that finds no entry
-        // then finds the whole file (or, after a failure, no usable one).
-        registry().remove(&self.path);
+        // then finds the whole file (or, after a failure, no usable one). Only our own
+        // entry: one a follower created since is left for its writer.
+        let mut live = registry();
+        if live
+            .get(&self.path)
+            .is_some_and(|file| Arc::ptr_eq(file, &self.file))
+        {
+            live.remove(&self.path);
+        }
+        drop(live);
         self.file.progress.send_replace(progress);
     }
 }

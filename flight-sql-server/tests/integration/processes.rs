@@ -28,7 +28,11 @@ impl Process {
     pub(crate) fn start(args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_trebuchet"))
             .args(args)
-            .env("RUST_LOG", "info")
+            // More detail when a test needs it: TREBUCHET_TEST_LOG=info,trebuchet_cluster=debug
+            .env(
+                "RUST_LOG",
+                std::env::var("TREBUCHET_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

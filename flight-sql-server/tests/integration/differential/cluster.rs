@@ -24,7 +24,8 @@ const STATEMENT_DEADLINE: Duration = Duration::from_secs(60);
 /// A running cluster; its processes end with it.
 pub(crate) struct Cluster {
     url: String,
-    _processes: Vec<Process>,
+    /// The scheduler, then the executors.
+    processes: Vec<Process>,
     _work: tempfile::TempDir,
 }
 
@@ -79,9 +80,28 @@ impl Cluster {
         }
         Self {
             url,
-            _processes: processes,
+            processes: processes,
             _work: work,
         }
+    }
+
+    /// The last log lines of each process since the previous call, for the report of a
+    /// statement that got no answer.
+    pub(crate) fn recent_logs(&mut self) -> String {
+        const SHOWN: usize = 30;
+        let mut text = String::new();
+        for (index, process) in self.processes.iter_mut().enumerate() {
+            let lines = process.lines_so_far();
+            let name = if index == 0 { "scheduler" } else { "executor" };
+            text.push_str(&format!(
+                "\n    --- {name} ({} lines, last {SHOWN}):",
+                lines.len()
+            ));
+            for line in lines.iter().skip(lines.len().saturating_sub(SHOWN)) {
+                text.push_str(&format!("\n    {line}"));
+            }
+        }
+        text
     }
 
     /// A new empty directory statements may write files in (COPY TO, external tables).

@@ -78,13 +78,13 @@ async fn run_setup(setup: Setup) {
         return;
     }
     let tpch = tpch_dir();
-    let cluster = Cluster::start(tpch).await;
+    let mut cluster = Cluster::start(tpch).await;
     let mut failures = Vec::new();
     let mut statements = 0;
     for file in &files {
         let cases = read_cases(file);
         statements += cases.len();
-        failures.extend(run_file(&cluster, tpch, &setup, file, &cases).await);
+        failures.extend(run_file(&mut cluster, tpch, &setup, file, &cases).await);
     }
     assert!(
         failures.is_empty(),
@@ -96,7 +96,7 @@ async fn run_setup(setup: Setup) {
 
 /// Runs one file in a fresh session on each side; returns a report per mismatch.
 async fn run_file(
-    cluster: &Cluster,
+    cluster: &mut Cluster,
     tpch: &Path,
     setup: &Setup,
     file: &Path,
@@ -116,6 +116,7 @@ async fn run_file(
         );
     }
     let tables_before = user_tables(&mut ours).await;
+    cluster.recent_logs();
     let (our_dir, oracle_dir) = (cluster.file_dir(), tempfile::tempdir().unwrap());
     for case in cases {
         let with_dir =
@@ -129,9 +130,16 @@ async fn run_file(
             answer.sort_rows();
             expected.sort_rows();
         }
+        let logs = match &answer {
+            Answer::Error {
+                code: tonic::Code::DeadlineExceeded,
+                ..
+            } => cluster.recent_logs(),
+            _ => String::new(),
+        };
         if let Some(why) = mismatch(&answer, &expected) {
             failures.push(format!(
-                "{name}:{} [{}]: {why}\n  {}\n  trebuchet:  {}\n  datafusion: {}",
+                "{name}:{} [{}]: {why}\n  {}\n  trebuchet:  {}\n  datafusion: {}{logs}",
                 case.line,
                 setup
                     .both
