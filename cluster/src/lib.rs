@@ -46,6 +46,7 @@ mod sync;
 mod task_failure;
 #[cfg(test)]
 mod test_support;
+mod unlimited_join_inputs;
 mod window_codec;
 
 pub use ballista_options::{BallistaOptions, SortShuffleOptions};

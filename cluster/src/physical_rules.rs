@@ -8,12 +8,14 @@ use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
 
 use crate::scan_partitions::ScanPartitions;
 use crate::shared_state_joins::SharedStateJoins;
+use crate::unlimited_join_inputs::UnlimitedJoinInputs;
 
 /// The rule list for a session:
 /// - [`ScanPartitions`] first, so large Parquet files are split before DataFusion's rules
 ///   place merges and exchanges;
 /// - [`SharedStateJoins`] right after `EnsureRequirements`, which placed the exchanges it
-///   must see.
+///   must see, then [`UnlimitedJoinInputs`], which undoes the limits `EnsureRequirements`
+///   pushed into sort-merge joins, before later rules spread them further.
 pub fn physical_optimizer_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
     let mut rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> =
         vec![Arc::new(ScanPartitions)];
@@ -22,6 +24,7 @@ pub fn physical_optimizer_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + 
         rules.push(rule);
         if places_exchanges {
             rules.push(Arc::new(SharedStateJoins));
+            rules.push(Arc::new(UnlimitedJoinInputs));
         }
     }
     rules
@@ -43,5 +46,6 @@ mod tests {
             .position(|name| name == "EnsureRequirements")
             .unwrap();
         assert_eq!(names[ensure + 1], "shared_state_joins");
+        assert_eq!(names[ensure + 2], "unlimited_join_inputs");
     }
 }

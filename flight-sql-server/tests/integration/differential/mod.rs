@@ -32,13 +32,16 @@ struct Setup {
 }
 
 const HASH_JOINS: &str = "SET datafusion.optimizer.prefer_hash_join = true";
+/// Four partitions, not our sixteen: every shuffle still spreads rows over several tasks,
+/// and two thousand statements fit the time a CI run has (the TPC-H oracle covers 16).
+const PARTITIONS: &str = "SET datafusion.execution.target_partitions = 4";
 const SORT_MERGE_JOINS: &str = "SET datafusion.optimizer.prefer_hash_join = false";
 const HASH_SHUFFLE: &str = "SET ballista.shuffle.sort_based.enabled = false";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sort_merge_joins_over_the_sort_shuffle_answer_as_datafusion() {
     run_setup(Setup {
-        both: &[SORT_MERGE_JOINS],
+        both: &[SORT_MERGE_JOINS, PARTITIONS],
         trebuchet: &[],
     })
     .await;
@@ -47,7 +50,7 @@ async fn sort_merge_joins_over_the_sort_shuffle_answer_as_datafusion() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sort_merge_joins_over_the_hash_shuffle_answer_as_datafusion() {
     run_setup(Setup {
-        both: &[SORT_MERGE_JOINS],
+        both: &[SORT_MERGE_JOINS, PARTITIONS],
         trebuchet: &[HASH_SHUFFLE],
     })
     .await;
@@ -56,7 +59,7 @@ async fn sort_merge_joins_over_the_hash_shuffle_answer_as_datafusion() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hash_joins_over_the_sort_shuffle_answer_as_datafusion() {
     run_setup(Setup {
-        both: &[HASH_JOINS],
+        both: &[HASH_JOINS, PARTITIONS],
         trebuchet: &[],
     })
     .await;
@@ -65,7 +68,7 @@ async fn hash_joins_over_the_sort_shuffle_answer_as_datafusion() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hash_joins_over_the_hash_shuffle_answer_as_datafusion() {
     run_setup(Setup {
-        both: &[HASH_JOINS],
+        both: &[HASH_JOINS, PARTITIONS],
         trebuchet: &[HASH_SHUFFLE],
     })
     .await;
