@@ -80,7 +80,7 @@ impl Cluster {
         }
         Self {
             url,
-            processes: processes,
+            processes,
             _work: work,
         }
     }
