@@ -270,4 +270,33 @@ mod tests {
             Code::Internal
         );
     }
+
+    #[test]
+    fn a_failed_task_reaches_the_client_with_its_kinds_code_and_the_engines_words_first() {
+        use trebuchet_cluster::TaskFailure;
+        let failed = |kind| {
+            let failure = TaskFailure::new(
+                kind,
+                "Arrow error: Divide by zero error",
+                "task 3 of stage 1 on e1",
+            );
+            FlightSqlError::from(DataFusionError::External(Box::new(
+                ClusterError::TaskFailed(failure),
+            )))
+        };
+        for (kind, code) in [
+            (FailureKind::Query, Code::InvalidArgument),
+            (FailureKind::NotImplemented, Code::Unimplemented),
+            (FailureKind::ResourcesExhausted, Code::ResourceExhausted),
+            (FailureKind::ExecutorLost, Code::Unavailable),
+            (FailureKind::Internal, Code::Internal),
+        ] {
+            let status = Status::from(failed(kind));
+            assert_eq!(status.code(), code, "{kind:?}");
+            assert_eq!(
+                status.message(),
+                "Arrow error: Divide by zero error (task 3 of stage 1 on e1)"
+            );
+        }
+    }
 }
