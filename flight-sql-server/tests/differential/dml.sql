@@ -15,13 +15,10 @@ CREATE TABLE typed (i8 TINYINT, i16 SMALLINT, i32 INT, i64 BIGINT, u8 TINYINT UN
 
 SELECT * FROM typed;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO typed VALUES (1, 100, 1000, 10000000000, 255, 4000000000, 1.5, 2.25, 123.456, true, 'one', DATE '2024-01-31', TIMESTAMP '2024-01-31 12:34:56.789', X'DEADBEEF');
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO typed VALUES (-128, -32768, -2147483648, -9223372036854775808, 0, 0, -0.5, -1e10, -999999999.999, false, '', DATE '1970-01-01', TIMESTAMP '1970-01-01 00:00:00', X''), (127, 32767, 2147483647, 9223372036854775807, 1, 1, 3.25, 1e-10, 0.001, NULL, 'three', DATE '2000-02-29', TIMESTAMP '2000-02-29 23:59:59.999999', X'00');
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO typed (i32, txt) VALUES (7, 'partial'), (8, NULL);
 
 SELECT * FROM typed ORDER BY i32;
@@ -30,12 +27,10 @@ SELECT arrow_typeof(i8) AS t1, arrow_typeof(u8) AS t2, arrow_typeof(u32) AS t3, 
 
 SELECT count(*) AS n, count(flag) AS flags, sum(i64) AS s64, sum(dec) AS sdec, min(dt) AS first_day, max(ts) AS last_ts FROM typed WHERE i32 <> 7;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO typed (i32, dbl, txt) SELECT i32 + 100, dbl * 2, upper(txt) FROM typed WHERE txt IS NOT NULL AND i32 BETWEEN 0 AND 10000;
 
 SELECT i32, dbl, txt FROM typed ORDER BY i32;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO typed (i64, txt) VALUES (1 + 2 * 3, concat('a', 'b')), (CAST('42' AS BIGINT), CAST(42 AS VARCHAR));
 
 SELECT i64, txt FROM typed WHERE i32 IS NULL ORDER BY i64;
@@ -46,10 +41,8 @@ SELECT count(*) FROM typed;
 
 CREATE TABLE casts (a INT, b DOUBLE, c VARCHAR, d DECIMAL(5, 1), e DATE);
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO casts VALUES ('12', 3, 45, 1.26, '2020-05-17');
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO casts VALUES (2.7, '1e3', true, 99, '2021-12-31');
 
 SELECT * FROM casts ORDER BY a;
@@ -60,16 +53,12 @@ SELECT arrow_typeof(a) AS ta, arrow_typeof(b) AS tb, arrow_typeof(c) AS tc, arro
 
 CREATE TABLE defaults (id INT NOT NULL, label VARCHAR DEFAULT 'none', qty INT DEFAULT 1, note VARCHAR);
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO defaults (id) VALUES (1), (2);
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO defaults (id, qty) VALUES (3, 30);
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO defaults VALUES (4, 'four', 4, 'explicit');
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO defaults (note, id) VALUES ('reordered', 5);
 
 SELECT * FROM defaults ORDER BY id;
@@ -86,38 +75,30 @@ SELECT count(*) FROM defaults;
 
 CREATE TABLE stock (sku INT, name VARCHAR, qty INT, price DECIMAL(8, 2));
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO stock VALUES (1, 'bolt', 100, 0.25), (2, 'nut', 250, 0.10), (3, 'washer', 0, 0.05), (4, 'screw', 75, 0.30), (5, NULL, NULL, NULL);
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 UPDATE stock SET qty = qty + 10 WHERE sku IN (1, 2);
 
 SELECT * FROM stock ORDER BY sku;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 UPDATE stock SET price = price * 2, name = upper(name) WHERE qty > 80;
 
 SELECT * FROM stock ORDER BY sku;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 UPDATE stock SET qty = 0 WHERE sku > 100;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 DELETE FROM stock WHERE qty = 0;
 
 SELECT * FROM stock ORDER BY sku;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 DELETE FROM stock WHERE name IS NULL;
 
 SELECT sku, name FROM stock ORDER BY sku;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 UPDATE stock SET qty = 1;
 
 SELECT sum(qty) AS total FROM stock;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 DELETE FROM stock;
 
 SELECT count(*) FROM stock;
@@ -128,26 +109,22 @@ UPDATE stock SET missing = 1;
 
 CREATE TABLE big_orders (orderkey BIGINT, custkey BIGINT, total DECIMAL(15, 2), day DATE, priority VARCHAR);
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO big_orders SELECT o_orderkey, o_custkey, o_totalprice, o_orderdate, o_orderpriority FROM orders WHERE o_totalprice > 400000;
 
 SELECT count(*) AS n, sum(total) AS s, min(day) AS first_day, max(day) AS last_day FROM big_orders;
 
 SELECT * FROM big_orders ORDER BY orderkey LIMIT 5;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO big_orders SELECT o_orderkey, o_custkey, o_totalprice, o_orderdate, o_orderpriority FROM orders WHERE o_orderkey < 10;
 
 SELECT priority, count(*) AS n FROM big_orders GROUP BY priority ORDER BY priority;
 
 SELECT b.orderkey, c.c_name FROM big_orders b JOIN customer c ON b.custkey = c.c_custkey WHERE b.orderkey < 10 ORDER BY b.orderkey;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO big_orders (orderkey, custkey) SELECT l_orderkey, count(*) FROM lineitem WHERE l_orderkey < 100 GROUP BY l_orderkey;
 
 SELECT count(*) AS n, count(total) AS with_total, sum(custkey) AS s FROM big_orders;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO big_orders SELECT * FROM big_orders WHERE orderkey < 5;
 
 SELECT orderkey, count(*) AS copies FROM big_orders WHERE orderkey < 5 GROUP BY orderkey ORDER BY orderkey;
@@ -204,7 +181,6 @@ CREATE OR REPLACE TABLE nation_summary (a INT, b VARCHAR);
 
 SELECT count(*) FROM nation_summary;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO nation_summary VALUES (1, 'one');
 
 SELECT * FROM nation_summary;
@@ -253,7 +229,6 @@ CREATE VIEW typed_view AS SELECT i32, txt FROM typed WHERE i32 < 100;
 
 SELECT * FROM typed_view ORDER BY i32;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO typed (i32, txt) VALUES (50, 'late');
 
 SELECT * FROM typed_view ORDER BY i32;
@@ -298,7 +273,6 @@ DROP TABLE orders_that_do_not_exist, doomed;
 
 -- COPY to Parquet and back
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 COPY (SELECT n_nationkey, n_name, n_regionkey FROM nation) TO '${tmpdir}/nation.parquet';
 
 CREATE EXTERNAL TABLE nation_copy STORED AS PARQUET LOCATION '${tmpdir}/nation.parquet';
@@ -307,7 +281,6 @@ SELECT * FROM nation_copy ORDER BY n_nationkey;
 
 SELECT n.n_name, count(*) AS customers FROM customer c JOIN nation_copy n ON c.c_nationkey = n.n_nationkey GROUP BY n.n_name ORDER BY customers DESC, n.n_name LIMIT 5;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 COPY typed TO '${tmpdir}/typed.parquet' STORED AS PARQUET;
 
 CREATE EXTERNAL TABLE typed_copy STORED AS PARQUET LOCATION '${tmpdir}/typed.parquet';
@@ -316,7 +289,6 @@ SELECT * FROM typed_copy ORDER BY i32, i64;
 
 SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'typed_copy' ORDER BY ordinal_position;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 COPY (SELECT o_orderkey, o_custkey, o_totalprice, o_orderdate FROM orders WHERE o_orderkey < 1000) TO '${tmpdir}/orders_dir/' STORED AS PARQUET;
 
 CREATE EXTERNAL TABLE orders_copy STORED AS PARQUET LOCATION '${tmpdir}/orders_dir/';
@@ -325,7 +297,6 @@ SELECT count(*) AS n, sum(o_totalprice) AS total, min(o_orderdate) AS first_day 
 
 SELECT c.o_orderkey, c.o_totalprice = o.o_totalprice AS same FROM orders_copy c JOIN orders o ON c.o_orderkey = o.o_orderkey WHERE c.o_orderkey < 40 ORDER BY c.o_orderkey;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 COPY (SELECT l_orderkey, l_linenumber, l_quantity FROM lineitem WHERE l_orderkey < 50) TO '${tmpdir}/lines.parquet' STORED AS PARQUET OPTIONS ('format.compression' 'zstd(3)');
 
 CREATE EXTERNAL TABLE lines_copy STORED AS PARQUET LOCATION '${tmpdir}/lines.parquet';
@@ -338,7 +309,6 @@ SELECT count(*) AS n, sum(l_quantity) AS qty FROM lines_declared;
 
 -- COPY with PARTITIONED BY, read back as a partitioned external table
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 COPY (SELECT o_orderkey, o_totalprice, o_orderstatus FROM orders WHERE o_orderkey < 500) TO '${tmpdir}/by_status/' STORED AS PARQUET PARTITIONED BY (o_orderstatus);
 
 CREATE EXTERNAL TABLE by_status (o_orderkey BIGINT, o_totalprice DECIMAL(15, 2), o_orderstatus VARCHAR) STORED AS PARQUET PARTITIONED BY (o_orderstatus) LOCATION '${tmpdir}/by_status/';
@@ -349,7 +319,6 @@ SELECT o_orderkey, o_orderstatus FROM by_status WHERE o_orderstatus = 'P' ORDER 
 
 -- COPY to CSV and back
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 COPY (SELECT r_regionkey, r_name FROM region) TO '${tmpdir}/region.csv' STORED AS CSV OPTIONS ('format.has_header' 'true');
 
 CREATE EXTERNAL TABLE region_csv STORED AS CSV LOCATION '${tmpdir}/region.csv' OPTIONS ('format.has_header' 'true');
@@ -358,7 +327,6 @@ SELECT * FROM region_csv ORDER BY r_regionkey;
 
 SELECT arrow_typeof(r_regionkey) AS tk, arrow_typeof(r_name) AS tn FROM region_csv LIMIT 1;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 COPY (SELECT c_custkey, c_name, c_acctbal FROM customer WHERE c_custkey <= 30) TO '${tmpdir}/cust.csv' STORED AS CSV OPTIONS ('format.has_header' 'false', 'format.delimiter' '|');
 
 CREATE EXTERNAL TABLE cust_csv (custkey BIGINT, name VARCHAR, acctbal DECIMAL(15, 2)) STORED AS CSV LOCATION '${tmpdir}/cust.csv' OPTIONS ('format.has_header' 'false', 'format.delimiter' '|');
@@ -367,10 +335,8 @@ SELECT * FROM cust_csv ORDER BY custkey;
 
 SELECT sum(acctbal) AS total, count(*) AS n FROM cust_csv;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 COPY stock TO '${tmpdir}/stock_empty.csv' STORED AS CSV;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 COPY (SELECT * FROM from_values) TO '${tmpdir}/with_nulls.csv' STORED AS CSV OPTIONS ('format.has_header' 'true');
 
 CREATE EXTERNAL TABLE with_nulls_csv STORED AS CSV LOCATION '${tmpdir}/with_nulls.csv' OPTIONS ('format.has_header' 'true');
@@ -379,7 +345,6 @@ SELECT * FROM with_nulls_csv ORDER BY column1 NULLS LAST;
 
 -- COPY to JSON (newline-delimited) and back
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 COPY (SELECT s_suppkey, s_name, s_acctbal FROM supplier WHERE s_suppkey <= 10) TO '${tmpdir}/supp.json' STORED AS JSON;
 
 CREATE EXTERNAL TABLE supp_json STORED AS JSON LOCATION '${tmpdir}/supp.json';
@@ -392,7 +357,6 @@ CREATE EXTERNAL TABLE supp_json_declared (s_suppkey BIGINT, s_name VARCHAR) STOR
 
 SELECT * FROM supp_json_declared WHERE s_suppkey > 5 ORDER BY s_suppkey;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 COPY (SELECT 1 AS a, [1, 2] AS arr, {'x': 'y'} AS st, NULL AS n) TO '${tmpdir}/nested.json' STORED AS JSON;
 
 CREATE EXTERNAL TABLE nested_json STORED AS JSON LOCATION '${tmpdir}/nested.json';
@@ -405,10 +369,8 @@ CREATE EXTERNAL TABLE sink (k BIGINT, v VARCHAR) STORED AS PARQUET LOCATION '${t
 
 SELECT count(*) FROM sink;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO sink VALUES (1, 'one'), (2, 'two');
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO sink SELECT n_nationkey + 100, n_name FROM nation WHERE n_regionkey = 0;
 
 SELECT * FROM sink ORDER BY k;
@@ -425,7 +387,6 @@ SELECT count(*) FROM sink;
 
 CREATE EXTERNAL TABLE csv_sink (k BIGINT, v VARCHAR) STORED AS CSV LOCATION '${tmpdir}/csv_sink/' OPTIONS ('format.has_header' 'true');
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO csv_sink SELECT r_regionkey, r_name FROM region;
 
 SELECT * FROM csv_sink ORDER BY k;
@@ -460,7 +421,6 @@ INSERT INTO target SELECT o_orderkey, o_comment FROM orders;
 
 INSERT INTO target SELECT o_comment, o_comment, o_orderkey FROM orders WHERE o_orderkey < 10;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO target SELECT CAST(o_orderkey AS VARCHAR), o_comment, o_totalprice FROM orders WHERE o_orderkey < 10;
 
 INSERT INTO target SELECT o_comment AS a, o_comment AS b, 1.0 FROM orders WHERE o_orderkey = 1;
@@ -475,14 +435,12 @@ INSERT INTO no_such_table VALUES (1);
 
 INSERT INTO target VALUES (1, 'x', 1.0), (2, 'y');
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO target VALUES (DATE '2020-01-01', 'x', 1.0);
 
 INSERT INTO target VALUES ([1, 2], 'x', 1.0);
 
 SELECT count(*) FROM target;
 
--- differs: the count row; Trebuchet answers DML and COPY with no columns and the count in FlightInfo.total_records (docs/clients.md, Commands)
 INSERT INTO target VALUES (1, 'fine', 1.0);
 
 SELECT * FROM target;

@@ -40,15 +40,16 @@ impl Answer {
         Self::Rows { columns, rows }
     }
 
-    /// DataFusion's answer as Trebuchet sends it: dictionaries as their values, on purpose,
-    /// because the Flight SQL JDBC driver cannot read dictionary-encoded columns
-    /// (`result_schema.rs`).
+    /// DataFusion's answer as Trebuchet sends it, on purpose (`result_schema.rs`): view
+    /// types as their plain counterparts, which JDBC 18 cannot read, and dictionaries as
+    /// their values, because the Flight SQL JDBC driver cannot read dictionary-encoded
+    /// columns.
     pub(crate) fn into_sent(self) -> Self {
         match self {
             Self::Rows { columns, rows } => Self::Rows {
                 columns: columns
                     .into_iter()
-                    .map(|(name, data_type)| (name, decoded(&data_type)))
+                    .map(|(name, data_type)| (name, sent_type(&data_type)))
                     .collect(),
                 rows,
             },
@@ -94,20 +95,25 @@ impl Answer {
     }
 }
 
-/// `data_type` with every dictionary replaced by its value type, nested ones too.
-fn decoded(data_type: &DataType) -> DataType {
+/// `data_type` as Trebuchet sends it: every dictionary replaced by its value type and every
+/// view type by its plain counterpart, nested ones too.
+fn sent_type(data_type: &DataType) -> DataType {
     let field = |field: &FieldRef| {
         Arc::new(
             field
                 .as_ref()
                 .clone()
-                .with_data_type(decoded(field.data_type())),
+                .with_data_type(sent_type(field.data_type())),
         )
     };
     match data_type {
-        DataType::Dictionary(_, value) => decoded(value),
-        DataType::List(item) => DataType::List(field(item)),
-        DataType::LargeList(item) => DataType::LargeList(field(item)),
+        DataType::Dictionary(_, value) => sent_type(value),
+        DataType::Utf8View => DataType::Utf8,
+        DataType::BinaryView => DataType::Binary,
+        DataType::List(item) | DataType::ListView(item) => DataType::List(field(item)),
+        DataType::LargeList(item) | DataType::LargeListView(item) => {
+            DataType::LargeList(field(item))
+        }
         DataType::FixedSizeList(item, size) => DataType::FixedSizeList(field(item), *size),
         DataType::Struct(fields) => DataType::Struct(fields.iter().map(field).collect::<Fields>()),
         DataType::Map(entries, sorted) => DataType::Map(field(entries), *sorted),

@@ -169,9 +169,10 @@ fn is_ordered(sql: &str) -> bool {
     }
 }
 
-/// Tables and views outside `information_schema`, as (`schema.name`, is a view).
+/// Tables and views outside `information_schema`, as (quoted `schema.name`, is a view).
 async fn user_tables(session: &mut ClusterSession) -> Vec<(String, bool)> {
-    let sql = "SELECT table_schema || '.' || table_name AS name, table_type = 'VIEW' AS is_view \
+    let sql = "SELECT '\"' || table_schema || '\".\"' || table_name || '\"' AS name, \
+               table_type = 'VIEW' AS is_view \
                FROM information_schema.tables WHERE table_schema <> 'information_schema'";
     match session.run(sql).await {
         Answer::Rows { rows, .. } => rows
