@@ -80,6 +80,21 @@ async fn each_final_partition_is_its_own_endpoint_and_together_they_hold_every_r
     assert!(again.to_string().contains("already read"), "{again}");
 }
 
+/// A task's failed cast reaches the client as DataFusion words it, then where it happened,
+/// with DataFusion's code for it.
+fn assert_failed_cast(err: &arrow_flight::error::FlightError) {
+    let message = crate::fixture::message_of(err);
+    assert!(
+        message.starts_with("Arrow error: Cast error: Cannot cast string"),
+        "{message}"
+    );
+    assert!(
+        message.contains(" of stage ") && message.contains(" on executor-"),
+        "{message}"
+    );
+    assert_eq!(code_of(err), tonic::Code::InvalidArgument, "{message}");
+}
+
 #[tokio::test]
 async fn a_task_failure_reaches_the_client_with_the_executors_message() {
     let server = TestServer::start().await;
@@ -92,17 +107,7 @@ async fn a_task_failure_reaches_the_client_with_the_executors_message() {
     let err = crate::fixture::try_fetch(&mut client, &info)
         .await
         .unwrap_err();
-    // DataFusion's own message first, then where it happened.
-    let message = crate::fixture::message_of(&err);
-    assert!(
-        message.starts_with("Arrow error: Cast error: Cannot cast string"),
-        "{message}"
-    );
-    assert!(
-        message.contains(" of stage ") && message.contains(" on executor-"),
-        "{message}"
-    );
-    assert_eq!(code_of(&err), tonic::Code::InvalidArgument, "{message}");
+    assert_failed_cast(&err);
     assert_eq!(
         settled_shuffle_files(&server).await,
         Vec::<std::path::PathBuf>::new()
@@ -127,16 +132,7 @@ async fn a_failure_before_the_final_stage_fails_the_flight_info() {
         )
         .await
         .unwrap_err();
-    let message = crate::fixture::message_of(&err);
-    assert!(
-        message.starts_with("Arrow error: Cast error: Cannot cast string"),
-        "{message}"
-    );
-    assert!(
-        message.contains(" of stage ") && message.contains(" on executor-"),
-        "{message}"
-    );
-    assert_eq!(code_of(&err), tonic::Code::InvalidArgument, "{message}");
+    assert_failed_cast(&err);
     assert_eq!(
         settled_shuffle_files(&server).await,
         Vec::<std::path::PathBuf>::new()

@@ -99,7 +99,7 @@ pub(crate) fn word_after<'a>(line: &'a str, prefix: &str) -> &'a str {
 }
 
 /// A `trebuchet executor` process for the scheduler at `url`, presenting `token`.
-fn executor(url: &str, work_dir: &str, token: &str, extra: &[&str]) -> Process {
+pub(crate) fn executor(url: &str, work_dir: &str, token: &str, extra: &[&str]) -> Process {
     let mut args = vec![
         "executor",
         "--scheduler-url",

@@ -13,7 +13,7 @@ use trebuchet_flight_sql_server::TPCH_TABLES;
 
 use super::answer::Answer;
 use crate::fixture::{code_of, message_of};
-use crate::processes::Process;
+use crate::processes::{Process, executor};
 
 /// Longest a statement may take before it counts as hung.
 const STATEMENT_DEADLINE: Duration = Duration::from_secs(60);
@@ -58,20 +58,7 @@ impl Cluster {
         let url = format!("http://127.0.0.1:{port}");
         let mut processes = vec![scheduler];
         for name in ["executor-a", "executor-b"] {
-            let executor_dir = dir(name);
-            let mut executor = Process::start(&[
-                "executor",
-                "--scheduler-url",
-                &url,
-                "--port",
-                "0",
-                "--work-dir",
-                &executor_dir,
-                "--cluster-token",
-                token,
-                "--concurrent-tasks",
-                "2",
-            ]);
+            let mut executor = executor(&url, &dir(name), token, &["--concurrent-tasks", "2"]);
             executor.wait_for("registered with the scheduler").await;
             processes.push(executor);
         }

@@ -32,11 +32,11 @@ struct Setup {
 }
 
 const HASH_JOINS: &str = "SET datafusion.optimizer.prefer_hash_join = true";
+const SORT_MERGE_JOINS: &str = "SET datafusion.optimizer.prefer_hash_join = false";
+const HASH_SHUFFLE: &str = "SET ballista.shuffle.sort_based.enabled = false";
 /// Four partitions, not our sixteen: every shuffle still spreads rows over several tasks,
 /// and two thousand statements fit the time a CI run has (the TPC-H oracle covers 16).
 const PARTITIONS: &str = "SET datafusion.execution.target_partitions = 4";
-const SORT_MERGE_JOINS: &str = "SET datafusion.optimizer.prefer_hash_join = false";
-const HASH_SHUFFLE: &str = "SET ballista.shuffle.sort_based.enabled = false";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sort_merge_joins_over_the_sort_shuffle_answer_as_datafusion() {
@@ -119,6 +119,7 @@ async fn run_file(
         );
     }
     let tables_before = user_tables(&mut ours).await;
+    // Reports of this file show only its own log lines.
     cluster.recent_logs();
     let (our_dir, oracle_dir) = (cluster.file_dir(), tempfile::tempdir().unwrap());
     for case in cases {
