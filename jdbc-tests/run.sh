@@ -3,7 +3,8 @@
 #
 #  1. FlightSqlClientReplay (always): Apache Arrow's Java FlightSqlClient 18.3 replays the call
 #     pattern of the Arrow Flight SQL JDBC driver. Jars come from PyPI (see fetch-arrow-jars.sh).
-#  2. JdbcSmokeTest (only when JDBC_DRIVER_JAR points at the Arrow Flight SQL JDBC driver jar).
+#  2. JUnit 5 tests through the real Arrow Flight SQL JDBC driver (always): Maven project pom.xml,
+#     tests in src/test/java/trebuchet/jdbc; the driver comes from Maven Central.
 #
 # The script starts its own server:
 #   $TREBUCHET_BIN standalone --host 127.0.0.1 --port 0 --user alice:secret
@@ -13,8 +14,8 @@
 # Environment:
 #   TREBUCHET_BIN     server binary (default ${CARGO_TARGET_DIR:-$HOME/.cache/trebuchet/target}/debug/trebuchet)
 #   TREBUCHET_CACHE   cache root for jars and compiled classes (default $HOME/.cache/trebuchet)
-#   JDBC_DRIVER_JAR   Arrow Flight SQL JDBC driver jar (flight-sql-jdbc-driver-<v>.jar); may also be
-#                     a ':'-separated classpath
+#   JDBC_DRIVER_VERSION  org.apache.arrow:flight-sql-jdbc-driver version for the Maven tests (default 18.3.0)
+#   MVN               Maven launcher (default: mvn on PATH)
 #   STARTUP_TIMEOUT   seconds to wait for the server's listen line (default 60)
 #   JAVA              java launcher (default: java on PATH); javac is taken from the same place
 set -euo pipefail
@@ -24,6 +25,8 @@ CACHE_ROOT="${TREBUCHET_CACHE:-$HOME/.cache/trebuchet}"
 TREBUCHET_BIN="${TREBUCHET_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/trebuchet/target}/debug/trebuchet}"
 STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-60}"
 JAVA="${JAVA:-java}"
+MVN="${MVN:-mvn}"
+JDBC_DRIVER_VERSION="${JDBC_DRIVER_VERSION:-18.3.0}"
 JAVAC="${JAVAC:-$(dirname "$(command -v "$JAVA" || echo java)")/javac}"
 JVM_FLAGS=(--add-opens=java.base/java.nio=ALL-UNNAMED)
 USER_NAME=alice
@@ -38,16 +41,8 @@ command -v "$JAVA" >/dev/null || die "java not found (Java 17+ required)"
 [ -n "$JAVAC" ] && [ -x "$JAVAC" ] || die "javac not found (a JDK 17+ is required, not just a JRE)"
 JAVA_MAJOR=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
 [ "${JAVA_MAJOR%%.*}" -ge 17 ] 2>/dev/null || die "Java 17+ required, found '${JAVA_MAJOR:-unknown}'"
+command -v "$MVN" >/dev/null || die "mvn not found (Maven 3.6+ runs the JDBC driver tests)"
 [ -x "$TREBUCHET_BIN" ] || die "server binary not found or not executable: $TREBUCHET_BIN (build it with 'cargo build', or set TREBUCHET_BIN)"
-
-JDBC_CP=""
-if [ -n "${JDBC_DRIVER_JAR:-}" ]; then
-  IFS=: read -r -a JARS <<<"$JDBC_DRIVER_JAR"
-  for j in "${JARS[@]}"; do
-    [ -f "$j" ] || die "JDBC_DRIVER_JAR entry does not exist: $j"
-  done
-  JDBC_CP="$JDBC_DRIVER_JAR"
-fi
 
 # --- jars + compile ------------------------------------------------------------------------------
 ARROW_CP="$("$HERE/fetch-arrow-jars.sh")" || die "could not obtain the Arrow Flight SQL Java jars"
@@ -131,18 +126,29 @@ else
   FAILED+=("FlightSqlClientReplay (exit $?)")
 fi
 
-if [ -z "$JDBC_CP" ]; then
-  echo "JDBC driver tests skipped: JDBC_DRIVER_JAR is not set (the Arrow Flight SQL JDBC driver jar is not on any registry this CI can reach; see jdbc-tests/README.md)"
+URL="jdbc:arrow-flight-sql://127.0.0.1:$PORT/?useEncryption=false"
+MAVEN_TARGET="$CACHE_ROOT/java/maven-jdbc-tests"
+say "running the JUnit tests through Arrow Flight SQL JDBC driver $JDBC_DRIVER_VERSION (mvn test)"
+# JAVA_HOME from $JAVA, so Maven runs the same JDK the prerequisites checked.
+JAVA_HOME_FOR_MVN="${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v "$JAVA")")")")}"
+rm -rf "$MAVEN_TARGET/surefire-reports"
+if JAVA_HOME="$JAVA_HOME_FOR_MVN" timeout 900 "$MVN" -B -q -f "$HERE/pom.xml" test \
+    "-Dtrebuchet.url=$URL" "-Dtrebuchet.user=$USER_NAME" "-Dtrebuchet.password=$USER_PASSWORD" \
+    "-Djdbc.driver.version=$JDBC_DRIVER_VERSION" "-Dtrebuchet.build.dir=$MAVEN_TARGET"; then
+  MVN_RC=0
 else
-  URL="jdbc:arrow-flight-sql://127.0.0.1:$PORT/?useEncryption=false&user=$USER_NAME&password=$USER_PASSWORD"
-  say "running JdbcSmokeTest with $JDBC_DRIVER_JAR"
-  if timeout 900 "$JAVA" "${JVM_FLAGS[@]}" -cp "$CLASSES:$JDBC_CP" \
-      trebuchet.jdbctests.JdbcSmokeTest "$URL"; then
-    :
-  else
-    FAILED+=("JdbcSmokeTest (exit $?)")
-  fi
+  MVN_RC=$?
 fi
+# -q hides surefire's summary; add up its XML reports instead.
+if compgen -G "$MAVEN_TARGET/surefire-reports/TEST-*.xml" >/dev/null; then
+  for report in "$MAVEN_TARGET"/surefire-reports/TEST-*.xml; do
+    head -n 3 "$report" | grep -o '<testsuite [^>]*>' | head -n 1
+  done | awk -v v="$JDBC_DRIVER_VERSION" '
+      function attr(name,   m) { return match($0, name "=\"[0-9]+\"") ? substr($0, RSTART + length(name) + 2, RLENGTH - length(name) - 3) : 0 }
+      { t += attr("tests"); f += attr("failures"); e += attr("errors"); s += attr("skipped") }
+      END { printf "jdbc-tests: JDBC driver %s: %d tests, %d passed, %d failed, %d errors, %d skipped (@Disabled)\n", v, t, t - f - e - s, f, e, s }'
+fi
+[ "$MVN_RC" -eq 0 ] || FAILED+=("JUnit tests with JDBC driver $JDBC_DRIVER_VERSION (mvn exit $MVN_RC)")
 
 if ! kill -0 "$SERVER_PID" 2>/dev/null; then
   FAILED+=("server process died during the tests")

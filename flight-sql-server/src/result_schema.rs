@@ -5,6 +5,7 @@
 //! field is nullable because DataFusion's physical nullability can differ from its logical
 //! one; dictionaries are sent as values.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -25,7 +26,30 @@ pub(crate) fn egress_table_schema(schema: &Schema) -> Schema {
 }
 
 fn egress_field(field: &FieldRef) -> Field {
-    Field::new(field.name(), egress_type(field.data_type()), true)
+    let data_type = egress_type(field.data_type());
+    let metadata = column_metadata(&data_type);
+    Field::new(field.name(), data_type, true).with_metadata(metadata)
+}
+
+/// Flight SQL's column metadata keys for a decimal's precision and scale: the JDBC driver
+/// (18.3) reports `ResultSetMetaData.getPrecision`/`getScale` from these alone, not from
+/// the Arrow type, so without them every decimal column reads as precision 0.
+const PRECISION: &str = "ARROW:FLIGHT:SQL:PRECISION";
+const SCALE: &str = "ARROW:FLIGHT:SQL:SCALE";
+
+/// The Flight SQL column metadata a result column of `data_type` carries.
+fn column_metadata(data_type: &DataType) -> HashMap<String, String> {
+    let (precision, scale) = match data_type {
+        DataType::Decimal32(precision, scale)
+        | DataType::Decimal64(precision, scale)
+        | DataType::Decimal128(precision, scale)
+        | DataType::Decimal256(precision, scale) => (precision, scale),
+        _ => return HashMap::new(),
+    };
+    HashMap::from([
+        (PRECISION.to_string(), precision.to_string()),
+        (SCALE.to_string(), scale.to_string()),
+    ])
 }
 
 /// The type a column of `data_type` is sent as.
@@ -103,6 +127,18 @@ mod tests {
             schema.field(1).data_type(),
             &DataType::List(Arc::new(Field::new("item", DataType::Binary, true)))
         );
+    }
+
+    #[test]
+    fn decimal_columns_say_their_precision_and_scale_as_flight_sql_metadata() {
+        let schema = egress_schema(&Schema::new(vec![
+            Field::new("d", DataType::Decimal128(15, 2), false),
+            Field::new("i", DataType::Int64, false),
+        ]));
+        let metadata = schema.field(0).metadata();
+        assert_eq!(metadata.get(PRECISION).map(String::as_str), Some("15"));
+        assert_eq!(metadata.get(SCALE).map(String::as_str), Some("2"));
+        assert!(schema.field(1).metadata().is_empty());
     }
 
     #[test]
