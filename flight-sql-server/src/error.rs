@@ -52,6 +52,14 @@ pub enum FlightSqlError {
     #[error("this {what} belongs to another session")]
     NotOwner { what: &'static str },
 
+    /// Bulk ingest was asked to create a table that exists.
+    #[error("table {table} already exists")]
+    TableExists { table: String },
+
+    /// Bulk ingest was asked to append to a table that does not exist.
+    #[error("table {table} does not exist")]
+    TableNotFound { table: String },
+
     /// A per-user or per-server limit was reached.
     #[error("{what}")]
     LimitReached { what: String },
@@ -145,6 +153,8 @@ impl FlightSqlError {
             }
             Self::NotOwner { .. } => Code::PermissionDenied,
             Self::LimitReached { .. } => Code::ResourceExhausted,
+            Self::TableExists { .. } => Code::AlreadyExists,
+            Self::TableNotFound { .. } => Code::NotFound,
             Self::Cancelled { .. } | Self::SessionClosed => Code::Cancelled,
             Self::ReadFile { .. }
             | Self::CreateWorkDir { .. }

@@ -23,6 +23,7 @@ mod error;
 mod file_access;
 mod handle;
 mod handle_seal;
+mod ingest;
 mod local_cluster;
 mod metadata;
 mod mutex;

@@ -218,13 +218,11 @@ impl FlightSqlService for TrebuchetFlightService {
 
     async fn do_put_statement_ingest(
         &self,
-        _command: CommandStatementIngest,
-        _request: Request<PeekableFlightDataStream>,
+        command: CommandStatementIngest,
+        request: Request<PeekableFlightDataStream>,
     ) -> Result<i64, Status> {
-        Err(
-            FlightSqlError::unsupported("bulk ingestion (use INSERT INTO or CREATE TABLE AS)")
-                .into(),
-        )
+        let session = session(&request)?;
+        Ok(crate::ingest::ingest(&session, command, request.into_inner()).await?)
     }
 
     async fn do_put_prepared_statement_query(

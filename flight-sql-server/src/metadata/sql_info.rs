@@ -85,7 +85,7 @@ fn build() -> arrow_flight::error::Result<SqlInfoData> {
     info.append(7_u32, "");
     info.append(8_u32, 0_i32); // transactions: none (ADBC then stays in autocommit)
     info.append(9_u32, true); // cancel
-    info.append(10_u32, false); // bulk ingestion
+    info.append(10_u32, true); // bulk ingestion
     info.append(11_u32, false); // ingest in transactions
     info.append(100_u32, 0_i32); // statement timeout: none
     info.append(101_u32, 0_i32); // transaction timeout: none
