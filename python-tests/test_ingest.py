@@ -112,3 +112,14 @@ def test_refusals_are_clear_and_the_session_keeps_working(adbc_conn):
         ingest(adbc_conn, table_name("temp"), people([1]), "create", temporary=True)
     assert query_value(adbc_conn, f"SELECT count(*) FROM {name}") == 1
     execute(adbc_conn, f"DROP TABLE {name}")
+
+
+def test_a_failed_upload_leaves_no_table_it_created(adbc_conn):
+    name = table_name("half_loaded")
+    # A column declared NOT NULL that holds a NULL: the server cannot decode the batch.
+    schema = pa.schema([pa.field("id", pa.int64(), nullable=False)])
+    broken = pa.Table.from_arrays([pa.array([1, None, 3], pa.int64())], schema=schema)
+    with pytest.raises(adbc_driver_manager.Error, match="non-nullable"):
+        ingest(adbc_conn, name, broken, "create")
+    assert ingest(adbc_conn, name, people([1]), "create") == 1
+    execute(adbc_conn, f"DROP TABLE {name}")

@@ -53,25 +53,35 @@ pub(crate) async fn ingest(
     let (schema, batches) = open_upload(upload).await?;
     let ctx = session.ctx();
     let exists = ctx.table_exist(table.clone())?;
-    match (exists, if_exists, if_not_exist) {
-        (true, TableExistsOption::Append, _) => {}
+    let created = match (exists, if_exists, if_not_exist) {
+        (true, TableExistsOption::Append, _) => false,
         (true, TableExistsOption::Replace, _) => {
             ctx.deregister_table(table.clone())?;
             create_memory_table(session, &table, &schema)?;
+            true
         }
         (true, _, _) => {
             return Err(FlightSqlError::TableExists {
                 table: table.to_string(),
             });
         }
-        (false, _, TableNotExistOption::Create) => create_memory_table(session, &table, &schema)?,
+        (false, _, TableNotExistOption::Create) => {
+            create_memory_table(session, &table, &schema)?;
+            true
+        }
         (false, _, _) => {
             return Err(FlightSqlError::TableNotFound {
                 table: table.to_string(),
             });
         }
+    };
+    let inserted = insert(session, table.clone(), schema, batches).await;
+    // A table this upload created goes with it when the upload fails: no half-loaded
+    // table is left behind for the next attempt to trip over.
+    if inserted.is_err() && created {
+        ctx.deregister_table(table)?;
     }
-    insert(session, table, schema, batches).await
+    inserted
 }
 
 /// The table named by the command: catalog and schema when given, else the session's.
