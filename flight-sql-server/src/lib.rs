@@ -21,6 +21,7 @@ mod config;
 mod config_docs;
 mod error;
 mod file_access;
+mod flight_service;
 mod handle;
 mod handle_seal;
 mod ingest;

@@ -16,6 +16,7 @@ use trebuchet_cluster::{ClusterEngine, ClusterSecret, install_cluster_tls};
 use crate::catalog::SharedCatalog;
 use crate::config::ServerConfig;
 use crate::error::{FlightSqlError, Result};
+use crate::flight_service::FlightSqlEndpoint;
 use crate::service::TrebuchetFlightService;
 use crate::session::SessionRegistry;
 use crate::session_layer::SessionLayer;
@@ -83,7 +84,7 @@ pub async fn serve_with_scheduler(
         config.max_message_size,
         config.max_queries_per_user,
     );
-    let flight = FlightServiceServer::new(service)
+    let flight = FlightServiceServer::new(FlightSqlEndpoint::new(service))
         .max_decoding_message_size(config.max_message_size)
         .max_encoding_message_size(config.max_message_size);
     let mut builder = Server::builder();

@@ -1,0 +1,121 @@
+//! [`FlightSqlEndpoint`]: the Flight service clients talk to. arrow-flight's blanket
+//! `FlightService` for a `FlightSqlService` answers `PollFlightInfo` with UNIMPLEMENTED by
+//! itself; this wrapper answers it and hands every other call to that service.
+//!
+//! `PollFlightInfo` (ADBC's incremental execution) starts the query as `GetFlightInfo`
+//! does (every stage before the final one done) and answers with all of it: every
+//! endpoint, progress 1.0, and no descriptor to poll again, which tells the client the
+//! query is done. Answering earlier, with the endpoints known so far and the job's
+//! progress, is still to come.
+
+use arrow_flight::flight_service_server::FlightService;
+use arrow_flight::{
+    Action, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo, HandshakeRequest, PollInfo,
+    SchemaResult, Ticket,
+};
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::service::TrebuchetFlightService;
+
+/// Trebuchet's Flight SQL service, with the `PollFlightInfo` arrow-flight leaves out.
+#[derive(Debug)]
+pub(crate) struct FlightSqlEndpoint {
+    inner: TrebuchetFlightService,
+}
+
+impl FlightSqlEndpoint {
+    pub(crate) fn new(inner: TrebuchetFlightService) -> Self {
+        Self { inner }
+    }
+}
+
+type Sql = TrebuchetFlightService;
+
+#[tonic::async_trait]
+impl FlightService for FlightSqlEndpoint {
+    type HandshakeStream = <Sql as FlightService>::HandshakeStream;
+    type ListFlightsStream = <Sql as FlightService>::ListFlightsStream;
+    type DoGetStream = <Sql as FlightService>::DoGetStream;
+    type DoPutStream = <Sql as FlightService>::DoPutStream;
+    type DoExchangeStream = <Sql as FlightService>::DoExchangeStream;
+    type DoActionStream = <Sql as FlightService>::DoActionStream;
+    type ListActionsStream = <Sql as FlightService>::ListActionsStream;
+
+    async fn handshake(
+        &self,
+        request: Request<Streaming<HandshakeRequest>>,
+    ) -> Result<Response<Self::HandshakeStream>, Status> {
+        FlightService::handshake(&self.inner, request).await
+    }
+
+    async fn list_flights(
+        &self,
+        request: Request<Criteria>,
+    ) -> Result<Response<Self::ListFlightsStream>, Status> {
+        FlightService::list_flights(&self.inner, request).await
+    }
+
+    async fn get_flight_info(
+        &self,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        FlightService::get_flight_info(&self.inner, request).await
+    }
+
+    async fn poll_flight_info(
+        &self,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<PollInfo>, Status> {
+        let info = FlightService::get_flight_info(&self.inner, request)
+            .await?
+            .into_inner();
+        Ok(Response::new(PollInfo {
+            info: Some(info),
+            flight_descriptor: None,
+            progress: Some(1.0),
+            expiration_time: None,
+        }))
+    }
+
+    async fn get_schema(
+        &self,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<SchemaResult>, Status> {
+        FlightService::get_schema(&self.inner, request).await
+    }
+
+    async fn do_get(
+        &self,
+        request: Request<Ticket>,
+    ) -> Result<Response<Self::DoGetStream>, Status> {
+        FlightService::do_get(&self.inner, request).await
+    }
+
+    async fn do_put(
+        &self,
+        request: Request<Streaming<FlightData>>,
+    ) -> Result<Response<Self::DoPutStream>, Status> {
+        FlightService::do_put(&self.inner, request).await
+    }
+
+    async fn do_exchange(
+        &self,
+        request: Request<Streaming<FlightData>>,
+    ) -> Result<Response<Self::DoExchangeStream>, Status> {
+        FlightService::do_exchange(&self.inner, request).await
+    }
+
+    async fn do_action(
+        &self,
+        request: Request<Action>,
+    ) -> Result<Response<Self::DoActionStream>, Status> {
+        FlightService::do_action(&self.inner, request).await
+    }
+
+    async fn list_actions(
+        &self,
+        request: Request<Empty>,
+    ) -> Result<Response<Self::ListActionsStream>, Status> {
+        FlightService::list_actions(&self.inner, request).await
+    }
+}
