@@ -7,17 +7,30 @@
 //! endpoint, progress 1.0, and no descriptor to poll again, which tells the client the
 //! query is done. Answering earlier, with the endpoints known so far and the job's
 //! progress, is still to come.
+//!
+//! `GetSchema` (ADBC's `execute_schema`) of a statement or prepared statement plans it and
+//! answers with the schema its results will have, without running it: a DDL statement's
+//! schema is empty and the statement has no effect.
 
+use arrow::ipc::writer::IpcWriteOptions;
+use arrow_flight::SchemaAsIpc;
 use arrow_flight::flight_service_server::FlightService;
+use arrow_flight::sql::{Any, Command};
 use arrow_flight::{
     Action, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo, HandshakeRequest, PollInfo,
     SchemaResult, Ticket,
 };
+use prost::Message;
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::service::TrebuchetFlightService;
+use crate::error::FlightSqlError;
+use crate::handle::PreparedStatementHandle;
+use crate::parameters::rewrite_question_marks;
+use crate::query::{PlannedStatement, result_schema};
+use crate::service::{TrebuchetFlightService, session};
 
-/// Trebuchet's Flight SQL service, with the `PollFlightInfo` arrow-flight leaves out.
+/// Trebuchet's Flight SQL service, with the `PollFlightInfo` and `GetSchema` arrow-flight
+/// leaves out.
 #[derive(Debug)]
 pub(crate) struct FlightSqlEndpoint {
     inner: TrebuchetFlightService,
@@ -81,7 +94,29 @@ impl FlightService for FlightSqlEndpoint {
         &self,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<SchemaResult>, Status> {
-        FlightService::get_schema(&self.inner, request).await
+        let session = session(&request)?;
+        let command = Any::decode(&*request.get_ref().cmd).map_err(|err| {
+            FlightSqlError::invalid_request(format!("not a Flight SQL command: {err}"))
+        })?;
+        let sql = match Command::try_from(command) {
+            Ok(Command::CommandStatementQuery(query)) => rewrite_question_marks(&query.query),
+            Ok(Command::CommandPreparedStatementQuery(prepared)) => {
+                PreparedStatementHandle::decode_handle(
+                    self.inner.seal(),
+                    &session,
+                    &prepared.prepared_statement_handle,
+                )?
+                .sql
+            }
+            _ => return FlightService::get_schema(&self.inner, request).await,
+        };
+        let plan = PlannedStatement::plan_unbound(&session, &sql).await?;
+        let schema = result_schema(&session, &plan).await;
+        let options = IpcWriteOptions::default();
+        let ipc = SchemaAsIpc::new(&schema, &options);
+        Ok(Response::new(
+            SchemaResult::try_from(ipc).map_err(FlightSqlError::from)?,
+        ))
     }
 
     async fn do_get(

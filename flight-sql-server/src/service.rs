@@ -117,7 +117,7 @@ impl TrebuchetFlightService {
 }
 
 /// The caller's session, as resolved by the session layer.
-fn session<T>(request: &Request<T>) -> Result<Arc<Session>, Status> {
+pub(crate) fn session<T>(request: &Request<T>) -> Result<Arc<Session>, Status> {
     request
         .extensions()
         .get::<Arc<Session>>()
