@@ -200,19 +200,13 @@ fn failure_code(kind: FailureKind) -> tonic::Code {
     }
 }
 
-/// The code for a DataFusion error, judged by its innermost cause.
+/// The code for a DataFusion error, judged by its innermost cause: the kind a task's
+/// failure would have (`FailureKind::of`, one classification for both paths), with the
+/// causes only the front end sees told apart.
 fn datafusion_code(err: &DataFusionError) -> tonic::Code {
     use tonic::Code;
     match err.find_root() {
         DataFusionError::Plan(message) if is_missing_table(message) => Code::NotFound,
-        DataFusionError::SQL(..)
-        | DataFusionError::Plan(_)
-        | DataFusionError::SchemaError(..)
-        | DataFusionError::Configuration(_)
-        | DataFusionError::Execution(_)
-        | DataFusionError::ArrowError(..) => Code::InvalidArgument,
-        DataFusionError::NotImplemented(_) => Code::Unimplemented,
-        DataFusionError::ResourcesExhausted(_) => Code::ResourceExhausted,
         DataFusionError::External(inner) => {
             if let Some(ours) = inner.downcast_ref::<FlightSqlError>() {
                 ours.code()
@@ -231,7 +225,7 @@ fn datafusion_code(err: &DataFusionError) -> tonic::Code {
         DataFusionError::ObjectStore(store) if store.to_string().contains("not found") => {
             Code::NotFound
         }
-        _ => Code::Internal,
+        root => failure_code(FailureKind::of(root)),
     }
 }
 

@@ -10,10 +10,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use arrow::array::{AsArray, RecordBatch};
-use arrow::datatypes::{SchemaRef, UInt64Type};
+use arrow::datatypes::SchemaRef;
 use arrow_flight::decode::{DecodedPayload, FlightDataDecoder};
-use arrow_flight::error::FlightError;
 use arrow_flight::sql::server::PeekableFlightDataStream;
 use arrow_flight::sql::{CommandStatementIngest, TableExistsOption, TableNotExistOption};
 use datafusion::catalog::streaming::StreamingTable;
@@ -25,12 +23,14 @@ use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use trebuchet_cluster::on_planning_stack;
 
 use crate::error::{FlightSqlError, Result};
 use crate::file_access::FileAccess;
+use crate::query::affected_rows;
 use crate::session::Session;
+use crate::statement::arrow_messages;
 
 /// Ingests the upload into the table `command` names; returns the rows it added.
 pub(crate) async fn ingest(
@@ -129,30 +129,14 @@ async fn insert(
     let inserted =
         on_planning_stack(async move { ctx.execute_logical_plan(plan).await?.collect().await })
             .await??;
-    Ok(count(&inserted))
-}
-
-/// The `count` DataFusion's insert answers with.
-fn count(batches: &[RecordBatch]) -> i64 {
-    batches
-        .iter()
-        .filter_map(|batch| batch.columns().first())
-        .filter_map(|column| column.as_primitive_opt::<UInt64Type>())
-        .flat_map(|counts| counts.iter().flatten())
-        .map(|rows| i64::try_from(rows).unwrap_or(i64::MAX))
-        .sum()
+    Ok(affected_rows(&inserted))
 }
 
 /// The upload's schema (its first message) and its batches, decoded as they arrive.
 async fn open_upload(
     upload: PeekableFlightDataStream,
 ) -> Result<(SchemaRef, SendableRecordBatchStream)> {
-    // The stream itself, not `into_inner()`: that would drop the message arrow-flight
-    // peeked at to route the call, which holds the schema.
-    let data = upload
-        .try_filter(|data| futures::future::ready(!data.data_header.is_empty()))
-        .map_err(|status| FlightError::Tonic(Box::new(status)));
-    let mut decoder = FlightDataDecoder::new(data);
+    let mut decoder = FlightDataDecoder::new(arrow_messages(upload));
     let schema = loop {
         match decoder.next().await {
             Some(Ok(decoded)) => match decoded.payload {

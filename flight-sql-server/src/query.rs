@@ -302,8 +302,8 @@ fn explain_row(schema: &SchemaRef, stages: &str) -> Result<RecordBatch, arrow::e
     RecordBatch::try_new(Arc::clone(schema), columns)
 }
 
-/// DML reports its row count in a single `count` column.
-fn affected_rows(batches: &[RecordBatch]) -> i64 {
+/// The rows a command affected: DML reports them in a single `count` column.
+pub(crate) fn affected_rows(batches: &[RecordBatch]) -> i64 {
     batches
         .iter()
         .filter(|batch| batch.num_columns() == 1 && batch.schema().field(0).name() == "count")

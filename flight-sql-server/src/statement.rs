@@ -19,7 +19,7 @@ use arrow::datatypes::SchemaRef;
 use arrow_flight::decode::FlightRecordBatchStream;
 use arrow_flight::error::FlightError;
 use arrow_flight::sql::server::PeekableFlightDataStream;
-use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo};
+use arrow_flight::{FlightData, FlightDescriptor, FlightEndpoint, FlightInfo};
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::EmptyRecordBatchStream;
 use futures::TryStreamExt;
@@ -201,6 +201,18 @@ pub(crate) async fn update(
     Ok(affected)
 }
 
+/// The messages of a `DoPut` upload that carry Arrow data; messages without any (the
+/// descriptor-only first message some clients send) are skipped.
+pub(crate) fn arrow_messages(
+    upload: PeekableFlightDataStream,
+) -> impl futures::Stream<Item = Result<FlightData, FlightError>> {
+    // The stream itself, not `into_inner()`: that would drop the message arrow-flight
+    // peeked at to route the call, which holds the schema.
+    upload
+        .try_filter(|data| futures::future::ready(!data.data_header.is_empty()))
+        .map_err(|status| FlightError::Tonic(Box::new(status)))
+}
+
 /// Reads every record batch of a `DoPut` upload, refusing uploads larger than
 /// `max_bytes` as they arrive (before they are all held). Messages without Arrow data
 /// (the descriptor-only first message some clients send) are skipped.
@@ -208,24 +220,19 @@ pub(crate) async fn read_batches(
     stream: PeekableFlightDataStream,
     max_bytes: usize,
 ) -> Result<Vec<RecordBatch>> {
-    // The stream itself, not `into_inner()`: that would drop the message arrow-flight
-    // peeked at to route the call, which holds the schema.
     let mut received = 0usize;
-    let data = stream
-        .try_filter(|data| futures::future::ready(!data.data_header.is_empty()))
-        .map_err(|status| FlightError::Tonic(Box::new(status)))
-        .and_then(move |data| {
-            received = received.saturating_add(data.data_header.len() + data.data_body.len());
-            futures::future::ready(if received > max_bytes {
-                Err(FlightError::ExternalError(Box::new(
-                    FlightSqlError::limit_reached(format!(
-                        "the upload is larger than the {max_bytes} bytes this call accepts"
-                    )),
-                )))
-            } else {
-                Ok(data)
-            })
-        });
+    let data = arrow_messages(stream).and_then(move |data| {
+        received = received.saturating_add(data.data_header.len() + data.data_body.len());
+        futures::future::ready(if received > max_bytes {
+            Err(FlightError::ExternalError(Box::new(
+                FlightSqlError::limit_reached(format!(
+                    "the upload is larger than the {max_bytes} bytes this call accepts"
+                )),
+            )))
+        } else {
+            Ok(data)
+        })
+    });
     FlightRecordBatchStream::new_from_flight_data(data)
         .try_collect::<Vec<_>>()
         .await

@@ -326,12 +326,6 @@ async fn a_live_ticket_for_a_job_that_never_existed_is_not_found_at_once() {
     assert!(waited < Duration::from_secs(3), "{waited:?}");
 }
 
-/// The `http://127.0.0.1:<port>` a scheduler process announced.
-async fn scheduler_url(scheduler: &mut Process) -> String {
-    let port = scheduler.wait_for_word_after("grpc://127.0.0.1:").await;
-    format!("http://127.0.0.1:{port}")
-}
-
 #[tokio::test]
 async fn a_scheduler_without_a_token_writes_a_private_secret_that_executors_join_with() {
     let work = tempfile::tempdir().unwrap();
@@ -364,7 +358,7 @@ async fn a_scheduler_without_a_token_writes_a_private_secret_that_executors_join
         let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let url = scheduler_url(&mut scheduler).await;
+    let url = scheduler.grpc_url().await;
 
     let mut tokenless = Process::start(&[
         "executor",

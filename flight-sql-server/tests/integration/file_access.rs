@@ -386,8 +386,7 @@ async fn the_real_binary_wires_the_flags_into_the_policy() {
         "--admin",
         "root",
     ]);
-    let port = server.wait_for_word_after("grpc://127.0.0.1:").await;
-    let channel = Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+    let channel = Endpoint::from_shared(server.grpc_url().await)
         .unwrap()
         .connect()
         .await

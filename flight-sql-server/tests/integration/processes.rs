@@ -72,6 +72,13 @@ impl Process {
         word_after(&line, prefix).to_string()
     }
 
+    /// Waits for the scheduler's listen line and returns the URL executors and clients
+    /// reach it at.
+    pub(crate) async fn grpc_url(&mut self) -> String {
+        let port = self.wait_for_word_after("grpc://127.0.0.1:").await;
+        format!("http://127.0.0.1:{port}")
+    }
+
     /// Waits for a log line containing `needle` and returns it.
     pub(crate) async fn wait_for(&mut self, needle: &str) -> String {
         let found = tokio::time::timeout(Duration::from_secs(60), async {
@@ -130,8 +137,7 @@ async fn a_scheduler_and_two_executor_processes_answer_a_multi_stage_query() {
         "--cluster-token",
         "s3cret",
     ]);
-    let port = scheduler.wait_for_word_after("grpc://127.0.0.1:").await;
-    let url = format!("http://127.0.0.1:{port}");
+    let url = scheduler.grpc_url().await;
     let mut executors: Vec<Process> = ["executor-a", "executor-b"]
         .iter()
         .map(|dir| executor(&url, &path(dir), "s3cret", &["--concurrent-tasks", "2"]))

@@ -54,8 +54,7 @@ impl Cluster {
             args.extend(["--table", table.as_str()]);
         }
         let mut scheduler = Process::start(&args);
-        let port = scheduler.wait_for_word_after("grpc://127.0.0.1:").await;
-        let url = format!("http://127.0.0.1:{port}");
+        let url = scheduler.grpc_url().await;
         let mut processes = vec![scheduler];
         for name in ["executor-a", "executor-b"] {
             let mut executor = executor(&url, &dir(name), token, &["--concurrent-tasks", "2"]);
