@@ -125,12 +125,18 @@ async fn do_get(
     let mut client = FlightServiceClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
-    let mut request = tonic::Request::new(Ticket::new(ticket.encode_to_vec()));
-    grant.attach(&mut request);
-    let response = client
-        .do_get(request)
-        .await
-        .map_err(|status| failed(status.message().to_string()))?;
+    let request = || {
+        let mut request = tonic::Request::new(Ticket::new(ticket.encode_to_vec()));
+        grant.attach(&mut request);
+        request
+    };
+    let mut response = client.do_get(request()).await;
+    // A shared channel whose connection dropped (a peer restarted, a port reused) fails
+    // the call that finds it so with UNAVAILABLE and reconnects for the next: one more try.
+    if matches!(&response, Err(status) if status.code() == tonic::Code::Unavailable) {
+        response = client.do_get(request()).await;
+    }
+    let response = response.map_err(|status| failed(status.message().to_string()))?;
     let executor = executor.clone();
     let path = path.to_path_buf();
     let batches =
