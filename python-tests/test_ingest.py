@@ -123,3 +123,23 @@ def test_a_failed_upload_leaves_no_table_it_created(adbc_conn):
         ingest(adbc_conn, name, broken, "create")
     assert ingest(adbc_conn, name, people([1]), "create") == 1
     execute(adbc_conn, f"DROP TABLE {name}")
+
+
+def test_columns_of_another_type_are_cast_like_insert_or_refused_clearly(adbc_conn):
+    name = table_name("cast")
+    ingest(adbc_conn, name, people([1]), "create")
+    as_int32 = pa.table({"id": pa.array([2], pa.int32()), "name": pa.array(["p2"], pa.string_view())})
+    assert ingest(adbc_conn, name, as_int32, "append") == 1
+    assert query_rows(adbc_conn, f"SELECT id, name FROM {name} ORDER BY id") == [(1, "p1"), (2, "p2")]
+    not_a_number = pa.table({"id": pa.array(["x"], pa.string()), "name": pa.array(["p3"], pa.string())})
+    with pytest.raises(adbc_driver_manager.ProgrammingError, match="Cannot cast string 'x'"):
+        ingest(adbc_conn, name, not_a_number, "append")
+    assert query_value(adbc_conn, f"SELECT count(*) FROM {name}") == 2
+    execute(adbc_conn, f"DROP TABLE {name}")
+
+
+def test_an_undecodable_upload_is_the_clients_error(adbc_conn):
+    schema = pa.schema([pa.field("id", pa.int64(), nullable=False)])
+    broken = pa.Table.from_arrays([pa.array([1, None], pa.int64())], schema=schema)
+    with pytest.raises(adbc_driver_manager.ProgrammingError, match="cannot read the upload"):
+        ingest(adbc_conn, table_name("undecodable"), broken, "create")

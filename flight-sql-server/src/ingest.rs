@@ -15,11 +15,11 @@ use arrow_flight::decode::{DecodedPayload, FlightDataDecoder};
 use arrow_flight::sql::server::PeekableFlightDataStream;
 use arrow_flight::sql::{CommandStatementIngest, TableExistsOption, TableNotExistOption};
 use datafusion::catalog::streaming::StreamingTable;
-use datafusion::common::TableReference;
+use datafusion::common::{Column, TableReference};
 use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::LogicalPlanBuilder;
+use datafusion::logical_expr::{LogicalPlanBuilder, cast, col};
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
@@ -121,15 +121,43 @@ async fn insert(
         schema: Arc::clone(&schema),
         batches: Mutex::new(Some(batches)),
     };
-    let source = StreamingTable::try_new(schema, vec![Arc::new(upload)])?;
-    let input =
-        LogicalPlanBuilder::scan("upload", provider_as_source(Arc::new(source)), None)?.build()?;
+    let source = StreamingTable::try_new(Arc::clone(&schema), vec![Arc::new(upload)])?;
+    let scan = LogicalPlanBuilder::scan("upload", provider_as_source(Arc::new(source)), None)?;
+    let input = cast_to_table_types(scan, &schema, &target.schema())?.build()?;
     let plan = LogicalPlanBuilder::insert_into(input, table, target, InsertOp::Append)?.build()?;
     FileAccess::of(&ctx).check_plan(&plan, session.user())?;
     let inserted =
         on_planning_stack(async move { ctx.execute_logical_plan(plan).await?.collect().await })
             .await??;
     Ok(affected_rows(&inserted))
+}
+
+/// The upload with each column cast to the type of the table's column at its position,
+/// as SQL `INSERT` casts: DataFusion's insert accepts any type that can be cast and leaves
+/// the cast to its caller, and a batch stored uncast reads back wrong or not at all (polars
+/// sends strings as `Utf8View` to a table pandas created with `Utf8`). A column count that
+/// differs is left for the insert's own check to report.
+fn cast_to_table_types(
+    scan: LogicalPlanBuilder,
+    upload: &SchemaRef,
+    table: &SchemaRef,
+) -> Result<LogicalPlanBuilder> {
+    let same_types = upload
+        .fields()
+        .iter()
+        .zip(table.fields())
+        .all(|(sent, kept)| sent.data_type() == kept.data_type());
+    if upload.fields().len() != table.fields().len() || same_types {
+        return Ok(scan);
+    }
+    let casts = upload.fields().iter().zip(table.fields()).map(|(sent, kept)| {
+        let column = col(Column::from_name(sent.name()));
+        match sent.data_type() == kept.data_type() {
+            true => column,
+            false => cast(column, kept.data_type().clone()).alias(sent.name()),
+        }
+    });
+    Ok(scan.project(casts)?)
 }
 
 /// The upload's schema (its first message) and its batches, decoded as they arrive.
@@ -162,7 +190,10 @@ async fn open_upload(
                 DecodedPayload::RecordBatch(batch) => Some(Ok(batch)),
                 DecodedPayload::Schema(_) | DecodedPayload::None => None,
             },
-            Err(err) => Some(Err(DataFusionError::External(Box::new(err)))),
+            // The client sent it: INVALID_ARGUMENT, not an internal error.
+            Err(err) => Some(Err(DataFusionError::External(Box::new(
+                FlightSqlError::invalid_request(format!("cannot read the upload: {err}")),
+            )))),
         })
     });
     let stream = RecordBatchStreamAdapter::new(Arc::clone(&schema), batches);
