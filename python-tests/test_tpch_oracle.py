@@ -60,13 +60,15 @@ def test_tpch_query_matches_datafusion(adbc_conn, oracle, tpch_query, number):
 
 
 # (cluster fixture, session settings): both shuffle writers under the default pull-staged
-# policy, the default writer under push-staged, and hash joins (whose broadcast joins must
-# not lose the rows a left, semi, anti or full join emits after its last probe partition).
+# policy, the default writer under push-staged, hash joins (whose broadcast joins must
+# not lose the rows a left, semi, anti or full join emits after its last probe partition),
+# and sort-merge joins only, with no small side broadcast.
 CLUSTER_SETUPS = {
     "pull_staged_sort_based_shuffle": ("process_cluster", []),
     "pull_staged_hash_based_shuffle": ("process_cluster", ["ballista.shuffle.sort_based.enabled = false"]),
     "push_staged_sort_based_shuffle": ("push_process_cluster", []),
     "pull_staged_hash_joins": ("process_cluster", ["datafusion.optimizer.prefer_hash_join = true"]),
+    "pull_staged_no_broadcasts": ("process_cluster", ["ballista.optimizer.broadcast_join_threshold_bytes = 0"]),
 }
 
 

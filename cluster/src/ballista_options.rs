@@ -25,6 +25,9 @@ pub struct BallistaOptions {
     pub split_file_size: u64,
     /// A query running longer is cancelled; `None` (the default) lets it run.
     pub job_timeout: Option<std::time::Duration>,
+    /// An equi-join side estimated below this many bytes is broadcast: built once per task
+    /// from all of its rows, while the other side is not shuffled; 0 turns broadcasts off.
+    pub broadcast_join_threshold: u64,
 }
 
 /// `ballista.shuffle.sort_based.*`: see the tuning guide, "Shuffle Implementation".
@@ -46,9 +49,15 @@ impl Default for BallistaOptions {
             adaptive_planner_enabled: false,
             split_file_size: 64 << 20,
             job_timeout: None,
+            broadcast_join_threshold: DEFAULT_BROADCAST_JOIN_THRESHOLD,
         }
     }
 }
+
+/// Spark's `autoBroadcastJoinThreshold`: large enough for every dimension table and most
+/// filtered sides of TPC-H at SF1, small enough that sixteen tasks each building a hash
+/// table of it cost less than one shuffle of the other side (docs/benchmarks.md).
+pub(crate) const DEFAULT_BROADCAST_JOIN_THRESHOLD: u64 = 10 << 20;
 
 /// One key: its name below `ballista.`, what it means, and how to read and write it.
 struct OptionKey {
@@ -125,6 +134,18 @@ const KEYS: &[OptionKey] = &[
         set: |o, v| {
             let limit = parse_duration("job.timeout", v)?;
             o.job_timeout = (!limit.is_zero()).then_some(limit);
+            Ok(())
+        },
+    },
+    OptionKey {
+        name: "optimizer.broadcast_join_threshold_bytes",
+        description: "An equi-join side whose estimated size is below this many bytes (10 MiB default) is broadcast to every task of the other side instead of shuffling both; 0 disables broadcasts.",
+        get: |o| o.broadcast_join_threshold.to_string(),
+        set: |o, v| {
+            o.broadcast_join_threshold = match v.trim() {
+                "0" => 0,
+                _ => parse_bytes("optimizer.broadcast_join_threshold_bytes", v)?,
+            };
             Ok(())
         },
     },
@@ -305,6 +326,10 @@ mod tests {
             ("ballista.planner.adaptive.enabled", "false"),
             ("ballista.scan.split_file_size", "67108864"),
             ("ballista.job.timeout", "0"),
+            (
+                "ballista.optimizer.broadcast_join_threshold_bytes",
+                "10485760",
+            ),
         ] {
             assert_eq!(value_of(&options, key), expected, "{key}");
         }

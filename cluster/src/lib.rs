@@ -19,6 +19,7 @@
 //! are built, cut, run in-process and dropped on ([`on_planning_stack`]).
 
 mod ballista_options;
+mod broadcast_joins;
 mod byte_size;
 mod cluster_engine;
 mod codec;
@@ -50,6 +51,7 @@ mod unlimited_join_inputs;
 mod window_codec;
 
 pub use ballista_options::{BallistaOptions, SortShuffleOptions};
+pub use broadcast_joins::BroadcastJoins;
 pub use byte_size::ByteSize;
 pub use cluster_engine::{ClusterEngine, MAX_TASKS_PER_STAGE, ResultEndpoints};
 pub use codec::{PlanCodec, decode_plan, encode_plan, schema_bytes};

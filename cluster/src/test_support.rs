@@ -14,3 +14,14 @@ pub(crate) async fn physical_plan(ctx: &SessionContext, sql: &str) -> Arc<dyn Ex
         .await
         .expect("the test SQL has a physical plan")
 }
+
+/// A context planning with `config` and every Trebuchet physical optimizer rule, as a
+/// session does.
+pub(crate) fn context_with_our_rules(config: datafusion::prelude::SessionConfig) -> SessionContext {
+    let state = datafusion::execution::SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .with_physical_optimizer_rules(crate::physical_rules::physical_optimizer_rules())
+        .build();
+    SessionContext::new_with_state(state)
+}

@@ -77,19 +77,22 @@ fn unlimit_inputs(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn Ex
 mod tests {
     use arrow::util::pretty::pretty_format_batches;
     use datafusion::physical_plan::{collect, displayable};
-    use datafusion::prelude::{SessionConfig, SessionContext};
+    use datafusion::prelude::SessionConfig;
 
-    use crate::physical_rules::physical_optimizer_rules;
+    use crate::ballista_options::BallistaOptions;
+    use crate::test_support::context_with_our_rules;
 
     async fn answer(prefer_hash_join: bool, sql: &str) -> (String, String) {
-        let mut config = SessionConfig::new().with_target_partitions(4);
+        // No broadcasts: the joins under test stay sort-merge joins however small.
+        let options = BallistaOptions {
+            broadcast_join_threshold: 0,
+            ..BallistaOptions::default()
+        };
+        let mut config = SessionConfig::new()
+            .with_target_partitions(4)
+            .with_option_extension(options);
         config.options_mut().optimizer.prefer_hash_join = prefer_hash_join;
-        let state = datafusion::execution::SessionStateBuilder::new()
-            .with_config(config)
-            .with_default_features()
-            .with_physical_optimizer_rules(physical_optimizer_rules())
-            .build();
-        let ctx = SessionContext::new_with_state(state);
+        let ctx = context_with_our_rules(config);
         ctx.sql("CREATE TABLE c AS SELECT * FROM (VALUES (1),(2),(3),(4),(5),(6),(7),(8),(9),(10),(11),(12)) t(k)")
             .await
             .unwrap();

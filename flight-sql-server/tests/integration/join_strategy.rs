@@ -21,10 +21,20 @@ async fn join_lines(client: &mut Client, sql: &str) -> Vec<String> {
 
 type Client = arrow_flight::sql::client::FlightSqlServiceClient<tonic::transport::Channel>;
 
-/// Two sessions on `server`: one with the default sort-merge join, one that prefers hash join.
+/// Two sessions on `server`: one with the default sort-merge join, one that prefers hash join;
+/// neither broadcasts, so that each uses its join operator even on tiny tables.
 async fn merge_and_hash_sessions(server: &TestServer) -> (Client, Client) {
-    let merge = server.session_client().await;
+    let mut merge = server.session_client().await;
     let mut hash = server.session_client().await;
+    for session in [&mut merge, &mut hash] {
+        session
+            .execute_update(
+                "SET ballista.optimizer.broadcast_join_threshold_bytes = 0".into(),
+                None,
+            )
+            .await
+            .unwrap();
+    }
     hash.execute_update(
         "SET datafusion.optimizer.prefer_hash_join = true".into(),
         None,
@@ -72,6 +82,44 @@ async fn prefer_hash_join_switches_one_session_and_both_strategies_agree() {
         merged.iter().map(|b| b.num_rows()).sum::<usize>(),
         25,
         "every nation has customers"
+    );
+}
+
+#[tokio::test]
+async fn a_small_side_is_broadcast_by_default_and_answers_as_the_sort_merge_join() {
+    let server = TestServer::start().await;
+    let mut broadcast = server.session_client().await;
+    let (mut merge, _) = merge_and_hash_sessions(&server).await;
+    let plan = join_lines(&mut broadcast, JOIN).await;
+    assert!(
+        plan.iter()
+            .any(|line| line.starts_with("HashJoinExec: mode=CollectLeft")),
+        "{plan:?}"
+    );
+    assert!(
+        !plan.iter().any(|line| line.contains("SortMergeJoinExec")),
+        "{plan:?}"
+    );
+    let explained = pretty(&query(&mut broadcast, &format!("EXPLAIN {JOIN}")).await);
+    assert!(
+        !explained.contains("partitioning=Hash([c_nationkey"),
+        "customer is not shuffled for the join: {explained}"
+    );
+    assert_eq!(
+        pretty(&query(&mut broadcast, JOIN).await),
+        pretty(&query(&mut merge, JOIN).await)
+    );
+    broadcast
+        .execute_update(
+            "SET ballista.optimizer.broadcast_join_threshold_bytes = 16".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    let plan = join_lines(&mut broadcast, JOIN).await;
+    assert!(
+        plan.iter().any(|line| line.contains("SortMergeJoinExec")),
+        "nothing is as small as 16 bytes: {plan:?}"
     );
 }
 

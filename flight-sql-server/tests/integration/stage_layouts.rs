@@ -1,5 +1,6 @@
 //! Golden stage layouts: how the distributed planner cuts a few TPC-H queries, checked in
-//! under `tests/golden/stages/`. A change to the cuts shows up as a diff to review;
+//! under `tests/golden/stages/`: `qNN.txt` with our defaults (on these tiny tables every
+//! join broadcasts a side), `qNN-sort-merge.txt` with broadcasts off. A change to the cuts shows up as a diff to review;
 //! `TREBUCHET_UPDATE_GOLDEN=1` rewrites the files.
 //!
 //! The layout keeps operator names and the shuffle operators' full description (stage,
@@ -77,9 +78,18 @@ async fn tpch_stage_layouts_match_the_golden_files() {
     register_tpch_in_parts(&catalog, 0.001, data.path(), 2)
         .await
         .unwrap();
-    let ctx = catalog.new_session_context();
     let update = std::env::var_os("TREBUCHET_UPDATE_GOLDEN").is_some();
-    for name in QUERIES {
+    let broadcasting = catalog.new_session_context();
+    let sort_merging = catalog.new_session_context();
+    sort_merging
+        .sql("SET ballista.optimizer.broadcast_join_threshold_bytes = 0")
+        .await
+        .unwrap();
+    let variants = [("", &broadcasting), ("-sort-merge", &sort_merging)];
+    for (name, (suffix, ctx)) in QUERIES
+        .iter()
+        .flat_map(|name| variants.iter().map(move |variant| (*name, *variant)))
+    {
         let sql = std::fs::read_to_string(repo_file(&format!("../benchmarks/queries/{name}.sql")))
             .unwrap();
         let plan = ctx
@@ -90,7 +100,7 @@ async fn tpch_stage_layouts_match_the_golden_files() {
             .await
             .unwrap();
         let actual = layout(plan);
-        let golden = repo_file(&format!("tests/golden/stages/{name}.txt"));
+        let golden = repo_file(&format!("tests/golden/stages/{name}{suffix}.txt"));
         if update {
             std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
             std::fs::write(&golden, &actual).unwrap();
@@ -104,7 +114,7 @@ async fn tpch_stage_layouts_match_the_golden_files() {
         });
         assert_eq!(
             actual, expected,
-            "the stage layout of {name} changed; if intended, run with TREBUCHET_UPDATE_GOLDEN=1 and review the diff"
+            "the stage layout of {name}{suffix} changed; if intended, run with TREBUCHET_UPDATE_GOLDEN=1 and review the diff"
         );
     }
 }
