@@ -9,15 +9,17 @@ pub enum BenchError {
     Usage(String),
     #[error("{engine} failed on q{query}: {message}")]
     Query {
-        engine: &'static str,
+        engine: String,
         query: usize,
         message: String,
     },
-    #[error("q{query} returned {trebuchet} rows from trebuchet and {datafusion} from datafusion")]
+    #[error("q{query} returned {first_rows} rows from {first} and {other_rows} from {other}")]
     RowCountMismatch {
         query: usize,
-        trebuchet: u64,
-        datafusion: u64,
+        first: String,
+        first_rows: u64,
+        other: String,
+        other_rows: u64,
     },
     #[error("cannot connect to {url}: {message}")]
     Connect { url: String, message: String },

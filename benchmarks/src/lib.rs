@@ -22,4 +22,4 @@ pub use report::{QueryTiming, Report};
 pub use tpch::TABLES;
 pub use tpch::datagen::datagen;
 pub use tpch::queries::{QuerySet, query_statements};
-pub use tpch::run::{RunOptions, TrebuchetTarget, run};
+pub use tpch::run::{RunOptions, Setup, TrebuchetTarget, run};

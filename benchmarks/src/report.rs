@@ -9,18 +9,19 @@ use serde_json::{Value, json};
 use crate::engine::EngineKind;
 use crate::error::{BenchError, Result};
 
-/// One query's times (milliseconds, one per iteration) and row count, per engine.
+/// One query's times (milliseconds, one per iteration) and row count, per engine label
+/// (`trebuchet`, `datafusion`, or `trebuchet:<setup>`).
 #[derive(Debug, Clone, Default)]
 pub struct QueryTiming {
     pub query: usize,
-    pub millis: BTreeMap<EngineKind, Vec<f64>>,
-    pub rows: BTreeMap<EngineKind, u64>,
+    pub millis: BTreeMap<String, Vec<f64>>,
+    pub rows: BTreeMap<String, u64>,
 }
 
 impl QueryTiming {
     /// The median of `engine`'s iterations.
-    pub fn median(&self, engine: EngineKind) -> Option<f64> {
-        median(self.millis.get(&engine)?)
+    pub fn median(&self, engine: &str) -> Option<f64> {
+        median(self.millis.get(engine)?)
     }
 }
 
@@ -29,53 +30,72 @@ impl QueryTiming {
 pub struct Report {
     /// The run's settings, machine and revision, as written to the JSON file.
     pub context: Value,
-    pub engines: Vec<EngineKind>,
+    /// Engine labels in column order.
+    pub engines: Vec<String>,
     pub queries: Vec<QueryTiming>,
 }
 
 impl Report {
     /// The sum of `engine`'s medians over all queries.
-    pub fn total(&self, engine: EngineKind) -> f64 {
+    pub fn total(&self, engine: &str) -> f64 {
         self.queries
             .iter()
             .filter_map(|timing| timing.median(engine))
             .sum()
     }
 
-    /// One line per query: the median per engine and, with both engines, their ratio.
+    /// One line per query: the median per engine and, when DataFusion ran, each other
+    /// engine's time divided by DataFusion's.
     pub fn table(&self) -> String {
-        let both = self.engines.len() == 2;
+        let floor = EngineKind::Datafusion.name();
+        let compared: Vec<&String> = if self.engines.iter().any(|e| e == floor) {
+            self.engines.iter().filter(|e| *e != floor).collect()
+        } else {
+            Vec::new()
+        };
+        let width = self
+            .engines
+            .iter()
+            .map(|e| e.len() + 3)
+            .max()
+            .unwrap_or(0)
+            .max(15);
         let mut out = format!("{:>5}", "query");
         for engine in &self.engines {
-            let _ = write!(out, " {:>15}", format!("{engine} ms"));
+            let _ = write!(out, " {:>width$}", format!("{engine} ms"));
         }
-        if both {
-            let _ = write!(out, " {:>7}", "ratio");
+        for engine in &compared {
+            let _ = write!(out, " {:>width$}", format!("{engine} ratio"));
         }
         out.push('\n');
-        let mut line = |label: String, values: Vec<Option<f64>>| {
+        let mut line = |label: String, value: &dyn Fn(&str) -> Option<f64>| {
             let _ = write!(out, "{label:>5}");
-            for value in &values {
-                match value {
+            for engine in &self.engines {
+                match value(engine) {
                     Some(ms) => {
-                        let _ = write!(out, " {ms:>15.1}");
+                        let _ = write!(out, " {ms:>width$.1}");
                     }
                     None => {
-                        let _ = write!(out, " {:>15}", "-");
+                        let _ = write!(out, " {:>width$}", "-");
                     }
                 }
             }
-            if let [Some(ours), Some(floor)] = values[..] {
-                let _ = write!(out, " {:>7.2}", ours / floor);
+            for engine in &compared {
+                match (value(engine), value(floor)) {
+                    (Some(ours), Some(theirs)) => {
+                        let _ = write!(out, " {:>width$.2}", ours / theirs);
+                    }
+                    _ => {
+                        let _ = write!(out, " {:>width$}", "-");
+                    }
+                }
             }
             out.push('\n');
         };
         for timing in &self.queries {
-            let values = self.engines.iter().map(|e| timing.median(*e)).collect();
-            line(format!("q{}", timing.query), values);
+            line(format!("q{}", timing.query), &|e| timing.median(e));
         }
-        let totals = self.engines.iter().map(|e| Some(self.total(*e))).collect();
-        line("total".into(), totals);
+        line("total".into(), &|e| Some(self.total(e)));
         out
     }
 
@@ -94,7 +114,7 @@ impl Report {
                             "median_ms": median(millis),
                             "rows": timing.rows.get(engine),
                         });
-                        (engine.name().to_string(), entry)
+                        (engine.clone(), entry)
                     })
                     .collect();
                 json!({ "query": timing.query, "engines": engines })
@@ -103,7 +123,7 @@ impl Report {
         let totals: serde_json::Map<String, Value> = self
             .engines
             .iter()
-            .map(|engine| (engine.name().to_string(), json!(self.total(*engine))))
+            .map(|engine| (engine.clone(), json!(self.total(engine))))
             .collect();
         json!({
             "context": self.context,
@@ -141,10 +161,10 @@ mod tests {
         QueryTiming {
             query,
             millis: BTreeMap::from([
-                (EngineKind::Trebuchet, ours.to_vec()),
-                (EngineKind::Datafusion, floor.to_vec()),
+                ("trebuchet".to_string(), ours.to_vec()),
+                ("datafusion".to_string(), floor.to_vec()),
             ]),
-            rows: BTreeMap::from([(EngineKind::Trebuchet, 4), (EngineKind::Datafusion, 4)]),
+            rows: BTreeMap::from([("trebuchet".to_string(), 4), ("datafusion".to_string(), 4)]),
         }
     }
 
@@ -159,21 +179,21 @@ mod tests {
     fn totals_ratios_and_json_come_from_the_medians() {
         let report = Report {
             context: json!({ "scale": 1 }),
-            engines: vec![EngineKind::Trebuchet, EngineKind::Datafusion],
+            engines: vec!["trebuchet".to_string(), "datafusion".to_string()],
             queries: vec![
                 timing(1, &[30.0, 10.0, 20.0], &[10.0, 10.0, 10.0]),
                 timing(2, &[5.0], &[5.0]),
             ],
         };
-        assert_eq!(report.total(EngineKind::Trebuchet), 25.0);
-        assert_eq!(report.total(EngineKind::Datafusion), 15.0);
+        assert_eq!(report.total("trebuchet"), 25.0);
+        assert_eq!(report.total("datafusion"), 15.0);
         let table = report.table();
         assert!(
-            table.contains("   q1            20.0            10.0    2.00"),
+            table.contains("   q1            20.0            10.0            2.00"),
             "{table}"
         );
         assert!(
-            table.contains("total            25.0            15.0    1.67"),
+            table.contains("total            25.0            15.0            1.67"),
             "{table}"
         );
         let json = report.to_json();
@@ -183,5 +203,25 @@ mod tests {
         );
         assert_eq!(json["queries"][1]["engines"]["datafusion"]["rows"], 4);
         assert_eq!(json["total_of_medians_ms"]["trebuchet"], 25.0);
+    }
+
+    #[test]
+    fn every_setup_gets_its_own_ratio_to_datafusion() {
+        let mut first = timing(1, &[30.0], &[10.0]);
+        first.millis.insert("trebuchet:adaptive".into(), vec![5.0]);
+        let report = Report {
+            context: json!({}),
+            engines: vec![
+                "trebuchet".to_string(),
+                "trebuchet:adaptive".to_string(),
+                "datafusion".to_string(),
+            ],
+            queries: vec![first],
+        };
+        let table = report.table();
+        let header = table.lines().next().unwrap();
+        assert!(header.contains("trebuchet:adaptive ratio"), "{table}");
+        let q1: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
+        assert_eq!(q1, ["q1", "30.0", "5.0", "10.0", "3.00", "0.50"], "{table}");
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use trebuchet_benchmarks::{
-    EngineKind, QuerySet, Result, RunOptions, TrebuchetTarget, datagen, run,
+    EngineKind, QuerySet, Result, RunOptions, Setup, TrebuchetTarget, datagen, run,
 };
 use trebuchet_cluster::{ByteSize, SchedulerPolicy};
 use trebuchet_flight_sql_server::LocalExecutors;
@@ -88,6 +88,11 @@ struct RunArgs {
     /// A Trebuchet session setting, repeatable: `--set ballista.shuffle.sort_based.enabled=false`.
     #[arg(long = "set", value_parser = key_value)]
     settings: Vec<(String, String)>,
+    /// Another Trebuchet session timed beside the plain one, repeatable:
+    /// `--setup adaptive:ballista.planner.adaptive.enabled=true` is reported as
+    /// `trebuchet:adaptive` (it also gets every `--set`).
+    #[arg(long = "setup")]
+    setups: Vec<Setup>,
     /// A DataFusion session setting, repeatable.
     #[arg(long = "datafusion-set", value_parser = key_value)]
     datafusion_settings: Vec<(String, String)>,
@@ -145,6 +150,7 @@ async fn run_and_report(args: RunArgs) -> Result<()> {
         trebuchet,
         target_partitions: args.target_partitions,
         settings: args.settings,
+        setups: args.setups,
         datafusion_settings: args.datafusion_settings,
     };
     let report = run(&options).await?;

@@ -49,8 +49,43 @@ pub struct RunOptions {
     pub target_partitions: usize,
     /// Extra session settings for Trebuchet.
     pub settings: Vec<(String, String)>,
+    /// More Trebuchet sessions on the same server, each timed as its own engine
+    /// (`trebuchet:<name>`) with `settings` and then its own.
+    pub setups: Vec<Setup>,
     /// Extra session settings for DataFusion.
     pub datafusion_settings: Vec<(String, String)>,
+}
+
+/// A named set of Trebuchet session settings, run beside the plain one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setup {
+    pub name: String,
+    pub settings: Vec<(String, String)>,
+}
+
+impl std::str::FromStr for Setup {
+    type Err = String;
+
+    /// `NAME:KEY=VALUE[,KEY=VALUE…]`, e.g. `adaptive:ballista.planner.adaptive.enabled=true`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let usage = || format!("expected NAME:KEY=VALUE[,KEY=VALUE…], got `{text}`");
+        let (name, pairs) = text.split_once(':').ok_or_else(usage)?;
+        let settings = pairs
+            .split(',')
+            .map(|pair| {
+                pair.split_once('=')
+                    .map(|(key, value)| (key.trim().to_string(), value.trim().to_string()))
+                    .ok_or_else(usage)
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        if name.trim().is_empty() {
+            return Err(usage());
+        }
+        Ok(Self {
+            name: name.trim().to_string(),
+            settings,
+        })
+    }
 }
 
 /// Runs the queries and returns what was measured. Each query's row count must agree
@@ -59,41 +94,63 @@ pub async fn run(options: &RunOptions) -> Result<Report> {
     if options.iterations == 0 {
         return Err(BenchError::Usage("--iterations must be at least 1".into()));
     }
-    let mut engines = Vec::new();
+    let mut engines: Vec<(String, Engine)> = Vec::new();
     let mut cluster = None;
     let partitions = options.target_partitions.to_string();
     for kind in &options.engines {
-        let (mut engine, settings) = match kind {
+        let mut sessions = Vec::new();
+        match kind {
             EngineKind::Trebuchet => {
-                let engine = match &options.trebuchet {
-                    TrebuchetTarget::Url {
-                        url,
-                        user,
-                        password,
-                    } => FlightSqlEngine::connect(url, user, password).await?,
+                let url = match &options.trebuchet {
+                    TrebuchetTarget::Url { url, .. } => url.clone(),
                     TrebuchetTarget::InProcess { executors, policy } => {
                         let started = start_cluster(&options.data, *executors, *policy).await?;
                         let url = format!("grpc://{}", started.addr());
                         cluster = Some(started);
-                        FlightSqlEngine::connect(&url, "benchmark", "").await?
+                        url
                     }
                 };
-                (Engine::Trebuchet(engine), &options.settings)
+                let (user, password) = match &options.trebuchet {
+                    TrebuchetTarget::Url { user, password, .. } => {
+                        (user.as_str(), password.as_str())
+                    }
+                    TrebuchetTarget::InProcess { .. } => ("benchmark", ""),
+                };
+                let plain = std::iter::once((kind.name().to_string(), Vec::new()));
+                let setups = options.setups.iter().map(|setup| {
+                    (
+                        format!("{}:{}", kind.name(), setup.name),
+                        setup.settings.clone(),
+                    )
+                });
+                for (label, own) in plain.chain(setups) {
+                    let engine = FlightSqlEngine::connect(&url, user, password).await?;
+                    let settings: Vec<_> = options.settings.iter().cloned().chain(own).collect();
+                    sessions.push((label, Engine::Trebuchet(engine), settings));
+                }
             }
             EngineKind::Datafusion => {
                 let engine =
                     DataFusionEngine::open(&options.data, options.target_partitions).await?;
-                (Engine::DataFusion(engine), &options.datafusion_settings)
+                let settings = options.datafusion_settings.clone();
+                sessions.push((
+                    kind.name().to_string(),
+                    Engine::DataFusion(engine),
+                    settings,
+                ));
             }
-        };
-        engine
-            .set("datafusion.execution.target_partitions", &partitions)
-            .await?;
-        for (key, value) in settings {
-            engine.set(key, value).await?;
         }
-        engines.push(engine);
+        for (label, mut engine, settings) in sessions {
+            engine
+                .set("datafusion.execution.target_partitions", &partitions)
+                .await?;
+            for (key, value) in &settings {
+                engine.set(key, value).await?;
+            }
+            engines.push((label, engine));
+        }
     }
+    let labels: Vec<String> = engines.iter().map(|(label, _)| label.clone()).collect();
 
     let mut timings = Vec::new();
     for &query in options.queries.numbers() {
@@ -102,10 +159,10 @@ pub async fn run(options: &RunOptions) -> Result<Report> {
             ..QueryTiming::default()
         };
         for _ in 0..options.iterations {
-            for engine in &mut engines {
-                let (millis, rows) = time_query(engine, query).await?;
-                timing.millis.entry(engine.kind()).or_default().push(millis);
-                timing.rows.insert(engine.kind(), rows);
+            for (label, engine) in &mut engines {
+                let (millis, rows) = time_query(label, engine, query).await?;
+                timing.millis.entry(label.clone()).or_default().push(millis);
+                timing.rows.insert(label.clone(), rows);
             }
         }
         check_rows(&timing)?;
@@ -118,7 +175,7 @@ pub async fn run(options: &RunOptions) -> Result<Report> {
     }
     Ok(Report {
         context: context(options),
-        engines: options.engines.clone(),
+        engines: labels,
         queries: timings,
     })
 }
@@ -144,7 +201,7 @@ async fn start_cluster(
 }
 
 /// Runs every statement of `query` once; returns the wall time in ms and the rows.
-async fn time_query(engine: &mut Engine, query: usize) -> Result<(f64, u64)> {
+async fn time_query(label: &str, engine: &mut Engine, query: usize) -> Result<(f64, u64)> {
     let started = Instant::now();
     let mut rows = 0;
     for statement in query_statements(query) {
@@ -152,7 +209,7 @@ async fn time_query(engine: &mut Engine, query: usize) -> Result<(f64, u64)> {
             .run(statement)
             .await
             .map_err(|message| BenchError::Query {
-                engine: engine.kind().name(),
+                engine: label.to_string(),
                 query,
                 message,
             })?;
@@ -160,18 +217,21 @@ async fn time_query(engine: &mut Engine, query: usize) -> Result<(f64, u64)> {
     Ok((started.elapsed().as_secs_f64() * 1000.0, rows))
 }
 
+/// Every engine must return the same number of rows as the first one.
 fn check_rows(timing: &QueryTiming) -> Result<()> {
-    let ours = timing.rows.get(&EngineKind::Trebuchet);
-    let floor = timing.rows.get(&EngineKind::Datafusion);
-    match (ours, floor) {
-        (Some(&trebuchet), Some(&datafusion)) if trebuchet != datafusion => {
-            Err(BenchError::RowCountMismatch {
-                query: timing.query,
-                trebuchet,
-                datafusion,
-            })
-        }
-        _ => Ok(()),
+    let mut counts = timing.rows.iter();
+    let Some((first, &expected)) = counts.next() else {
+        return Ok(());
+    };
+    match counts.find(|(_, rows)| **rows != expected) {
+        Some((other, &rows)) => Err(BenchError::RowCountMismatch {
+            query: timing.query,
+            first: first.clone(),
+            first_rows: expected,
+            other: other.clone(),
+            other_rows: rows,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -179,7 +239,7 @@ fn progress_line(timing: &QueryTiming) -> String {
     let medians: Vec<String> = timing
         .millis
         .keys()
-        .filter_map(|engine| Some(format!("{engine} {:.1} ms", timing.median(*engine)?)))
+        .filter_map(|engine| Some(format!("{engine} {:.1} ms", timing.median(engine)?)))
         .collect();
     format!("q{}: {}", timing.query, medians.join(", "))
 }
@@ -215,6 +275,11 @@ fn context(options: &RunOptions) -> Value {
         "target_partitions": options.target_partitions,
         "trebuchet": trebuchet,
         "trebuchet_settings": settings(&options.settings),
+        "trebuchet_setups": options
+            .setups
+            .iter()
+            .map(|setup| (setup.name.clone(), json!(settings(&setup.settings))))
+            .collect::<serde_json::Map<String, Value>>(),
         "datafusion_settings": settings(&options.datafusion_settings),
         "datafusion_version": datafusion::DATAFUSION_VERSION,
     })
