@@ -23,3 +23,6 @@ jdbc-tests/run.sh
 
 echo "== Benchmark smoke test (TPC-H scale 0.01, timings not compared)"
 dev/benchmark-smoke.sh
+
+echo "== Deployment checks (Dockerfile, Helm chart, Kubernetes manifests, docker-compose.yml)"
+dev/deploy-check.sh
