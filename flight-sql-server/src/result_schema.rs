@@ -19,7 +19,8 @@ pub(crate) fn egress_schema(schema: &Schema) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// A schema as tables are described in metadata (`GetTables` with `include_schema`).
+/// A schema with wire-friendly types that keeps each field's nullability: for files we
+/// write, whose readers can rely on it.
 pub(crate) fn egress_table_schema(schema: &Schema) -> Schema {
     let fields: Vec<Field> = schema.fields().iter().map(egress_nested_field).collect();
     Schema::new(fields)

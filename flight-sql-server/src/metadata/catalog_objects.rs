@@ -14,7 +14,7 @@ use datafusion::catalog::{CatalogProviderList, SchemaProvider};
 use datafusion::datasource::TableType;
 
 use crate::error::Result;
-use crate::result_schema::egress_table_schema;
+use crate::result_schema::egress_schema;
 use crate::session::Session;
 
 /// The table types we report, in `GetTableTypes` order.
@@ -48,12 +48,14 @@ pub(crate) async fn tables(session: &Session, command: CommandGetTables) -> Resu
             let Some(table) = schema.table(&name).await? else {
                 continue;
             };
+            // Exactly the schema `SELECT *` sends, nullability and column metadata too:
+            // BI tools compare the two, and JDBC's getColumns reads it.
             builder.append(
                 &catalog,
                 &schema_name,
                 &name,
                 table_type_name(table.table_type()),
-                &egress_table_schema(&table.schema()),
+                &egress_schema(&table.schema()),
             )?;
         }
     }

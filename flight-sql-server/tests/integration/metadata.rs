@@ -75,6 +75,12 @@ async fn tables_filter_by_pattern_and_type_and_carry_their_arrow_schema() {
         schema.field_with_name("l_comment").unwrap().data_type(),
         &DataType::Utf8
     );
+    // Exactly what `SELECT *` sends: types, nullability and column metadata.
+    let select_all = client
+        .execute("SELECT * FROM lineitem".into(), None)
+        .await
+        .unwrap();
+    assert_eq!(schema, select_all.try_decode_schema().unwrap());
 
     let views = CommandGetTables {
         table_types: vec!["VIEW".into()],

@@ -114,6 +114,7 @@ class MetadataTest extends TrebuchetJdbc {
         assertTrue(c != null, "query column " + md.getColumnName(i) + " not in getColumns");
         assertEquals(c.type(), md.getColumnType(i), "JDBC type of " + c.name() + ": getColumns vs query");
         assertEquals(c.typeName(), md.getColumnTypeName(i), "type name of " + c.name() + ": getColumns vs query");
+        assertEquals(c.nullable(), md.isNullable(i), "nullability of " + c.name() + ": getColumns vs query");
       }
       assertEquals(new ArrayList<>(columns.keySet()), names, "column order: getColumns vs query");
     }
