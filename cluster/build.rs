@@ -42,6 +42,12 @@ fn main() {
             "ReportTaskRequest",
             "ReportTaskResponse",
         ))
+        .method(method(
+            "deregister_executor",
+            "DeregisterExecutor",
+            "DeregisterExecutorRequest",
+            "DeregisterExecutorResponse",
+        ))
         .build();
     Builder::new().compile(&[scheduler]);
 }

@@ -28,8 +28,10 @@ mod error;
 mod executor;
 mod expr_codec;
 mod final_partition;
+mod http;
 mod local_engine;
 mod memory_scans;
+mod object_stores;
 mod physical_rules;
 mod planning_runtime;
 pub mod protocol;
@@ -57,7 +59,12 @@ pub use cluster_engine::{ClusterEngine, MAX_TASKS_PER_STAGE, ResultEndpoints};
 pub use codec::{PlanCodec, decode_plan, encode_plan, schema_bytes};
 pub use error::{ClusterError, Result};
 pub use executor::{ExecutorConfig, RunningExecutor, default_concurrent_tasks, start_executor};
+pub use http::{GrpcOrHttp, GrpcOrHttpLayer, Readiness, health_routes};
 pub use local_engine::{LocalEngine, QueryEngine};
+pub use object_stores::{
+    Configured, ConfiguredStores, ObjectStoreOptions, REDACTED, build_object_store,
+    is_secret_option, names_server_credentials, store_namespace,
+};
 pub use physical_rules::physical_optimizer_rules;
 pub use planning_runtime::{
     DeepPlan, PLANNING_STACK_BYTES, on_planning_stack, stream_on_planning_stack,

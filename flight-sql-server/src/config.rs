@@ -4,12 +4,14 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use trebuchet_cluster::{ByteSize, ClusterSecret, ClusterTls, ResultEndpoints, SchedulerPolicy};
 
 use crate::auth::UserStore;
+use crate::catalog_journal::CatalogJournal;
 use crate::cluster_tls_args::ClusterTlsArgs;
 use crate::error::{FlightSqlError, Result};
 use crate::file_access::FileAccess;
@@ -139,6 +141,12 @@ pub struct ExecutorArgs {
 
     #[command(flatten)]
     pub cluster_tls: ClusterTlsArgs,
+
+    /// On SIGTERM the executor drains: it takes no new task, finishes its running ones and
+    /// serves its shuffle output until the scheduler no longer needs it, then deregisters
+    /// and exits. This bounds the wait; whatever is still needed then is redone elsewhere.
+    #[arg(long, env = "TREBUCHET_DRAIN_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub drain_timeout: Duration,
 }
 
 impl ExecutorArgs {
@@ -172,6 +180,7 @@ impl ExecutorArgs {
         config.shuffle_ttl = self.shuffle_ttl;
         config.cluster_token = self.cluster_secret()?;
         config.scheduler_policy = self.scheduler_policy;
+        config.drain_timeout = self.drain_timeout;
         config.tls = self.cluster_tls.validate()?;
         if config.tls.is_some() && !self.scheduler_url.starts_with("https://") {
             return Err(FlightSqlError::InvalidConfig {
@@ -243,7 +252,8 @@ pub struct ServerArgs {
 
     /// A directory whose files SQL may read and write: CREATE EXTERNAL TABLE, COPY and
     /// INSERT into external tables (repeatable). Elsewhere only the --table and TPC-H data
-    /// is readable, and the work dir and users file never are. See docs/security.md.
+    /// is readable, and the work dir and users file never are. See docs/security.md. An
+    /// object store prefix (s3://bucket/data/) opens it to the server's own credentials.
     #[arg(
         long = "allow-path",
         env = "TREBUCHET_ALLOW_PATHS",
@@ -336,6 +346,20 @@ pub struct ServerArgs {
     /// once its results have been read.
     #[arg(long, env = "TREBUCHET_WORK_DIR")]
     pub work_dir: Option<PathBuf>,
+
+    /// On SIGTERM the server refuses new queries with UNAVAILABLE and `/readyz` answers
+    /// 503; queries already started may finish and have their results read for this long,
+    /// then the server exits.
+    #[arg(long, env = "TREBUCHET_DRAIN_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub drain_timeout: Duration,
+
+    /// Directory keeping the catalog across restarts: tables made with CREATE EXTERNAL
+    /// TABLE and views made with CREATE VIEW are recorded in `catalog.json` there (mode
+    /// 0600: it holds the OPTIONS given, credentials included) and made again at start,
+    /// before the server reports ready. In-memory tables (CREATE TABLE, CREATE TABLE AS)
+    /// are not kept. Without it, nothing is kept. SQL may not read or write it.
+    #[arg(long, env = "TREBUCHET_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// The data a standalone server starts with.
@@ -376,6 +400,10 @@ pub struct ServerConfig {
     pub max_queries_per_user: usize,
     /// Which paths SQL may read and write, and who may go further.
     pub file_access: FileAccess,
+    /// How long a stopping server lets started queries finish.
+    pub drain_timeout: Duration,
+    /// Where the tables and views made with DDL are kept across restarts (`--state-dir`).
+    pub catalog_journal: Option<Arc<CatalogJournal>>,
 }
 
 impl ServerConfig {
@@ -409,6 +437,8 @@ impl ServerConfig {
             cluster_token: None,
             max_queries_per_user: crate::query_admission::DEFAULT_MAX_QUERIES_PER_USER as usize,
             file_access: FileAccess::default(),
+            drain_timeout: Duration::from_secs(60),
+            catalog_journal: None,
         }
     }
 
@@ -485,6 +515,13 @@ impl ServerArgs {
                 })?,
             max_queries_per_user: self.max_queries_per_user as usize,
             file_access,
+            drain_timeout: self.drain_timeout,
+            catalog_journal: self
+                .state_dir
+                .as_deref()
+                .map(CatalogJournal::open)
+                .transpose()?
+                .map(Arc::new),
         })
     }
 
@@ -506,7 +543,10 @@ impl ServerArgs {
             }
             files = files.admin(admin.clone());
         }
-        for private in [&self.users_file, &self.tls_key].into_iter().flatten() {
+        for private in [&self.users_file, &self.tls_key, &self.state_dir]
+            .into_iter()
+            .flatten()
+        {
             files = files.deny(private);
         }
         if let Some(key) = self.cluster_tls.key() {

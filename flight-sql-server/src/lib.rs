@@ -15,6 +15,7 @@
 
 mod auth;
 mod catalog;
+mod catalog_journal;
 mod cluster_tls_args;
 mod cluster_token_file;
 mod config;
@@ -24,17 +25,22 @@ mod file_access;
 mod flight_service;
 mod handle;
 mod handle_seal;
+mod http_routes;
 mod ingest;
 mod local_cluster;
 mod metadata;
 mod mutex;
+mod object_store_statements;
 mod parameter_bindings;
 mod parameters;
+mod planned_tickets;
 mod prepared_statement;
 mod query;
 mod query_admission;
+mod readiness_gate;
 mod result_schema;
 mod running_queries;
+mod secret_redaction;
 mod server;
 mod service;
 mod session;
@@ -48,6 +54,7 @@ mod tpch_dataset;
 
 pub use auth::UserStore;
 pub use catalog::SharedCatalog;
+pub use catalog_journal::{CATALOG_FILE, CatalogJournal};
 pub use cluster_tls_args::ClusterTlsArgs;
 pub use cluster_token_file::{CLUSTER_TOKEN_FILE, load_or_create_cluster_token};
 pub use config::{

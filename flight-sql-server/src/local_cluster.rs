@@ -13,17 +13,20 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use trebuchet_cluster::scheduler::SchedulerHandle;
-use trebuchet_cluster::{ClusterSecret, ExecutorConfig, RunningExecutor, start_executor};
+use trebuchet_cluster::{
+    ClusterSecret, ExecutorConfig, Readiness, RunningExecutor, start_executor,
+};
 
 use crate::catalog::SharedCatalog;
 use crate::config::ServerConfig;
 use crate::error::{FlightSqlError, Result};
-use crate::server::{ClusterPort, serve_cluster, serve_with_scheduler};
+use crate::server::{ClusterPort, drain_queries, serve_cluster, serve_with_scheduler};
 
 /// How many executors a local cluster runs, how wide each is, and how much memory each
 /// one's tasks may use (`None`: unbounded).
@@ -51,6 +54,10 @@ pub struct LocalCluster {
     cluster_addr: SocketAddr,
     work_dir: PathBuf,
     executors: Vec<RunningExecutor>,
+    scheduler: SchedulerHandle,
+    /// What `/readyz` answers, and whether queries may start.
+    readiness: Readiness,
+    drain_timeout: Duration,
     stop: CancellationToken,
     servers: JoinSet<Result<()>>,
 }
@@ -67,6 +74,8 @@ impl LocalCluster {
         let addr = local_addr(&listener)?;
         let work_dir = config.work_dir.clone();
         let policy = config.scheduler_policy;
+        let drain_timeout = config.drain_timeout;
+        let readiness = Readiness::ready();
         std::fs::create_dir_all(&work_dir).map_err(|source| FlightSqlError::CreateWorkDir {
             path: work_dir.clone(),
             source,
@@ -95,8 +104,9 @@ impl LocalCluster {
             listener,
             config,
             catalog,
-            scheduler,
+            scheduler.clone(),
             ClusterPort::Separate,
+            readiness.clone(),
             stop.clone().cancelled_owned(),
         ));
         let mut cluster = Self {
@@ -104,6 +114,9 @@ impl LocalCluster {
             cluster_addr,
             work_dir,
             executors: Vec::new(),
+            scheduler,
+            readiness,
+            drain_timeout,
             stop,
             servers,
         };
@@ -142,12 +155,17 @@ impl LocalCluster {
         &self.executors
     }
 
-    /// Runs until `shutdown` resolves or a server fails, then stops everything.
+    /// Runs until `shutdown` resolves or a server fails, then stops everything. After
+    /// `shutdown`, new queries are refused and started ones may finish first (at most the
+    /// configured drain timeout).
     pub async fn run_until(mut self, shutdown: impl Future<Output = ()>) -> Result<()> {
         let failed = tokio::select! {
             () = shutdown => None,
             finished = self.servers.join_next() => finished,
         };
+        if failed.is_none() {
+            drain_queries(&self.scheduler, &self.readiness, self.drain_timeout).await;
+        }
         let outcome = match failed {
             Some(Ok(Err(err))) => Err(err),
             _ => Ok(()),

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use clap::Parser;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
-use trebuchet_cluster::start_executor;
+use trebuchet_cluster::{Readiness, start_executor};
 use trebuchet_flight_sql_server::{
     Cli, Command, DataArgs, ExecutorArgs, FileAccess, FlightSqlError, LocalCluster, LocalExecutors,
     Result, SchedulerArgs, ServerConfig, SharedCatalog, StandaloneArgs,
@@ -58,6 +58,7 @@ async fn standalone(args: StandaloneArgs) -> Result<()> {
     let (listener, addr) = bind(config.addr).await?;
     let data = load_data(&args.data, &config.work_dir).await?;
     config.file_access = data.readable_by_all(config.file_access);
+    restore_catalog(&config, &data.catalog).await;
     let mut executors = LocalExecutors {
         count: usize::from(args.executors),
         ..LocalExecutors::default()
@@ -84,10 +85,38 @@ async fn scheduler(args: SchedulerArgs) -> Result<()> {
         config.cluster_token = Some(load_or_create_cluster_token(&config.work_dir)?);
     }
     let (listener, addr) = bind(config.addr).await?;
-    let data = load_data(&args.data, &config.work_dir).await?;
+    let data = StartingData::for_args(&args.data, &config.work_dir);
     config.file_access = data.readable_by_all(config.file_access);
-    announce(&config, addr, "executors register at this address");
-    let outcome = serve(listener, config, data.catalog.clone(), stop_signal()).await;
+    // Probes and executors get answers while the tables load; queries wait for them.
+    let readiness = Readiness::not_ready("server is starting: loading the catalog");
+    tracing::info!("listening on {addr} while the catalog loads (/readyz answers 503 until then)");
+    let serving = serve(
+        listener,
+        config.clone(),
+        data.catalog.clone(),
+        readiness.clone(),
+        stop_signal(),
+    );
+    tokio::pin!(serving);
+    let loaded = tokio::select! {
+        outcome = &mut serving => Err(outcome),
+        loaded = async {
+            data.load(&args.data).await?;
+            restore_catalog(&config, &data.catalog).await;
+            Ok::<(), FlightSqlError>(())
+        } => Ok(loaded),
+    };
+    let outcome = match loaded {
+        // Stopped (or failed) before the tables were loaded.
+        Err(outcome) => outcome,
+        // Dropping `serving` stops the server.
+        Ok(Err(err)) => Err(err),
+        Ok(Ok(())) => {
+            readiness.set_ready();
+            announce(&config, addr, "executors register at this address");
+            serving.await
+        }
+    };
     data.remove_generated();
     outcome
 }
@@ -107,8 +136,20 @@ async fn executor(args: ExecutorArgs) -> Result<()> {
             return Err(FlightSqlError::InvalidConfig { reason });
         }
     }
+    // A second signal cuts the drain short.
+    tokio::select! {
+        () = running.drain() => {}
+        () = stop_signal() => tracing::warn!("stopping without waiting for the drain"),
+    }
     running.stop();
     Ok(())
+}
+
+/// Makes again the tables and views of the catalog file, if the server keeps one.
+async fn restore_catalog(config: &ServerConfig, catalog: &SharedCatalog) {
+    if let Some(journal) = &config.catalog_journal {
+        journal.replay(catalog, config).await;
+    }
 }
 
 /// The catalog a server starts with, the generated files it owns, and the paths of its
@@ -120,6 +161,38 @@ struct StartingData {
 }
 
 impl StartingData {
+    /// The data `args` describe: an empty catalog, and the paths its tables will have.
+    fn for_args(args: &DataArgs, work_dir: &std::path::Path) -> Self {
+        let mut generated = None;
+        let mut served = Vec::new();
+        if args.tpch_scale != 0.0 {
+            let dir = work_dir.join(format!("tpch-sf{}", args.tpch_scale));
+            generated = Some(dir.clone());
+            served.push(dir);
+        }
+        for table in &args.tables {
+            if let Some((_, path)) = table.split_once('=') {
+                served.push(path.into());
+            }
+        }
+        Self {
+            catalog: SharedCatalog::new(),
+            generated,
+            served,
+        }
+    }
+
+    /// Generates and registers the tables of `args` (which made `self`).
+    async fn load(&self, args: &DataArgs) -> Result<()> {
+        if let Some(dir) = &self.generated {
+            register_tpch(&self.catalog, args.tpch_scale, dir).await?;
+        }
+        for table in &args.tables {
+            register_table(&self.catalog, table).await?;
+        }
+        Ok(())
+    }
+
     /// `files`, letting every user read the tables this data was loaded from.
     fn readable_by_all(&self, files: FileAccess) -> FileAccess {
         self.served
@@ -138,26 +211,9 @@ impl StartingData {
 }
 
 async fn load_data(args: &DataArgs, work_dir: &std::path::Path) -> Result<StartingData> {
-    let catalog = SharedCatalog::new();
-    let mut generated = None;
-    let mut served = Vec::new();
-    if args.tpch_scale != 0.0 {
-        let dir = work_dir.join(format!("tpch-sf{}", args.tpch_scale));
-        generated = Some(dir.clone());
-        register_tpch(&catalog, args.tpch_scale, &dir).await?;
-        served.push(dir);
-    }
-    for table in &args.tables {
-        register_table(&catalog, table).await?;
-        if let Some((_, path)) = table.split_once('=') {
-            served.push(path.into());
-        }
-    }
-    Ok(StartingData {
-        catalog,
-        generated,
-        served,
-    })
+    let data = StartingData::for_args(args, work_dir);
+    data.load(args).await?;
+    Ok(data)
 }
 
 async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr)> {

@@ -1,35 +1,54 @@
-//! The scheduler's gRPC server: Flight SQL for clients and the cluster protocol for
-//! executors, on one listener, until `shutdown`.
+//! The scheduler's server: Flight SQL for clients and the cluster protocol for executors
+//! over gRPC, and plain HTTP (`/healthz`, `/readyz`) beside them, on one listener, until
+//! `shutdown`.
+//!
+//! ```text
+//!   listener ─▶ GrpcOrHttp ─┬─ HTTP ─▶ http_routes
+//!                           └─ gRPC ─▶ ReadinessGate ─▶ SessionLayer ─▶ Flight SQL | cluster
+//! ```
 //!
 //! Taking a bound listener lets tests serve on port 0 with no sleeps and no port races.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
 use tokio::net::TcpListener;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use trebuchet_cluster::scheduler::{SchedulerHandle, SchedulerService};
-use trebuchet_cluster::{ClusterEngine, ClusterSecret, install_cluster_tls};
+use trebuchet_cluster::{
+    ClusterEngine, ClusterSecret, GrpcOrHttpLayer, Readiness, install_cluster_tls,
+};
 
 use crate::catalog::SharedCatalog;
 use crate::config::ServerConfig;
 use crate::error::{FlightSqlError, Result};
 use crate::flight_service::FlightSqlEndpoint;
+use crate::http_routes::scheduler_routes;
+use crate::readiness_gate::ReadinessGateLayer;
 use crate::service::TrebuchetFlightService;
 use crate::session::SessionRegistry;
 use crate::session_layer::SessionLayer;
 use crate::tls::install_crypto_provider;
 
-/// Serves Flight SQL and the cluster protocol on `listener` over `catalog` until
-/// `shutdown` completes. Queries run on the executors that register here, which must
-/// present `config.cluster_token`; without one, a random secret nobody else knows is used
-/// (`trebuchet scheduler` always passes one, generated into its work dir if need be).
+/// What a server that no longer takes queries answers, and why `/readyz` says 503.
+const SHUTTING_DOWN: &str = "server is shutting down";
+
+/// Serves Flight SQL and the cluster protocol on `listener` over `catalog`. Queries run on
+/// the executors that register here, which must present `config.cluster_token`; without
+/// one, a random secret nobody else knows is used (`trebuchet scheduler` always passes
+/// one, generated into its work dir if need be).
+///
+/// Queries start only while `readiness` says ready. Once `shutdown` completes the server
+/// drains: it refuses new queries, lets started ones finish and their results be read
+/// for up to `config.drain_timeout`, then stops.
 pub async fn serve(
     listener: TcpListener,
     config: ServerConfig,
     catalog: SharedCatalog,
+    readiness: Readiness,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
     let secret = config
@@ -37,15 +56,42 @@ pub async fn serve(
         .clone()
         .unwrap_or_else(ClusterSecret::generate);
     let scheduler = SchedulerHandle::start(config.scheduler_settings(), secret);
+    let drained = {
+        let (scheduler, readiness) = (scheduler.clone(), readiness.clone());
+        let timeout = config.drain_timeout;
+        async move {
+            shutdown.await;
+            drain_queries(&scheduler, &readiness, timeout).await;
+        }
+    };
     serve_with_scheduler(
         listener,
         config,
         catalog,
         scheduler,
         ClusterPort::Shared,
-        shutdown,
+        readiness,
+        drained,
     )
     .await
+}
+
+/// Refuses new queries from now on and waits, at most `timeout`, until every started
+/// query has ended and its results were read or released.
+pub(crate) async fn drain_queries(
+    scheduler: &SchedulerHandle,
+    readiness: &Readiness,
+    timeout: Duration,
+) {
+    readiness.set_leaving(SHUTTING_DOWN);
+    tracing::info!(
+        ?timeout,
+        "draining: new queries are refused; started ones may finish"
+    );
+    match tokio::time::timeout(timeout, scheduler.wait_for_no_jobs()).await {
+        Ok(()) => tracing::info!("drained: no query is running"),
+        Err(_) => tracing::warn!(?timeout, "drain timed out: the queries still running stop"),
+    }
 }
 
 /// Where executors reach the scheduler.
@@ -58,19 +104,26 @@ pub enum ClusterPort {
     Separate,
 }
 
-/// [`serve`] with a scheduler the caller started.
+/// [`serve`] with a scheduler the caller started, stopping as soon as `shutdown`
+/// completes: draining is the caller's part.
 pub async fn serve_with_scheduler(
     listener: TcpListener,
     config: ServerConfig,
     catalog: SharedCatalog,
     scheduler: SchedulerHandle,
     cluster_port: ClusterPort,
+    readiness: Readiness,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
     install_crypto_provider();
     // Statements are checked against the file policy; the work dir (shuffle and spill
     // files) is nobody's to read or write.
     let catalog = catalog.with_file_access(config.file_access.clone().deny(&config.work_dir));
+    // DDL is recorded in the catalog file, if the server keeps one (`--state-dir`).
+    let catalog = match &config.catalog_journal {
+        Some(journal) => catalog.with_catalog_journal(Arc::clone(journal)),
+        None => catalog,
+    };
     let sessions = Arc::new(SessionRegistry::new(
         catalog,
         config.users.clone(),
@@ -87,7 +140,8 @@ pub async fn serve_with_scheduler(
     let flight = FlightServiceServer::new(FlightSqlEndpoint::new(service))
         .max_decoding_message_size(config.max_message_size)
         .max_encoding_message_size(config.max_message_size);
-    let mut builder = Server::builder();
+    // Plain HTTP/1.1 requests (probes, curl) are answered too.
+    let mut builder = Server::builder().accept_http1(true);
     // The port's own certificate wins; else the cluster's serves it, client certificates
     // optional: SQL clients have none, and executors prove themselves with the secret.
     let port_tls = match (&config.tls, &config.cluster_tls) {
@@ -104,6 +158,8 @@ pub async fn serve_with_scheduler(
     }
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     builder
+        .layer(GrpcOrHttpLayer::new(scheduler_routes(readiness.clone())))
+        .layer(ReadinessGateLayer::new(readiness))
         .layer(SessionLayer::new(sessions))
         .add_service(flight)
         .add_optional_service(

@@ -8,7 +8,11 @@
 //! ```
 //!
 //! Tasks run on a dedicated multi-threaded runtime so that a CPU-bound task never delays
-//! the heartbeats, polls and file serving of the control runtime. Each task's memory is
+//! the heartbeats, polls and file serving of the control runtime.
+//!
+//! The Flight port also answers plain HTTP: `/healthz`, and `/readyz` (ready once
+//! registered). [`RunningExecutor::drain`] leaves the cluster without losing work: no new
+//! tasks, running ones finish, shuffle output is served until the scheduler releases it. Each task's memory is
 //! bounded by its share of `--memory-pool-size`, if set ([`task_memory`]); spill files go
 //! under `<work_dir>/spill`.
 
@@ -39,9 +43,11 @@ use trebuchet_shuffle::{
 };
 
 use crate::error::{ClusterError, Result};
+use crate::http::{GrpcOrHttpLayer, Readiness, health_routes};
 use crate::protocol::{
-    ExecutorMetadata, HeartbeatRequest, MAX_MESSAGE_BYTES, PollWorkRequest, PresentClusterToken,
-    RegisterExecutorRequest, ReportTaskRequest, SchedulerClient, TaskDefinition,
+    DeregisterExecutorRequest, ExecutorMetadata, HeartbeatRequest, MAX_MESSAGE_BYTES,
+    PollWorkRequest, PresentClusterToken, RegisterExecutorRequest, ReportTaskRequest,
+    SchedulerClient, TaskDefinition,
 };
 use crate::scheduler_policy::{PULL_INTERVAL, SchedulerPolicy};
 use running_jobs::RunningJobs;
@@ -56,6 +62,12 @@ const POLL_WAIT: Duration = Duration::from_secs(10);
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
 /// Tries to deliver a task's outcome (about a minute with backoff).
 const REPORT_ATTEMPTS: u32 = 15;
+/// How often a draining executor asks whether the scheduler still needs it.
+const DRAIN_CHECK_INTERVAL: Duration = Duration::from_millis(200);
+/// Longest a leaving executor waits for the scheduler to take note.
+const DEREGISTER_TIMEOUT: Duration = Duration::from_secs(5);
+/// Why an executor is not ready before it has registered.
+const NOT_REGISTERED: &str = "not registered with the scheduler yet";
 
 /// How an executor is started.
 #[derive(Debug, Clone)]
@@ -88,6 +100,9 @@ pub struct ExecutorConfig {
     /// `https://` URL, and its calls to the scheduler (whose URL must then be `https://`)
     /// and to its peers present its own certificate. `None`: plain text.
     pub tls: Option<ClusterTls>,
+    /// Longest [`RunningExecutor::drain`] waits for its tasks to finish and its shuffle
+    /// output to be released before it leaves anyway.
+    pub drain_timeout: Duration,
 }
 
 impl ExecutorConfig {
@@ -106,6 +121,7 @@ impl ExecutorConfig {
             cluster_token: ClusterSecret::generate(),
             scheduler_policy: SchedulerPolicy::default(),
             tls: None,
+            drain_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -127,6 +143,12 @@ pub struct RunningExecutor {
     /// Why the executor gave up, once it has (the scheduler refused it for good).
     failure: watch::Receiver<Option<String>>,
     flight_addr: SocketAddr,
+    /// The control side, for draining.
+    worker: Worker,
+    drain_timeout: Duration,
+    /// Stops the heartbeat and poll loops only: a drained executor stops asking for work
+    /// before it deregisters, while its Flight port still serves.
+    control: CancellationToken,
     stop: CancellationToken,
     tasks: Option<tokio::runtime::Runtime>,
     /// Flight service, heartbeat, poll and sweep loops; aborted when the executor goes.
@@ -183,6 +205,48 @@ impl RunningExecutor {
     /// Where its Flight service listens.
     pub fn flight_addr(&self) -> SocketAddr {
         self.flight_addr
+    }
+
+    /// Leaves the cluster without losing work: tells the scheduler it is draining (no
+    /// new task comes), lets running tasks finish and keeps serving its shuffle output
+    /// until the scheduler says no job needs it any more, at most `drain_timeout`; then
+    /// stops asking for work and deregisters. `/readyz` answers 503 from the start. Call
+    /// [`Self::stop`] afterwards.
+    pub async fn drain(&self) {
+        let worker = &self.worker;
+        let executor = worker.metadata.id.as_str();
+        // Ready means registered: an executor the scheduler never knew holds nothing of use.
+        let registered = worker.readiness.check().is_ok();
+        worker
+            .readiness
+            .set_leaving("draining: finishing its tasks and serving its shuffle output");
+        worker.draining.cancel();
+        tracing::info!(
+            executor,
+            timeout = ?self.drain_timeout,
+            "draining: no new tasks; running ones finish and shuffle output is served until released"
+        );
+        let released = !registered
+            || tokio::time::timeout(self.drain_timeout, worker.wait_until_released())
+                .await
+                .is_ok();
+        self.control.cancel();
+        if registered {
+            worker.deregister().await;
+        }
+        if released {
+            tracing::info!(
+                executor,
+                "drained: nothing of this executor is needed any more"
+            );
+        } else {
+            tracing::warn!(
+                executor,
+                timeout = ?self.drain_timeout,
+                running_tasks = self.running_tasks(),
+                "drain timed out: the scheduler redoes whatever of this executor it still needed"
+            );
+        }
     }
 
     /// Stops polling, serving and every running task.
@@ -263,7 +327,9 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         task_slots: u32::try_from(config.concurrent_tasks.max(1)).unwrap_or(u32::MAX),
     };
     let stop = CancellationToken::new();
+    let control = stop.child_token();
     let running = Arc::new(RunningJobs::default());
+    let readiness = Readiness::not_ready(NOT_REGISTERED);
 
     let known_jobs: Arc<dyn KnownJobs> = Arc::clone(&running) as Arc<dyn KnownJobs>;
     let shuffle_service = ShuffleFlightService::new(layout.clone(), config.cluster_token.clone())
@@ -273,12 +339,14 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let serving = stop.clone();
-    let mut server = Server::builder();
+    // Plain HTTP (the health probes) shares the port with Flight.
+    let mut server = Server::builder().accept_http1(true);
     if let Some(tls) = &config.tls {
         server = server
             .tls_config(tls.server_config())
             .map_err(ClusterError::FlightTls)?;
     }
+    let mut server = server.layer(GrpcOrHttpLayer::new(health_routes(readiness.clone())));
     let mut loops = JoinSet::new();
     loops.spawn(async move {
         let served = server
@@ -325,19 +393,21 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         policy: config.scheduler_policy,
         slot_freed: Arc::new(Notify::new()),
         failure: Arc::new(failure_sender),
+        readiness,
+        draining: CancellationToken::new(),
     };
     tracing::info!(executor = %id, flight = %worker.metadata.flight_url, scheduler = config.scheduler_url, slots = config.concurrent_tasks, task_pool_bytes, "executor starting");
     loops.spawn(
         worker
             .clone()
-            .heartbeat(config.heartbeat_interval, stop.clone()),
+            .heartbeat(config.heartbeat_interval, control.clone()),
     );
     loops.spawn(worker.clone().sweep(config.shuffle_ttl, stop.clone()));
     let tasks_finished = Arc::clone(&worker.tasks_finished);
     let slot_usage = Arc::clone(&worker.slot_usage);
     let failure = worker.failure.subscribe();
     let spills = Arc::clone(&worker.env.spills);
-    loops.spawn(worker.poll(stop.clone()));
+    loops.spawn(worker.clone().poll(control.clone()));
     Ok(RunningExecutor {
         id,
         layout: worker_layout,
@@ -347,6 +417,9 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         spills,
         failure,
         flight_addr,
+        worker,
+        drain_timeout: config.drain_timeout,
+        control,
         stop,
         tasks: Some(tasks),
         _loops: loops,
@@ -379,23 +452,39 @@ struct Worker {
     slot_freed: Arc<Notify>,
     /// Set when the scheduler refuses this executor for good.
     failure: Arc<watch::Sender<Option<String>>>,
+    /// What `/readyz` answers: ready while registered.
+    readiness: Readiness,
+    /// Cancelled when the executor starts to drain: it never registers again.
+    draining: CancellationToken,
 }
 
 impl Worker {
     async fn register(&self) {
+        if self.draining.is_cancelled() {
+            return;
+        }
         let mut scheduler = self.scheduler.clone();
         let request = RegisterExecutorRequest {
             executor: Some(self.metadata.clone()),
             scheduler_policy: self.policy.as_str().to_string(),
         };
         match scheduler.register_executor(request).await {
-            Ok(_) => tracing::info!(executor = self.metadata.id, "registered with the scheduler"),
+            Ok(_) => {
+                self.readiness.set_ready();
+                tracing::info!(executor = self.metadata.id, "registered with the scheduler");
+            }
             Err(status) if status.code() == tonic::Code::FailedPrecondition => {
                 tracing::error!(executor = self.metadata.id, error = %status.message(), "the scheduler refused this executor");
+                self.readiness.set_leaving(format!(
+                    "the scheduler refused this executor: {}",
+                    status.message()
+                ));
                 self.failure
                     .send_replace(Some(status.message().to_string()));
             }
             Err(status) => {
+                self.readiness
+                    .set_not_ready(format!("{NOT_REGISTERED}: {}", status.message()));
                 tracing::warn!(executor = self.metadata.id, error = %status.message(), "registration failed; will retry")
             }
         }
@@ -411,9 +500,13 @@ impl Worker {
             }
             let request = HeartbeatRequest {
                 executor_id: self.metadata.id.clone(),
+                draining: self.draining.is_cancelled(),
             };
             match scheduler.heartbeat(request).await {
-                Ok(response) if response.get_ref().reregister => self.register().await,
+                Ok(response) if response.get_ref().reregister => {
+                    self.readiness.set_not_ready(NOT_REGISTERED);
+                    self.register().await;
+                }
                 Ok(_) => {}
                 Err(status) => {
                     tracing::debug!(error = %status.message(), "heartbeat failed");
@@ -531,6 +624,49 @@ impl Worker {
         }
     }
 
+    /// Heartbeats as a draining executor until the scheduler no longer needs it (or no
+    /// longer knows it, which comes to the same).
+    async fn wait_until_released(&self) {
+        let mut scheduler = self.scheduler.clone();
+        loop {
+            let request = HeartbeatRequest {
+                executor_id: self.metadata.id.clone(),
+                draining: true,
+            };
+            match scheduler.heartbeat(request).await {
+                Ok(response) if response.get_ref().released || response.get_ref().reregister => {
+                    return;
+                }
+                Ok(_) => {}
+                Err(status) => {
+                    tracing::debug!(error = %status.message(), "draining heartbeat failed");
+                }
+            }
+            tokio::time::sleep(DRAIN_CHECK_INTERVAL).await;
+        }
+    }
+
+    /// Tells the scheduler this executor is gone, so it is not declared lost later.
+    async fn deregister(&self) {
+        let mut scheduler = self.scheduler.clone();
+        let request = DeregisterExecutorRequest {
+            executor_id: self.metadata.id.clone(),
+        };
+        match tokio::time::timeout(DEREGISTER_TIMEOUT, scheduler.deregister_executor(request)).await
+        {
+            Ok(Ok(_)) => tracing::info!(executor = self.metadata.id, "deregistered"),
+            Ok(Err(status)) => {
+                tracing::warn!(executor = self.metadata.id, error = %status.message(), "could not deregister; the scheduler will declare this executor lost")
+            }
+            Err(_) => {
+                tracing::warn!(
+                    executor = self.metadata.id,
+                    "the scheduler did not answer the deregistration; it will declare this executor lost"
+                )
+            }
+        }
+    }
+
     /// Tells the scheduler how a task ended, retrying for a while: a lost report would
     /// leave the task running in the scheduler's eyes until this executor is declared lost.
     async fn report(&self, status: crate::protocol::TaskStatus) {
@@ -627,6 +763,18 @@ mod tests {
         config.concurrent_tasks = 8;
         config.memory_pool_size = Some(8);
         start_executor(config).await.unwrap().stop();
+    }
+
+    #[tokio::test]
+    async fn an_executor_that_never_registered_drains_at_once() {
+        let work_dir = tempfile::tempdir().unwrap();
+        let running = start_executor(ExecutorConfig::loopback(NO_SCHEDULER, work_dir.path()))
+            .await
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(5), running.drain())
+            .await
+            .expect("nothing to wait for: the scheduler never knew it");
+        running.stop();
     }
 
     #[tokio::test]

@@ -34,6 +34,10 @@ pub struct RegisterExecutorResponse {}
 pub struct HeartbeatRequest {
     #[prost(string, tag = "1")]
     pub executor_id: String,
+    /// The executor is leaving (it got SIGTERM): place no more tasks on it. It finishes
+    /// the tasks it runs and keeps serving its shuffle output meanwhile.
+    #[prost(bool, tag = "2")]
+    pub draining: bool,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -42,7 +46,21 @@ pub struct HeartbeatResponse {
     /// lost): register again.
     #[prost(bool, tag = "1")]
     pub reregister: bool,
+    /// To a draining executor: nothing of it is needed any more (no task of it runs and
+    /// no job that may read its output is left), so it may deregister and go.
+    #[prost(bool, tag = "2")]
+    pub released: bool,
 }
+
+/// An executor leaves the cluster: it is forgotten at once, not declared lost later.
+#[derive(Clone, PartialEq, Message)]
+pub struct DeregisterExecutorRequest {
+    #[prost(string, tag = "1")]
+    pub executor_id: String,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct DeregisterExecutorResponse {}
 
 /// Asks for work; the scheduler holds the call until it has some or `wait_millis` pass.
 #[derive(Clone, PartialEq, Message)]
@@ -92,6 +110,10 @@ pub struct TaskDefinition {
     pub session_config: HashMap<String, String>,
     #[prost(string, tag = "7")]
     pub session_id: String,
+    /// The object stores the stage scans, with the options to reach them (secrets
+    /// included: this message travels only over the authenticated cluster connection).
+    #[prost(message, repeated, tag = "8")]
+    pub object_stores: Vec<crate::ObjectStoreOptions>,
 }
 
 #[derive(Clone, PartialEq, Message)]

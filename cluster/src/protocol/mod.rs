@@ -6,6 +6,8 @@
 //!   executor ── Heartbeat ────────▶ scheduler     every few seconds
 //!   executor ── PollWork ─────────▶ scheduler     held open until tasks, cancels or forgets
 //!   executor ── ReportTask ───────▶ scheduler     as each task ends, with its shuffle files
+//!   executor ── Heartbeat{draining} ▶ scheduler   when leaving: no new tasks; until released
+//!   executor ── DeregisterExecutor ▶ scheduler    when released (or its drain timed out)
 //! ```
 //!
 //! Executors always call; the scheduler never dials an executor for control, so an

@@ -42,6 +42,15 @@ pub enum Event {
     ExecutorLost {
         executor: ExecutorId,
     },
+    /// The executor is leaving: it finishes its tasks and keeps serving its output, but no
+    /// new task goes to it.
+    ExecutorDraining {
+        executor: ExecutorId,
+    },
+    /// The executor deregistered. Not a loss: once drained, nothing of it is needed.
+    ExecutorLeft {
+        executor: ExecutorId,
+    },
     TaskFinished {
         job: JobId,
         stage: StageId,

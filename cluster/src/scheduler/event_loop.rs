@@ -59,6 +59,8 @@ pub struct JobSubmission {
     pub stages: StagePlan,
     pub session_id: String,
     pub session_config: HashMap<String, String>,
+    /// The object stores its scans read, shipped with every task.
+    pub object_stores: Vec<crate::ObjectStoreOptions>,
     /// The job is cancelled if it runs longer (the session's `ballista.job.timeout`).
     pub timeout: Option<Duration>,
 }
@@ -73,7 +75,23 @@ enum Command {
     /// An executor showed it is alive; the reply says whether it is known.
     Alive(ExecutorId, oneshot::Sender<bool>),
     Report(ExecutorId, TaskStatus),
+    /// A draining executor's heartbeat: it gets no new task from now on; the reply says
+    /// whether anything of it is still needed.
+    Drain(ExecutorId, oneshot::Sender<DrainProgress>),
+    /// An executor leaves the cluster.
+    Deregister(ExecutorId),
     Tick,
+}
+
+/// Where a draining executor stands, as the scheduler sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DrainProgress {
+    /// The scheduler does not know it (it restarted, or declared the executor lost).
+    Unknown,
+    /// A task of it runs, or a job that may read its output has not been released.
+    Needed,
+    /// Nothing of it is needed any more: it may deregister.
+    Released,
 }
 
 /// The way into a running scheduler. Cheap to clone.
@@ -85,6 +103,8 @@ pub struct SchedulerHandle {
     /// What executors present to join, and what grants to read their files are signed
     /// with.
     cluster_secret: ClusterSecret,
+    /// Jobs whose results are still wanted (running, or ended and not yet released).
+    job_count: watch::Receiver<usize>,
     /// The loop stops when the last handle is dropped (its inbox closes, or this aborts it).
     _event_loop: Arc<JoinSet<()>>,
 }
@@ -95,12 +115,14 @@ impl SchedulerHandle {
     pub fn start(settings: SchedulerSettings, cluster_secret: ClusterSecret) -> Self {
         let (commands, inbox) = mpsc::unbounded_channel();
         let mailboxes = Arc::new(Mailboxes::default());
+        let (job_count_sender, job_count) = watch::channel(0);
         let event_loop = EventLoop {
             state: SchedulerState::new(settings.limits),
             jobs: HashMap::new(),
             executors: HashMap::new(),
             mailboxes: Arc::clone(&mailboxes),
             executor_timeout: settings.executor_timeout,
+            job_count: job_count_sender,
         };
         let mut running = JoinSet::new();
         running.spawn(event_loop.run(inbox, settings.tick));
@@ -109,6 +131,7 @@ impl SchedulerHandle {
             mailboxes,
             policy: settings.policy,
             cluster_secret,
+            job_count,
             _event_loop: Arc::new(running),
         }
     }
@@ -153,6 +176,26 @@ impl SchedulerHandle {
         self.send(Command::Report(executor, status));
     }
 
+    /// Marks `executor` as draining (again: each call is also a sign of life) and says
+    /// whether anything of it is still needed.
+    pub(crate) async fn drain(&self, executor: ExecutorId) -> DrainProgress {
+        let (reply, progress) = oneshot::channel();
+        self.send(Command::Drain(executor, reply));
+        progress.await.unwrap_or(DrainProgress::Unknown)
+    }
+
+    pub(crate) fn deregister(&self, executor: ExecutorId) {
+        self.send(Command::Deregister(executor));
+    }
+
+    /// Resolves once no job's results are wanted any more: every job ended and was
+    /// released (read, cancelled or expired). What a shutting-down front door waits for.
+    pub async fn wait_for_no_jobs(&self) {
+        let mut job_count = self.job_count.clone();
+        // An error means the loop is gone, and with it every job.
+        let _ = job_count.wait_for(|count| *count == 0).await;
+    }
+
     pub(crate) fn mailboxes(&self) -> &Mailboxes {
         &self.mailboxes
     }
@@ -170,11 +213,14 @@ struct EventLoop {
     executors: HashMap<ExecutorId, LiveExecutor>,
     mailboxes: Arc<Mailboxes>,
     executor_timeout: Duration,
+    job_count: watch::Sender<usize>,
 }
 
 struct LiveExecutor {
     flight_url: String,
     last_seen: Instant,
+    /// It is leaving: no new task goes to it.
+    draining: bool,
 }
 
 /// What the loop keeps about a job beside its state: plans, settings, where output went.
@@ -183,6 +229,7 @@ struct RunningJob {
     final_stage: StageId,
     session_id: String,
     session_config: HashMap<String, String>,
+    object_stores: Vec<crate::ObjectStoreOptions>,
     /// Each stage's plan with its readers resolved, encoded once for all its tasks.
     encoded: HashMap<StageId, Bytes>,
     /// For each stage, the files each of its map tasks wrote and where.
@@ -212,6 +259,9 @@ impl EventLoop {
             self.handle(command);
             if may_change_jobs {
                 self.publish_progress();
+                let jobs = self.jobs.len();
+                self.job_count
+                    .send_if_modified(|count| std::mem::replace(count, jobs) != jobs);
             }
         }
     }
@@ -243,6 +293,7 @@ impl EventLoop {
                     LiveExecutor {
                         flight_url: metadata.flight_url,
                         last_seen: now,
+                        draining: false,
                     },
                 );
                 let slots = usize::try_from(metadata.task_slots.max(1)).unwrap_or(1);
@@ -259,6 +310,10 @@ impl EventLoop {
                 let _ = reply.send(known);
             }
             Command::Report(executor, status) => self.report(executor, status, now),
+            Command::Drain(executor, reply) => {
+                let _ = reply.send(self.drain(executor, now));
+            }
+            Command::Deregister(executor) => self.deregister(executor, now),
             Command::Tick => {
                 let silent: Vec<ExecutorId> = self
                     .executors
@@ -287,6 +342,7 @@ impl EventLoop {
             stages,
             session_id,
             session_config,
+            object_stores,
             timeout,
         } = submission;
         let specs = stages
@@ -308,6 +364,7 @@ impl EventLoop {
             final_stage,
             session_id,
             session_config,
+            object_stores,
             encoded: HashMap::new(),
             outputs: HashMap::new(),
             progress,
@@ -382,6 +439,55 @@ impl EventLoop {
                 output(executor, attempt).map_or(FinalTask::Lost, FinalTask::Written)
             }
         }
+    }
+
+    fn drain(&mut self, executor: ExecutorId, now: Instant) -> DrainProgress {
+        let Some(live) = self.executors.get_mut(&executor) else {
+            return DrainProgress::Unknown;
+        };
+        live.last_seen = now;
+        if !live.draining {
+            live.draining = true;
+            tracing::info!(executor = %executor, "executor draining: it finishes its tasks and serves its output, and gets no new task");
+            self.apply(
+                Event::ExecutorDraining {
+                    executor: executor.clone(),
+                },
+                now,
+            );
+        }
+        if self.is_still_needed(&executor) {
+            DrainProgress::Needed
+        } else {
+            DrainProgress::Released
+        }
+    }
+
+    /// Whether a task runs on `executor`, or a job not yet released holds output there.
+    fn is_still_needed(&self, executor: &ExecutorId) -> bool {
+        self.state.has_running_tasks_on(executor)
+            || self.jobs.values().any(|job| {
+                job.outputs
+                    .values()
+                    .flat_map(BTreeMap::values)
+                    .any(|(on, _)| on == executor)
+            })
+    }
+
+    /// Forgets an executor that said it is leaving. Drained, it is no loss; otherwise what
+    /// of it is still needed is redone elsewhere, as for a lost one.
+    fn deregister(&mut self, executor: ExecutorId, now: Instant) {
+        let Some(live) = self.executors.get(&executor) else {
+            return;
+        };
+        if live.draining && !self.is_still_needed(&executor) {
+            tracing::info!(executor = %executor, "executor left after draining");
+        } else {
+            tracing::warn!(executor = %executor, "executor left before it was drained: what of it is still needed runs again elsewhere");
+        }
+        self.executors.remove(&executor);
+        self.mailboxes.remove(&executor);
+        self.apply(Event::ExecutorLeft { executor }, now);
     }
 
     /// Forgets `executor`: its tasks and the output they wrote are to be redone elsewhere.
@@ -569,6 +675,7 @@ impl EventLoop {
             plan,
             session_config: job.session_config.clone(),
             session_id: job.session_id.clone(),
+            object_stores: job.object_stores.clone(),
         })
     }
 }

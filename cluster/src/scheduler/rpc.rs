@@ -7,11 +7,12 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 use trebuchet_shuffle::ids::ExecutorId;
 
-use super::event_loop::SchedulerHandle;
+use super::event_loop::{DrainProgress, SchedulerHandle};
 use crate::protocol::{
-    HeartbeatRequest, HeartbeatResponse, MAX_MESSAGE_BYTES, PollWorkRequest, PollWorkResponse,
-    RegisterExecutorRequest, RegisterExecutorResponse, ReportTaskRequest, ReportTaskResponse,
-    RequireClusterToken, SchedulerRpc, SchedulerServer,
+    DeregisterExecutorRequest, DeregisterExecutorResponse, HeartbeatRequest, HeartbeatResponse,
+    MAX_MESSAGE_BYTES, PollWorkRequest, PollWorkResponse, RegisterExecutorRequest,
+    RegisterExecutorResponse, ReportTaskRequest, ReportTaskResponse, RequireClusterToken,
+    SchedulerRpc, SchedulerServer,
 };
 
 /// Longest an executor's poll is held open; it polls again at once.
@@ -69,9 +70,20 @@ impl SchedulerRpc for SchedulerService {
         &self,
         request: Request<HeartbeatRequest>,
     ) -> Result<Response<HeartbeatResponse>, Status> {
-        let executor = ExecutorId::new(request.into_inner().executor_id);
+        let request = request.into_inner();
+        let executor = ExecutorId::new(request.executor_id);
+        if request.draining {
+            let progress = self.scheduler.drain(executor).await;
+            return Ok(Response::new(HeartbeatResponse {
+                reregister: progress == DrainProgress::Unknown,
+                released: progress == DrainProgress::Released,
+            }));
+        }
         let known = self.scheduler.alive(executor).await;
-        Ok(Response::new(HeartbeatResponse { reregister: !known }))
+        Ok(Response::new(HeartbeatResponse {
+            reregister: !known,
+            released: false,
+        }))
     }
 
     async fn poll_work(
@@ -106,5 +118,14 @@ impl SchedulerRpc for SchedulerService {
         self.scheduler
             .report(ExecutorId::new(request.executor_id), status);
         Ok(Response::new(ReportTaskResponse {}))
+    }
+
+    async fn deregister_executor(
+        &self,
+        request: Request<DeregisterExecutorRequest>,
+    ) -> Result<Response<DeregisterExecutorResponse>, Status> {
+        let executor = ExecutorId::new(request.into_inner().executor_id);
+        self.scheduler.deregister(executor);
+        Ok(Response::new(DeregisterExecutorResponse {}))
     }
 }

@@ -7,10 +7,12 @@
 //!           ▲              │ retryable failure, executor lost (attempts left)
 //!           └──────────────┘ ... and Succeeded ─▶ Queued when its executor (and with it the
 //!                                task's shuffle output) is lost before the job finished
+//!  Executor: Registered ─▶ Draining (keeps its tasks and output, gets no new task)
+//!                 └────────────┴──▶ Left | Lost (what of it is still needed is redone)
 //! ```
 //! [`SchedulerState::apply`] is pure: no I/O, no clock reads; `now` is passed in.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
@@ -104,6 +106,9 @@ pub struct SchedulerState {
     jobs: BTreeMap<JobId, Job>,
     /// Live executors and their task slots.
     executors: BTreeMap<ExecutorId, usize>,
+    /// Live executors that are leaving: their tasks and output stay, but no task is placed
+    /// on them.
+    draining: BTreeSet<ExecutorId>,
     limits: Limits,
 }
 
@@ -152,6 +157,15 @@ impl SchedulerState {
         }
     }
 
+    /// Whether a task of a running job runs on `executor` (or was placed there).
+    pub fn has_running_tasks_on(&self, executor: &ExecutorId) -> bool {
+        self.jobs
+            .values()
+            .flat_map(|job| job.stages.values())
+            .flat_map(|stage| stage.tasks.iter())
+            .any(|task| matches!(task, Task::Running { executor: on, .. } if on == executor))
+    }
+
     /// Where `stage` of `job` stands, if both are known.
     pub fn stage_progress(&self, job: &JobId, stage: StageId) -> Option<StageProgress> {
         let job = self.jobs.get(job)?;
@@ -195,6 +209,14 @@ impl SchedulerState {
                 self.executors.insert(executor, slots);
             }
             Event::ExecutorLost { executor } => self.lose_executor(&executor, &mut actions),
+            Event::ExecutorDraining { executor } => {
+                if self.executors.contains_key(&executor) {
+                    self.draining.insert(executor);
+                }
+            }
+            // Whatever of it is still needed is redone, as for a loss; after a full drain
+            // nothing is.
+            Event::ExecutorLeft { executor } => self.lose_executor(&executor, &mut actions),
             Event::TaskFinished {
                 job,
                 stage,
@@ -255,6 +277,7 @@ impl SchedulerState {
     }
 
     fn lose_executor(&mut self, executor: &ExecutorId, actions: &mut Vec<Action>) {
+        self.draining.remove(executor);
         if self.executors.remove(executor).is_none() {
             return;
         }
@@ -502,6 +525,7 @@ impl SchedulerState {
     /// first.
     fn launch_runnable_tasks(&mut self, now: Instant, actions: &mut Vec<Action>) {
         let mut free_slots = self.executors.clone();
+        free_slots.retain(|executor, _| !self.draining.contains(executor));
         for job in self.jobs.values() {
             for stage in job.stages.values() {
                 for task in &stage.tasks {
@@ -513,9 +537,9 @@ impl SchedulerState {
                 }
             }
         }
-        // Every running job learns whether an executor exists before any placement, so
-        // that jobs behind a full cluster do not miss the clock.
-        let no_executor = self.executors.is_empty();
+        // Every running job learns whether an executor takes tasks before any placement,
+        // so that jobs behind a full cluster do not miss the clock.
+        let no_executor = free_slots.is_empty();
         for job in self
             .jobs
             .values_mut()
@@ -691,6 +715,69 @@ mod tests {
         let actions = state.apply(finished(2, 0, 1, TaskOutcome::Succeeded), now);
         assert_eq!(outcome(&actions), Some(JobOutcome::Succeeded));
         assert_eq!(state.job_status(&job()), Some(&JobStatus::Succeeded));
+    }
+
+    #[test]
+    fn a_draining_executor_finishes_its_task_and_keeps_its_output_but_gets_no_new_task() {
+        // Stage 1's two tasks start on a and b; a then drains.
+        let (mut state, _) = running(
+            &[("a", 1), ("b", 1)],
+            vec![stage(1, 2, &[]), stage(2, 2, &[1])],
+        );
+        let now = Instant::now();
+        let draining = Event::ExecutorDraining {
+            executor: executor("a"),
+        };
+        assert!(state.apply(draining, now).is_empty());
+        assert!(state.has_running_tasks_on(&executor("a")));
+        state.apply(finished(1, 0, 1, TaskOutcome::Succeeded), now);
+        assert!(!state.has_running_tasks_on(&executor("a")));
+        // Stage 2's partition 0 would prefer a, which holds its input: it goes to b.
+        let actions = state.apply(finished(1, 1, 1, TaskOutcome::Succeeded), now);
+        assert_eq!(launches(&actions), [(2, 0, 1, "b".into())]);
+        let actions = state.apply(finished(2, 0, 1, TaskOutcome::Succeeded), now);
+        assert_eq!(launches(&actions), [(2, 1, 1, "b".into())]);
+        state.apply(finished(2, 1, 1, TaskOutcome::Succeeded), now);
+        assert_eq!(state.job_status(&job()), Some(&JobStatus::Succeeded));
+        // Leaving after the job: nothing runs again.
+        let left = Event::ExecutorLeft {
+            executor: executor("a"),
+        };
+        assert!(launches(&state.apply(left, now)).is_empty());
+    }
+
+    #[test]
+    fn an_executor_leaving_before_its_output_was_read_has_that_output_redone() {
+        let (mut state, _) = running(
+            &[("a", 1), ("b", 1)],
+            vec![stage(1, 2, &[]), stage(2, 1, &[1])],
+        );
+        let now = Instant::now();
+        state.apply(finished(1, 0, 1, TaskOutcome::Succeeded), now);
+        let left = Event::ExecutorLeft {
+            executor: executor("a"),
+        };
+        let actions = state.apply(left, now);
+        assert!(outcome(&actions).is_none(), "{actions:?}");
+        let actions = state.apply(finished(1, 1, 1, TaskOutcome::Succeeded), now);
+        assert_eq!(launches(&actions), [(1, 0, 2, "b".into())]);
+    }
+
+    #[test]
+    fn jobs_wait_for_an_executor_when_every_one_is_draining() {
+        let start = Instant::now();
+        let (mut state, _) = running(&[("a", 1)], vec![stage(1, 1, &[]), stage(2, 1, &[1])]);
+        let draining = Event::ExecutorDraining {
+            executor: executor("a"),
+        };
+        state.apply(draining, start);
+        state.apply(finished(1, 0, 1, TaskOutcome::Succeeded), start);
+        let past_deadline = start + Limits::default().no_executor_timeout + Duration::from_secs(1);
+        let actions = state.apply(Event::Tick, past_deadline);
+        assert!(
+            matches!(outcome(&actions), Some(JobOutcome::NoExecutors { .. })),
+            "{actions:?}"
+        );
     }
 
     #[test]
@@ -1023,6 +1110,7 @@ mod tests {
         enum Step {
             Register(u8, u8),
             Lose(u8),
+            Drain(u8),
             Finish {
                 pick: usize,
                 succeed: bool,
@@ -1036,6 +1124,7 @@ mod tests {
             prop_oneof![
                 (0u8..3, 1u8..3).prop_map(|(id, slots)| Step::Register(id, slots)),
                 (0u8..3).prop_map(Step::Lose),
+                (0u8..3).prop_map(Step::Drain),
                 (any::<usize>(), any::<bool>(), any::<bool>()).prop_map(
                     |(pick, succeed, retryable)| Step::Finish {
                         pick,
@@ -1068,6 +1157,7 @@ mod tests {
                 let mut now = start;
                 let mut in_flight = Vec::new();
                 let mut live: Vec<String> = Vec::new();
+                let mut draining: Vec<String> = Vec::new();
                 let actions = state.apply(Event::JobSubmitted { job: job(), stages: vec![stage(1, 3, &[]), stage(2, 2, &[1]), stage(3, 1, &[2])] }, now);
                 track(&mut in_flight, &actions);
                 for step in steps {
@@ -1075,12 +1165,20 @@ mod tests {
                         Step::Register(id, slots) => {
                             in_flight.retain(|(_, _, _, on)| *on != format!("e{id}"));
                             live.push(format!("e{id}"));
+                            draining.retain(|name| *name != format!("e{id}"));
                             Event::ExecutorRegistered { executor: executor(&format!("e{id}")), slots: slots as usize }
                         }
                         Step::Lose(id) => {
                             live.retain(|name| *name != format!("e{id}"));
+                            draining.retain(|name| *name != format!("e{id}"));
                             in_flight.retain(|(_, _, _, on)| *on != format!("e{id}"));
                             Event::ExecutorLost { executor: executor(&format!("e{id}")) }
+                        }
+                        Step::Drain(id) => {
+                            if live.contains(&format!("e{id}")) {
+                                draining.push(format!("e{id}"));
+                            }
+                            Event::ExecutorDraining { executor: executor(&format!("e{id}")) }
                         }
                         Step::Finish { pick, succeed, retryable } => {
                             if in_flight.is_empty() { continue; }
@@ -1095,6 +1193,7 @@ mod tests {
                     for action in &actions {
                         if let Action::LaunchTask { executor, attempt, .. } = action {
                             prop_assert!(live.contains(&executor.to_string()), "launched on a lost executor");
+                            prop_assert!(!draining.contains(&executor.to_string()), "launched on a draining executor");
                             prop_assert!(*attempt <= limits.task_attempts, "attempts exceed the limit");
                         }
                     }

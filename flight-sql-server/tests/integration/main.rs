@@ -7,14 +7,18 @@
 mod fixture;
 
 mod cancellation;
+mod catalog_restart;
 mod cluster;
 mod cluster_tls;
 mod data_plane_auth;
 mod deep_plans;
 mod differential;
 mod errors;
+mod executor_joins;
 mod file_access;
+mod graceful;
 mod handshake;
+mod health;
 mod join_strategy;
 mod memory_pool;
 mod metadata;

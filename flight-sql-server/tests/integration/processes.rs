@@ -21,18 +21,23 @@ use crate::fixture::{column_sum, pretty, query};
 pub(crate) struct Process {
     child: Child,
     lines: mpsc::UnboundedReceiver<String>,
+    /// Every line [`Process::wait_for`] went past, to look back on.
+    seen: Vec<String>,
     _reader: JoinSet<()>,
 }
 
 impl Process {
     pub(crate) fn start(args: &[&str]) -> Self {
+        // More detail when a test needs it: TREBUCHET_TEST_LOG=info,trebuchet_cluster=debug
+        let filter = std::env::var("TREBUCHET_TEST_LOG").unwrap_or_else(|_| "info".into());
+        Self::start_logging(args, &filter)
+    }
+
+    /// [`Process::start`] logging what `filter` (a `RUST_LOG` value) lets through.
+    pub(crate) fn start_logging(args: &[&str], filter: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_trebuchet"))
             .args(args)
-            // More detail when a test needs it: TREBUCHET_TEST_LOG=info,trebuchet_cluster=debug
-            .env(
-                "RUST_LOG",
-                std::env::var("TREBUCHET_TEST_LOG").unwrap_or_else(|_| "info".into()),
-            )
+            .env("RUST_LOG", filter)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -52,14 +57,40 @@ impl Process {
         Self {
             child,
             lines,
+            seen: Vec::new(),
             _reader: reader,
         }
+    }
+
+    /// Sends SIGTERM, as a process manager (or Kubernetes) does to stop a process.
+    pub(crate) fn terminate(&self) {
+        let pid = self.child.id().expect("the process is still running");
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -TERM {pid}: {sent}");
+    }
+
+    /// Waits up to `within` for the process to exit, and says how it did.
+    pub(crate) async fn wait_for_exit(&mut self, within: Duration) -> std::process::ExitStatus {
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("the process did not exit within {within:?}"))
+            .unwrap()
+    }
+
+    /// Whether any log line so far contains `needle` (reading what arrived meanwhile).
+    pub(crate) fn has_logged(&mut self, needle: &str) -> bool {
+        self.lines_so_far();
+        self.seen.iter().any(|line| line.contains(needle))
     }
 
     /// The log lines that arrived since the last look, without waiting for more.
     pub(crate) fn lines_so_far(&mut self) -> Vec<String> {
         let mut lines = Vec::new();
         while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line.clone());
             lines.push(line);
         }
         lines
@@ -83,6 +114,7 @@ impl Process {
     pub(crate) async fn wait_for(&mut self, needle: &str) -> String {
         let found = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = self.lines.recv().await {
+                self.seen.push(line.clone());
                 if line.contains(needle) {
                     return Some(line);
                 }
