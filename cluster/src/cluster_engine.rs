@@ -32,6 +32,7 @@ use crate::decodable_stages::plan_decodable_stages;
 use crate::final_partition::{final_partition_stream, job_error};
 use crate::local_engine::{LocalEngine, QueryEngine};
 use crate::memory_scans::unify_memory_scan_schemas;
+use crate::object_stores::{ConfiguredStores, stores_read_by};
 use crate::result_partitions::{
     PendingResults, ReadActivity, ResultPartition, ResultSource, watch_client,
 };
@@ -315,6 +316,8 @@ async fn start_job(
     let job = JobId::unique();
     let plan = unify_memory_scan_schemas(plan)?;
     let options = BallistaOptions::of(task_ctx.session_config());
+    let configured = ConfiguredStores::of(task_ctx.session_config());
+    let object_stores = stores_read_by(&plan, configured.as_deref())?;
     let stages = plan_decodable_stages(&job, &planning_layout(), options.shuffle_format(), plan)?;
     check_task_counts(&stages)?;
     let stage = stages.final_stage().clone();
@@ -323,6 +326,7 @@ async fn start_job(
         stages,
         session_id: task_ctx.session_id(),
         session_config: changed_settings(task_ctx.session_config()),
+        object_stores,
         timeout: options.job_timeout,
     });
     let release = JobRelease {

@@ -3,6 +3,7 @@
 //! with where it happened kept apart so that the user reads their error first.
 
 use datafusion::error::DataFusionError;
+use object_store::client::HttpErrorKind;
 
 /// What kind of failure ended a task, and with it its job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -16,6 +17,11 @@ pub enum FailureKind {
     ResourcesExhausted,
     /// Executors were lost, or their output unreachable, more often than retries allow.
     ExecutorLost,
+    /// An object store refused the credentials a table was given (HTTP 401 or 403).
+    StoreAccessDenied,
+    /// An object store could not be reached (refused or timed-out connections) within its
+    /// retries.
+    StoreUnreachable,
     /// A bug or the machine: a panic, an I/O error, a plan that does not decode.
     Internal,
 }
@@ -23,6 +29,9 @@ pub enum FailureKind {
 impl FailureKind {
     /// The kind of a task's DataFusion error, judged by its innermost cause.
     pub fn of(err: &DataFusionError) -> Self {
+        if let Some(kind) = store_failure(err) {
+            return kind;
+        }
         match err.find_root() {
             DataFusionError::SQL(..)
             | DataFusionError::Plan(_)
@@ -44,6 +53,8 @@ impl FailureKind {
             Self::NotImplemented => 2,
             Self::ResourcesExhausted => 3,
             Self::ExecutorLost => 4,
+            Self::StoreAccessDenied => 5,
+            Self::StoreUnreachable => 6,
         }
     }
 
@@ -54,9 +65,68 @@ impl FailureKind {
             2 => Self::NotImplemented,
             3 => Self::ResourcesExhausted,
             4 => Self::ExecutorLost,
+            5 => Self::StoreAccessDenied,
+            6 => Self::StoreUnreachable,
             _ => Self::Internal,
         }
     }
+}
+
+/// The kind of an object store's failure anywhere in `err`'s chain of causes (the Parquet
+/// reader wraps them in its own errors).
+fn store_failure(err: &DataFusionError) -> Option<FailureKind> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    let mut store_failed = false;
+    while let Some(error) = current {
+        match error.downcast_ref::<object_store::Error>() {
+            Some(
+                object_store::Error::PermissionDenied { .. }
+                | object_store::Error::Unauthenticated { .. },
+            ) => return Some(FailureKind::StoreAccessDenied),
+            Some(_) => store_failed = true,
+            None => {}
+        }
+        // A refused listing comes back as a generic error: its HTTP status shows only in
+        // its text.
+        if store_failed && {
+            let text = error.to_string();
+            text.contains("status code: 403") || text.contains("status code: 401")
+        } {
+            return Some(FailureKind::StoreAccessDenied);
+        }
+        if store_failed
+            && let Some(http) = error.downcast_ref::<object_store::client::HttpError>()
+            && matches!(http.kind(), HttpErrorKind::Connect | HttpErrorKind::Timeout)
+        {
+            return Some(FailureKind::StoreUnreachable);
+        }
+        if store_failed
+            && let Some(io) = error.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::NotConnected
+                    | std::io::ErrorKind::TimedOut
+            )
+        {
+            return Some(FailureKind::StoreUnreachable);
+        }
+        current = error.source();
+    }
+    // The Parquet reader keeps only the text of a store's error when it fetches a footer.
+    let text = err.to_string();
+    if !text.contains("Object Store error") {
+        return None;
+    }
+    if text.contains("status code: 403") || text.contains("status code: 401") {
+        return Some(FailureKind::StoreAccessDenied);
+    }
+    ["error sending request", "Connection refused", "timed out"]
+        .iter()
+        .any(|sign| text.contains(sign))
+        .then_some(FailureKind::StoreUnreachable)
 }
 
 /// The failure that ended a job: the engine's message as DataFusion worded it, then where
@@ -101,6 +171,8 @@ mod tests {
             FailureKind::NotImplemented,
             FailureKind::ResourcesExhausted,
             FailureKind::ExecutorLost,
+            FailureKind::StoreAccessDenied,
+            FailureKind::StoreUnreachable,
             FailureKind::Internal,
         ] {
             assert_eq!(FailureKind::from_wire(kind.to_wire()), kind);
@@ -122,5 +194,35 @@ mod tests {
             failure.to_string(),
             "Arrow error: Divide by zero error (task 0 of stage 1)"
         );
+    }
+
+    #[test]
+    fn refused_credentials_anywhere_in_the_chain_are_store_access_denied() {
+        let denied = object_store::Error::PermissionDenied {
+            path: "data/part-0.parquet".into(),
+            source: "403 Forbidden".into(),
+        };
+        let wrapped = DataFusionError::External(Box::new(
+            datafusion::parquet::errors::ParquetError::External(Box::new(denied)),
+        ));
+        assert_eq!(FailureKind::of(&wrapped), FailureKind::StoreAccessDenied);
+        let refused = object_store::Error::Generic {
+            store: "S3",
+            source: Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+        };
+        let err = DataFusionError::ObjectStore(Box::new(refused));
+        assert_eq!(FailureKind::of(&err), FailureKind::StoreUnreachable);
+        let flattened = DataFusionError::ParquetError(Box::new(
+            datafusion::parquet::errors::ParquetError::General(format!(
+                "Failed to fetch metadata for file t/1.parquet: {}",
+                DataFusionError::ObjectStore(Box::new(object_store::Error::Generic {
+                    store: "S3",
+                    source: "Error performing GET http://h/b/t/1.parquet - HTTP error: \
+                             error sending request"
+                        .into(),
+                }))
+            )),
+        ));
+        assert_eq!(FailureKind::of(&flattened), FailureKind::StoreUnreachable);
     }
 }

@@ -10,8 +10,9 @@ use datafusion::catalog::{
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::prelude::SessionContext;
-use trebuchet_cluster::{default_session_config, physical_optimizer_rules};
+use trebuchet_cluster::{ConfiguredStores, default_session_config, physical_optimizer_rules};
 
+use crate::catalog_journal::CatalogJournal;
 use crate::file_access::FileAccess;
 
 /// Catalogs, object stores and caches shared by every session of a server.
@@ -43,6 +44,9 @@ impl SharedCatalog {
             .expect("a new in-memory catalog accepts its first schema");
         let catalogs: Arc<dyn CatalogProviderList> = Arc::new(MemoryCatalogProviderList::new());
         catalogs.register_catalog(catalog_options.default_catalog.clone(), Arc::new(catalog));
+        // One set of object stores for all sessions, as their tables are shared; jobs find
+        // here the options to send their executors.
+        let defaults = defaults.with_extension(Arc::new(ConfiguredStores::default()));
         let template = SessionStateBuilder::new()
             .with_config(defaults)
             .with_runtime_env(Arc::new(RuntimeEnv::default()))
@@ -60,6 +64,16 @@ impl SharedCatalog {
     pub(crate) fn with_file_access(self, files: FileAccess) -> Self {
         let mut template = SessionState::clone(&self.template);
         template.config_mut().set_extension(Arc::new(files));
+        Self {
+            template: Arc::new(template),
+        }
+    }
+
+    /// The same catalog, its sessions recording the tables and views they make or drop
+    /// with DDL in `journal` (see `catalog_journal.rs`).
+    pub(crate) fn with_catalog_journal(self, journal: Arc<CatalogJournal>) -> Self {
+        let mut template = SessionState::clone(&self.template);
+        template.config_mut().set_extension(journal);
         Self {
             template: Arc::new(template),
         }

@@ -88,6 +88,24 @@ pub enum FlightSqlError {
         source: std::io::Error,
     },
 
+    /// The state directory (`--state-dir`) could not be created.
+    #[error("cannot create the state directory {path}")]
+    CreateStateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A DDL statement ran, but the catalog file could not be updated to show it.
+    #[error(
+        "the statement ran, but the catalog file {path} could not be updated: the change is lost when the server restarts"
+    )]
+    WriteCatalogFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The directory for shuffle files could not be created.
     #[error("cannot create the work directory {path}")]
     CreateWorkDir {
@@ -159,6 +177,8 @@ impl FlightSqlError {
             Self::ReadFile { .. }
             | Self::CreateWorkDir { .. }
             | Self::WriteClusterToken { .. }
+            | Self::CreateStateDir { .. }
+            | Self::WriteCatalogFile { .. }
             | Self::Serve(_)
             | Self::Flight(_) => Code::Internal,
         }
@@ -195,7 +215,8 @@ fn failure_code(kind: FailureKind) -> tonic::Code {
         FailureKind::Query => Code::InvalidArgument,
         FailureKind::NotImplemented => Code::Unimplemented,
         FailureKind::ResourcesExhausted => Code::ResourceExhausted,
-        FailureKind::ExecutorLost => Code::Unavailable,
+        FailureKind::ExecutorLost | FailureKind::StoreUnreachable => Code::Unavailable,
+        FailureKind::StoreAccessDenied => Code::PermissionDenied,
         FailureKind::Internal => Code::Internal,
     }
 }
@@ -217,7 +238,8 @@ fn datafusion_code(err: &DataFusionError) -> tonic::Code {
             } else if let Some(ClusterError::JobTimedOut { .. }) = inner.downcast_ref() {
                 Code::DeadlineExceeded
             } else {
-                Code::Internal
+                // An object store's error wrapped by a reader, or our bug.
+                failure_code(FailureKind::of(err.find_root()))
             }
         }
         DataFusionError::IoError(io) if io.kind() == std::io::ErrorKind::NotFound => Code::NotFound,

@@ -12,10 +12,20 @@
 //! A path is judged where it really is: symlinks are followed (for a path that does not
 //! exist yet, those of its nearest existing ancestor), `..` is refused outright, and a
 //! location that contains a denied path is refused like one inside it, since a table over
-//! a directory reads everything below it. URLs other than `file:` are refused until object
-//! stores get an allowlist of their own.
+//! a directory reads everything below it.
+//!
+//! Object store locations (`s3://`, `gs://`, `az://`, `http://`, …) have no path on the
+//! server; what matters is whose credentials reach them:
+//! ```text
+//!   the statement's own (a key or token in OPTIONS, or anonymous access) ── every user
+//!   the server's (its environment, its disk, its machine identity)       ── admins, and
+//!       everyone below an object store prefix of --allow-path (read and write) or of a
+//!       --table (read)
+//! ```
+//! Options that read credentials from the server's disk or its metadata endpoints are for
+//! admins only, like paths outside the allowed directories.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +36,7 @@ use datafusion::datasource::listing::{ListingTable, ListingTableUrl};
 use datafusion::datasource::{MemTable, ViewTable, source_as_provider};
 use datafusion::logical_expr::{DdlStatement, LogicalPlan, Statement, TableSource};
 use datafusion::prelude::SessionContext;
+use trebuchet_cluster::{ObjectStoreOptions, names_server_credentials, store_namespace};
 
 use crate::error::{FlightSqlError, Result};
 
@@ -69,6 +80,10 @@ pub struct FileAccess {
     served: Vec<PathBuf>,
     /// Nobody's: the server's private files.
     denied: Vec<PathBuf>,
+    /// Object store prefixes everyone reads and writes with the server's credentials.
+    allowed_urls: Vec<url::Url>,
+    /// Object store prefixes everyone reads with the server's credentials (`--table`).
+    served_urls: Vec<url::Url>,
     /// Users who may touch any path that is not denied.
     admins: BTreeSet<String>,
 }
@@ -76,10 +91,15 @@ pub struct FileAccess {
 impl FileAccess {
     /// Lets every user read and write below `dir`, which must be an existing directory:
     /// a mistyped root fails at start rather than silently allowing nothing.
+    /// An object store URL prefix (`s3://bucket/data/`) is allowed as it is.
     pub fn allow(mut self, dir: &Path) -> Result<Self> {
         let invalid = |problem: String| FlightSqlError::InvalidConfig {
             reason: format!("--allow-path {}: {problem}", dir.display()),
         };
+        if let Some(url) = store_url(dir) {
+            self.allowed_urls.push(url.map_err(invalid)?);
+            return Ok(self);
+        }
         let resolved = std::fs::canonicalize(dir).map_err(|err| invalid(err.to_string()))?;
         if !resolved.is_dir() {
             return Err(invalid("not a directory".into()));
@@ -91,7 +111,12 @@ impl FileAccess {
     /// Lets every user read `path` and below: data the server itself serves (a `--table`
     /// path, the generated TPC-H tables), even where it lies inside a denied directory.
     pub fn serve(mut self, path: &Path) -> Self {
-        self.served.push(resolve_trusted(path));
+        match store_url(path) {
+            Some(Ok(url)) => self.served_urls.push(url),
+            // Not a store this server can read: its table failed to load anyway.
+            Some(Err(_)) => {}
+            None => self.served.push(resolve_trusted(path)),
+        }
         self
     }
 
@@ -150,7 +175,9 @@ impl FileAccess {
         if RUNTIME_LIMIT_KEYS.contains(&runtime_key) {
             return Ok(());
         }
-        let reason = if runtime_key == TEMP_DIRECTORY_KEY {
+        let reason = if runtime_key == TEMP_DIRECTORY_KEY && url_scheme(value).is_some() {
+            "spill files go to a directory on the server; give a path, not a URL".into()
+        } else if runtime_key == TEMP_DIRECTORY_KEY {
             match self.check(value, FileAction::Write, user) {
                 Ok(()) => return Ok(()),
                 Err(err) => err.to_string(),
@@ -173,6 +200,18 @@ impl FileAccess {
         action: FileAction,
         user: Option<&str>,
     ) -> Result<()> {
+        self.check_with_options(location, action, user, None)
+    }
+
+    /// [`Self::check`] for a statement that gives `options` (an object store's credentials
+    /// among them, perhaps).
+    fn check_with_options(
+        &self,
+        location: &str,
+        action: FileAction,
+        user: Option<&str>,
+        options: Option<&HashMap<String, String>>,
+    ) -> Result<()> {
         let refuse = |reason: String| FlightSqlError::PathNotAllowed {
             path: location.to_string(),
             action,
@@ -183,7 +222,70 @@ impl FileAccess {
         }
         let url = ListingTableUrl::parse(location)
             .map_err(|err| refuse(format!("not a path DataFusion can read: {err}")))?;
+        if url.scheme() != "file" {
+            return self.check_store(location, &url, action, user, options);
+        }
         self.check_url(location, &url, action, user)
+    }
+
+    /// Whether `user` may do `action` at the object store location `url`, the statement
+    /// giving `options`; see the module docs.
+    fn check_store(
+        &self,
+        location: &str,
+        url: &ListingTableUrl,
+        action: FileAction,
+        user: Option<&str>,
+        options: Option<&HashMap<String, String>>,
+    ) -> Result<()> {
+        let refuse = |reason: String| FlightSqlError::PathNotAllowed {
+            path: location.to_string(),
+            action,
+            reason,
+        };
+        if store_namespace(url.scheme()).is_none() {
+            return Err(refuse(format!(
+                "{}:// locations are not supported; give a path on the server or an object \
+                 store URL (s3://, gs://, az://, abfs[s]://, http[s]://)",
+                url.scheme()
+            )));
+        }
+        let store =
+            ObjectStoreOptions::for_store(&url.object_store(), options.into_iter().flatten());
+        let admin = self.is_admin(user);
+        if let Some(key) = store
+            .options
+            .keys()
+            .find(|key| names_server_credentials(key))
+            && !admin
+        {
+            return Err(refuse(format!(
+                "option {key} makes the server use credentials of its own (a file on its \
+                 disk or its machine's identity), which only admins may"
+            )));
+        }
+        if admin || store.has_own_credentials() {
+            return Ok(());
+        }
+        let served = match action {
+            FileAction::Read => self.served_urls.as_slice(),
+            FileAction::Write => &[],
+        };
+        let location: &url::Url = url.as_ref();
+        if self
+            .allowed_urls
+            .iter()
+            .chain(served)
+            .any(|root| url_within(location, root))
+        {
+            return Ok(());
+        }
+        Err(refuse(format!(
+            "it would be reached with the server's own credentials (its environment), which \
+             only admins and the object store prefixes of --allow-path may {action} with; give \
+             the store's credentials in OPTIONS ('{}.…')",
+            store_namespace(url.scheme()).unwrap_or("aws")
+        )))
     }
 
     /// [`Self::check`] for a location DataFusion already parsed (a listing table's path).
@@ -199,6 +301,9 @@ impl FileAccess {
             action,
             reason,
         };
+        if url.scheme() != "file" {
+            return self.check_store(location, url, action, user, None);
+        }
         let path = local_path(url).map_err(refuse)?;
         let resolved = resolve(&path).map_err(refuse)?;
         self.judge(&resolved, action, user).map_err(|reason| {
@@ -279,11 +384,21 @@ impl FileAccess {
                             reason: "an unbounded table takes a plain path, not a URL".into(),
                         });
                     }
-                    self.check(location, FileAction::Read, user)?;
+                    self.check_with_options(
+                        location,
+                        FileAction::Read,
+                        user,
+                        Some(&create.options),
+                    )?;
                 }
                 Ok(())
             }
-            LogicalPlan::Copy(copy) => self.check(&copy.output_url, FileAction::Write, user),
+            LogicalPlan::Copy(copy) => self.check_with_options(
+                &copy.output_url,
+                FileAction::Write,
+                user,
+                Some(&copy.options),
+            ),
             LogicalPlan::Dml(dml) => self.check_table_write(&dml.table_name, &dml.target, user),
             LogicalPlan::Statement(Statement::SetVariable(set)) => {
                 self.check_session_key(&set.variable, &set.value, user)
@@ -345,16 +460,36 @@ fn url_scheme(location: &str) -> Option<String> {
         .map(|url| url.scheme().to_string())
 }
 
-/// The local path a parsed location names, or why it names none.
+/// The object store URL `path` spells (`s3://bucket/data/`), if it spells one rather than
+/// a path; an error if it is a URL of no store Trebuchet reads.
+fn store_url(path: &Path) -> Option<std::result::Result<url::Url, String>> {
+    let text = path.to_str()?;
+    let scheme = url_scheme(text).filter(|scheme| scheme != "file")?;
+    if store_namespace(&scheme).is_none() {
+        return Some(Err(format!(
+            "{scheme}:// is not an object store Trebuchet reads (s3://, gs://, az://, \
+             abfs[s]://, http[s]:// are)"
+        )));
+    }
+    Some(url::Url::parse(text).map_err(|err| err.to_string()))
+}
+
+/// Whether `url` is `root` or lies below it: same store, and `root`'s path segments first.
+fn url_within(url: &url::Url, root: &url::Url) -> bool {
+    if !url.scheme().eq_ignore_ascii_case(root.scheme())
+        || url.host_str() != root.host_str()
+        || url.port() != root.port()
+    {
+        return false;
+    }
+    let root_path = root.path().trim_end_matches('/');
+    let path = url.path();
+    path == root_path || path.starts_with(&format!("{root_path}/"))
+}
+
+/// The local path a parsed `file:` location names, or why it names none.
 fn local_path(url: &ListingTableUrl) -> std::result::Result<PathBuf, String> {
     let url: &url::Url = url.as_ref();
-    if url.scheme() != "file" {
-        return Err(format!(
-            "{}:// locations are not supported yet (object stores will get an allowlist of \
-             their own); give a path on the server",
-            url.scheme()
-        ));
-    }
     url.to_file_path()
         .map_err(|()| "a file URL must name a path on this machine (file:///…)".into())
 }
@@ -556,10 +691,91 @@ mod tests {
                 .check(url, FileAction::Read, None)
                 .unwrap_err()
                 .to_string();
-            assert!(err.contains("not supported yet"), "{err}");
+            assert!(err.contains("server's own credentials"), "{err}");
         }
+        let err = files
+            .check("ftp://host/x.csv", FileAction::Read, None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not supported"), "{err}");
         let remote_host = format!("file://otherhost{}", fixture.allowed.display());
         assert!(files.check(&remote_host, FileAction::Read, None).is_err());
+    }
+
+    #[test]
+    fn object_stores_need_the_statements_own_credentials_or_an_allowed_prefix() {
+        let files = FileAccess::default()
+            .allow(Path::new("s3://shared/data/"))
+            .unwrap()
+            .serve(Path::new("s3://served/tpch/lineitem/"))
+            .admin("root");
+        let options = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect()
+        };
+        let own = options(&[("aws.access_key_id", "id"), ("aws.secret_access_key", "s")]);
+        let region_only = options(&[("aws.region", "us-east-1")]);
+        let check = |location: &str, action, user, given: &HashMap<String, String>| {
+            files.check_with_options(location, action, user, Some(given))
+        };
+        check("s3://any/x/", FileAction::Read, None, &own).unwrap();
+        check("s3://any/x/", FileAction::Write, None, &own).unwrap();
+        let err = check("s3://any/x/", FileAction::Read, None, &region_only)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("OPTIONS ('aws.…')"), "{err}");
+        check("s3://any/x/", FileAction::Read, Some("root"), &region_only).unwrap();
+        check("s3://shared/data/t/", FileAction::Write, None, &region_only).unwrap();
+        assert!(
+            check(
+                "s3://shared/database/",
+                FileAction::Read,
+                None,
+                &region_only
+            )
+            .is_err()
+        );
+        check(
+            "s3://served/tpch/lineitem/",
+            FileAction::Read,
+            None,
+            &region_only,
+        )
+        .unwrap();
+        assert!(
+            check(
+                "s3://served/tpch/lineitem/",
+                FileAction::Write,
+                None,
+                &region_only
+            )
+            .is_err()
+        );
+        let from_disk = options(&[
+            ("aws.web_identity_token_file", "/etc/token"),
+            ("aws.secret_access_key", "s"),
+        ]);
+        let err = check("s3://any/x/", FileAction::Read, None, &from_disk)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("aws.web_identity_token_file"), "{err}");
+        check("s3://any/x/", FileAction::Read, Some("root"), &from_disk).unwrap();
+        assert!(
+            FileAccess::default()
+                .allow(Path::new("ftp://host/x"))
+                .is_err()
+        );
+        let err = files
+            .check_session_key(
+                "datafusion.runtime.temp_directory",
+                "s3://any/spill",
+                Some("root"),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a URL"), "{err}");
     }
 
     #[test]

@@ -1,12 +1,20 @@
 //! Tables named on the command line (`--table name=path`): the format comes from the
-//! file's extension, or for a directory from the files inside it.
+//! file's extension, or for a directory from the files inside it. A location may be an
+//! object store URL (`--table t=s3://bucket/t/`), reached with the server's environment
+//! (`AWS_*` and so on).
 
 use std::path::Path;
 
-use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions};
+use datafusion::datasource::listing::ListingTableUrl;
+use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext};
+use futures::{StreamExt, TryStreamExt};
+use trebuchet_cluster::{ConfiguredStores, ObjectStoreOptions, store_namespace};
 
 use crate::catalog::SharedCatalog;
 use crate::error::{FlightSqlError, Result};
+
+/// How many objects of a store's prefix are looked at to tell a table's format.
+const FORMAT_PROBE_OBJECTS: usize = 100;
 
 /// The file formats a table can be read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,14 +72,20 @@ pub async fn register_table(catalog: &SharedCatalog, spec: &str) -> Result<()> {
         .ok_or_else(|| FlightSqlError::InvalidConfig {
             reason: format!("--table expects NAME=PATH, got '{spec}'"),
         })?;
-    let location = Path::new(path);
-    if !location.exists() {
-        return Err(FlightSqlError::InvalidConfig {
-            reason: format!("--table {name}: {path} does not exist"),
-        });
-    }
     let ctx = catalog.new_session_context();
-    match FileFormat::detect(location)? {
+    let format = match store_location(path) {
+        Some(url) => detect_in_store(&ctx, name, path, &url?).await?,
+        None => {
+            let location = Path::new(path);
+            if !location.exists() {
+                return Err(FlightSqlError::InvalidConfig {
+                    reason: format!("--table {name}: {path} does not exist"),
+                });
+            }
+            FileFormat::detect(location)?
+        }
+    };
+    match format {
         FileFormat::Parquet => {
             ctx.register_parquet(name, path, ParquetReadOptions::default())
                 .await?
@@ -84,6 +98,52 @@ pub async fn register_table(catalog: &SharedCatalog, spec: &str) -> Result<()> {
     }
     tracing::info!(table = name, path, "table registered");
     Ok(())
+}
+
+/// The object store URL `path` is, if it is one (a local path is not).
+fn store_location(path: &str) -> Option<Result<ListingTableUrl>> {
+    let (scheme, _) = path.split_once("://")?;
+    store_namespace(scheme)?;
+    Some(
+        ListingTableUrl::parse(path).map_err(|err| FlightSqlError::InvalidConfig {
+            reason: format!("--table: {path} is not a URL DataFusion reads: {err}"),
+        }),
+    )
+}
+
+/// Sets up the store of `url` from the environment and tells the table's format from the
+/// location's extension, or from the first object below it that has a known one.
+async fn detect_in_store(
+    ctx: &SessionContext,
+    name: &str,
+    path: &str,
+    url: &ListingTableUrl,
+) -> Result<FileFormat> {
+    let unreadable = |reason: String| FlightSqlError::InvalidConfig {
+        reason: format!("--table {name}: cannot read {path}: {reason}"),
+    };
+    let store_url = url.object_store();
+    let configured = ConfiguredStores::of(ctx.state_ref().read().config())
+        .ok_or_else(|| unreadable("the catalog keeps no object stores".into()))?;
+    let environment_only = ObjectStoreOptions::for_store(&store_url, []);
+    configured.configure(&ctx.runtime_env(), environment_only, false)?;
+    if let Some(format) = FileFormat::from_extension(Path::new(url.prefix().as_ref())) {
+        return Ok(format);
+    }
+    let store = ctx.runtime_env().object_store(&store_url)?;
+    let objects: Vec<_> = store
+        .list(Some(url.prefix()))
+        .take(FORMAT_PROBE_OBJECTS)
+        .try_collect()
+        .await
+        .map_err(|err| unreadable(err.to_string()))?;
+    if objects.is_empty() {
+        return Err(unreadable("no objects there".into()));
+    }
+    objects
+        .iter()
+        .find_map(|object| FileFormat::from_extension(Path::new(object.location.as_ref())))
+        .ok_or_else(|| unreadable("expected .parquet, .csv, .json or .ndjson objects".into()))
 }
 
 #[cfg(test)]

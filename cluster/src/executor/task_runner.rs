@@ -21,6 +21,7 @@ use super::cooperative_plan::cooperative_plan;
 use super::spill_metrics::{SpillMetrics, SpillTotals};
 use super::task_memory::TaskMemory;
 use crate::codec::decode_plan;
+use crate::object_stores::StoreCache;
 use crate::protocol::{
     ShuffleFile, TaskDefinition, TaskFailed, TaskOutcomeMessage, TaskStatus, TaskSucceeded,
 };
@@ -29,7 +30,8 @@ use crate::task_failure::FailureKind;
 
 /// What every task on this executor shares: who we are, where files go, the function
 /// registry plans are decoded with, what each task's runtime is made of (memory pool, disk
-/// manager), the running spill totals and the secret fetches from peers are signed with.
+/// manager, object store clients), the running spill totals and the secret fetches from
+/// peers are signed with.
 #[derive(Debug, Clone)]
 pub(crate) struct TaskEnvironment {
     pub(crate) executor: ExecutorId,
@@ -38,6 +40,7 @@ pub(crate) struct TaskEnvironment {
     pub(crate) memory: TaskMemory,
     pub(crate) spills: Arc<SpillTotals>,
     pub(crate) cluster_secret: ClusterSecret,
+    pub(crate) object_stores: Arc<StoreCache>,
 }
 
 impl TaskEnvironment {
@@ -59,6 +62,7 @@ impl TaskEnvironment {
             memory,
             spills: Arc::new(SpillTotals::default()),
             cluster_secret,
+            object_stores: Arc::new(StoreCache::default()),
         }
     }
 }
@@ -155,7 +159,7 @@ async fn execute(task: &TaskDefinition, env: &TaskEnvironment) -> Result<Vec<Shu
 }
 
 /// The session the task's query was planned in, rebuilt from its settings, on a runtime of
-/// the task's own (its memory pool share, the executor's disks).
+/// the task's own (its memory pool share, the executor's disks, its job's object stores).
 fn task_context(task: &TaskDefinition, env: &TaskEnvironment) -> Result<TaskContext> {
     let mut config = default_session_config();
     for (key, value) in &task.session_config {
@@ -177,7 +181,8 @@ fn task_context(task: &TaskDefinition, env: &TaskEnvironment) -> Result<TaskCont
         functions.higher_order_functions().clone(),
         functions.aggregate_functions().clone(),
         functions.window_functions().clone(),
-        env.memory.runtime_for_task(),
+        env.object_stores
+            .runtime_with(env.memory.runtime_for_task(), &task.object_stores)?,
     ))
 }
 
