@@ -19,8 +19,8 @@ use datafusion::common::{Column, TableReference};
 use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::{LogicalPlanBuilder, cast, col};
 use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{LogicalPlanBuilder, cast, col};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
 use futures::StreamExt;
@@ -150,13 +150,17 @@ fn cast_to_table_types(
     if upload.fields().len() != table.fields().len() || same_types {
         return Ok(scan);
     }
-    let casts = upload.fields().iter().zip(table.fields()).map(|(sent, kept)| {
-        let column = col(Column::from_name(sent.name()));
-        match sent.data_type() == kept.data_type() {
-            true => column,
-            false => cast(column, kept.data_type().clone()).alias(sent.name()),
-        }
-    });
+    let casts = upload
+        .fields()
+        .iter()
+        .zip(table.fields())
+        .map(|(sent, kept)| {
+            let column = col(Column::from_name(sent.name()));
+            match sent.data_type() == kept.data_type() {
+                true => column,
+                false => cast(column, kept.data_type().clone()).alias(sent.name()),
+            }
+        });
     Ok(scan.project(casts)?)
 }
 

@@ -25,8 +25,10 @@ use trebuchet_cluster::{
     DeepPlan, QueryEngine, on_planning_stack, reset_session_option, stream_on_planning_stack,
 };
 
+use crate::catalog_journal::{CatalogChange, with_statement_text};
 use crate::error::{FlightSqlError, Result};
 use crate::file_access::FileAccess;
+use crate::object_store_statements::{StoreSetup, prepare_object_stores};
 use crate::parameters::Placeholders;
 use crate::result_schema::{egress_schema, to_egress_batch};
 use crate::session::Session;
@@ -44,6 +46,15 @@ pub(crate) struct PlannedStatement {
     schema: SchemaRef,
 }
 
+/// What [`PlannedStatement::complete`] did with a query.
+#[derive(Debug)]
+pub(crate) enum Completion {
+    /// The query runs; one token per result partition.
+    Started(Vec<bytes::Bytes>),
+    /// The query runs when its ticket is redeemed, from this plan.
+    Deferred(PlannedStatement),
+}
+
 /// A query planned physically, with the context it runs in.
 #[derive(Debug)]
 struct PhysicalQuery {
@@ -59,6 +70,7 @@ impl PlannedStatement {
         parameters: Option<(&RecordBatch, usize)>,
     ) -> Result<Self> {
         let plan = Self::plan_unbound(session, sql).await?.into_inner();
+        let plan = with_statement_text(plan, sql);
         let plan = match plan {
             // SQL `PREPARE` keeps its placeholders for `EXECUTE` to bind.
             LogicalPlan::Statement(Statement::Prepare(_)) => {
@@ -91,9 +103,12 @@ impl PlannedStatement {
         };
         // A query can write files too (`EXPLAIN ANALYZE COPY …` runs the COPY), and it runs
         // without `run_command`: its paths are checked here, once bound.
-        if returns_rows(&plan) {
+        let plan = if returns_rows(&plan) {
             FileAccess::of(session.ctx()).check_plan(&plan, session.user())?;
-        }
+            prepare_object_stores(plan, session.ctx(), session.user(), StoreSetup::StripOnly)?
+        } else {
+            plan
+        };
         if !returns_rows(&plan) || matches!(plan, LogicalPlan::Explain(_)) {
             let schema = result_schema(session, &plan).await;
             return Ok(Self {
@@ -159,7 +174,13 @@ impl PlannedStatement {
         // On the planning runtime, as queries are planned: a command (CREATE TABLE AS, COPY)
         // plans and optimizes its query just as deeply.
         let ctx = session.ctx().clone();
-        let plan = self.plan;
+        let change = CatalogChange::of(&self.plan, session.ctx(), session.user());
+        let plan = prepare_object_stores(
+            self.plan,
+            session.ctx(),
+            session.user(),
+            StoreSetup::Configure,
+        )?;
         let run =
             on_planning_stack(async move { ctx.execute_logical_plan(plan).await?.collect().await });
         // As for queries: closing the session stops a command still running in it.
@@ -167,31 +188,34 @@ impl PlannedStatement {
             batches = run => batches??,
             () = session.closing() => return Err(FlightSqlError::SessionClosed),
         };
+        change.record()?;
         Ok(affected_rows(&batches))
     }
 
     /// Starts a query on `engine`, its result partitions to be read one by one as they are
-    /// produced; `None` when the engine streams results instead (or for `EXPLAIN`).
+    /// produced; [`Completion::Deferred`] with the statement itself when the engine streams
+    /// results instead (or for `EXPLAIN`), to be run when its ticket is redeemed.
     pub(crate) async fn complete(
         self,
         session: &Session,
         engine: &dyn QueryEngine,
-    ) -> Result<Option<Vec<bytes::Bytes>>> {
-        let Some(PhysicalQuery {
-            plan: physical,
-            task_ctx,
-        }) = self.physical
-        else {
-            return Ok(None);
+    ) -> Result<Completion> {
+        let Some(query) = &self.physical else {
+            return Ok(Completion::Deferred(self));
         };
+        let (plan, task_ctx) = (Arc::clone(&*query.plan), Arc::clone(&query.task_ctx));
         // The engine's future does all its work (stages, encoding) on the planning runtime
         // too. Closing the session stops its running query: the job is cancelled as the
         // engine's future is dropped.
-        let started = on_planning_stack(engine.complete(physical.into_inner(), task_ctx));
-        tokio::select! {
-            completed = started => Ok(completed??),
-            () = session.closing() => Err(FlightSqlError::SessionClosed),
-        }
+        let started = on_planning_stack(engine.complete(plan, task_ctx));
+        let completed = tokio::select! {
+            completed = started => completed??,
+            () = session.closing() => return Err(FlightSqlError::SessionClosed),
+        };
+        Ok(match completed {
+            Some(tokens) => Completion::Started(tokens),
+            None => Completion::Deferred(self),
+        })
     }
 
     /// Starts a query on `engine`; batches arrive already in the wire schema.

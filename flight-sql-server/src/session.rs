@@ -21,6 +21,7 @@ use crate::auth::{UserStore, mint_token};
 use crate::catalog::SharedCatalog;
 use crate::error::{FlightSqlError, Result};
 use crate::mutex::lock;
+use crate::planned_tickets::PlannedTickets;
 
 /// Most sessions one authenticated user keeps at once.
 const MAX_SESSIONS_PER_USER: usize = 1024;
@@ -39,6 +40,8 @@ pub(crate) struct Session {
     last_used: Mutex<Instant>,
     /// Cancelled when the session closes: queries still running in it stop.
     closed: CancellationToken,
+    /// Queries planned for a `FlightInfo`, waiting for their ticket.
+    planned: PlannedTickets,
 }
 
 impl std::fmt::Debug for Session {
@@ -70,6 +73,11 @@ impl Session {
     /// The authenticated user, if authentication is on.
     pub(crate) fn user(&self) -> Option<&str> {
         self.user.as_deref()
+    }
+
+    /// Queries planned for a `FlightInfo` and not yet started.
+    pub(crate) fn planned(&self) -> &PlannedTickets {
+        &self.planned
     }
 
     /// Whether the session was closed; its token must not be handed out again.
@@ -146,6 +154,7 @@ impl SessionRegistry {
             ctx: self.catalog.new_session_context(),
             last_used: Mutex::new(now),
             closed: CancellationToken::new(),
+            planned: PlannedTickets::default(),
         });
         sessions.insert(session.token.clone(), Arc::clone(&session));
         tracing::debug!(session_id = %session.id, user = ?session.user, "session opened");

@@ -29,8 +29,9 @@ use trebuchet_cluster::FlightDataStream;
 use crate::error::{FlightSqlError, Result};
 use crate::handle::{StatementTicket, decode_parameters, encode_parameters};
 use crate::handle_seal::HandleSeal;
-use crate::query::{PlannedStatement, to_wire};
+use crate::query::{Completion, PlannedStatement, to_wire};
 use crate::running_queries::CancelOutcome;
+use crate::secret_redaction::redact_sql;
 use crate::service::{DoGetStream, TrebuchetFlightService};
 use crate::session::Session;
 
@@ -66,16 +67,19 @@ pub(crate) async fn flight_info(
         let admitted = service.admission().admit(session.user())?;
         let completed = statement.complete(session, service.engine()).await;
         drop(admitted);
-        if let Some(tokens) = completed? {
-            tracing::info!(query_id, sql, partitions = tokens.len(), "query started");
-            let tickets = ResultTickets {
-                seal: service.seal(),
-                session,
-                query_id: &query_id,
-            };
-            return result_flight_info(&schema, tickets, tokens, descriptor);
+        match completed? {
+            Completion::Started(tokens) => {
+                tracing::info!(query_id, sql = %redact_sql(sql), partitions = tokens.len(), "query started");
+                let tickets = ResultTickets {
+                    seal: service.seal(),
+                    session,
+                    query_id: &query_id,
+                };
+                return result_flight_info(&schema, tickets, tokens, descriptor);
+            }
+            Completion::Deferred(statement) => session.planned().keep(&query_id, statement),
         }
-        tracing::info!(query_id, sql, "query planned");
+        tracing::info!(query_id, sql = %redact_sql(sql), "query planned");
         let ticket = StatementTicket::query(query_id, sql.to_string(), parameters.to_vec());
         (ticket, -1)
     } else {
@@ -83,7 +87,7 @@ pub(crate) async fn flight_info(
             Some(rows) => update(session, sql, &[rows]).await?,
             None => statement.run_command(session).await?,
         };
-        tracing::info!(query_id, sql, affected, "command executed");
+        tracing::info!(query_id, sql = %redact_sql(sql), affected, "command executed");
         (StatementTicket::completed(query_id), affected)
     };
     Ok(FlightInfo::new()
@@ -155,10 +159,14 @@ pub(crate) async fn do_get(
             .track(&ticket.query_id, to_wire(batches, wire_schema))?;
         return Ok(service.encode(batches));
     }
-    let bound = decode_parameters(&ticket.parameters)?;
-    let statement =
-        PlannedStatement::plan(session, &ticket.sql, bound.as_ref().map(|batch| (batch, 0)))
-            .await?;
+    let statement = match session.planned().take(&ticket.query_id) {
+        Some(statement) => statement,
+        None => {
+            let bound = decode_parameters(&ticket.parameters)?;
+            PlannedStatement::plan(session, &ticket.sql, bound.as_ref().map(|batch| (batch, 0)))
+                .await?
+        }
+    };
     if !statement.returns_rows() {
         return Err(FlightSqlError::invalid_request(
             "the ticket names a statement that no longer returns rows; request a new FlightInfo",

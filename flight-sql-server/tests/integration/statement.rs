@@ -207,3 +207,46 @@ async fn tpch_q1_and_q6_match_in_process_datafusion() {
         assert_eq!(pretty(&actual), pretty(&expected), "{name}");
     }
 }
+
+/// With one endpoint a query starts when its ticket is redeemed, and it runs the plan its
+/// `FlightInfo` was made from (planned once): a table replaced in between does not change
+/// what the ticket returns. A ticket redeemed again is planned anew from its SQL.
+#[tokio::test]
+async fn a_deferred_ticket_runs_the_plan_its_flight_info_described() {
+    let mut config = trebuchet_flight_sql_server::ServerConfig::loopback();
+    config.result_endpoints = trebuchet_cluster::ResultEndpoints::Single;
+    let server = TestServer::start_with(config).await;
+    let mut client = server.session_client().await;
+    client
+        .execute_update(
+            "CREATE TABLE swapped AS SELECT 1 AS old_column".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    let info = client
+        .execute("SELECT * FROM swapped".into(), None)
+        .await
+        .unwrap();
+    let announced = info.clone().try_decode_schema().unwrap();
+    client
+        .execute_update("DROP TABLE swapped".into(), None)
+        .await
+        .unwrap();
+    client
+        .execute_update(
+            "CREATE TABLE swapped AS SELECT 'x' AS new_column".into(),
+            None,
+        )
+        .await
+        .unwrap();
+    let first = fetch(&mut client, &info).await;
+    assert_eq!(first[0].schema().as_ref(), &announced);
+    assert_eq!(
+        pretty(&first),
+        pretty(&query(&mut client, "SELECT 1 AS old_column").await)
+    );
+    // Its plan was used up: the same ticket again plans the SQL against today's table.
+    let again = fetch(&mut client, &info).await;
+    assert_eq!(again[0].schema().field(0).name(), "new_column");
+}
