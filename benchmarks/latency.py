@@ -1,5 +1,6 @@
-"""Query latency over Flight SQL (ADBC): p50 and p99 of `SELECT 1` and of a two-stage
-aggregate on a tiny table, against Trebuchet standalone (release build recommended).
+"""Query latency over Flight SQL (ADBC): p50 and p99 of `SELECT 1`, of a point lookup with a
+bound parameter and of a two-stage aggregate on a tiny table, against Trebuchet standalone
+(release build recommended).
 
     ~/.cache/trebuchet/venv/bin/python benchmarks/latency.py \
         --binary ~/.cache/trebuchet/target/release/trebuchet --iterations 200
@@ -20,9 +21,11 @@ import adbc_driver_flightsql.dbapi as flightsql
 
 from standalone import start_standalone
 
+# name -> (SQL, parameters); a statement with parameters is prepared and bound by ADBC.
 QUERIES = {
-    "SELECT 1": "SELECT 1",
-    "two-stage aggregate": "SELECT n_regionkey, count(*) AS n FROM nation GROUP BY n_regionkey",
+    "SELECT 1": ("SELECT 1", None),
+    "point lookup (bound)": ("SELECT n_name FROM nation WHERE n_nationkey = ?", (7,)),
+    "two-stage aggregate": ("SELECT n_regionkey, count(*) AS n FROM nation GROUP BY n_regionkey", None),
 }
 
 
@@ -44,12 +47,12 @@ def main() -> None:
             conn = flightsql.connect(f"grpc://127.0.0.1:{port}")
             print(f"{args.scheduler_policy}, {args.iterations} iterations")
             print(f"{'query':<22} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
-            for name, sql in QUERIES.items():
+            for name, (sql, parameters) in QUERIES.items():
                 samples = []
                 for iteration in range(args.iterations + 10):
                     started = time.perf_counter()
                     with conn.cursor() as cur:
-                        cur.execute(sql)
+                        cur.execute(sql, parameters)
                         cur.fetch_arrow_table()
                     if iteration >= 10:  # warm-up
                         samples.append((time.perf_counter() - started) * 1000)
