@@ -142,10 +142,8 @@ const KEYS: &[OptionKey] = &[
         description: "An equi-join side whose estimated size is below this many bytes (10 MiB default) is broadcast to every task of the other side instead of shuffling both; 0 disables broadcasts.",
         get: |o| o.broadcast_join_threshold.to_string(),
         set: |o, v| {
-            o.broadcast_join_threshold = match v.trim() {
-                "0" => 0,
-                _ => parse_bytes("optimizer.broadcast_join_threshold_bytes", v)?,
-            };
+            o.broadcast_join_threshold =
+                parse_bytes_or_zero("optimizer.broadcast_join_threshold_bytes", v)?;
             Ok(())
         },
     },
@@ -154,10 +152,7 @@ const KEYS: &[OptionKey] = &[
         description: "Parquet files larger than this many bytes are split by row-group ranges into partitions of about this size (64 MiB default); 0 keeps one partition per file.",
         get: |o| o.split_file_size.to_string(),
         set: |o, v| {
-            o.split_file_size = match v.trim() {
-                "0" => 0,
-                _ => parse_bytes("scan.split_file_size", v)?,
-            };
+            o.split_file_size = parse_bytes_or_zero("scan.split_file_size", v)?;
             Ok(())
         },
     },
@@ -262,6 +257,14 @@ fn parse_bytes(key: &str, value: &str) -> Result<u64> {
             value,
             "a positive byte count such as 1048576 or 1MiB",
         )),
+    }
+}
+
+/// A byte count, or 0 for the keys where 0 turns a feature off.
+fn parse_bytes_or_zero(key: &str, value: &str) -> Result<u64> {
+    match value.trim() {
+        "0" => Ok(0),
+        _ => parse_bytes(key, value),
     }
 }
 

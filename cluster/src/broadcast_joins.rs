@@ -20,6 +20,7 @@
 
 use std::sync::Arc;
 
+use datafusion::common::NullEquality;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::error::Result;
@@ -27,10 +28,11 @@ use datafusion::logical_expr::JoinType;
 use datafusion::physical_expr::PhysicalExprRef;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::joins::utils::JoinFilter;
 use datafusion::physical_plan::joins::{HashJoinExec, JoinOn, PartitionMode, SortMergeJoinExec};
 use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
 
-use crate::ballista_options::BallistaOptions;
+use crate::ballista_options::{BallistaOptions, DEFAULT_BROADCAST_JOIN_THRESHOLD};
 
 /// The physical optimizer rule; see the module docs.
 #[derive(Debug, Default)]
@@ -42,10 +44,12 @@ impl PhysicalOptimizerRule for BroadcastJoins {
         plan: Arc<dyn ExecutionPlan>,
         config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let threshold = config.extensions.get::<BallistaOptions>().map_or(
-            crate::ballista_options::DEFAULT_BROADCAST_JOIN_THRESHOLD,
-            |o| o.broadcast_join_threshold,
-        );
+        let threshold = config
+            .extensions
+            .get::<BallistaOptions>()
+            .map_or(DEFAULT_BROADCAST_JOIN_THRESHOLD, |o| {
+                o.broadcast_join_threshold
+            });
         if threshold == 0 {
             return Ok(plan);
         }
@@ -67,9 +71,9 @@ struct EquiJoin<'a> {
     left: &'a Arc<dyn ExecutionPlan>,
     right: &'a Arc<dyn ExecutionPlan>,
     on: &'a [(PhysicalExprRef, PhysicalExprRef)],
-    filter: Option<&'a datafusion::physical_plan::joins::utils::JoinFilter>,
+    filter: Option<&'a JoinFilter>,
     join_type: JoinType,
-    null_equality: datafusion::common::NullEquality,
+    null_equality: NullEquality,
 }
 
 fn broadcast_small_side(
@@ -86,8 +90,12 @@ fn broadcast_small_side(
             null_equality: merge.null_equality(),
         }
     } else if let Some(hash) = node.downcast_ref::<HashJoinExec>() {
-        // Already broadcast, or null-aware (`NOT IN`), whose sides must stay as planned.
-        if *hash.partition_mode() == PartitionMode::CollectLeft || hash.null_aware {
+        // Already broadcast; null-aware (`NOT IN`), whose sides must stay as planned; or
+        // carrying a projection, which rebuilding it from its parts would lose.
+        if *hash.partition_mode() == PartitionMode::CollectLeft
+            || hash.null_aware
+            || hash.contains_projection()
+        {
             return Ok(Transformed::no(node));
         }
         EquiJoin {
@@ -104,13 +112,6 @@ fn broadcast_small_side(
     let Some(side) = side_to_broadcast(&join, threshold) else {
         return Ok(Transformed::no(node));
     };
-    // A hash join already carrying a projection keeps it: rebuilding from its parts would
-    // change its output columns, so only plain joins are rewritten.
-    if let Some(hash) = node.downcast_ref::<HashJoinExec>()
-        && hash.contains_projection()
-    {
-        return Ok(Transformed::no(node));
-    }
     let broadcast = HashJoinExec::try_new(
         Arc::clone(join.left),
         Arc::clone(join.right),

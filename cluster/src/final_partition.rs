@@ -33,6 +33,7 @@ use trebuchet_shuffle::{ClusterSecret, follow_partition};
 
 use crate::error::ClusterError;
 use crate::scheduler::{FinalOutput, FinalTask, JobFailure, JobProgress};
+use crate::task_failure::{FailureKind, TaskFailure};
 
 /// Pause before following again an attempt whose follow was cut short: a fetch error
 /// that persists should not turn into a busy loop.
@@ -268,11 +269,17 @@ impl FinalPartitionReader {
                     self.partition
                 )));
             }
+            // The cluster lost it, not the query: UNAVAILABLE, which clients may retry.
             Some(FinalTask::Lost) => {
-                return Next::Fail(DataFusionError::Execution(format!(
-                    "result partition {} was on an executor that has since been lost; run the query again",
-                    self.partition
-                )));
+                let lost = TaskFailure::new(
+                    FailureKind::ExecutorLost,
+                    format!(
+                        "result partition {} was on an executor that has since been lost; run the query again",
+                        self.partition
+                    ),
+                    format!("job {}", self.job),
+                );
+                return Next::Fail(job_error(&JobFailure::Failed(lost)));
             }
             Some(FinalTask::Waiting) => return Next::Wait,
             Some(FinalTask::Writing(output)) => (output.clone(), false),

@@ -139,6 +139,7 @@ async fn a_drain_that_times_out_still_ends_in_a_clean_exit() {
     // so; the cluster goes on.
     let lost = try_fetch(&mut client, &started).await.unwrap_err();
     assert!(message_of(&lost).contains("run the query again"), "{lost}");
+    assert_eq!(code_of(&lost), tonic::Code::Unavailable, "{lost}");
     assert_eq!(sorted_rows(&query(&mut client, &q3()).await), expected);
 }
 
