@@ -10,7 +10,7 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::fixture::{code_of, pretty, query};
 use crate::health::{executor_addr, wait_until_ready};
-use crate::processes::{Process, executor};
+use crate::processes::{Process, executor, scheduler};
 
 const TOKEN: &str = "catalog-restart";
 
@@ -19,21 +19,12 @@ const TOKEN: &str = "catalog-restart";
 async fn cluster(work: &tempfile::TempDir, run: &str) -> (Process, Process, String) {
     let path = |name: &str| work.path().join(name).to_string_lossy().into_owned();
     let (state, data, scheduler_dir) = (path("state"), path("data"), path(run));
-    let mut scheduler = Process::start(&[
-        "scheduler",
-        "--port",
-        "0",
-        "--tpch-scale",
-        "0",
-        "--work-dir",
+    let mut scheduler = scheduler(
         &scheduler_dir,
-        "--cluster-token",
+        "0",
         TOKEN,
-        "--state-dir",
-        &state,
-        "--allow-path",
-        &data,
-    ]);
+        &["--state-dir", &state, "--allow-path", &data],
+    );
     // Its URL is in the line saying it is ready.
     let url = scheduler.grpc_url().await;
     let executor_dir = path(&format!("{run}-executor"));

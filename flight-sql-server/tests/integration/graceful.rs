@@ -24,19 +24,7 @@ fn q3() -> String {
 /// A scheduler with TPC-H at scale 0.01, and its URL.
 async fn scheduler(work: &tempfile::TempDir, extra: &[&str]) -> (Process, String) {
     let dir = work.path().join("scheduler").to_string_lossy().into_owned();
-    let mut args = vec![
-        "scheduler",
-        "--port",
-        "0",
-        "--tpch-scale",
-        "0.01",
-        "--work-dir",
-        &dir,
-        "--cluster-token",
-        TOKEN,
-    ];
-    args.extend_from_slice(extra);
-    let mut scheduler = Process::start(&args);
+    let mut scheduler = crate::processes::scheduler(&dir, "0.01", TOKEN, extra);
     let url = scheduler.grpc_url().await;
     (scheduler, url)
 }

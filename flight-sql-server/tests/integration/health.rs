@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 use tonic::transport::Endpoint;
 
 use crate::fixture::{query, rows};
-use crate::processes::{Process, executor, word_after};
+use crate::processes::{Process, executor, scheduler, word_after};
 
 /// One HTTP/1.1 `GET` of `path` on `addr` (`host:port`): the status code and the body.
 pub(crate) async fn http_get(addr: &str, path: &str) -> (u16, String) {
@@ -63,17 +63,8 @@ pub(crate) async fn executor_addr(executor: &mut Process) -> String {
 #[tokio::test]
 async fn the_scheduler_port_answers_probes_beside_flight_sql() {
     let work = tempfile::tempdir().unwrap();
-    let mut scheduler = Process::start(&[
-        "scheduler",
-        "--port",
-        "0",
-        "--tpch-scale",
-        "0.01",
-        "--work-dir",
-        &work.path().join("scheduler").to_string_lossy(),
-        "--cluster-token",
-        "s3cret",
-    ]);
+    let dir = work.path().join("scheduler").to_string_lossy().into_owned();
+    let mut scheduler = scheduler(&dir, "0.01", "s3cret", &[]);
     let addr = scheduler.wait_for_word_after("listening on ").await;
     // While the tables load the process is alive, but not ready: queries would not find
     // them. (Once loaded it says ready; either answer is right at this instant.)

@@ -137,6 +137,25 @@ pub(crate) fn word_after<'a>(line: &'a str, prefix: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {prefix:?} in {line}"))
 }
 
+/// A `trebuchet scheduler` process on a free loopback port, with the TPC-H tables at
+/// `tpch_scale` (`"0"` for none), working in `work_dir` and sharing `token` with its
+/// executors; `extra` flags follow.
+pub(crate) fn scheduler(work_dir: &str, tpch_scale: &str, token: &str, extra: &[&str]) -> Process {
+    let mut args = vec![
+        "scheduler",
+        "--port",
+        "0",
+        "--tpch-scale",
+        tpch_scale,
+        "--work-dir",
+        work_dir,
+        "--cluster-token",
+        token,
+    ];
+    args.extend_from_slice(extra);
+    Process::start(&args)
+}
+
 /// A `trebuchet executor` process for the scheduler at `url`, presenting `token`.
 pub(crate) fn executor(url: &str, work_dir: &str, token: &str, extra: &[&str]) -> Process {
     let mut args = vec![
@@ -158,17 +177,7 @@ pub(crate) fn executor(url: &str, work_dir: &str, token: &str, extra: &[&str]) -
 async fn a_scheduler_and_two_executor_processes_answer_a_multi_stage_query() {
     let work = tempfile::tempdir().unwrap();
     let path = |name: &str| work.path().join(name).to_string_lossy().into_owned();
-    let mut scheduler = Process::start(&[
-        "scheduler",
-        "--port",
-        "0",
-        "--tpch-scale",
-        "0.01",
-        "--work-dir",
-        &path("scheduler"),
-        "--cluster-token",
-        "s3cret",
-    ]);
+    let mut scheduler = scheduler(&path("scheduler"), "0.01", "s3cret", &[]);
     let url = scheduler.grpc_url().await;
     let mut executors: Vec<Process> = ["executor-a", "executor-b"]
         .iter()
