@@ -212,11 +212,7 @@ impl FileAccess {
         user: Option<&str>,
         options: Option<&HashMap<String, String>>,
     ) -> Result<()> {
-        let refuse = |reason: String| FlightSqlError::PathNotAllowed {
-            path: location.to_string(),
-            action,
-            reason,
-        };
+        let refuse = refusal(location, action);
         if has_parent_segment(location) {
             return Err(refuse("paths may not contain `..`".into()));
         }
@@ -238,11 +234,7 @@ impl FileAccess {
         user: Option<&str>,
         options: Option<&HashMap<String, String>>,
     ) -> Result<()> {
-        let refuse = |reason: String| FlightSqlError::PathNotAllowed {
-            path: location.to_string(),
-            action,
-            reason,
-        };
+        let refuse = refusal(location, action);
         if store_namespace(url.scheme()).is_none() {
             return Err(refuse(format!(
                 "{}:// locations are not supported; give a path on the server or an object \
@@ -296,11 +288,7 @@ impl FileAccess {
         action: FileAction,
         user: Option<&str>,
     ) -> Result<()> {
-        let refuse = |reason: String| FlightSqlError::PathNotAllowed {
-            path: location.to_string(),
-            action,
-            reason,
-        };
+        let refuse = refusal(location, action);
         if url.scheme() != "file" {
             return self.check_store(location, url, action, user, None);
         }
@@ -547,6 +535,15 @@ fn resolve_trusted(path: &Path) -> PathBuf {
         }
     }
     resolve(&lexical).unwrap_or(lexical)
+}
+
+/// Builds the refusal of `action` at `location` from its reason.
+fn refusal(location: &str, action: FileAction) -> impl Fn(String) -> FlightSqlError + Copy + '_ {
+    move |reason| FlightSqlError::PathNotAllowed {
+        path: location.to_string(),
+        action,
+        reason,
+    }
 }
 
 #[cfg(test)]

@@ -6,11 +6,11 @@
 use std::time::Duration;
 
 use arrow_flight::sql::client::FlightSqlServiceClient;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 use crate::fixture::{code_of, pretty, query};
 use crate::health::{executor_addr, wait_until_ready};
-use crate::processes::{Process, executor, scheduler};
+use crate::processes::{Process, connect, executor, scheduler};
 
 const TOKEN: &str = "catalog-restart";
 
@@ -33,15 +33,6 @@ async fn cluster(work: &tempfile::TempDir, run: &str) -> (Process, Process, Stri
     (scheduler, executor, url)
 }
 
-async fn client(url: &str) -> FlightSqlServiceClient<Channel> {
-    let channel = Endpoint::from_shared(url.to_string())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    FlightSqlServiceClient::new(channel)
-}
-
 async fn run(client: &mut FlightSqlServiceClient<Channel>, sql: &str) {
     query(client, sql).await;
 }
@@ -53,7 +44,7 @@ async fn tables_and_views_made_with_ddl_survive_a_scheduler_restart() {
     std::fs::create_dir_all(&data).unwrap();
     let numbers = data.join("numbers").to_string_lossy().into_owned();
     let (mut scheduler, first_executor, url) = cluster(&work, "first").await;
-    let mut client = client(&url).await;
+    let mut client = connect(&url).await;
     run(
         &mut client,
         &format!(
@@ -112,7 +103,7 @@ async fn tables_and_views_made_with_ddl_survive_a_scheduler_restart() {
         "{:?}",
         scheduler.lines_so_far()
     );
-    let mut client = self::client(&url).await;
+    let mut client = connect(&url).await;
     assert_eq!(
         pretty(&query(&mut client, "SELECT * FROM numbers ORDER BY k").await),
         expected_numbers

@@ -5,12 +5,10 @@
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::Int64Type;
-use arrow_flight::sql::client::FlightSqlServiceClient;
 use tokio::task::JoinSet;
-use tonic::transport::Endpoint;
 
 use crate::fixture::query;
-use crate::processes::{Process, word_after};
+use crate::processes::{Process, connect, executor_args, scheduler_args, word_after};
 
 const TOKEN: &str = "executor-joins";
 /// Logs that show jobs being submitted and tasks finishing.
@@ -53,22 +51,8 @@ fn rows_of(batches: &[RecordBatch]) -> Vec<(i64, i64, i64)> {
 }
 
 fn executor(url: &str, work_dir: &str, slots: &str) -> Process {
-    Process::start_logging(
-        &[
-            "executor",
-            "--scheduler-url",
-            url,
-            "--port",
-            "0",
-            "--work-dir",
-            work_dir,
-            "--cluster-token",
-            TOKEN,
-            "--concurrent-tasks",
-            slots,
-        ],
-        LOG,
-    )
+    let args = executor_args(url, work_dir, TOKEN, &["--concurrent-tasks", slots]);
+    Process::start_logging(&args, LOG)
 }
 
 #[tokio::test]
@@ -76,34 +60,15 @@ async fn an_executor_that_joins_mid_query_runs_tasks_of_its_remaining_stages() {
     let work = tempfile::tempdir().unwrap();
     let path = |name: &str| work.path().join(name).to_string_lossy().into_owned();
     let scheduler_dir = path("scheduler");
-    let mut scheduler = Process::start_logging(
-        &[
-            "scheduler",
-            "--port",
-            "0",
-            "--tpch-scale",
-            "0",
-            "--work-dir",
-            &scheduler_dir,
-            "--cluster-token",
-            TOKEN,
-        ],
-        LOG,
-    );
+    let mut scheduler =
+        Process::start_logging(&scheduler_args(&scheduler_dir, "0", TOKEN, &[]), LOG);
     let url = scheduler.grpc_url().await;
     let mut first = executor(&url, &path("first"), "1");
     first.wait_for("registered with the scheduler").await;
 
     let mut running = JoinSet::new();
     let query_url = url.clone();
-    running.spawn(async move {
-        let channel = Endpoint::from_shared(query_url)
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
-        query(&mut FlightSqlServiceClient::new(channel), &sql()).await
-    });
+    running.spawn(async move { query(&mut connect(&query_url).await, &sql()).await });
     let submitted = scheduler.wait_for("job submitted").await;
     let job = word_after(&submitted, "job=").to_string();
 

@@ -6,12 +6,10 @@
 use std::time::Duration;
 
 use arrow::array::RecordBatch;
-use arrow_flight::sql::client::FlightSqlServiceClient;
-use tonic::transport::{Channel, Endpoint};
 
 use crate::fixture::{code_of, fetch, message_of, pretty, query, try_fetch};
 use crate::health::{executor_addr, http_get, wait_until_ready};
-use crate::processes::{Process, executor};
+use crate::processes::{Process, connect, executor};
 
 const TOKEN: &str = "graceful";
 
@@ -38,15 +36,6 @@ async fn registered_executor(url: &str, work: &tempfile::TempDir, name: &str) ->
     (executor, addr)
 }
 
-async fn client(url: &str) -> FlightSqlServiceClient<Channel> {
-    let channel = Endpoint::from_shared(url.to_string())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    FlightSqlServiceClient::new(channel)
-}
-
 /// The rows of a result, in an order that does not depend on partitioning.
 fn sorted_rows(batches: &[RecordBatch]) -> Vec<String> {
     let mut rows: Vec<String> = pretty(batches).lines().map(str::to_string).collect();
@@ -59,7 +48,7 @@ async fn an_executor_drains_on_sigterm_without_losing_work() {
     let work = tempfile::tempdir().unwrap();
     let (mut scheduler, url) = scheduler(&work, &["--executor-timeout", "60s"]).await;
     let (mut leaving, leaving_addr) = registered_executor(&url, &work, "leaving").await;
-    let mut client = client(&url).await;
+    let mut client = connect(&url).await;
     let expected = sorted_rows(&query(&mut client, &q3()).await);
     assert_eq!(expected.len(), 10 + 4, "ten rows in a table:\n{expected:?}");
 
@@ -78,7 +67,7 @@ async fn an_executor_drains_on_sigterm_without_losing_work() {
     assert!(body.starts_with("draining"), "{body}");
 
     // A query started now runs on the staying executor alone.
-    let mut other = self::client(&url).await;
+    let mut other = connect(&url).await;
     assert_eq!(sorted_rows(&query(&mut other, &q3()).await), expected);
     // The draining executor still serves the first query's results.
     assert_eq!(sorted_rows(&fetch(&mut client, &started).await), expected);
@@ -111,7 +100,7 @@ async fn a_drain_that_times_out_still_ends_in_a_clean_exit() {
         &["--concurrent-tasks", "2", "--drain-timeout", "1s"],
     );
     wait_until_ready(&executor_addr(&mut leaving).await).await;
-    let mut client = client(&url).await;
+    let mut client = connect(&url).await;
     let expected = sorted_rows(&query(&mut client, &q3()).await);
     // Its results stay unread past the drain timeout.
     let started = client.execute(q3(), None).await.unwrap();
@@ -137,7 +126,7 @@ async fn a_stopping_scheduler_refuses_new_queries_and_lets_started_ones_finish()
     let (mut scheduler, url) = scheduler(&work, &["--drain-timeout", "60s"]).await;
     let scheduler_addr = url.trim_start_matches("http://").to_string();
     let (_executor, _) = registered_executor(&url, &work, "executor").await;
-    let mut client = client(&url).await;
+    let mut client = connect(&url).await;
     let expected = sorted_rows(&query(&mut client, &q3()).await);
     let started = client.execute(q3(), None).await.unwrap();
 
@@ -153,7 +142,7 @@ async fn a_stopping_scheduler_refuses_new_queries_and_lets_started_ones_finish()
         http_get(&scheduler_addr, "/readyz").await,
         (503, "server is shutting down\n".into())
     );
-    let mut newcomer = self::client(&url).await;
+    let mut newcomer = connect(&url).await;
     let refused = newcomer
         .execute("SELECT 1".to_string(), None)
         .await

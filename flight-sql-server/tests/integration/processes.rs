@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tonic::transport::Endpoint;
+use tonic::transport::{Channel, Endpoint};
 
 use crate::fixture::{column_sum, pretty, query};
 
@@ -137,10 +137,15 @@ pub(crate) fn word_after<'a>(line: &'a str, prefix: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {prefix:?} in {line}"))
 }
 
-/// A `trebuchet scheduler` process on a free loopback port, with the TPC-H tables at
-/// `tpch_scale` (`"0"` for none), working in `work_dir` and sharing `token` with its
+/// The arguments of a `trebuchet scheduler` on a free loopback port, with the TPC-H tables
+/// at `tpch_scale` (`"0"` for none), working in `work_dir` and sharing `token` with its
 /// executors; `extra` flags follow.
-pub(crate) fn scheduler(work_dir: &str, tpch_scale: &str, token: &str, extra: &[&str]) -> Process {
+pub(crate) fn scheduler_args<'a>(
+    work_dir: &'a str,
+    tpch_scale: &'a str,
+    token: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
     let mut args = vec![
         "scheduler",
         "--port",
@@ -153,11 +158,22 @@ pub(crate) fn scheduler(work_dir: &str, tpch_scale: &str, token: &str, extra: &[
         token,
     ];
     args.extend_from_slice(extra);
-    Process::start(&args)
+    args
 }
 
-/// A `trebuchet executor` process for the scheduler at `url`, presenting `token`.
-pub(crate) fn executor(url: &str, work_dir: &str, token: &str, extra: &[&str]) -> Process {
+/// A `trebuchet scheduler` process started with [`scheduler_args`].
+pub(crate) fn scheduler(work_dir: &str, tpch_scale: &str, token: &str, extra: &[&str]) -> Process {
+    Process::start(&scheduler_args(work_dir, tpch_scale, token, extra))
+}
+
+/// The arguments of a `trebuchet executor` for the scheduler at `url`, presenting `token`;
+/// `extra` flags follow.
+pub(crate) fn executor_args<'a>(
+    url: &'a str,
+    work_dir: &'a str,
+    token: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
     let mut args = vec![
         "executor",
         "--scheduler-url",
@@ -170,7 +186,22 @@ pub(crate) fn executor(url: &str, work_dir: &str, token: &str, extra: &[&str]) -
         token,
     ];
     args.extend_from_slice(extra);
-    Process::start(&args)
+    args
+}
+
+/// A `trebuchet executor` process started with [`executor_args`].
+pub(crate) fn executor(url: &str, work_dir: &str, token: &str, extra: &[&str]) -> Process {
+    Process::start(&executor_args(url, work_dir, token, extra))
+}
+
+/// A Flight SQL client of the server at `url` (`grpc://host:port`).
+pub(crate) async fn connect(url: &str) -> FlightSqlServiceClient<Channel> {
+    let channel = Endpoint::from_shared(url.to_string())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    FlightSqlServiceClient::new(channel)
 }
 
 #[tokio::test]
@@ -208,8 +239,7 @@ async fn a_scheduler_and_two_executor_processes_answer_a_multi_stage_query() {
         .unwrap();
     assert!(!exit.success(), "{exit}");
 
-    let channel = Endpoint::from_shared(url).unwrap().connect().await.unwrap();
-    let mut client = FlightSqlServiceClient::new(channel);
+    let mut client = connect(&url).await;
     let batches = query(
         &mut client,
         "SELECT o_orderpriority, count(*) AS n FROM orders JOIN lineitem ON l_orderkey = o_orderkey \
