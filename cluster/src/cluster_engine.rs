@@ -37,7 +37,7 @@ use crate::result_partitions::{
     PendingResults, ReadActivity, ResultPartition, ResultSource, watch_client,
 };
 use crate::scalar_subqueries::{RunPlan, resolve_scalar_subqueries, split_scalar_subqueries};
-use crate::scheduler::{JobProgress, JobSubmission, SchedulerHandle};
+use crate::scheduler::{JobLabel, JobProgress, JobSubmission, SchedulerHandle};
 use crate::session_defaults::changed_settings;
 use crate::stage_planner::{QueryStage, StagePlan};
 
@@ -328,6 +328,7 @@ async fn start_job(
         session_config: changed_settings(task_ctx.session_config()),
         object_stores,
         timeout: options.job_timeout,
+        label: JobLabel::of(task_ctx),
     });
     let release = JobRelease {
         scheduler: scheduler.clone(),

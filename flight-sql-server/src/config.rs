@@ -331,6 +331,11 @@ pub struct ServerArgs {
     #[arg(long, env = "TREBUCHET_STAGE_MAX_ATTEMPTS", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     pub stage_max_attempts: u32,
 
+    /// Ended jobs the scheduler remembers for the REST API, the web UI and the `system.*`
+    /// tables (running jobs are always shown). Kept in memory only: a restart forgets them.
+    #[arg(long, env = "TREBUCHET_JOB_HISTORY", default_value_t = trebuchet_cluster::scheduler::DEFAULT_JOB_HISTORY)]
+    pub job_history: usize,
+
     /// How the scheduler hands tasks to executors: pull-staged (executors ask for work;
     /// the tuning guide's default) or push-staged (the scheduler sends each task the moment
     /// it is placed; lower latency). Scheduler and executors must agree.
@@ -394,6 +399,7 @@ pub struct ServerConfig {
     pub scheduler_policy: SchedulerPolicy,
     pub task_max_attempts: u32,
     pub stage_max_attempts: u32,
+    pub job_history: usize,
     /// The cluster secret; `None` until `trebuchet scheduler` generates one (a library
     /// caller's scheduler then uses a random one no executor knows).
     pub cluster_token: Option<ClusterSecret>,
@@ -415,6 +421,7 @@ impl ServerConfig {
         settings.policy = self.scheduler_policy;
         settings.limits.task_attempts = self.task_max_attempts;
         settings.limits.stage_attempts = self.stage_max_attempts;
+        settings.job_history = self.job_history;
         settings
     }
 
@@ -434,6 +441,7 @@ impl ServerConfig {
             scheduler_policy: SchedulerPolicy::default(),
             task_max_attempts: 4,
             stage_max_attempts: 4,
+            job_history: trebuchet_cluster::scheduler::DEFAULT_JOB_HISTORY,
             cluster_token: None,
             max_queries_per_user: crate::query_admission::DEFAULT_MAX_QUERIES_PER_USER as usize,
             file_access: FileAccess::default(),
@@ -505,6 +513,7 @@ impl ServerArgs {
             scheduler_policy: self.scheduler_policy,
             task_max_attempts: self.task_max_attempts,
             stage_max_attempts: self.stage_max_attempts,
+            job_history: self.job_history,
             cluster_token: self
                 .cluster_token
                 .clone()

@@ -16,11 +16,13 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow::datatypes::{Schema, SchemaRef};
 use datafusion::error::DataFusionError;
+use datafusion::execution::session_state::SessionState;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{LogicalPlan, Statement};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::StreamExt;
+use trebuchet_cluster::scheduler::JobLabel;
 use trebuchet_cluster::{
     DeepPlan, QueryEngine, on_planning_stack, reset_session_option, stream_on_planning_stack,
 };
@@ -38,6 +40,8 @@ use crate::statement_limits;
 #[derive(Debug)]
 pub(crate) struct PlannedStatement {
     plan: LogicalPlan,
+    /// Who runs it and its text, for the operator's views of the job it becomes.
+    label: JobLabel,
     /// A query's physical plan, made once: its schema is the type of the rows the query
     /// returns, which the logical plan does not always know (DataFusion decides some
     /// output types, such as `round(decimal, 2)`'s, only when planning physically).
@@ -69,6 +73,10 @@ impl PlannedStatement {
         sql: &str,
         parameters: Option<(&RecordBatch, usize)>,
     ) -> Result<Self> {
+        let label = JobLabel {
+            user: session.user().map(str::to_string),
+            sql: sql.to_string(),
+        };
         let plan = Self::plan_unbound(session, sql).await?.into_inner();
         let plan = with_statement_text(plan, sql);
         let plan = match plan {
@@ -77,6 +85,7 @@ impl PlannedStatement {
                 let schema = Arc::new(Schema::empty());
                 return Ok(Self {
                     plan,
+                    label,
                     physical: None,
                     schema,
                 });
@@ -113,21 +122,24 @@ impl PlannedStatement {
             let schema = result_schema(session, &plan).await;
             return Ok(Self {
                 plan,
+                label,
                 physical: None,
                 schema,
             });
         }
         let state = session.ctx().state();
         let logical = plan.clone();
+        let job_label = label.clone();
         let physical = on_planning_stack(async move {
             let plan = DeepPlan::new(state.create_physical_plan(&logical).await?);
-            let task_ctx = Arc::new(TaskContext::from(&state));
+            let task_ctx = labelled_task_context(&state, job_label);
             Ok::<_, DataFusionError>(PhysicalQuery { plan, task_ctx })
         })
         .await??;
         let schema = egress_schema(&physical.plan.schema());
         Ok(Self {
             plan,
+            label,
             physical: Some(physical),
             schema,
         })
@@ -232,6 +244,7 @@ impl PlannedStatement {
             None => {
                 // EXPLAIN: its own plan, and the plan it explains for the stage layout.
                 let plan = self.plan;
+                let label = self.label;
                 on_planning_stack(async move {
                     let explained = match &plan {
                         LogicalPlan::Explain(explain) => Some(DeepPlan::new(
@@ -240,7 +253,7 @@ impl PlannedStatement {
                         _ => None,
                     };
                     let physical = DeepPlan::new(state.create_physical_plan(&plan).await?);
-                    let task_ctx = Arc::new(TaskContext::from(&state));
+                    let task_ctx = labelled_task_context(&state, label);
                     Ok::<_, DataFusionError>((physical, explained, task_ctx))
                 })
                 .await??
@@ -435,4 +448,10 @@ mod tests {
             .unwrap();
         assert_eq!(batches[0].schema(), schema);
     }
+}
+
+/// The context a query runs in, carrying its [`JobLabel`] to the engine.
+fn labelled_task_context(state: &SessionState, label: JobLabel) -> Arc<TaskContext> {
+    let config = state.config().clone().with_extension(Arc::new(label));
+    Arc::new(TaskContext::from(state).with_session_config(config))
 }

@@ -98,7 +98,7 @@ pub(crate) fn panicked(
 pub(crate) async fn run_task(task: TaskDefinition, env: TaskEnvironment) -> TaskStatus {
     let mut status = status_of(&task);
     status.outcome = Some(match execute(&task, &env).await {
-        Ok(files) => TaskOutcomeMessage::Succeeded(TaskSucceeded { files }),
+        Ok(succeeded) => TaskOutcomeMessage::Succeeded(succeeded),
         Err(err) => {
             let unreachable = fetch_failed_from(&err);
             let retryable = unreachable.is_some();
@@ -114,7 +114,7 @@ pub(crate) async fn run_task(task: TaskDefinition, env: TaskEnvironment) -> Task
     status
 }
 
-async fn execute(task: &TaskDefinition, env: &TaskEnvironment) -> Result<Vec<ShuffleFile>> {
+async fn execute(task: &TaskDefinition, env: &TaskEnvironment) -> Result<TaskSucceeded> {
     let started = std::time::Instant::now();
     let task_ctx = Arc::new(task_context(task, env)?);
     let plan = decode_plan(&task.plan, &task_ctx)?;
@@ -155,7 +155,11 @@ async fn execute(task: &TaskDefinition, env: &TaskEnvironment) -> Result<Vec<Shu
             });
         }
     }
-    Ok(files)
+    Ok(TaskSucceeded {
+        files,
+        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        spilled_bytes: spilled.spilled_bytes,
+    })
 }
 
 /// The session the task's query was planned in, rebuilt from its settings, on a runtime of

@@ -155,6 +155,12 @@ pub struct TaskSucceeded {
     /// The shuffle files the task wrote, one entry per output partition.
     #[prost(message, repeated, tag = "1")]
     pub files: Vec<ShuffleFile>,
+    /// How long the task ran on the executor, decoding included.
+    #[prost(uint64, tag = "2")]
+    pub elapsed_ms: u64,
+    /// What its operators spilled to disk.
+    #[prost(uint64, tag = "3")]
+    pub spilled_bytes: u64,
 }
 
 #[derive(Clone, PartialEq, Message)]

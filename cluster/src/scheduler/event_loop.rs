@@ -4,9 +4,9 @@
 //! definitions go to executors' mailboxes. After each command it publishes every job's
 //! [`JobProgress`] to the readers of its result.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use datafusion::error::{DataFusionError, Result};
@@ -17,7 +17,10 @@ use tokio::task::JoinSet;
 use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
 use trebuchet_shuffle::{ClusterSecret, PartitionLocation, RemoteExecutor, ShuffleReaderExec};
 
+use super::cluster_view::{ClusterView, ExecutorState, ExecutorView, JobState};
 use super::event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
+use super::job_history::{DEFAULT_JOB_HISTORY, JobHistory, TaskMeasurement, unix_ms};
+use super::job_label::JobLabel;
 use super::job_progress::{FinalOutput, FinalTask, JobFailure, JobProgress};
 use super::mailbox::Mailboxes;
 use super::state::{JobStatus, Limits, SchedulerState, TaskProgress};
@@ -39,6 +42,8 @@ pub struct SchedulerSettings {
     pub tick: Duration,
     /// How tasks reach executors; executors must use the same.
     pub policy: SchedulerPolicy,
+    /// Ended jobs whose record the operator's views keep (`--job-history`).
+    pub job_history: usize,
 }
 
 impl Default for SchedulerSettings {
@@ -48,6 +53,7 @@ impl Default for SchedulerSettings {
             executor_timeout: Duration::from_secs(30),
             tick: Duration::from_millis(500),
             policy: SchedulerPolicy::default(),
+            job_history: DEFAULT_JOB_HISTORY,
         }
     }
 }
@@ -63,6 +69,8 @@ pub struct JobSubmission {
     pub object_stores: Vec<crate::ObjectStoreOptions>,
     /// The job is cancelled if it runs longer (the session's `ballista.job.timeout`).
     pub timeout: Option<Duration>,
+    /// Who ran it and its SQL, for the operator's views.
+    pub label: JobLabel,
 }
 
 /// What the event loop is asked to do.
@@ -71,6 +79,10 @@ enum Command {
     Submit(JobSubmission, watch::Sender<JobProgress>),
     /// Stops a job if it still runs, and releases its files.
     Cancel(JobId),
+    /// Stops a job if it still runs; its reader learns it was cancelled.
+    Stop(JobId, oneshot::Sender<StopOutcome>),
+    /// Takes the operator's picture of the scheduler.
+    View(oneshot::Sender<ClusterView>),
     Register(ExecutorMetadata),
     /// An executor showed it is alive; the reply says whether it is known.
     Alive(ExecutorId, oneshot::Sender<bool>),
@@ -81,6 +93,17 @@ enum Command {
     /// An executor leaves the cluster.
     Deregister(ExecutorId),
     Tick,
+}
+
+/// What asking to stop a job did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopOutcome {
+    /// It was running and is being cancelled.
+    Cancelled,
+    /// It had already ended.
+    AlreadyEnded,
+    /// No such job is known (or it ended so long ago that it was forgotten).
+    Unknown,
 }
 
 /// Where a draining executor stands, as the scheduler sees it.
@@ -119,7 +142,10 @@ impl SchedulerHandle {
         let event_loop = EventLoop {
             state: SchedulerState::new(settings.limits),
             jobs: HashMap::new(),
+            history: JobHistory::new(settings.job_history),
             executors: HashMap::new(),
+            departed: VecDeque::new(),
+            started_at: SystemTime::now(),
             mailboxes: Arc::clone(&mailboxes),
             executor_timeout: settings.executor_timeout,
             job_count: job_count_sender,
@@ -159,6 +185,21 @@ impl SchedulerHandle {
     /// or has been read.
     pub fn release(&self, job: JobId) {
         self.send(Command::Cancel(job));
+    }
+
+    /// Cancels `job` if it still runs: its reader gets a cancellation error.
+    pub async fn stop(&self, job: JobId) -> StopOutcome {
+        let (reply, outcome) = oneshot::channel();
+        self.send(Command::Stop(job, reply));
+        outcome.await.unwrap_or(StopOutcome::Unknown)
+    }
+
+    /// The scheduler's jobs and executors as they stand now.
+    pub async fn view(&self) -> Result<ClusterView> {
+        let (reply, view) = oneshot::channel();
+        self.send(Command::View(reply));
+        view.await
+            .map_err(|_| DataFusionError::Execution("the scheduler has stopped".to_string()))
     }
 
     pub(crate) fn register(&self, executor: ExecutorMetadata) {
@@ -210,14 +251,24 @@ impl SchedulerHandle {
 struct EventLoop {
     state: SchedulerState,
     jobs: HashMap<JobId, RunningJob>,
+    /// What the operator's views show of jobs, running and recent.
+    history: JobHistory,
     executors: HashMap<ExecutorId, LiveExecutor>,
+    /// Executors lost or gone, most recent last, for the operator's views.
+    departed: VecDeque<ExecutorView>,
+    started_at: SystemTime,
     mailboxes: Arc<Mailboxes>,
     executor_timeout: Duration,
     job_count: watch::Sender<usize>,
 }
 
+/// Departed executors the operator's views keep.
+const DEPARTED_EXECUTORS_KEPT: usize = 100;
+
 struct LiveExecutor {
     flight_url: String,
+    slots: usize,
+    registered_at: SystemTime,
     last_seen: Instant,
     /// It is leaving: no new task goes to it.
     draining: bool,
@@ -254,8 +305,9 @@ impl EventLoop {
                 },
                 _ = ticks.tick() => Command::Tick,
             };
-            // A sign of life (every poll and heartbeat) changes no job: nothing to publish.
-            let may_change_jobs = !matches!(command, Command::Alive(..));
+            // A sign of life (every poll and heartbeat) or a look changes no job: nothing to
+            // publish.
+            let may_change_jobs = !matches!(command, Command::Alive(..) | Command::View(..));
             self.handle(command);
             if may_change_jobs {
                 self.publish_progress();
@@ -279,6 +331,22 @@ impl EventLoop {
                 self.jobs.remove(&job);
                 self.state.forget_job(&job);
             }
+            Command::Stop(job, reply) => {
+                let outcome = match self.state.job_status(&job) {
+                    Some(JobStatus::Running) => {
+                        tracing::info!(job = %job, "job cancelled by an operator");
+                        self.apply(Event::CancelJob { job }, now);
+                        StopOutcome::Cancelled
+                    }
+                    Some(_) => StopOutcome::AlreadyEnded,
+                    None if self.history.knows(&job) => StopOutcome::AlreadyEnded,
+                    None => StopOutcome::Unknown,
+                };
+                let _ = reply.send(outcome);
+            }
+            Command::View(reply) => {
+                let _ = reply.send(self.view(now));
+            }
             Command::Register(metadata) => {
                 let executor = ExecutorId::new(metadata.id.clone());
                 // Ids are fresh per process: a known id registering again is the same live
@@ -288,15 +356,17 @@ impl EventLoop {
                     return;
                 }
                 tracing::info!(executor = %executor, url = metadata.flight_url, slots = metadata.task_slots, "executor registered");
+                let slots = usize::try_from(metadata.task_slots.max(1)).unwrap_or(1);
                 self.executors.insert(
                     executor.clone(),
                     LiveExecutor {
                         flight_url: metadata.flight_url,
+                        slots,
+                        registered_at: SystemTime::now(),
                         last_seen: now,
                         draining: false,
                     },
                 );
-                let slots = usize::try_from(metadata.task_slots.max(1)).unwrap_or(1);
                 self.apply(Event::ExecutorRegistered { executor, slots }, now);
             }
             Command::Alive(executor, reply) => {
@@ -344,7 +414,10 @@ impl EventLoop {
             session_config,
             object_stores,
             timeout,
+            label,
         } = submission;
+        self.history
+            .submitted(&job, &session_id, label, &stages, SystemTime::now());
         let specs = stages
             .stages()
             .iter()
@@ -485,16 +558,65 @@ impl EventLoop {
         } else {
             tracing::warn!(executor = %executor, "executor left before it was drained: what of it is still needed runs again elsewhere");
         }
-        self.executors.remove(&executor);
-        self.mailboxes.remove(&executor);
+        self.depart(&executor, ExecutorState::Left, now);
         self.apply(Event::ExecutorLeft { executor }, now);
     }
 
     /// Forgets `executor`: its tasks and the output they wrote are to be redone elsewhere.
     fn lose_executor(&mut self, executor: ExecutorId, now: Instant) {
-        self.executors.remove(&executor);
-        self.mailboxes.remove(&executor);
+        self.depart(&executor, ExecutorState::Lost, now);
         self.apply(Event::ExecutorLost { executor }, now);
+    }
+
+    /// Forgets a live executor, keeping its last picture for the operator's views.
+    fn depart(&mut self, executor: &ExecutorId, state: ExecutorState, now: Instant) {
+        self.mailboxes.remove(executor);
+        if let Some(live) = self.executors.remove(executor) {
+            let mut view = self.executor_view(executor, &live, now);
+            view.state = state;
+            view.running_tasks = 0;
+            self.departed.push_back(view);
+            if self.departed.len() > DEPARTED_EXECUTORS_KEPT {
+                self.departed.pop_front();
+            }
+        }
+    }
+
+    fn executor_view(&self, id: &ExecutorId, live: &LiveExecutor, now: Instant) -> ExecutorView {
+        let last_seen = SystemTime::now()
+            .checked_sub(now.saturating_duration_since(live.last_seen))
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        ExecutorView {
+            executor_id: id.to_string(),
+            flight_url: live.flight_url.clone(),
+            slots: live.slots,
+            running_tasks: self.state.running_tasks_on(id),
+            state: if live.draining {
+                ExecutorState::Draining
+            } else {
+                ExecutorState::Alive
+            },
+            registered_at_ms: unix_ms(live.registered_at),
+            last_seen_ms: unix_ms(last_seen),
+        }
+    }
+
+    /// The operator's picture: every job in the history, every executor live or departed.
+    fn view(&self, now: Instant) -> ClusterView {
+        let mut live: Vec<ExecutorView> = self
+            .executors
+            .iter()
+            .map(|(id, executor)| self.executor_view(id, executor, now))
+            .collect();
+        live.sort_by(|a, b| a.executor_id.cmp(&b.executor_id));
+        ClusterView {
+            started_at_ms: unix_ms(self.started_at),
+            jobs: self.history.views(&self.state, SystemTime::now()),
+            executors: live
+                .into_iter()
+                .chain(self.departed.iter().rev().cloned())
+                .collect(),
+        }
     }
 
     fn report(&mut self, executor: ExecutorId, status: TaskStatus, now: Instant) {
@@ -511,6 +633,16 @@ impl EventLoop {
             self.state.running_attempt(&job, stage, partition) == Some((&executor, status.attempt));
         let outcome = match status.outcome {
             Some(TaskOutcomeMessage::Succeeded(succeeded)) => {
+                if current {
+                    let measured = TaskMeasurement {
+                        rows: succeeded.files.iter().map(|file| file.num_rows).sum(),
+                        bytes: succeeded.files.iter().map(|file| file.num_bytes).sum(),
+                        spilled_bytes: succeeded.spilled_bytes,
+                        elapsed: Duration::from_millis(succeeded.elapsed_ms),
+                    };
+                    self.history
+                        .succeeded(&job, stage, partition, measured, SystemTime::now());
+                }
                 if let Some(running) = self.jobs.get_mut(&job).filter(|_| current) {
                     running
                         .outputs
@@ -588,6 +720,7 @@ impl EventLoop {
                 executor,
             } => match self.task_definition(&job, stage, partition, attempt) {
                 Ok(task) => {
+                    self.history.launched(&job, stage, SystemTime::now());
                     self.mailboxes.send_task(&executor, task);
                     None
                 }
@@ -608,6 +741,13 @@ impl EventLoop {
                 None
             }
             Action::FinishJob { job, outcome } => {
+                let timed_out = self.jobs.get(&job).and_then(|running| running.timed_out);
+                self.history.ended(
+                    &job,
+                    outcome_for_views(&outcome, timed_out),
+                    &self.state,
+                    SystemTime::now(),
+                );
                 let running = self.jobs.get(&job)?;
                 let end = match outcome {
                     JobOutcome::Succeeded => Ok(()),
@@ -677,6 +817,26 @@ impl EventLoop {
             session_id: job.session_id.clone(),
             object_stores: job.object_stores.clone(),
         })
+    }
+}
+
+/// How the operator's views word a job's end.
+fn outcome_for_views(
+    outcome: &JobOutcome,
+    timed_out: Option<Duration>,
+) -> (JobState, Option<String>) {
+    match outcome {
+        JobOutcome::Succeeded => (JobState::Succeeded, None),
+        JobOutcome::Failed(failure) => (JobState::Failed, Some(failure.to_string())),
+        JobOutcome::NoExecutors { message } => (JobState::Failed, Some(message.clone())),
+        JobOutcome::Cancelled => (
+            JobState::Cancelled,
+            Some(
+                timed_out
+                    .map_or(JobFailure::Cancelled, JobFailure::TimedOut)
+                    .to_string(),
+            ),
+        ),
     }
 }
 

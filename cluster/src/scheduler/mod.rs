@@ -3,17 +3,26 @@
 //! executors reach through the cluster protocol ([`SchedulerService`]). Placement of tasks
 //! on executors is a separate pure policy ([`placement`]).
 
+mod cluster_view;
 mod event;
 mod event_loop;
+mod job_history;
+mod job_label;
 mod job_progress;
 mod mailbox;
 mod placement;
 mod rpc;
 mod state;
 
+pub use cluster_view::{
+    ClusterView, ExecutorState, ExecutorView, JobState, JobView, StageState, StageView, TaskCounts,
+    TaskState, TaskView,
+};
 pub use event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
 pub(crate) use event_loop::resolve_readers;
-pub use event_loop::{JobSubmission, SchedulerHandle, SchedulerSettings};
+pub use event_loop::{JobSubmission, SchedulerHandle, SchedulerSettings, StopOutcome};
+pub use job_history::DEFAULT_JOB_HISTORY;
+pub use job_label::JobLabel;
 pub use job_progress::{FinalOutput, FinalTask, JobFailure, JobProgress};
 pub use rpc::SchedulerService;
 pub use state::{JobStatus, Limits, SchedulerState, StageProgress, TaskProgress};

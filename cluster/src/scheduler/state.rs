@@ -166,6 +166,16 @@ impl SchedulerState {
             .any(|task| matches!(task, Task::Running { executor: on, .. } if on == executor))
     }
 
+    /// How many tasks run on `executor` (or were placed there).
+    pub fn running_tasks_on(&self, executor: &ExecutorId) -> usize {
+        self.jobs
+            .values()
+            .flat_map(|job| job.stages.values())
+            .flat_map(|stage| stage.tasks.iter())
+            .filter(|task| matches!(task, Task::Running { executor: on, .. } if on == executor))
+            .count()
+    }
+
     /// Where `stage` of `job` stands, if both are known.
     pub fn stage_progress(&self, job: &JobId, stage: StageId) -> Option<StageProgress> {
         let job = self.jobs.get(job)?;

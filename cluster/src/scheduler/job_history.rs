@@ -1,0 +1,347 @@
+//! [`JobHistory`]: the operator's record of every job, running and recent, kept by the
+//! event loop beside the scheduler state. The state forgets a job once its result is
+//! released; the history keeps who ran it, its SQL, its stages and what their tasks
+//! measured, for the last `capacity` ended jobs (`--job-history`), in memory only.
+//!
+//! Task states are not copied here while a job runs: they are read from the scheduler
+//! state when a view is taken, and frozen into the record when the job ends.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use datafusion::physical_plan::ExecutionPlanProperties;
+use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
+
+use super::cluster_view::{
+    JobState, JobView, StageState, StageView, TaskCounts, TaskState, TaskView,
+};
+use super::job_label::JobLabel;
+use super::state::{SchedulerState, StageProgress, TaskProgress};
+use crate::stage_planner::StagePlan;
+
+/// Ended jobs kept when no `--job-history` is given.
+pub const DEFAULT_JOB_HISTORY: usize = 1_000;
+
+/// Every running job, and the most recent ended ones.
+#[derive(Debug)]
+pub(crate) struct JobHistory {
+    records: HashMap<JobId, JobRecord>,
+    /// Ended jobs, oldest first: the first is dropped when there are too many.
+    ended: VecDeque<JobId>,
+    capacity: usize,
+}
+
+#[derive(Debug)]
+struct JobRecord {
+    session_id: String,
+    label: JobLabel,
+    submitted_at: SystemTime,
+    /// `Some` once the job ended.
+    end: Option<JobEnd>,
+    stages: Vec<StageRecord>,
+}
+
+#[derive(Debug)]
+struct JobEnd {
+    at: SystemTime,
+    state: JobState,
+    error: Option<String>,
+}
+
+#[derive(Debug)]
+struct StageRecord {
+    id: StageId,
+    inputs: Vec<StageId>,
+    output_partitioning: String,
+    plan: String,
+    /// What each task's accepted success measured, by partition.
+    measured: Vec<Option<TaskMeasurement>>,
+    first_launch: Option<SystemTime>,
+    last_success: Option<SystemTime>,
+    /// The tasks' states when the job ended.
+    frozen: Option<StageProgress>,
+}
+
+/// What one successful task attempt wrote and took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct TaskMeasurement {
+    pub(crate) rows: u64,
+    pub(crate) bytes: u64,
+    pub(crate) spilled_bytes: u64,
+    pub(crate) elapsed: Duration,
+}
+
+impl JobHistory {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            records: HashMap::new(),
+            ended: VecDeque::new(),
+            capacity,
+        }
+    }
+
+    pub(crate) fn submitted(
+        &mut self,
+        job: &JobId,
+        session_id: &str,
+        label: JobLabel,
+        stages: &StagePlan,
+        now: SystemTime,
+    ) {
+        let stages = stages
+            .stages()
+            .iter()
+            .map(|stage| StageRecord {
+                id: stage.id,
+                inputs: stage.inputs.clone(),
+                output_partitioning: stage
+                    .plan
+                    .partitioning()
+                    .map_or_else(
+                        || stage.plan.input().output_partitioning().clone(),
+                        Clone::clone,
+                    )
+                    .to_string(),
+                plan: operator_lines(stage.plan.input().as_ref()),
+                measured: vec![None; stage.tasks()],
+                first_launch: None,
+                last_success: None,
+                frozen: None,
+            })
+            .collect();
+        self.records.insert(
+            job.clone(),
+            JobRecord {
+                session_id: session_id.to_string(),
+                label,
+                submitted_at: now,
+                end: None,
+                stages,
+            },
+        );
+    }
+
+    /// Whether `job` is running or among the recent ended jobs.
+    pub(crate) fn knows(&self, job: &JobId) -> bool {
+        self.records.contains_key(job)
+    }
+
+    pub(crate) fn launched(&mut self, job: &JobId, stage: StageId, now: SystemTime) {
+        if let Some(stage) = self.stage_mut(job, stage) {
+            stage.first_launch.get_or_insert(now);
+        }
+    }
+
+    /// Records what the accepted success of a task measured.
+    pub(crate) fn succeeded(
+        &mut self,
+        job: &JobId,
+        stage: StageId,
+        partition: PartitionId,
+        measured: TaskMeasurement,
+        now: SystemTime,
+    ) {
+        if let Some(stage) = self.stage_mut(job, stage) {
+            if let Some(slot) = stage.measured.get_mut(partition.0 as usize) {
+                *slot = Some(measured);
+            }
+            stage.last_success = Some(now);
+        }
+    }
+
+    /// Records how `job` ended, with its tasks' states as `state` has them now; the
+    /// oldest ended job beyond the capacity is forgotten.
+    pub(crate) fn ended(
+        &mut self,
+        job: &JobId,
+        outcome: (JobState, Option<String>),
+        state: &SchedulerState,
+        now: SystemTime,
+    ) {
+        let Some(record) = self.records.get_mut(job) else {
+            return;
+        };
+        if record.end.is_some() {
+            return;
+        }
+        for stage in &mut record.stages {
+            stage.frozen = state.stage_progress(job, stage.id);
+        }
+        let (state, error) = outcome;
+        record.end = Some(JobEnd {
+            at: now,
+            state,
+            error,
+        });
+        self.ended.push_back(job.clone());
+        while self.ended.len() > self.capacity {
+            if let Some(oldest) = self.ended.pop_front() {
+                self.records.remove(&oldest);
+            }
+        }
+    }
+
+    /// Every job, running ones first, then ended ones, most recent first.
+    pub(crate) fn views(&self, state: &SchedulerState, now: SystemTime) -> Vec<JobView> {
+        let mut jobs: Vec<(&JobId, &JobRecord)> = self.records.iter().collect();
+        jobs.sort_by_key(|(id, record)| {
+            (
+                record.end.is_some(),
+                std::cmp::Reverse(record.submitted_at),
+                (*id).clone(),
+            )
+        });
+        jobs.into_iter()
+            .map(|(id, record)| record.view(id, state, now))
+            .collect()
+    }
+
+    fn stage_mut(&mut self, job: &JobId, stage: StageId) -> Option<&mut StageRecord> {
+        self.records
+            .get_mut(job)?
+            .stages
+            .iter_mut()
+            .find(|record| record.id == stage)
+    }
+}
+
+impl JobRecord {
+    fn view(&self, id: &JobId, state: &SchedulerState, now: SystemTime) -> JobView {
+        let ended = self.end.as_ref();
+        let stages: Vec<StageView> = self
+            .stages
+            .iter()
+            .map(|stage| {
+                let progress = match &stage.frozen {
+                    Some(frozen) => Some(frozen.clone()),
+                    None if ended.is_none() => state.stage_progress(id, stage.id),
+                    None => None,
+                };
+                stage.view(progress, ended.is_some())
+            })
+            .collect();
+        let rows_out = stages.last().map_or(0, |stage| stage.rows_out);
+        let until = ended.map_or(now, |end| end.at);
+        JobView {
+            job_id: id.to_string(),
+            session_id: self.session_id.clone(),
+            user: self.label.user.clone(),
+            sql: self.label.sql.clone(),
+            state: ended.map_or(JobState::Running, |end| end.state),
+            error: ended.and_then(|end| end.error.clone()),
+            submitted_at_ms: unix_ms(self.submitted_at),
+            ended_at_ms: ended.map(|end| unix_ms(end.at)),
+            duration_ms: millis(until.duration_since(self.submitted_at).unwrap_or_default()),
+            rows_out,
+            stages,
+        }
+    }
+}
+
+impl StageRecord {
+    fn view(&self, progress: Option<StageProgress>, job_ended: bool) -> StageView {
+        let tasks: Vec<TaskView> = self
+            .measured
+            .iter()
+            .enumerate()
+            .map(|(partition, measured)| {
+                let task = progress
+                    .as_ref()
+                    .and_then(|progress| progress.tasks.get(partition));
+                task_view(partition, task, *measured)
+            })
+            .collect();
+        let mut counts = TaskCounts {
+            total: tasks.len(),
+            ..TaskCounts::default()
+        };
+        for task in &tasks {
+            match task.state {
+                TaskState::Waiting => counts.waiting += 1,
+                TaskState::Running => counts.running += 1,
+                TaskState::Succeeded => counts.succeeded += 1,
+            }
+        }
+        let ready = progress.as_ref().is_some_and(|progress| progress.ready);
+        let state = if counts.succeeded == counts.total {
+            StageState::Succeeded
+        } else if job_ended {
+            StageState::Stopped
+        } else if ready {
+            StageState::Running
+        } else {
+            StageState::Waiting
+        };
+        // Only what the succeeded tasks measured: an earlier success whose output was
+        // lost is being redone.
+        let measured: Vec<TaskMeasurement> = tasks
+            .iter()
+            .zip(&self.measured)
+            .filter(|(task, _)| task.state == TaskState::Succeeded)
+            .filter_map(|(_, measured)| *measured)
+            .collect();
+        let duration_ms = match (state, self.first_launch, self.last_success) {
+            (StageState::Succeeded, Some(first), Some(last)) => {
+                Some(millis(last.duration_since(first).unwrap_or_default()))
+            }
+            _ => None,
+        };
+        StageView {
+            stage_id: self.id.0,
+            inputs: self.inputs.iter().map(|input| input.0).collect(),
+            state,
+            output_partitioning: self.output_partitioning.clone(),
+            plan: self.plan.clone(),
+            tasks: counts,
+            rows_out: measured.iter().map(|task| task.rows).sum(),
+            bytes_out: measured.iter().map(|task| task.bytes).sum(),
+            spilled_bytes: measured.iter().map(|task| task.spilled_bytes).sum(),
+            task_time_ms: measured.iter().map(|task| millis(task.elapsed)).sum(),
+            duration_ms,
+            task_list: tasks,
+        }
+    }
+}
+
+fn task_view(
+    partition: usize,
+    task: Option<&TaskProgress>,
+    measured: Option<TaskMeasurement>,
+) -> TaskView {
+    let partition = u32::try_from(partition).unwrap_or(u32::MAX);
+    let (state, attempts, executor): (TaskState, u32, Option<&ExecutorId>) = match task {
+        None | Some(TaskProgress::Waiting) => (TaskState::Waiting, 0, None),
+        Some(TaskProgress::Running { executor, attempt }) => {
+            (TaskState::Running, *attempt, Some(executor))
+        }
+        Some(TaskProgress::Succeeded { executor, attempt }) => {
+            (TaskState::Succeeded, *attempt, Some(executor))
+        }
+    };
+    let measured = measured.filter(|_| state == TaskState::Succeeded);
+    TaskView {
+        partition,
+        state,
+        attempts,
+        executor: executor.map(ToString::to_string),
+        rows_out: measured.map(|m| m.rows),
+        bytes_out: measured.map(|m| m.bytes),
+        spilled_bytes: measured.map(|m| m.spilled_bytes),
+        elapsed_ms: measured.map(|m| millis(m.elapsed)),
+    }
+}
+
+/// A stage's operators, one per line, indented by depth as in EXPLAIN.
+fn operator_lines(plan: &dyn datafusion::physical_plan::ExecutionPlan) -> String {
+    datafusion::physical_plan::displayable(plan)
+        .indent(false)
+        .to_string()
+}
+
+pub(crate) fn unix_ms(at: SystemTime) -> u64 {
+    millis(at.duration_since(UNIX_EPOCH).unwrap_or_default())
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
