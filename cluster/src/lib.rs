@@ -31,6 +31,7 @@ mod final_partition;
 mod http;
 mod local_engine;
 mod memory_scans;
+mod metrics;
 mod object_stores;
 mod physical_rules;
 mod planning_runtime;
@@ -61,6 +62,7 @@ pub use error::{ClusterError, Result};
 pub use executor::{ExecutorConfig, RunningExecutor, default_concurrent_tasks, start_executor};
 pub use http::{GrpcOrHttp, GrpcOrHttpLayer, Readiness, health_routes};
 pub use local_engine::{LocalEngine, QueryEngine};
+pub use metrics::SchedulerMetrics;
 pub use object_stores::{
     Configured, ConfiguredStores, ObjectStoreOptions, REDACTED, build_object_store,
     is_secret_option, names_server_credentials, store_namespace,

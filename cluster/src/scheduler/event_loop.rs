@@ -25,6 +25,7 @@ use super::job_progress::{FinalOutput, FinalTask, JobFailure, JobProgress};
 use super::mailbox::Mailboxes;
 use super::state::{JobStatus, Limits, SchedulerState, TaskProgress};
 use crate::codec::encode_plan;
+use crate::metrics::SchedulerMetrics;
 use crate::protocol::{
     ExecutorMetadata, ShuffleFile, TaskDefinition, TaskOutcomeMessage, TaskStatus,
 };
@@ -128,6 +129,8 @@ pub struct SchedulerHandle {
     cluster_secret: ClusterSecret,
     /// Jobs whose results are still wanted (running, or ended and not yet released).
     job_count: watch::Receiver<usize>,
+    /// What the scheduler counts, for `/api/metrics`.
+    metrics: Arc<SchedulerMetrics>,
     /// The loop stops when the last handle is dropped (its inbox closes, or this aborts it).
     _event_loop: Arc<JoinSet<()>>,
 }
@@ -158,6 +161,7 @@ impl SchedulerHandle {
             policy: settings.policy,
             cluster_secret,
             job_count,
+            metrics: Arc::new(SchedulerMetrics::new()),
             _event_loop: Arc::new(running),
         }
     }
@@ -165,6 +169,11 @@ impl SchedulerHandle {
     /// How this scheduler delivers tasks.
     pub fn policy(&self) -> SchedulerPolicy {
         self.policy
+    }
+
+    /// What this scheduler counts.
+    pub fn metrics(&self) -> &Arc<SchedulerMetrics> {
+        &self.metrics
     }
 
     /// The secret this scheduler's executors share.
