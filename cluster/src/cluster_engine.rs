@@ -13,6 +13,7 @@ use bytes::Bytes;
 use datafusion::datasource::sink::DataSinkExec;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::analyze::AnalyzeExec;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::explain::ExplainExec;
 use datafusion::physical_plan::placeholder_row::PlaceholderRowExec;
@@ -29,6 +30,7 @@ use trebuchet_shuffle::{ClusterSecret, ShuffleFormat, ShuffleLayout};
 use crate::ballista_options::BallistaOptions;
 use crate::codec::encode_plan;
 use crate::decodable_stages::plan_decodable_stages;
+use crate::distributed_analyze::analyze_as_job;
 use crate::final_partition::{final_partition_stream, job_error};
 use crate::local_engine::{LocalEngine, QueryEngine};
 use crate::memory_scans::unify_memory_scan_schemas;
@@ -116,7 +118,11 @@ impl QueryEngine for ClusterEngine {
     ) -> BoxFuture<'static, Result<Option<Vec<Bytes>>>> {
         let engine = self.clone();
         Box::pin(async move {
-            if engine.endpoints == ResultEndpoints::Single || runs_on_scheduler(&plan) {
+            // EXPLAIN ANALYZE answers one row, after its job: `execute` runs it.
+            if engine.endpoints == ResultEndpoints::Single
+                || runs_on_scheduler(&plan)
+                || plan.is::<AnalyzeExec>()
+            {
                 return Ok(None);
             }
             let started = start_job(&engine.scheduler, plan, &task_ctx).await?;
@@ -289,6 +295,11 @@ fn execute_plan(
         if runs_on_scheduler(&plan) {
             return LocalEngine.execute(plan, task_ctx).await;
         }
+        if let Some(analyze) = plan.downcast_ref::<AnalyzeExec>()
+            && !runs_on_scheduler(analyze.input())
+        {
+            return analyze_as_job(scheduler, analyze, task_ctx).await;
+        }
         run_job(scheduler, plan, task_ctx).await
     })
 }
@@ -378,7 +389,25 @@ async fn run_job(
     plan: Arc<dyn ExecutionPlan>,
     task_ctx: Arc<TaskContext>,
 ) -> Result<SendableRecordBatchStream> {
+    Ok(run_job_with_id(scheduler, plan, task_ctx).await?.rows)
+}
+
+/// A job's result stream, with what identifies and follows the job.
+pub(crate) struct JobStream {
+    pub(crate) job: JobId,
+    /// Says when the job has ended (its executors' last reports arrive after its rows).
+    pub(crate) progress: watch::Receiver<JobProgress>,
+    pub(crate) rows: SendableRecordBatchStream,
+}
+
+/// [`run_job`], also saying which job it is and how it stands.
+pub(crate) async fn run_job_with_id(
+    scheduler: SchedulerHandle,
+    plan: Arc<dyn ExecutionPlan>,
+    task_ctx: Arc<TaskContext>,
+) -> Result<JobStream> {
     let started = start_job(&scheduler, plan, &task_ctx).await?;
+    let progress = started.progress.clone();
     let schema = started.stage.plan.input().schema();
     let partitions = u32::try_from(started.stage.tasks()).unwrap_or(u32::MAX);
     let source = ResultSource {
@@ -399,16 +428,27 @@ async fn run_job(
     watchdog.spawn(release_when_stalled(
         Arc::clone(&activity),
         scheduler.clone(),
-        job,
+        job.clone(),
     ));
-    // The stream owns the job: it is released (or cancelled) when the stream ends or is
-    // dropped, or when its client stops reading it.
+    // The stream owns the job: it is released when the stream ends, cancelled when it is
+    // dropped before, or when its client stops reading it.
     let release = started.release;
-    let owned = watch_client(merged, activity).map(move |batch| {
-        let _owned = (&release, &watchdog);
-        batch
-    });
-    Ok(Box::pin(RecordBatchStreamAdapter::new(schema, owned)))
+    let end_of_results = futures::stream::once(async move {
+        release.read_to_end();
+        None
+    })
+    .filter_map(futures::future::ready);
+    let owned = watch_client(merged, activity)
+        .map(move |batch| {
+            let _owned = &watchdog;
+            batch
+        })
+        .chain(end_of_results);
+    Ok(JobStream {
+        job,
+        progress,
+        rows: Box::pin(RecordBatchStreamAdapter::new(schema, owned)),
+    })
 }
 
 /// Releases `job` once the stream that `activity` watches has waited on its client for
@@ -467,7 +507,7 @@ impl PartitionRead {
             .pending
             .mark_read(&self.job, self.partition, &self.activity, Instant::now())
         {
-            self.scheduler.release(self.job.clone());
+            self.scheduler.result_read(self.job.clone());
         }
     }
 }
@@ -508,6 +548,14 @@ impl JobRelease {
     /// Hands the job on to another owner.
     fn disarm(mut self) {
         self.job = None;
+    }
+
+    /// The job's result was read to the end: it is released once it has ended, as what
+    /// it is, rather than cancelled.
+    fn read_to_end(mut self) {
+        if let Some(job) = self.job.take() {
+            self.scheduler.result_read(job);
+        }
     }
 }
 

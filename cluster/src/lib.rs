@@ -24,6 +24,7 @@ mod byte_size;
 mod cluster_engine;
 mod codec;
 mod decodable_stages;
+mod distributed_analyze;
 mod error;
 mod executor;
 mod expr_codec;
@@ -33,6 +34,7 @@ mod local_engine;
 mod memory_scans;
 mod metrics;
 mod object_stores;
+mod operator_metrics;
 mod physical_rules;
 mod planning_runtime;
 pub mod protocol;
@@ -62,7 +64,8 @@ pub use error::{ClusterError, Result};
 pub use executor::{ExecutorConfig, RunningExecutor, default_concurrent_tasks, start_executor};
 pub use http::{GrpcOrHttp, GrpcOrHttpLayer, Readiness, health_routes};
 pub use local_engine::{LocalEngine, QueryEngine};
-pub use metrics::SchedulerMetrics;
+pub use metrics::{PROMETHEUS_TEXT_FORMAT, SchedulerMetrics};
+pub use operator_metrics::{MetricKind, metrics_text};
 pub use object_stores::{
     Configured, ConfiguredStores, ObjectStoreOptions, REDACTED, build_object_store,
     is_secret_option, names_server_credentials, store_namespace,

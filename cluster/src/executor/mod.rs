@@ -10,8 +10,9 @@
 //! Tasks run on a dedicated multi-threaded runtime so that a CPU-bound task never delays
 //! the heartbeats, polls and file serving of the control runtime.
 //!
-//! The Flight port also answers plain HTTP: `/healthz`, and `/readyz` (ready once
-//! registered). [`RunningExecutor::drain`] leaves the cluster without losing work: no new
+//! The Flight port also answers plain HTTP: `/healthz`, `/readyz` (ready once
+//! registered) and `/api/metrics` (Prometheus text; unauthenticated like the probes, the
+//! port being cluster-internal). [`RunningExecutor::drain`] leaves the cluster without losing work: no new
 //! tasks, running ones finish, shuffle output is served until the scheduler releases it. Each task's memory is
 //! bounded by its share of `--memory-pool-size`, if set ([`task_memory`]); spill files go
 //! under `<work_dir>/spill`.
@@ -44,6 +45,7 @@ use trebuchet_shuffle::{
 
 use crate::error::{ClusterError, Result};
 use crate::http::{GrpcOrHttpLayer, Readiness, health_routes};
+use crate::metrics::{ExecutorMetrics, ServedBytesLayer, executor_metrics_routes};
 use crate::protocol::{
     DeregisterExecutorRequest, ExecutorMetadata, HeartbeatRequest, MAX_MESSAGE_BYTES,
     PollWorkRequest, PresentClusterToken, RegisterExecutorRequest, ReportTaskRequest,
@@ -346,7 +348,13 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
             .tls_config(tls.server_config())
             .map_err(ClusterError::FlightTls)?;
     }
-    let mut server = server.layer(GrpcOrHttpLayer::new(health_routes(readiness.clone())));
+    // `/api/metrics` is unauthenticated like the probes: this port is cluster-internal.
+    let metrics = Arc::new(ExecutorMetrics::new());
+    let routes =
+        health_routes(readiness.clone()).merge(executor_metrics_routes(Arc::clone(&metrics)));
+    let mut server = server
+        .layer(GrpcOrHttpLayer::new(routes))
+        .layer(ServedBytesLayer::new(metrics.flight_bytes_served()));
     let mut loops = JoinSet::new();
     loops.spawn(async move {
         let served = server
@@ -384,7 +392,13 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
     let worker = Worker {
         metadata,
         scheduler: scheduler_client(channel, token),
-        env: TaskEnvironment::new(id.clone(), layout, memory, config.cluster_token.clone()),
+        env: TaskEnvironment::new(
+            id.clone(),
+            layout,
+            memory,
+            config.cluster_token.clone(),
+            metrics,
+        ),
         tasks: tasks.handle().clone(),
         slots: Arc::new(Semaphore::new(config.concurrent_tasks.max(1))),
         running,
@@ -587,9 +601,11 @@ impl Worker {
         let env = self.env.clone();
         let slots = Arc::clone(&self.slots);
         let usage = Arc::clone(&self.slot_usage);
+        let metrics = Arc::clone(&self.env.metrics);
         let running = self.tasks.spawn(async move {
             let _slot = slots.acquire_owned().await;
             let _busy = usage.occupy();
+            let _counted = metrics.task_running();
             task_runner::run_task(task, env).await
         });
         let abort = running.abort_handle();
@@ -601,16 +617,21 @@ impl Worker {
             worker.running.remove(&job, id);
             if worker.running.is_forgotten(&job) {
                 // The job ended while this task ran: what it wrote meanwhile goes too.
+                worker.env.metrics.task_cancelled();
                 worker.remove_files(&job);
                 return;
             }
             let status = match finished {
                 Ok(status) => status,
                 // A cancelled task reports nothing: the scheduler already ended its job.
-                Err(err) if err.is_cancelled() => return,
+                Err(err) if err.is_cancelled() => {
+                    worker.env.metrics.task_cancelled();
+                    return;
+                }
                 Err(err) => task_runner::panicked(unfinished, &worker.metadata.id, &err),
             };
             worker.tasks_finished.fetch_add(1, Ordering::Relaxed);
+            worker.env.metrics.task_reported(&status);
             worker.report(status).await;
             // A slot is free: under pull-staged, ask for work now rather than after the
             // interval (the scheduler has this report before it sees that request).

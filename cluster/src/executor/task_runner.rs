@@ -21,7 +21,9 @@ use super::cooperative_plan::cooperative_plan;
 use super::spill_metrics::{SpillMetrics, SpillTotals};
 use super::task_memory::TaskMemory;
 use crate::codec::decode_plan;
+use crate::metrics::ExecutorMetrics;
 use crate::object_stores::StoreCache;
+use crate::operator_metrics::operators_of;
 use crate::protocol::{
     ShuffleFile, TaskDefinition, TaskFailed, TaskOutcomeMessage, TaskStatus, TaskSucceeded,
 };
@@ -41,6 +43,8 @@ pub(crate) struct TaskEnvironment {
     pub(crate) spills: Arc<SpillTotals>,
     pub(crate) cluster_secret: ClusterSecret,
     pub(crate) object_stores: Arc<StoreCache>,
+    /// What `/api/metrics` on the executor's port serves.
+    pub(crate) metrics: Arc<ExecutorMetrics>,
 }
 
 impl TaskEnvironment {
@@ -49,6 +53,7 @@ impl TaskEnvironment {
         layout: ShuffleLayout,
         memory: TaskMemory,
         cluster_secret: ClusterSecret,
+        metrics: Arc<ExecutorMetrics>,
     ) -> Self {
         let functions = datafusion::execution::SessionStateBuilder::new()
             .with_config(default_session_config())
@@ -63,6 +68,7 @@ impl TaskEnvironment {
             spills: Arc::new(SpillTotals::default()),
             cluster_secret,
             object_stores: Arc::new(StoreCache::default()),
+            metrics,
         }
     }
 }
@@ -129,6 +135,8 @@ async fn execute(task: &TaskDefinition, env: &TaskEnvironment) -> Result<TaskSuc
     // A task that failed may have spilled before it did; that disk traffic counts too.
     let spilled = SpillMetrics::of_plan(plan.as_ref());
     env.spills.add(spilled);
+    env.metrics
+        .spilled(spilled.spill_count, spilled.spilled_bytes);
     tracing::debug!(
         job = task.job_id,
         stage = task.stage_id,
@@ -159,6 +167,7 @@ async fn execute(task: &TaskDefinition, env: &TaskEnvironment) -> Result<TaskSuc
         files,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         spilled_bytes: spilled.spilled_bytes,
+        operators: operators_of(plan.as_ref()),
     })
 }
 

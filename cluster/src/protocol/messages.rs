@@ -161,6 +161,39 @@ pub struct TaskSucceeded {
     /// What its operators spilled to disk.
     #[prost(uint64, tag = "3")]
     pub spilled_bytes: u64,
+    /// Each operator of the plan it ran, in pre-order, with its metrics: what
+    /// `EXPLAIN ANALYZE` and the REST API show per stage.
+    #[prost(message, repeated, tag = "4")]
+    pub operators: Vec<OperatorMetrics>,
+}
+
+/// One operator of a task's plan and what it measured.
+#[derive(Clone, PartialEq, Message)]
+pub struct OperatorMetrics {
+    /// Its depth in the plan: 0 for the stage's root.
+    #[prost(uint32, tag = "1")]
+    pub depth: u32,
+    /// The operator as EXPLAIN prints it on one line.
+    #[prost(string, tag = "2")]
+    pub operator: String,
+    #[prost(message, repeated, tag = "3")]
+    pub metrics: Vec<MetricEntry>,
+}
+
+/// One metric of an operator, summed over the task's partitions.
+#[derive(Clone, PartialEq, Message)]
+pub struct MetricEntry {
+    #[prost(string, tag = "1")]
+    pub name: String,
+    /// How the value reads ([`crate::MetricKind`]'s wire number): a count, bytes, a time
+    /// in nanoseconds, or a gauge.
+    #[prost(uint32, tag = "2")]
+    pub kind: u32,
+    #[prost(uint64, tag = "3")]
+    pub value: u64,
+    /// Shown at `datafusion.explain.analyze_level = summary` too, not only at `dev`.
+    #[prost(bool, tag = "4")]
+    pub summary: bool,
 }
 
 #[derive(Clone, PartialEq, Message)]

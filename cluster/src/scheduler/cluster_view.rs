@@ -114,6 +114,26 @@ pub struct StageView {
     pub duration_ms: Option<u64>,
     /// Each task's last attempt.
     pub task_list: Vec<TaskView>,
+    /// The operators its tasks ran, in pre-order, with their metrics summed over the
+    /// succeeded tasks (as `EXPLAIN ANALYZE` shows them).
+    pub operators: Vec<OperatorView>,
+}
+
+/// One operator of a stage and what it measured over the stage's succeeded tasks.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "rest-api", derive(utoipa::ToSchema))]
+pub struct OperatorView {
+    /// 0 for the stage's root (its shuffle writer).
+    pub depth: u32,
+    /// The operator as EXPLAIN prints it.
+    pub operator: String,
+    /// Each metric's value: counts, bytes, times in nanoseconds, peaks in bytes.
+    pub metrics: std::collections::BTreeMap<String, u64>,
+    /// The metrics worded as DataFusion's `EXPLAIN ANALYZE` words them.
+    pub metrics_text: String,
+    /// The metrics as executors reported them, for re-wording at another level.
+    #[serde(skip)]
+    pub(crate) raw: Vec<crate::protocol::MetricEntry>,
 }
 
 /// How many tasks of a stage are in each state.

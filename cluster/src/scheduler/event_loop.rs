@@ -80,6 +80,8 @@ enum Command {
     Submit(JobSubmission, watch::Sender<JobProgress>),
     /// Stops a job if it still runs, and releases its files.
     Cancel(JobId),
+    /// Its result was read to the end: its files go once it has ended.
+    ResultRead(JobId),
     /// Stops a job if it still runs; its reader learns it was cancelled.
     Stop(JobId, oneshot::Sender<StopOutcome>),
     /// Takes the operator's picture of the scheduler.
@@ -142,6 +144,7 @@ impl SchedulerHandle {
         let (commands, inbox) = mpsc::unbounded_channel();
         let mailboxes = Arc::new(Mailboxes::default());
         let (job_count_sender, job_count) = watch::channel(0);
+        let metrics = Arc::new(SchedulerMetrics::new());
         let event_loop = EventLoop {
             state: SchedulerState::new(settings.limits),
             jobs: HashMap::new(),
@@ -152,6 +155,7 @@ impl SchedulerHandle {
             mailboxes: Arc::clone(&mailboxes),
             executor_timeout: settings.executor_timeout,
             job_count: job_count_sender,
+            metrics: Arc::clone(&metrics),
         };
         let mut running = JoinSet::new();
         running.spawn(event_loop.run(inbox, settings.tick));
@@ -161,7 +165,7 @@ impl SchedulerHandle {
             policy: settings.policy,
             cluster_secret,
             job_count,
-            metrics: Arc::new(SchedulerMetrics::new()),
+            metrics,
             _event_loop: Arc::new(running),
         }
     }
@@ -194,6 +198,12 @@ impl SchedulerHandle {
     /// or has been read.
     pub fn release(&self, job: JobId) {
         self.send(Command::Cancel(job));
+    }
+
+    /// Its result was read to the end: its files are released once it has ended (now, if
+    /// it has), and it ends as it would have.
+    pub fn result_read(&self, job: JobId) {
+        self.send(Command::ResultRead(job));
     }
 
     /// Cancels `job` if it still runs: its reader gets a cancellation error.
@@ -269,6 +279,7 @@ struct EventLoop {
     mailboxes: Arc<Mailboxes>,
     executor_timeout: Duration,
     job_count: watch::Sender<usize>,
+    metrics: Arc<SchedulerMetrics>,
 }
 
 /// Departed executors the operator's views keep.
@@ -299,6 +310,14 @@ struct RunningJob {
     deadline: Option<(Instant, Duration)>,
     /// Set when the deadline passed: the cancellation that follows is a timeout.
     timed_out: Option<Duration>,
+    /// When it was submitted, for its duration.
+    submitted: Instant,
+    /// When each stage's current run launched its first task, for its duration.
+    stage_launched: HashMap<StageId, Instant>,
+    /// Its result was read to the end: its files go once it ends. A reader following the
+    /// final files as they grow reaches their end before the executors' reports arrive,
+    /// and a job still running then must end as what it is (succeeded), not cancelled.
+    read: bool,
 }
 
 impl EventLoop {
@@ -335,11 +354,13 @@ impl EventLoop {
                 self.apply(Event::CancelJob { job }, now);
             }
             // Cancelling a job that already ended only releases its files.
-            Command::Cancel(job) => {
-                self.mailboxes.broadcast_forget(job.as_str());
-                self.jobs.remove(&job);
-                self.state.forget_job(&job);
-            }
+            Command::Cancel(job) => self.forget(&job),
+            Command::ResultRead(job) => match self.jobs.get_mut(&job) {
+                Some(running) if self.state.job_status(&job) == Some(&JobStatus::Running) => {
+                    running.read = true;
+                }
+                _ => self.forget(&job),
+            },
             Command::Stop(job, reply) => {
                 let outcome = match self.state.job_status(&job) {
                     Some(JobStatus::Running) => {
@@ -452,6 +473,9 @@ impl EventLoop {
             progress,
             deadline: timeout.map(|limit| (now + limit, limit)),
             timed_out: None,
+            read: false,
+            submitted: now,
+            stage_launched: HashMap::new(),
         };
         tracing::debug!(job = %job, stages = running.stages.len(), "job submitted");
         self.jobs.insert(job.clone(), running);
@@ -573,6 +597,9 @@ impl EventLoop {
 
     /// Forgets `executor`: its tasks and the output they wrote are to be redone elsewhere.
     fn lose_executor(&mut self, executor: ExecutorId, now: Instant) {
+        if self.executors.contains_key(&executor) {
+            self.metrics.executor_lost();
+        }
         self.depart(&executor, ExecutorState::Lost, now);
         self.apply(Event::ExecutorLost { executor }, now);
     }
@@ -649,8 +676,17 @@ impl EventLoop {
                         spilled_bytes: succeeded.spilled_bytes,
                         elapsed: Duration::from_millis(succeeded.elapsed_ms),
                     };
-                    self.history
-                        .succeeded(&job, stage, partition, measured, SystemTime::now());
+                    self.metrics
+                        .task_succeeded(measured.bytes, measured.spilled_bytes);
+                    self.observe_stage_if_complete(&job, stage, partition, now);
+                    self.history.succeeded(
+                        &job,
+                        stage,
+                        partition,
+                        measured,
+                        succeeded.operators.clone(),
+                        SystemTime::now(),
+                    );
                 }
                 if let Some(running) = self.jobs.get_mut(&job).filter(|_| current) {
                     running
@@ -693,6 +729,9 @@ impl EventLoop {
                 retryable: true,
             },
         };
+        if current && matches!(outcome, TaskOutcome::Failed { .. }) {
+            self.metrics.task_failed();
+        }
         self.apply(
             Event::TaskFinished {
                 job,
@@ -703,6 +742,36 @@ impl EventLoop {
             },
             now,
         );
+    }
+
+    /// Observes a stage's duration when the success of `partition`, about to be applied,
+    /// is the last one the stage waits for.
+    fn observe_stage_if_complete(
+        &mut self,
+        job: &JobId,
+        stage: StageId,
+        partition: PartitionId,
+        now: Instant,
+    ) {
+        let completes = self.state.job_status(job) == Some(&JobStatus::Running)
+            && self
+                .state
+                .stage_progress(job, stage)
+                .is_some_and(|progress| {
+                    progress.tasks.iter().enumerate().all(|(index, task)| {
+                        index == partition.0 as usize
+                            || matches!(task, TaskProgress::Succeeded { .. })
+                    })
+                });
+        let started = self
+            .jobs
+            .get_mut(job)
+            .filter(|_| completes)
+            .and_then(|running| running.stage_launched.remove(&stage));
+        if let Some(started) = started {
+            self.metrics
+                .stage_succeeded(now.saturating_duration_since(started));
+        }
     }
 
     /// Applies `event` and every event its actions lead to.
@@ -730,6 +799,12 @@ impl EventLoop {
             } => match self.task_definition(&job, stage, partition, attempt) {
                 Ok(task) => {
                     self.history.launched(&job, stage, SystemTime::now());
+                    if let Some(running) = self.jobs.get_mut(&job) {
+                        running
+                            .stage_launched
+                            .entry(stage)
+                            .or_insert_with(Instant::now);
+                    }
                     self.mailboxes.send_task(&executor, task);
                     None
                 }
@@ -751,6 +826,11 @@ impl EventLoop {
             }
             Action::FinishJob { job, outcome } => {
                 let timed_out = self.jobs.get(&job).and_then(|running| running.timed_out);
+                if let Some(running) = self.jobs.get(&job) {
+                    let (state, _) = outcome_for_views(&outcome, timed_out);
+                    self.metrics
+                        .job_ended(state, timed_out.is_some(), running.submitted.elapsed());
+                }
                 self.history.ended(
                     &job,
                     outcome_for_views(&outcome, timed_out),
@@ -771,22 +851,26 @@ impl EventLoop {
                 running
                     .progress
                     .send_modify(|progress| progress.end = Some(end));
-                if running.progress.receiver_count() == 0 {
-                    // Nobody waits any more: the result files are not needed.
-                    tracing::debug!(job = %job, "result unclaimed");
-                    self.mailboxes.broadcast_forget(job.as_str());
-                    self.jobs.remove(&job);
-                    self.state.forget_job(&job);
+                if running.read || running.progress.receiver_count() == 0 {
+                    // Read already, or nobody waits any more: the files are not needed.
+                    tracing::debug!(job = %job, read = running.read, "result no longer needed");
+                    self.forget(&job);
                 }
                 None
             }
             Action::ForgetShuffle { job } => {
-                self.mailboxes.broadcast_forget(job.as_str());
-                self.jobs.remove(&job);
-                self.state.forget_job(&job);
+                self.forget(&job);
                 None
             }
         }
+    }
+
+    /// Deletes an ended job's files on every executor and forgets it (its record stays
+    /// in the history).
+    fn forget(&mut self, job: &JobId) {
+        self.mailboxes.broadcast_forget(job.as_str());
+        self.jobs.remove(job);
+        self.state.forget_job(job);
     }
 
     fn task_definition(

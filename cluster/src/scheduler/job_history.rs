@@ -13,10 +13,12 @@ use datafusion::physical_plan::ExecutionPlanProperties;
 use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
 
 use super::cluster_view::{
-    JobState, JobView, StageState, StageView, TaskCounts, TaskState, TaskView,
+    JobState, JobView, OperatorView, StageState, StageView, TaskCounts, TaskState, TaskView,
 };
 use super::job_label::JobLabel;
 use super::state::{SchedulerState, StageProgress, TaskProgress};
+use crate::operator_metrics::{add_operators, metrics_text};
+use crate::protocol::OperatorMetrics;
 use crate::stage_planner::StagePlan;
 
 /// Ended jobs kept when no `--job-history` is given.
@@ -56,6 +58,10 @@ struct StageRecord {
     plan: String,
     /// What each task's accepted success measured, by partition.
     measured: Vec<Option<TaskMeasurement>>,
+    /// Each task's operators and their metrics, by partition, until the job ends.
+    task_operators: Vec<Option<Vec<OperatorMetrics>>>,
+    /// The operators summed over the succeeded tasks, once the job ended.
+    operators: Option<Vec<OperatorMetrics>>,
     first_launch: Option<SystemTime>,
     last_success: Option<SystemTime>,
     /// The tasks' states when the job ended.
@@ -104,6 +110,8 @@ impl JobHistory {
                     .to_string(),
                 plan: operator_lines(stage.plan.input().as_ref()),
                 measured: vec![None; stage.tasks()],
+                task_operators: vec![None; stage.tasks()],
+                operators: None,
                 first_launch: None,
                 last_success: None,
                 frozen: None,
@@ -139,11 +147,15 @@ impl JobHistory {
         stage: StageId,
         partition: PartitionId,
         measured: TaskMeasurement,
+        operators: Vec<OperatorMetrics>,
         now: SystemTime,
     ) {
         if let Some(stage) = self.stage_mut(job, stage) {
             if let Some(slot) = stage.measured.get_mut(partition.0 as usize) {
                 *slot = Some(measured);
+            }
+            if let Some(slot) = stage.task_operators.get_mut(partition.0 as usize) {
+                *slot = Some(operators);
             }
             stage.last_success = Some(now);
         }
@@ -166,6 +178,9 @@ impl JobHistory {
         }
         for stage in &mut record.stages {
             stage.frozen = state.stage_progress(job, stage.id);
+            // Kept summed: a history of a thousand jobs must not hold every task's plan.
+            stage.operators = Some(stage.summed_operators(stage.frozen.as_ref()));
+            stage.task_operators = Vec::new();
         }
         let (state, error) = outcome;
         record.end = Some(JobEnd {
@@ -280,6 +295,10 @@ impl StageRecord {
             .filter(|(task, _)| task.state == TaskState::Succeeded)
             .filter_map(|(_, measured)| *measured)
             .collect();
+        let operators = match &self.operators {
+            Some(operators) => operators.clone(),
+            None => self.summed_operators(progress.as_ref()),
+        };
         let duration_ms = match (state, self.first_launch, self.last_success) {
             (StageState::Succeeded, Some(first), Some(last)) => {
                 Some(millis(last.duration_since(first).unwrap_or_default()))
@@ -299,7 +318,37 @@ impl StageRecord {
             task_time_ms: measured.iter().map(|task| millis(task.elapsed)).sum(),
             duration_ms,
             task_list: tasks,
+            operators: operators.iter().map(operator_view).collect(),
         }
+    }
+
+    /// The operators of the tasks that stand succeeded, summed.
+    fn summed_operators(&self, progress: Option<&StageProgress>) -> Vec<OperatorMetrics> {
+        let mut sums = Vec::new();
+        let tasks = progress.map(|progress| progress.tasks.as_slice()).unwrap_or(&[]);
+        for (task, operators) in tasks.iter().zip(&self.task_operators) {
+            if let (TaskProgress::Succeeded { .. }, Some(operators)) = (task, operators) {
+                add_operators(&mut sums, operators);
+            }
+        }
+        sums
+    }
+}
+
+fn operator_view(operator: &OperatorMetrics) -> OperatorView {
+    OperatorView {
+        depth: operator.depth,
+        operator: operator.operator.clone(),
+        metrics: operator
+            .metrics
+            .iter()
+            .map(|entry| (entry.name.clone(), entry.value))
+            .collect(),
+        metrics_text: metrics_text(
+            &operator.metrics,
+            datafusion::physical_plan::metrics::MetricType::Dev,
+        ),
+        raw: operator.metrics.clone(),
     }
 }
 
@@ -344,4 +393,143 @@ pub(crate) fn unix_ms(at: SystemTime) -> u64 {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use datafusion::prelude::SessionContext;
+    use trebuchet_shuffle::{ShuffleFormat, ShuffleLayout};
+
+    use super::*;
+    use crate::scheduler::event::{Event, StageSpec, TaskOutcome};
+    use crate::stage_planner::plan_stages;
+    use crate::test_support::physical_plan;
+
+    /// A two-stage job (an aggregation over two partitions) and its scheduler state, with
+    /// one executor of two slots running the first stage's tasks.
+    async fn two_stage_job(id: &str) -> (JobId, StagePlan, SchedulerState) {
+        let ctx = SessionContext::new_with_config(
+            datafusion::prelude::SessionConfig::new().with_target_partitions(2),
+        );
+        let plan = physical_plan(
+            &ctx,
+            "SELECT v % 3 AS k, count(*) FROM generate_series(1, 100) AS t(v) GROUP BY v % 3",
+        )
+        .await;
+        let job = JobId::new(id);
+        let stages = plan_stages(
+            &job,
+            &ShuffleLayout::new("/tmp/unused"),
+            ShuffleFormat::default(),
+            plan,
+        )
+        .unwrap();
+        let mut state = SchedulerState::default();
+        let now = Instant::now();
+        state.apply(
+            Event::ExecutorRegistered {
+                executor: ExecutorId::new("e1"),
+                slots: 2,
+            },
+            now,
+        );
+        let specs = stages
+            .stages()
+            .iter()
+            .map(|stage| StageSpec {
+                id: stage.id,
+                tasks: stage.tasks(),
+                inputs: stage.inputs.clone(),
+            })
+            .collect();
+        state.apply(
+            Event::JobSubmitted {
+                job: job.clone(),
+                stages: specs,
+            },
+            now,
+        );
+        (job, stages, state)
+    }
+
+    fn label(user: &str) -> JobLabel {
+        JobLabel {
+            user: Some(user.into()),
+            sql: "SELECT …".into(),
+        }
+    }
+
+    fn measured(rows: u64) -> TaskMeasurement {
+        TaskMeasurement {
+            rows,
+            bytes: rows * 8,
+            spilled_bytes: 0,
+            elapsed: Duration::from_millis(5),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_running_job_reads_its_tasks_from_the_state_and_its_measurements_from_reports() {
+        let (job, stages, mut state) = two_stage_job("j1").await;
+        let mut history = JobHistory::new(10);
+        let now = SystemTime::now();
+        history.submitted(&job, "session-1", label("alice"), &stages, now);
+        let first = &stages.stages()[0];
+        let views = history.views(&state, SystemTime::now());
+        assert_eq!(views[0].stages[0].state, StageState::Running);
+        assert_eq!(views[0].stages[0].tasks.running, first.tasks());
+        assert_eq!(views[0].stages[1].state, StageState::Waiting);
+
+        for partition in 0..first.tasks() {
+            let partition = PartitionId(u32::try_from(partition).unwrap());
+            state.apply(
+                Event::TaskFinished {
+                    job: job.clone(),
+                    stage: first.id,
+                    partition,
+                    attempt: 1,
+                    outcome: TaskOutcome::Succeeded,
+                },
+                Instant::now(),
+            );
+            history.succeeded(&job, first.id, partition, measured(7), Vec::new(), now);
+        }
+
+        let views = history.views(&state, SystemTime::now());
+        let view = &views[0];
+        assert_eq!((view.user.as_deref(), view.state), (Some("alice"), JobState::Running));
+        let stage = &view.stages[0];
+        assert_eq!(stage.state, StageState::Succeeded);
+        assert_eq!(stage.tasks.succeeded, first.tasks());
+        let tasks = u64::try_from(first.tasks()).unwrap();
+        assert_eq!((stage.rows_out, stage.bytes_out), (7 * tasks, 56 * tasks));
+        assert_eq!(stage.task_list[0].executor.as_deref(), Some("e1"));
+        assert_eq!(view.stages[1].state, StageState::Running, "its input is done");
+    }
+
+    #[tokio::test]
+    async fn an_ended_job_keeps_its_picture_and_the_oldest_beyond_capacity_is_forgotten() {
+        let mut history = JobHistory::new(1);
+        let (first, stages, state) = two_stage_job("first").await;
+        history.submitted(&first, "s", label("alice"), &stages, SystemTime::now());
+        let cancelled = (JobState::Cancelled, Some("the query was cancelled".to_string()));
+        history.ended(&first, cancelled, &state, SystemTime::now());
+        // The state forgets the job; the history does not.
+        let forgotten = SchedulerState::default();
+        let views = history.views(&forgotten, SystemTime::now());
+        assert_eq!(views[0].state, JobState::Cancelled);
+        assert_eq!(views[0].stages[0].state, StageState::Stopped);
+        assert_eq!(views[0].stages[0].tasks.running, stages.stages()[0].tasks());
+
+        let (second, stages, state) = two_stage_job("second").await;
+        history.submitted(&second, "s", label("bob"), &stages, SystemTime::now());
+        assert_eq!(history.views(&state, SystemTime::now()).len(), 2, "running jobs always stay");
+        history.ended(&second, (JobState::Succeeded, None), &state, SystemTime::now());
+        let views = history.views(&forgotten, SystemTime::now());
+        assert_eq!(views.len(), 1);
+        assert_eq!(views[0].job_id, "second");
+        assert!(!history.knows(&first));
+    }
 }

@@ -15,7 +15,8 @@ mod rpc;
 mod state;
 
 pub use cluster_view::{
-    ClusterView, ExecutorState, ExecutorView, JobState, JobView, StageState, StageView, TaskCounts,
+    ClusterView, ExecutorState, ExecutorView, JobState, JobView, OperatorView, StageState,
+    StageView, TaskCounts,
     TaskState, TaskView,
 };
 pub use event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
