@@ -4,6 +4,8 @@
 #   dev/python-tests.sh [pytest args...]      e.g. dev/python-tests.sh -k sessions -x
 #
 # TREBUCHET_BIN             server binary (default: ${CARGO_TARGET_DIR:-~/.cache/trebuchet/target}/debug/trebuchet)
+# TREBUCHET_CHROMIUM        Chromium for the web UI test (default: installed by dev/browser-env.sh)
+# TREBUCHET_ARTIFACTS       where tests leave screenshots (default: target dir/test-artifacts)
 # TREBUCHET_CACHE           where the virtualenv lives (default: ~/.cache/trebuchet), see dev/python-env.sh
 # TREBUCHET_PYTEST_TIMEOUT  seconds before the whole run is stopped (default: 1800)
 #
@@ -12,6 +14,8 @@ set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python="$("$repo_root/dev/python-env.sh" | tail -n 1)"
+# The web UI test drives Chromium; the REST API tests render stage graphs with Graphviz.
+export TREBUCHET_CHROMIUM="${TREBUCHET_CHROMIUM:-$("$repo_root/dev/browser-env.sh" | tail -n 1)}"
 
 export TREBUCHET_BIN="${TREBUCHET_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/trebuchet/target}/debug/trebuchet}"
 echo "python-tests: server binary $TREBUCHET_BIN" >&2

@@ -65,11 +65,11 @@ pub use executor::{ExecutorConfig, RunningExecutor, default_concurrent_tasks, st
 pub use http::{GrpcOrHttp, GrpcOrHttpLayer, Readiness, health_routes};
 pub use local_engine::{LocalEngine, QueryEngine};
 pub use metrics::{PROMETHEUS_TEXT_FORMAT, SchedulerMetrics};
-pub use operator_metrics::{MetricKind, metrics_text};
 pub use object_stores::{
     Configured, ConfiguredStores, ObjectStoreOptions, REDACTED, build_object_store,
     is_secret_option, names_server_credentials, store_namespace,
 };
+pub use operator_metrics::{MetricKind, metrics_text};
 pub use physical_rules::physical_optimizer_rules;
 pub use planning_runtime::{
     DeepPlan, PLANNING_STACK_BYTES, on_planning_stack, stream_on_planning_stack,

@@ -55,7 +55,11 @@ pub(crate) fn operators_of(plan: &dyn ExecutionPlan) -> Vec<OperatorMetrics> {
         } else {
             out.push(OperatorMetrics {
                 depth,
-                operator: displayable(plan).one_line().to_string().trim_end().to_string(),
+                operator: displayable(plan)
+                    .one_line()
+                    .to_string()
+                    .trim_end()
+                    .to_string(),
                 metrics: plan.metrics().map(|set| entries(&set)).unwrap_or_default(),
             });
             depth + 1
@@ -122,17 +126,18 @@ pub(crate) fn add_operators(sums: &mut Vec<OperatorMetrics>, task: &[OperatorMet
         sums.extend_from_slice(task);
         return;
     }
-    let same_shape = sums.len() == task.len()
-        && sums
-            .iter()
-            .zip(task)
-            .all(|(sum, op)| sum.depth == op.depth);
+    let same_shape =
+        sums.len() == task.len() && sums.iter().zip(task).all(|(sum, op)| sum.depth == op.depth);
     if !same_shape {
         return;
     }
     for (sum, op) in sums.iter_mut().zip(task) {
         for entry in &op.metrics {
-            match sum.metrics.iter_mut().find(|known| known.name == entry.name) {
+            match sum
+                .metrics
+                .iter_mut()
+                .find(|known| known.name == entry.name)
+            {
                 Some(known) => {
                     known.value =
                         combine(MetricKind::from_wire(entry.kind), known.value, entry.value);
@@ -148,13 +153,13 @@ pub(crate) fn add_operators(sums: &mut Vec<OperatorMetrics>, task: &[OperatorMet
 pub fn metrics_text(metrics: &[MetricEntry], level: MetricType) -> String {
     let mut set = MetricsSet::new();
     for entry in metrics {
-        set.push(Arc::new(
-            Metric::new(metric_value(entry), None).with_type(if entry.summary {
+        set.push(Arc::new(Metric::new(metric_value(entry), None).with_type(
+            if entry.summary {
                 MetricType::Summary
             } else {
                 MetricType::Dev
-            }),
-        ));
+            },
+        )));
     }
     set.filter_by_metric_types(&level.included_types())
         .aggregate_by_name()
@@ -253,6 +258,9 @@ mod tests {
         );
         assert!(text.contains("output_rows=6.00 K"), "{text}");
         assert!(text.contains("elapsed_compute=1.50ms"), "{text}");
-        assert!(!text.contains("spill_count"), "dev metrics hidden at summary: {text}");
+        assert!(
+            !text.contains("spill_count"),
+            "dev metrics hidden at summary: {text}"
+        );
     }
 }

@@ -14,6 +14,7 @@ use trebuchet_cluster::{ConfiguredStores, default_session_config, physical_optim
 
 use crate::catalog_journal::CatalogJournal;
 use crate::file_access::FileAccess;
+use crate::system_tables::{CatalogListWithSystem, SystemSchema, SystemTables};
 
 /// Catalogs, object stores and caches shared by every session of a server.
 #[derive(Debug, Clone)]
@@ -74,6 +75,24 @@ impl SharedCatalog {
     pub(crate) fn with_catalog_journal(self, journal: Arc<CatalogJournal>) -> Self {
         let mut template = SessionState::clone(&self.template);
         template.config_mut().set_extension(journal);
+        Self {
+            template: Arc::new(template),
+        }
+    }
+
+    /// The same catalog, its default catalog showing the read-only `system` schema, whose
+    /// tables read `system`.
+    pub(crate) fn with_system_tables(self, system: SystemTables) -> Self {
+        let template = SessionState::clone(&self.template);
+        let default_catalog = template.config_options().catalog.default_catalog.clone();
+        let catalogs = CatalogListWithSystem::new(
+            Arc::clone(template.catalog_list()),
+            default_catalog,
+            SystemSchema::new(system),
+        );
+        let template = SessionStateBuilder::new_from_existing(template)
+            .with_catalog_list(Arc::new(catalogs))
+            .build();
         Self {
             template: Arc::new(template),
         }

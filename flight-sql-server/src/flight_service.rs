@@ -8,9 +8,14 @@
 //! query is done. Answering earlier, with the endpoints known so far and the job's
 //! progress, is still to come.
 //!
+//! `DoGet` answers are counted as they leave: the bytes of their Arrow IPC messages are
+//! the scheduler's `trebuchet_result_bytes_total`.
+//!
 //! `GetSchema` (ADBC's `execute_schema`) of a statement or prepared statement plans it and
 //! answers with the schema its results will have, without running it: a DDL statement's
 //! schema is empty and the statement has no effect.
+
+use std::sync::Arc;
 
 use arrow::ipc::writer::IpcWriteOptions;
 use arrow_flight::SchemaAsIpc;
@@ -20,8 +25,10 @@ use arrow_flight::{
     Action, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo, HandshakeRequest, PollInfo,
     SchemaResult, Ticket,
 };
+use futures::TryStreamExt;
 use prost::Message;
 use tonic::{Request, Response, Status, Streaming};
+use trebuchet_cluster::SchedulerMetrics;
 
 use crate::error::FlightSqlError;
 use crate::handle::PreparedStatementHandle;
@@ -34,11 +41,12 @@ use crate::service::{TrebuchetFlightService, session};
 #[derive(Debug)]
 pub(crate) struct FlightSqlEndpoint {
     inner: TrebuchetFlightService,
+    metrics: Arc<SchedulerMetrics>,
 }
 
 impl FlightSqlEndpoint {
-    pub(crate) fn new(inner: TrebuchetFlightService) -> Self {
-        Self { inner }
+    pub(crate) fn new(inner: TrebuchetFlightService, metrics: Arc<SchedulerMetrics>) -> Self {
+        Self { inner, metrics }
     }
 }
 
@@ -123,7 +131,15 @@ impl FlightService for FlightSqlEndpoint {
         &self,
         request: Request<Ticket>,
     ) -> Result<Response<Self::DoGetStream>, Status> {
-        FlightService::do_get(&self.inner, request).await
+        let response = FlightService::do_get(&self.inner, request).await?;
+        let metrics = Arc::clone(&self.metrics);
+        Ok(response.map(|stream| {
+            let counted = stream.inspect_ok(move |data| {
+                let bytes = data.data_header.len() + data.data_body.len();
+                metrics.result_bytes_sent(u64::try_from(bytes).unwrap_or(u64::MAX));
+            });
+            Box::pin(counted) as Self::DoGetStream
+        }))
     }
 
     async fn do_put(

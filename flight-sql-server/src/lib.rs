@@ -14,6 +14,7 @@
 //! Start reading at [`serve`] and `service.rs`.
 
 mod auth;
+mod call_metrics;
 mod catalog;
 mod catalog_journal;
 mod cluster_tls_args;
@@ -38,6 +39,8 @@ mod prepared_statement;
 mod query;
 mod query_admission;
 mod readiness_gate;
+#[cfg(feature = "rest-api")]
+mod rest_api;
 mod result_schema;
 mod running_queries;
 mod secret_redaction;
@@ -48,9 +51,12 @@ mod session_layer;
 mod session_options;
 mod statement;
 mod statement_limits;
+mod system_tables;
 mod table_source;
 mod tls;
 mod tpch_dataset;
+#[cfg(feature = "rest-api")]
+mod web_ui;
 
 pub use auth::UserStore;
 pub use catalog::SharedCatalog;

@@ -35,6 +35,7 @@ use crate::parameters::Placeholders;
 use crate::result_schema::{egress_schema, to_egress_batch};
 use crate::session::Session;
 use crate::statement_limits;
+use crate::system_tables::refuse_system_changes;
 
 /// A statement planned in a session, with its parameters bound.
 #[derive(Debug)]
@@ -55,8 +56,8 @@ pub(crate) struct PlannedStatement {
 pub(crate) enum Completion {
     /// The query runs; one token per result partition.
     Started(Vec<bytes::Bytes>),
-    /// The query runs when its ticket is redeemed, from this plan.
-    Deferred(PlannedStatement),
+    /// The query runs when its ticket is redeemed, from this plan (boxed: a plan is large).
+    Deferred(Box<PlannedStatement>),
 }
 
 /// A query planned physically, with the context it runs in.
@@ -174,8 +175,10 @@ impl PlannedStatement {
     }
 
     /// Runs a command and returns the number of rows it affected (0 when not applicable).
-    /// Paths and runtime keys it names are checked against the session's file policy first.
+    /// Paths and runtime keys it names are checked against the session's file policy first,
+    /// and a change to the read-only `system` schema is refused.
     pub(crate) async fn run_command(self, session: &Session) -> Result<i64> {
+        refuse_system_changes(&self.plan, &session.ctx().state())?;
         FileAccess::of(session.ctx()).check_plan(&self.plan, session.user())?;
         if let LogicalPlan::Statement(Statement::ResetVariable(reset)) = &self.plan {
             let state = session.ctx().state_ref();
@@ -213,7 +216,7 @@ impl PlannedStatement {
         engine: &dyn QueryEngine,
     ) -> Result<Completion> {
         let Some(query) = &self.physical else {
-            return Ok(Completion::Deferred(self));
+            return Ok(Completion::Deferred(Box::new(self)));
         };
         let (plan, task_ctx) = (Arc::clone(&*query.plan), Arc::clone(&query.task_ctx));
         // The engine's future does all its work (stages, encoding) on the planning runtime
@@ -226,7 +229,7 @@ impl PlannedStatement {
         };
         Ok(match completed {
             Some(tokens) => Completion::Started(tokens),
-            None => Completion::Deferred(self),
+            None => Completion::Deferred(Box::new(self)),
         })
     }
 
@@ -350,6 +353,12 @@ pub(crate) fn affected_rows(batches: &[RecordBatch]) -> i64 {
         .sum()
 }
 
+/// The context a query runs in, carrying its [`JobLabel`] to the engine.
+fn labelled_task_context(state: &SessionState, label: JobLabel) -> Arc<TaskContext> {
+    let config = state.config().clone().with_extension(Arc::new(label));
+    Arc::new(TaskContext::from(state).with_session_config(config))
+}
+
 #[cfg(test)]
 mod tests {
     use futures::TryStreamExt;
@@ -448,10 +457,4 @@ mod tests {
             .unwrap();
         assert_eq!(batches[0].schema(), schema);
     }
-}
-
-/// The context a query runs in, carrying its [`JobLabel`] to the engine.
-fn labelled_task_context(state: &SessionState, label: JobLabel) -> Arc<TaskContext> {
-    let config = state.config().clone().with_extension(Arc::new(label));
-    Arc::new(TaskContext::from(state).with_session_config(config))
 }

@@ -4,13 +4,14 @@
 //!
 //! ```text
 //!   listener ─▶ GrpcOrHttp ─┬─ HTTP ─▶ http_routes
-//!                           └─ gRPC ─▶ ReadinessGate ─▶ SessionLayer ─▶ Flight SQL | cluster
+//!                           └─ gRPC ─▶ CallMetrics ─▶ ReadinessGate ─▶ SessionLayer
+//!                                        ─▶ Flight SQL | cluster
 //! ```
 //!
 //! Taking a bound listener lets tests serve on port 0 with no sleeps and no port races.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
@@ -22,6 +23,7 @@ use trebuchet_cluster::{
     ClusterEngine, ClusterSecret, GrpcOrHttpLayer, Readiness, install_cluster_tls,
 };
 
+use crate::call_metrics::CallMetricsLayer;
 use crate::catalog::SharedCatalog;
 use crate::config::ServerConfig;
 use crate::error::{FlightSqlError, Result};
@@ -31,6 +33,7 @@ use crate::readiness_gate::ReadinessGateLayer;
 use crate::service::TrebuchetFlightService;
 use crate::session::SessionRegistry;
 use crate::session_layer::SessionLayer;
+use crate::system_tables::SystemTables;
 use crate::tls::install_crypto_provider;
 
 /// What a server that no longer takes queries answers, and why `/readyz` says 503.
@@ -124,11 +127,16 @@ pub async fn serve_with_scheduler(
         Some(journal) => catalog.with_catalog_journal(Arc::clone(journal)),
         None => catalog,
     };
-    let sessions = Arc::new(SessionRegistry::new(
-        catalog,
-        config.users.clone(),
-        config.session_idle_timeout,
-    ));
+    // The `system` tables list the registry's sessions: they hold it weakly, as its
+    // sessions hold them.
+    let sessions = Arc::new_cyclic(|sessions| {
+        let system = SystemTables::new(scheduler.clone(), Weak::clone(sessions));
+        SessionRegistry::new(
+            catalog.with_system_tables(system),
+            config.users.clone(),
+            config.session_idle_timeout,
+        )
+    });
     let engine =
         ClusterEngine::new(scheduler.clone()).with_result_endpoints(config.result_endpoints);
     let service = TrebuchetFlightService::new(
@@ -137,7 +145,8 @@ pub async fn serve_with_scheduler(
         config.max_message_size,
         config.max_queries_per_user,
     );
-    let flight = FlightServiceServer::new(FlightSqlEndpoint::new(service))
+    let metrics = Arc::clone(scheduler.metrics());
+    let flight = FlightServiceServer::new(FlightSqlEndpoint::new(service, Arc::clone(&metrics)))
         .max_decoding_message_size(config.max_message_size)
         .max_encoding_message_size(config.max_message_size);
     // Plain HTTP/1.1 requests (probes, curl) are answered too.
@@ -158,7 +167,14 @@ pub async fn serve_with_scheduler(
     }
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     builder
-        .layer(GrpcOrHttpLayer::new(scheduler_routes(readiness.clone())))
+        .layer(GrpcOrHttpLayer::new(scheduler_routes(
+            readiness.clone(),
+            &scheduler,
+            &sessions,
+            &config,
+        )))
+        // Before the gates: calls refused for readiness or credentials are counted too.
+        .layer(CallMetricsLayer::new(metrics))
         .layer(ReadinessGateLayer::new(readiness))
         .layer(SessionLayer::new(sessions))
         .add_service(flight)

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 
 use datafusion::error::DataFusionError;
@@ -37,6 +37,8 @@ pub(crate) struct Session {
     token: String,
     user: Option<String>,
     ctx: SessionContext,
+    /// When it was opened, for `system.sessions`.
+    opened_at: SystemTime,
     last_used: Mutex<Instant>,
     /// Cancelled when the session closes: queries still running in it stop.
     closed: CancellationToken,
@@ -60,7 +62,8 @@ impl Session {
         &self.ctx
     }
 
-    /// A stable id for logs.
+    /// A stable id for logs; the same as its DataFusion context's, which the jobs it runs
+    /// carry, so `system.jobs` and `system.sessions` join on it.
     pub(crate) fn id(&self) -> &str {
         &self.id
     }
@@ -73,6 +76,20 @@ impl Session {
     /// The authenticated user, if authentication is on.
     pub(crate) fn user(&self) -> Option<&str> {
         self.user.as_deref()
+    }
+
+    /// When the session was opened.
+    pub(crate) fn opened_at(&self) -> SystemTime {
+        self.opened_at
+    }
+
+    /// When the session was last used, on the wall clock; never before it was opened,
+    /// whatever the two clocks say.
+    pub(crate) fn last_used_at(&self) -> SystemTime {
+        let idle = self.idle_since().elapsed();
+        SystemTime::now()
+            .checked_sub(idle)
+            .map_or(self.opened_at, |last_used| last_used.max(self.opened_at))
     }
 
     /// Queries planned for a `FlightInfo` and not yet started.
@@ -147,11 +164,13 @@ impl SessionRegistry {
         let now = Instant::now();
         let mut sessions = lock(&self.sessions);
         self.make_room(&mut sessions, user.as_deref(), now)?;
+        let ctx = self.catalog.new_session_context();
         let session = Arc::new(Session {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: ctx.session_id(),
             token: mint_token(),
             user,
-            ctx: self.catalog.new_session_context(),
+            ctx,
+            opened_at: SystemTime::now(),
             last_used: Mutex::new(now),
             closed: CancellationToken::new(),
             planned: PlannedTickets::default(),
@@ -172,6 +191,16 @@ impl SessionRegistry {
         }
         session.touch(now);
         Some(Arc::clone(session))
+    }
+
+    /// Every live session (expired ones are left out), for `system.sessions`.
+    pub(crate) fn list(&self) -> Vec<Arc<Session>> {
+        let now = Instant::now();
+        lock(&self.sessions)
+            .values()
+            .filter(|session| now.duration_since(session.idle_since()) <= self.idle_timeout)
+            .map(Arc::clone)
+            .collect()
     }
 
     /// Ends a session; its token stops working at once.
@@ -254,6 +283,19 @@ mod tests {
         assert!(session.is_closed());
         assert!(registry.find(session.token()).is_none());
         assert!(!registry.close(session.token()));
+    }
+
+    #[test]
+    fn live_sessions_are_listed_under_the_id_their_jobs_carry() {
+        let registry = registry(Duration::from_secs(60));
+        let kept = registry.open(Some("alice".into())).unwrap();
+        let closed = registry.open(None).unwrap();
+        registry.close(closed.token());
+        let listed = registry.list();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].id(), kept.id());
+        assert_eq!(kept.id(), kept.ctx().session_id());
+        assert!(kept.last_used_at() >= kept.opened_at());
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub(crate) async fn flight_info(
                 };
                 return result_flight_info(&schema, tickets, tokens, descriptor);
             }
-            Completion::Deferred(statement) => session.planned().keep(&query_id, statement),
+            Completion::Deferred(statement) => session.planned().keep(&query_id, *statement),
         }
         tracing::info!(query_id, sql = %redact_sql(sql), "query planned");
         let ticket = StatementTicket::query(query_id, sql.to_string(), parameters.to_vec());

@@ -172,7 +172,7 @@ impl TaskState {
 pub struct TaskView {
     pub partition: u32,
     pub state: TaskState,
-    /// Launches so far (0 while it has never run).
+    /// The number of its latest launch (1 for the first); 0 while it waits to run.
     pub attempts: u32,
     /// Where its latest attempt runs or ran.
     pub executor: Option<String>,

@@ -325,7 +325,9 @@ impl StageRecord {
     /// The operators of the tasks that stand succeeded, summed.
     fn summed_operators(&self, progress: Option<&StageProgress>) -> Vec<OperatorMetrics> {
         let mut sums = Vec::new();
-        let tasks = progress.map(|progress| progress.tasks.as_slice()).unwrap_or(&[]);
+        let tasks = progress
+            .map(|progress| progress.tasks.as_slice())
+            .unwrap_or(&[]);
         for (task, operators) in tasks.iter().zip(&self.task_operators) {
             if let (TaskProgress::Succeeded { .. }, Some(operators)) = (task, operators) {
                 add_operators(&mut sums, operators);
@@ -499,14 +501,21 @@ mod tests {
 
         let views = history.views(&state, SystemTime::now());
         let view = &views[0];
-        assert_eq!((view.user.as_deref(), view.state), (Some("alice"), JobState::Running));
+        assert_eq!(
+            (view.user.as_deref(), view.state),
+            (Some("alice"), JobState::Running)
+        );
         let stage = &view.stages[0];
         assert_eq!(stage.state, StageState::Succeeded);
         assert_eq!(stage.tasks.succeeded, first.tasks());
         let tasks = u64::try_from(first.tasks()).unwrap();
         assert_eq!((stage.rows_out, stage.bytes_out), (7 * tasks, 56 * tasks));
         assert_eq!(stage.task_list[0].executor.as_deref(), Some("e1"));
-        assert_eq!(view.stages[1].state, StageState::Running, "its input is done");
+        assert_eq!(
+            view.stages[1].state,
+            StageState::Running,
+            "its input is done"
+        );
     }
 
     #[tokio::test]
@@ -514,7 +523,10 @@ mod tests {
         let mut history = JobHistory::new(1);
         let (first, stages, state) = two_stage_job("first").await;
         history.submitted(&first, "s", label("alice"), &stages, SystemTime::now());
-        let cancelled = (JobState::Cancelled, Some("the query was cancelled".to_string()));
+        let cancelled = (
+            JobState::Cancelled,
+            Some("the query was cancelled".to_string()),
+        );
         history.ended(&first, cancelled, &state, SystemTime::now());
         // The state forgets the job; the history does not.
         let forgotten = SchedulerState::default();
@@ -525,8 +537,17 @@ mod tests {
 
         let (second, stages, state) = two_stage_job("second").await;
         history.submitted(&second, "s", label("bob"), &stages, SystemTime::now());
-        assert_eq!(history.views(&state, SystemTime::now()).len(), 2, "running jobs always stay");
-        history.ended(&second, (JobState::Succeeded, None), &state, SystemTime::now());
+        assert_eq!(
+            history.views(&state, SystemTime::now()).len(),
+            2,
+            "running jobs always stay"
+        );
+        history.ended(
+            &second,
+            (JobState::Succeeded, None),
+            &state,
+            SystemTime::now(),
+        );
         let views = history.views(&forgotten, SystemTime::now());
         assert_eq!(views.len(), 1);
         assert_eq!(views[0].job_id, "second");

@@ -16,8 +16,7 @@ mod state;
 
 pub use cluster_view::{
     ClusterView, ExecutorState, ExecutorView, JobState, JobView, OperatorView, StageState,
-    StageView, TaskCounts,
-    TaskState, TaskView,
+    StageView, TaskCounts, TaskState, TaskView,
 };
 pub use event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
 pub(crate) use event_loop::resolve_readers;

@@ -45,7 +45,7 @@ async fn catalogs_and_schemas_list_the_shared_catalog() {
     let schemas = fetch(&mut client, &info).await;
     assert_eq!(
         strings(&schemas[0], "db_schema_name"),
-        ["information_schema", "public"]
+        ["information_schema", "public", "system"]
     );
 }
 
