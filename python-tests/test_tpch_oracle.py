@@ -69,6 +69,28 @@ CLUSTER_SETUPS = {
     "push_staged_sort_based_shuffle": ("push_process_cluster", []),
     "pull_staged_hash_joins": ("process_cluster", ["datafusion.optimizer.prefer_hash_join = true"]),
     "pull_staged_no_broadcasts": ("process_cluster", ["ballista.optimizer.broadcast_join_threshold_bytes = 0"]),
+    # The adaptive planner, coalescing the partitions of every stage that reads a hash
+    # shuffle: under both writers and both policies, with hash joins, and with an advisory
+    # size small enough (64 KiB at scale 0.1) that partitions merge into uneven groups
+    # while joins stay partitioned (no broadcasts) and must stay co-partitioned.
+    "pull_staged_adaptive": ("process_cluster", ["ballista.planner.adaptive.enabled = true"]),
+    "pull_staged_adaptive_hash_based_shuffle": (
+        "process_cluster",
+        ["ballista.planner.adaptive.enabled = true", "ballista.shuffle.sort_based.enabled = false"],
+    ),
+    "push_staged_adaptive": ("push_process_cluster", ["ballista.planner.adaptive.enabled = true"]),
+    "pull_staged_adaptive_hash_joins": (
+        "process_cluster",
+        ["ballista.planner.adaptive.enabled = true", "datafusion.optimizer.prefer_hash_join = true"],
+    ),
+    "pull_staged_adaptive_uneven_groups": (
+        "process_cluster",
+        [
+            "ballista.planner.adaptive.enabled = true",
+            "ballista.planner.adaptive.coalesce_partitions.advisory_partition_size = 65536",
+            "ballista.optimizer.broadcast_join_threshold_bytes = 0",
+        ],
+    ),
 }
 
 

@@ -6,6 +6,7 @@ client gets the cancellation. Screenshots are left in TREBUCHET_ARTIFACTS."""
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 import time
 from pathlib import Path
@@ -15,11 +16,13 @@ from playwright.sync_api import expect, sync_playwright
 
 from helpers import PASSWORD, USER, adbc_connect
 
-# Two stages (a scan of 10^11 generated rows, then the aggregation): it never ends by itself.
-NEVER_ENDS = (
-    "SELECT v % 7 AS bucket, count(*) AS n "
-    "FROM generate_series(1, 100000000000) AS t(v) GROUP BY v % 7"
-)
+def never_ending_query(marker: str) -> str:
+    """Two stages (a scan of 10^11 generated rows, then the aggregation): it never ends by
+    itself. `marker` tells it apart from other tests' queries on the shared server."""
+    return (
+        f"SELECT v % 7 AS bucket, count(*) AS n, '{marker}' AS marker "
+        "FROM generate_series(1, 100000000000) AS t(v) GROUP BY v % 7"
+    )
 
 
 def artifacts_dir() -> Path:
@@ -80,13 +83,14 @@ class LongQuery:
 
 
 def test_a_running_job_is_listed_drawn_and_cancelled_from_the_ui(server, browser):
-    query = LongQuery(server.uri, NEVER_ENDS)
+    marker = f"web-ui-{secrets.token_hex(8)}"
+    query = LongQuery(server.uri, never_ending_query(marker))
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(http_base(server) + "/")
         expect(page).to_have_title("Trebuchet")
 
-        row = page.locator('[data-testid="job-row"]').filter(has_text="generate_series(1, 100000000000)")
+        row = page.locator('[data-testid="job-row"]').filter(has_text=marker)
         expect(row).to_have_count(1, timeout=30_000)
         expect(row.locator('[data-state="running"]')).to_be_visible()
         expect(row.locator("progress")).to_be_visible()

@@ -18,8 +18,12 @@ use crate::byte_size::ByteSize;
 pub struct BallistaOptions {
     /// The sort-based shuffle writer and its tuning.
     pub sort_shuffle: SortShuffleOptions,
-    /// Re-plan between stages with runtime statistics (experimental).
+    /// Re-plan between stages with what the finished stages measured.
     pub adaptive_planner_enabled: bool,
+    /// With the adaptive planner: merge adjacent small shuffle partitions into one task.
+    pub coalesce_partitions_enabled: bool,
+    /// With coalescing: the bytes a merged partition aims at.
+    pub advisory_partition_size: u64,
     /// Parquet files larger than this many bytes are scanned as several partitions of
     /// about this size; 0 keeps one partition per file.
     pub split_file_size: u64,
@@ -47,6 +51,8 @@ impl Default for BallistaOptions {
                 writer: SortShuffleConfig::default(),
             },
             adaptive_planner_enabled: false,
+            coalesce_partitions_enabled: true,
+            advisory_partition_size: DEFAULT_ADVISORY_PARTITION_SIZE,
             split_file_size: 64 << 20,
             job_timeout: None,
             broadcast_join_threshold: DEFAULT_BROADCAST_JOIN_THRESHOLD,
@@ -58,6 +64,11 @@ impl Default for BallistaOptions {
 /// filtered sides of TPC-H at SF1, small enough that sixteen tasks each building a hash
 /// table of it cost less than one shuffle of the other side (docs/benchmarks.md).
 pub(crate) const DEFAULT_BROADCAST_JOIN_THRESHOLD: u64 = 10 << 20;
+
+/// Spark's `advisoryPartitionSizeInBytes`: a task reading this much spends far longer on
+/// its rows than on its launch (a few milliseconds), and a partition this size hashes or
+/// sorts within a task's memory share on a small executor.
+pub(crate) const DEFAULT_ADVISORY_PARTITION_SIZE: u64 = 64 << 20;
 
 /// One key: its name below `ballista.`, what it means, and how to read and write it.
 struct OptionKey {
@@ -117,10 +128,32 @@ const KEYS: &[OptionKey] = &[
     },
     OptionKey {
         name: "planner.adaptive.enabled",
-        description: "Enables the adaptive planner (experimental).",
+        description: "Re-plans each stage, before it runs, with what the stages it reads measured (see docs/tuning.md, Adaptive query execution).",
         get: |o| o.adaptive_planner_enabled.to_string(),
         set: |o, v| {
             o.adaptive_planner_enabled = parse_bool("planner.adaptive.enabled", v)?;
+            Ok(())
+        },
+    },
+    OptionKey {
+        name: "planner.adaptive.coalesce_partitions.enabled",
+        description: "With the adaptive planner: a stage reading a hash shuffle merges adjacent small partitions into one task, up to the advisory size, never below the cluster's task slots.",
+        get: |o| o.coalesce_partitions_enabled.to_string(),
+        set: |o, v| {
+            o.coalesce_partitions_enabled =
+                parse_bool("planner.adaptive.coalesce_partitions.enabled", v)?;
+            Ok(())
+        },
+    },
+    OptionKey {
+        name: "planner.adaptive.coalesce_partitions.advisory_partition_size",
+        description: "The bytes a coalesced partition aims at (64 MiB default).",
+        get: |o| o.advisory_partition_size.to_string(),
+        set: |o, v| {
+            o.advisory_partition_size = parse_bytes(
+                "planner.adaptive.coalesce_partitions.advisory_partition_size",
+                v,
+            )?;
             Ok(())
         },
     },
@@ -167,6 +200,15 @@ impl BallistaOptions {
             .get::<Self>()
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// What the adaptive planner may do with this session's jobs; `None` when it is off.
+    pub fn adaptive_planning(&self) -> Option<crate::AdaptivePlanning> {
+        self.adaptive_planner_enabled
+            .then_some(crate::AdaptivePlanning {
+                coalesce_partitions: self.coalesce_partitions_enabled,
+                advisory_partition_size: self.advisory_partition_size,
+            })
     }
 
     /// How this session's hash shuffles are laid out on disk.
@@ -327,6 +369,14 @@ mod tests {
             ("ballista.shuffle.sort_based.spill_threshold", "0.8"),
             ("ballista.shuffle.sort_based.batch_size", "8192"),
             ("ballista.planner.adaptive.enabled", "false"),
+            (
+                "ballista.planner.adaptive.coalesce_partitions.enabled",
+                "true",
+            ),
+            (
+                "ballista.planner.adaptive.coalesce_partitions.advisory_partition_size",
+                "67108864",
+            ),
             ("ballista.scan.split_file_size", "67108864"),
             ("ballista.job.timeout", "0"),
             (

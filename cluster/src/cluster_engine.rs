@@ -127,7 +127,7 @@ impl QueryEngine for ClusterEngine {
             }
             let started = start_job(&engine.scheduler, plan, &task_ctx).await?;
             // A query with no partitions still has one endpoint, to send its schema.
-            let partitions = u32::try_from(started.stage.tasks().max(1)).unwrap_or(u32::MAX);
+            let partitions = u32::try_from(started.final_tasks().max(1)).unwrap_or(u32::MAX);
             let source = ResultSource {
                 stage: started.stage.id,
                 schema: started.stage.plan.input().schema(),
@@ -312,6 +312,14 @@ struct StartedJob {
     release: JobRelease,
 }
 
+impl StartedJob {
+    /// The final stage's tasks, one per result partition: as planned, or as the adaptive
+    /// planner re-planned it once its inputs had finished (before it is ready).
+    fn final_tasks(&self) -> usize {
+        self.progress.borrow().final_tasks.len()
+    }
+}
+
 /// Plans the stages of `plan`, submits them, and waits (for an event, not in a poll) until
 /// the final stage can run or the job has ended. Dropping the future cancels the job.
 async fn start_job(
@@ -332,6 +340,11 @@ async fn start_job(
     let stages = plan_decodable_stages(&job, &planning_layout(), options.shuffle_format(), plan)?;
     check_task_counts(&stages)?;
     let stage = stages.final_stage().clone();
+    let adaptive = options.adaptive_planning();
+    if adaptive.is_some() {
+        // The tuning guide's contract: a job run adaptively says so when it is submitted.
+        tracing::warn!(job = %job, "adaptive query execution is on for this job (ballista.planner.adaptive.enabled): stages are re-planned as their inputs finish");
+    }
     let mut progress = scheduler.submit(JobSubmission {
         job: job.clone(),
         stages,
@@ -340,6 +353,7 @@ async fn start_job(
         object_stores,
         timeout: options.job_timeout,
         label: JobLabel::of(task_ctx),
+        adaptive,
     });
     let release = JobRelease {
         scheduler: scheduler.clone(),
@@ -409,7 +423,7 @@ pub(crate) async fn run_job_with_id(
     let started = start_job(&scheduler, plan, &task_ctx).await?;
     let progress = started.progress.clone();
     let schema = started.stage.plan.input().schema();
-    let partitions = u32::try_from(started.stage.tasks()).unwrap_or(u32::MAX);
+    let partitions = u32::try_from(started.final_tasks()).unwrap_or(u32::MAX);
     let source = ResultSource {
         stage: started.stage.id,
         schema: Arc::clone(&schema),

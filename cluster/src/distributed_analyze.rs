@@ -121,11 +121,14 @@ fn stage_header(stage: &StageView) -> String {
     let wall = stage
         .duration_ms
         .map_or_else(String::new, |ms| format!(", wall {ms}ms"));
+    let state = match stage.adaptive_changes.as_slice() {
+        [] => stage.state.as_str().to_string(),
+        changes => format!("{}, adaptive: {}", stage.state.as_str(), changes.join("; ")),
+    };
     format!(
-        "Stage {} ({}): {} task(s) on {executors}, {} row(s), {} byte(s) written, {} byte(s) \
+        "Stage {} ({state}): {} task(s) on {executors}, {} row(s), {} byte(s) written, {} byte(s) \
          spilled, task time {}ms{wall}",
         stage.stage_id,
-        stage.state.as_str(),
         stage.tasks.total,
         stage.rows_out,
         stage.bytes_out,

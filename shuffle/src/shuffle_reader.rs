@@ -7,6 +7,7 @@
 //! same [`PartitionLocation`].
 
 use std::fmt;
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -60,6 +61,9 @@ pub struct ShuffleReaderExec {
     /// What remote fetches are signed with; set by the executor running the task, never
     /// part of the plan sent to it.
     credentials: Option<FetchCredentials>,
+    /// Set by adaptive coalescing: output partition `g` is the writer's partitions
+    /// `groups[g]`, adjacent and in order. Applied to the locations when resolved.
+    groups: Option<Arc<[Range<usize>]>>,
     properties: Arc<PlanProperties>,
 }
 
@@ -92,7 +96,79 @@ impl ShuffleReaderExec {
             schema,
             locations: None,
             credentials: None,
+            groups: None,
             properties: Arc::new(properties),
+        }
+    }
+
+    /// The same unresolved reader with the writer's hash partitions merged: output
+    /// partition `g` reads the writer's partitions `groups[g]`. Rows of one key stay in one
+    /// partition, so operators above that need co-partitioned inputs stay correct when
+    /// every reader of their stage is merged alike; any order within a partition is lost.
+    pub fn coalesced(&self, groups: Vec<Range<usize>>) -> Result<Self> {
+        let Partitioning::Hash(exprs, partitions) = &self.properties.partitioning else {
+            return datafusion::common::internal_err!(
+                "only a hash-partitioned shuffle can be coalesced, not {}",
+                self.properties.partitioning
+            );
+        };
+        let contiguous = groups.first().is_some_and(|first| first.start == 0)
+            && groups.last().is_some_and(|last| last.end == *partitions)
+            && groups.windows(2).all(|pair| pair[0].end == pair[1].start)
+            && groups.iter().all(|group| !group.is_empty());
+        if self.locations.is_some() || self.groups.is_some() || !contiguous {
+            return datafusion::common::internal_err!(
+                "the reader of stage {} cannot be coalesced into {groups:?}",
+                self.stage
+            );
+        }
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&self.schema)),
+            Partitioning::Hash(exprs.clone(), groups.len()),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        Ok(Self {
+            groups: Some(groups.into()),
+            properties: Arc::new(properties),
+            ..self.clone()
+        })
+    }
+
+    /// The same unresolved reader of a pass-through stage that now writes `partitions`
+    /// partitions (the adaptive planner coalesced it). Only for a reader whose partitions
+    /// are merged above it: nothing may rely on their number.
+    pub fn with_written_partitions(&self, partitions: usize) -> Result<Self> {
+        if !matches!(
+            self.properties.partitioning,
+            Partitioning::UnknownPartitioning(_)
+        ) || self.locations.is_some()
+            || self.groups.is_some()
+        {
+            return datafusion::common::internal_err!(
+                "the reader of stage {} ({}) cannot follow a coalesced stage",
+                self.stage,
+                self.properties.partitioning
+            );
+        }
+        let properties = PlanProperties::new(
+            self.properties.eq_properties.clone(),
+            Partitioning::UnknownPartitioning(partitions),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        Ok(Self {
+            properties: Arc::new(properties),
+            ..self.clone()
+        })
+    }
+
+    /// How many partitions the writing stage produced for this reader: what
+    /// [`ShuffleReaderExec::resolve`] is given.
+    pub fn written_partitions(&self) -> usize {
+        match &self.groups {
+            Some(groups) => groups.last().map_or(0, |last| last.end),
+            None => self.properties.partitioning.partition_count(),
         }
     }
 
@@ -107,7 +183,7 @@ impl ShuffleReaderExec {
 
     /// The same reader with its files known: one list per output partition.
     pub fn resolve(&self, locations: Vec<Vec<PartitionLocation>>) -> Result<Self> {
-        let partitions = self.properties.partitioning.partition_count();
+        let partitions = self.written_partitions();
         if partitions != locations.len() {
             return datafusion::common::internal_err!(
                 "the reader of stage {} has {partitions} partitions but was given locations for {}",
@@ -115,8 +191,16 @@ impl ShuffleReaderExec {
                 locations.len()
             );
         }
+        let locations = match &self.groups {
+            Some(groups) => groups
+                .iter()
+                .map(|group| locations[group.clone()].concat())
+                .collect(),
+            None => locations,
+        };
         Ok(Self {
             locations: Some(locations),
+            groups: None,
             ..self.clone()
         })
     }
@@ -139,6 +223,9 @@ impl DisplayAs for ShuffleReaderExec {
             "ShuffleReaderExec: stage={}, partitioning={}",
             self.stage, self.properties.partitioning
         )?;
+        if self.groups.is_some() {
+            write!(f, ", coalesced from {}", self.written_partitions())?;
+        }
         match &self.locations {
             Some(locations) => write!(
                 f,
@@ -309,7 +396,7 @@ mod tests {
         Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false)]))
     }
 
-    fn batch(values: std::ops::Range<i64>) -> RecordBatch {
+    fn batch(values: Range<i64>) -> RecordBatch {
         RecordBatch::try_new(
             schema(),
             vec![Arc::new(Int64Array::from_iter_values(values))],
@@ -399,6 +486,65 @@ mod tests {
             values.push(part);
         }
         (values, files)
+    }
+
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)] // groups of partitions, one group or more
+    fn a_coalesced_reader_reads_each_group_of_partitions_as_one() {
+        let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], 4);
+        let reader = ShuffleReaderExec::unresolved(
+            StageId(1),
+            schema(),
+            EquivalenceProperties::new(schema()),
+            hash,
+        );
+        let file = |name: &str| PartitionLocation {
+            path: name.into(),
+            num_rows: 1,
+            num_bytes: 10,
+            index_entry: None,
+            remote: None,
+        };
+        let written = vec![
+            vec![file("p0a"), file("p0b")],
+            vec![file("p1")],
+            vec![],
+            vec![file("p3")],
+        ];
+        let coalesced = reader.coalesced(vec![0..1, 1..4]).unwrap();
+        assert_eq!(coalesced.properties().partitioning.partition_count(), 2);
+        assert_eq!(coalesced.written_partitions(), 4);
+        let one_line = datafusion::physical_plan::displayable(&coalesced)
+            .one_line()
+            .to_string();
+        assert!(one_line.contains("coalesced from 4"), "{one_line}");
+        let resolved = coalesced.resolve(written.clone()).unwrap();
+        let paths: Vec<Vec<String>> = resolved
+            .locations()
+            .unwrap()
+            .iter()
+            .map(|files| files.iter().map(|f| f.path.display().to_string()).collect())
+            .collect();
+        assert_eq!(paths, vec![vec!["p0a", "p0b"], vec!["p1", "p3"]]);
+
+        // Groups must cover every partition once, in order; a resolved reader is final.
+        for groups in [vec![0..2], vec![0..2, 3..4], vec![1..4], vec![0..0, 0..4]] {
+            assert!(reader.coalesced(groups.clone()).is_err(), "{groups:?}");
+        }
+        assert!(
+            reader
+                .resolve(written)
+                .unwrap()
+                .coalesced(vec![0..4])
+                .is_err()
+        );
+        let passthrough = ShuffleReaderExec::unresolved(
+            StageId(1),
+            schema(),
+            EquivalenceProperties::new(schema()),
+            Partitioning::UnknownPartitioning(4),
+        );
+        assert!(passthrough.coalesced(vec![0..4]).is_err());
     }
 
     #[tokio::test]

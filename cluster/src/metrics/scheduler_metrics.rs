@@ -469,6 +469,7 @@ mod tests {
             duration_ms: None,
             task_list: Vec::new(),
             operators: Vec::new(),
+            adaptive_changes: Vec::new(),
         }
     }
 

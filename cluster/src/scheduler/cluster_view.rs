@@ -117,6 +117,8 @@ pub struct StageView {
     /// The operators its tasks ran, in pre-order, with their metrics summed over the
     /// succeeded tasks (as `EXPLAIN ANALYZE` shows them).
     pub operators: Vec<OperatorView>,
+    /// What the adaptive planner changed in it before it ran, in words.
+    pub adaptive_changes: Vec<String>,
 }
 
 /// One operator of a stage and what it measured over the stage's succeeded tasks.

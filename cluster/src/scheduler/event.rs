@@ -12,6 +12,9 @@ pub struct StageSpec {
     pub tasks: usize,
     /// Stages that must succeed before this one can run.
     pub inputs: Vec<StageId>,
+    /// The adaptive planner re-plans it once its inputs have succeeded, before its first
+    /// task runs ([`Action::PlanStage`]); its task count may change then.
+    pub replan: bool,
 }
 
 /// How a task ended, as its executor reports it.
@@ -61,6 +64,12 @@ pub enum Event {
     CancelJob {
         job: JobId,
     },
+    /// The stage asked for by [`Action::PlanStage`] was re-planned: it runs `tasks` tasks.
+    StagePlanned {
+        job: JobId,
+        stage: StageId,
+        tasks: usize,
+    },
     /// Time passed: deadlines are checked.
     Tick,
 }
@@ -99,5 +108,11 @@ pub enum Action {
     /// Delete the job's shuffle files on every executor.
     ForgetShuffle {
         job: JobId,
+    },
+    /// Re-plan `stage` with what its input stages measured, then answer with
+    /// [`Event::StagePlanned`]; none of its tasks runs before.
+    PlanStage {
+        job: JobId,
+        stage: StageId,
     },
 }

@@ -24,6 +24,9 @@ use super::job_label::JobLabel;
 use super::job_progress::{FinalOutput, FinalTask, JobFailure, JobProgress};
 use super::mailbox::Mailboxes;
 use super::state::{JobStatus, Limits, SchedulerState, TaskProgress};
+use crate::coalesce_partitions::{
+    AdaptivePlanning, changed_stages, may_coalesce, replan_stage, shuffle_input_partitions,
+};
 use crate::codec::encode_plan;
 use crate::metrics::SchedulerMetrics;
 use crate::protocol::{
@@ -72,6 +75,8 @@ pub struct JobSubmission {
     pub timeout: Option<Duration>,
     /// Who ran it and its SQL, for the operator's views.
     pub label: JobLabel,
+    /// Set when its session turned the adaptive planner on.
+    pub adaptive: Option<AdaptivePlanning>,
 }
 
 /// What the event loop is asked to do.
@@ -314,6 +319,8 @@ struct RunningJob {
     submitted: Instant,
     /// When each stage's current run launched its first task, for its duration.
     stage_launched: HashMap<StageId, Instant>,
+    /// What the adaptive planner may change in its stages; `None` when it is off.
+    adaptive: Option<AdaptivePlanning>,
     /// Its result was read to the end: its files go once it ends. A reader following the
     /// final files as they grow reaches their end before the executors' reports arrive,
     /// and a job still running then must end as what it is (succeeded), not cancelled.
@@ -445,6 +452,7 @@ impl EventLoop {
             object_stores,
             timeout,
             label,
+            adaptive,
         } = submission;
         self.history
             .submitted(&job, &session_id, label, &stages, SystemTime::now());
@@ -455,6 +463,15 @@ impl EventLoop {
                 id: stage.id,
                 tasks: stage.tasks(),
                 inputs: stage.inputs.clone(),
+                replan: adaptive.is_some_and(|planning| planning.coalesce_partitions)
+                    && may_coalesce(
+                        stage,
+                        &stages
+                            .stages()
+                            .iter()
+                            .filter(|reader| reader.inputs.contains(&stage.id))
+                            .collect::<Vec<_>>(),
+                    ),
             })
             .collect();
         let final_stage = stages.final_stage().id;
@@ -473,6 +490,7 @@ impl EventLoop {
             progress,
             deadline: timeout.map(|limit| (now + limit, limit)),
             timed_out: None,
+            adaptive,
             read: false,
             submitted: now,
             stage_launched: HashMap::new(),
@@ -862,6 +880,57 @@ impl EventLoop {
                 self.forget(&job);
                 None
             }
+            Action::PlanStage { job, stage } => Some(self.plan_stage(job, stage)),
+        }
+    }
+
+    /// Re-plans `stage` from what its inputs wrote. Always answers, keeping the stage as it
+    /// was when it cannot be re-planned: a stage left waiting for its plan would hang its
+    /// job.
+    fn plan_stage(&mut self, job_id: JobId, stage: StageId) -> Event {
+        let slots = self
+            .executors
+            .values()
+            .filter(|live| !live.draining)
+            .map(|live| live.slots)
+            .sum::<usize>()
+            .max(1);
+        let mut tasks = 0;
+        if let Some(job) = self.jobs.get_mut(&job_id)
+            && let Some(query_stage) = job.stages.get(&stage)
+        {
+            tasks = query_stage.tasks();
+            let replanned = match (job.adaptive, written_bytes(&job.outputs, query_stage)) {
+                (Some(planning), Some(written)) => {
+                    replan_stage(query_stage, &written, planning, slots)
+                }
+                _ => Ok(None),
+            };
+            let changes = replanned.and_then(|coalesced| {
+                coalesced
+                    .map(|coalesced| changed_stages(coalesced, job.stages.values()))
+                    .transpose()
+            });
+            match changes {
+                Ok(Some(changes)) => {
+                    tasks = changes[0].0.tasks();
+                    for (changed, note) in changes {
+                        tracing::info!(job = %job_id, stage = %changed.id, "adaptive: {note}");
+                        self.history.replanned(&job_id, &changed, note);
+                        job.encoded.remove(&changed.id);
+                        job.stages.insert(changed.id, changed);
+                    }
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::warn!(job = %job_id, stage = %stage, error = %err, "adaptive: the stage keeps its plan");
+                }
+            }
+        }
+        Event::StagePlanned {
+            job: job_id,
+            stage,
+            tasks,
         }
     }
 
@@ -911,6 +980,25 @@ impl EventLoop {
             object_stores: job.object_stores.clone(),
         })
     }
+}
+
+/// The bytes `stage`'s input stages wrote to each partition it reads, summed over its
+/// inputs; `None` when an input's partition count differs from the stage's readers'.
+fn written_bytes(
+    outputs: &HashMap<StageId, BTreeMap<u32, (ExecutorId, Vec<ShuffleFile>)>>,
+    stage: &QueryStage,
+) -> Option<Vec<u64>> {
+    let partitions = shuffle_input_partitions(stage)?;
+    let mut bytes = vec![0u64; partitions];
+    for input in &stage.inputs {
+        for (_, files) in outputs.get(input).into_iter().flat_map(BTreeMap::values) {
+            for file in files {
+                let slot = bytes.get_mut(file.output_partition as usize)?;
+                *slot = slot.saturating_add(file.num_bytes);
+            }
+        }
+    }
+    Some(bytes)
 }
 
 /// How the operator's views word a job's end.

@@ -19,7 +19,7 @@ use super::job_label::JobLabel;
 use super::state::{SchedulerState, StageProgress, TaskProgress};
 use crate::operator_metrics::{add_operators, metrics_text};
 use crate::protocol::OperatorMetrics;
-use crate::stage_planner::StagePlan;
+use crate::stage_planner::{QueryStage, StagePlan};
 
 /// Ended jobs kept when no `--job-history` is given.
 pub const DEFAULT_JOB_HISTORY: usize = 1_000;
@@ -66,6 +66,8 @@ struct StageRecord {
     last_success: Option<SystemTime>,
     /// The tasks' states when the job ended.
     frozen: Option<StageProgress>,
+    /// What the adaptive planner changed in it.
+    adaptive_changes: Vec<String>,
 }
 
 /// What one successful task attempt wrote and took.
@@ -115,6 +117,7 @@ impl JobHistory {
                 first_launch: None,
                 last_success: None,
                 frozen: None,
+                adaptive_changes: Vec::new(),
             })
             .collect();
         self.records.insert(
@@ -132,6 +135,16 @@ impl JobHistory {
     /// Whether `job` is running or among the recent ended jobs.
     pub(crate) fn knows(&self, job: &JobId) -> bool {
         self.records.contains_key(job)
+    }
+
+    /// Takes the new plan of a stage the adaptive planner changed before it ran.
+    pub(crate) fn replanned(&mut self, job: &JobId, stage: &QueryStage, change: String) {
+        if let Some(record) = self.stage_mut(job, stage.id) {
+            record.plan = operator_lines(stage.plan.input().as_ref());
+            record.measured = vec![None; stage.tasks()];
+            record.task_operators = vec![None; stage.tasks()];
+            record.adaptive_changes.push(change);
+        }
     }
 
     pub(crate) fn launched(&mut self, job: &JobId, stage: StageId, now: SystemTime) {
@@ -319,6 +332,7 @@ impl StageRecord {
             duration_ms,
             task_list: tasks,
             operators: operators.iter().map(operator_view).collect(),
+            adaptive_changes: self.adaptive_changes.clone(),
         }
     }
 
@@ -444,6 +458,7 @@ mod tests {
                 id: stage.id,
                 tasks: stage.tasks(),
                 inputs: stage.inputs.clone(),
+                replan: false,
             })
             .collect();
         state.apply(

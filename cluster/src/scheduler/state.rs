@@ -84,10 +84,21 @@ enum Task {
     },
 }
 
+/// Whether a stage's tasks are final, or the adaptive planner has yet to re-plan it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Planning {
+    Done,
+    /// Re-planned once its inputs have succeeded.
+    Adaptive,
+    /// [`Action::PlanStage`] went out; its tasks wait for [`Event::StagePlanned`].
+    Requested,
+}
+
 #[derive(Debug)]
 struct Stage {
     inputs: Vec<StageId>,
     tasks: Vec<Task>,
+    planning: Planning,
     /// Runs so far: 1, plus one per executor loss that took finished output of it.
     attempts: u32,
 }
@@ -235,6 +246,7 @@ impl SchedulerState {
                 outcome,
             } => self.finish_task(&job, stage, partition, attempt, outcome, &mut actions),
             Event::CancelJob { job } => self.end_job(&job, JobStatus::Cancelled, &mut actions),
+            Event::StagePlanned { job, stage, tasks } => self.stage_planned(&job, stage, tasks),
             Event::Tick => self.check_deadlines(now, &mut actions),
         }
         self.complete_finished_jobs(&mut actions);
@@ -263,6 +275,11 @@ impl SchedulerState {
                 let stage = Stage {
                     inputs: spec.inputs,
                     tasks: vec![Task::Queued { attempts: 0 }; spec.tasks],
+                    planning: if spec.replan {
+                        Planning::Adaptive
+                    } else {
+                        Planning::Done
+                    },
                     attempts: 1,
                 };
                 (spec.id, stage)
@@ -283,6 +300,23 @@ impl SchedulerState {
                 "",
             );
             self.end_job(&job, JobStatus::Failed(failure), actions);
+        }
+    }
+
+    /// Takes a re-planned stage's task count. Only a stage that asked and has not run yet
+    /// changes: a late or repeated answer changes nothing.
+    fn stage_planned(&mut self, job: &JobId, stage: StageId, tasks: usize) {
+        let Some(stage) = self
+            .jobs
+            .get_mut(job)
+            .filter(|job| job.status == JobStatus::Running)
+            .and_then(|job| job.stages.get_mut(&stage))
+        else {
+            return;
+        };
+        if stage.planning == Planning::Requested {
+            stage.tasks = vec![Task::Queued { attempts: 0 }; tasks];
+            stage.planning = Planning::Done;
         }
     }
 
@@ -598,6 +632,18 @@ impl SchedulerState {
                 if !stage.inputs.iter().all(|input| complete.contains(input)) {
                     continue;
                 }
+                match stage.planning {
+                    Planning::Done => {}
+                    Planning::Adaptive => {
+                        stage.planning = Planning::Requested;
+                        actions.push(Action::PlanStage {
+                            job: job_id.clone(),
+                            stage: *stage_id,
+                        });
+                        continue;
+                    }
+                    Planning::Requested => continue,
+                }
                 let input_executors = stage.inputs.first().and_then(|input| ran_on.get(input));
                 for (partition, task) in stage.tasks.iter_mut().enumerate() {
                     let Task::Queued { attempts } = *task else {
@@ -644,6 +690,7 @@ mod tests {
             id: StageId(id),
             tasks,
             inputs: inputs.iter().map(|input| StageId(*input)).collect(),
+            replan: false,
         }
     }
 
@@ -1147,6 +1194,40 @@ mod tests {
             ]
         }
 
+        /// Applies `event` and answers every re-plan it asks for at once, as the event loop
+        /// does, with `replanned_tasks` tasks. A stage asked to re-plan launches nothing
+        /// before its answer.
+        fn apply_answering_plans(
+            state: &mut SchedulerState,
+            event: Event,
+            now: Instant,
+            replanned_tasks: usize,
+        ) -> Result<Vec<Action>, TestCaseError> {
+            let mut actions = state.apply(event, now);
+            let asked: Vec<StageId> = actions
+                .iter()
+                .filter_map(|action| match action {
+                    Action::PlanStage { stage, .. } => Some(*stage),
+                    _ => None,
+                })
+                .collect();
+            for stage in asked {
+                prop_assert!(
+                    !actions.iter().any(|action| matches!(action, Action::LaunchTask { stage: launched, .. } if *launched == stage)),
+                    "stage {} launched before it was re-planned", stage
+                );
+                actions.extend(state.apply(
+                    Event::StagePlanned {
+                        job: job(),
+                        stage,
+                        tasks: replanned_tasks,
+                    },
+                    now,
+                ));
+            }
+            Ok(actions)
+        }
+
         /// Tasks launched and not yet reported, as the event loop would track them.
         fn track(in_flight: &mut Vec<(u32, u32, u32, String)>, actions: &[Action]) {
             in_flight.extend(launches(actions));
@@ -1160,7 +1241,7 @@ mod tests {
 
         proptest! {
             #[test]
-            fn invariants_hold_and_every_job_ends(steps in proptest::collection::vec(step(), 0..60)) {
+            fn invariants_hold_and_every_job_ends(steps in proptest::collection::vec(step(), 0..60), replanned_tasks in 1usize..5) {
                 let limits = Limits::default();
                 let mut state = SchedulerState::new(limits);
                 let start = Instant::now();
@@ -1168,7 +1249,9 @@ mod tests {
                 let mut in_flight = Vec::new();
                 let mut live: Vec<String> = Vec::new();
                 let mut draining: Vec<String> = Vec::new();
-                let actions = state.apply(Event::JobSubmitted { job: job(), stages: vec![stage(1, 3, &[]), stage(2, 2, &[1]), stage(3, 1, &[2])] }, now);
+                // Stage 2 is re-planned by the adaptive planner once stage 1 has succeeded.
+                let adaptive = StageSpec { replan: true, ..stage(2, 2, &[1]) };
+                let actions = state.apply(Event::JobSubmitted { job: job(), stages: vec![stage(1, 3, &[]), adaptive, stage(3, 1, &[2])] }, now);
                 track(&mut in_flight, &actions);
                 for step in steps {
                     let event = match step {
@@ -1199,9 +1282,11 @@ mod tests {
                         Step::Cancel => Event::CancelJob { job: job() },
                         Step::Tick(seconds) => { now += Duration::from_secs(seconds.into()); Event::Tick }
                     };
-                    let actions = state.apply(event, now);
+                    let actions = apply_answering_plans(&mut state, event, now, replanned_tasks)?;
                     for action in &actions {
-                        if let Action::LaunchTask { executor, attempt, .. } = action {
+                        if let Action::LaunchTask { executor, attempt, stage, .. } = action {
+                            let ready = state.stage_progress(&job(), *stage).is_some_and(|progress| progress.ready);
+                            prop_assert!(ready, "stage {} ran before its inputs", stage);
                             prop_assert!(live.contains(&executor.to_string()), "launched on a lost executor");
                             prop_assert!(!draining.contains(&executor.to_string()), "launched on a draining executor");
                             prop_assert!(*attempt <= limits.task_attempts, "attempts exceed the limit");
@@ -1217,15 +1302,15 @@ mod tests {
                     }
                 }
                 // Drive to the end: an executor, every launched task succeeding, time passing.
-                let mut actions = state.apply(Event::ExecutorRegistered { executor: executor("final"), slots: 2 }, now);
+                let mut actions = apply_answering_plans(&mut state, Event::ExecutorRegistered { executor: executor("final"), slots: 2 }, now, replanned_tasks)?;
                 track(&mut in_flight, &actions);
                 for _ in 0..200 {
                     if state.job_status(&job()) != Some(&JobStatus::Running) { break; }
                     if let Some((stage, partition, attempt, _)) = in_flight.pop() {
-                        actions = state.apply(finished(stage, partition, attempt, TaskOutcome::Succeeded), now);
+                        actions = apply_answering_plans(&mut state, finished(stage, partition, attempt, TaskOutcome::Succeeded), now, replanned_tasks)?;
                     } else {
                         now += Duration::from_secs(60);
-                        actions = state.apply(Event::Tick, now);
+                        actions = apply_answering_plans(&mut state, Event::Tick, now, replanned_tasks)?;
                     }
                     track(&mut in_flight, &actions);
                 }
@@ -1239,6 +1324,7 @@ mod tests {
                         .flat_map(|stage| stage.tasks.iter())
                         .all(|task| matches!(task, Task::Succeeded { .. }));
                     prop_assert!(all_succeeded, "a job succeeded with unfinished tasks");
+                    prop_assert_eq!(job_state.stages[&StageId(2)].tasks.len(), replanned_tasks, "the re-planned task count was not kept");
                 }
             }
         }

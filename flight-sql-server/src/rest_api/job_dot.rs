@@ -110,6 +110,9 @@ fn write_stage(dot: &mut String, stage: &StageView) {
     if stage.spilled_bytes > 0 {
         let _ = write!(label, ", {} spilled", human_bytes(stage.spilled_bytes));
     }
+    for change in &stage.adaptive_changes {
+        let _ = write!(label, "<BR/>adaptive: {}", wrapped_html(change, 3));
+    }
     // Under rankdir=BT, a cluster's `labelloc=b` puts its label on top.
     let _ = writeln!(
         dot,
@@ -455,6 +458,7 @@ mod tests {
             duration_ms: Some(3),
             task_list: Vec::new(),
             operators: Vec::new(),
+            adaptive_changes: Vec::new(),
         }
     }
 }
