@@ -55,6 +55,7 @@ mod system_tables;
 mod table_source;
 mod tls;
 mod tpch_dataset;
+mod viewer;
 #[cfg(feature = "rest-api")]
 mod web_ui;
 

@@ -22,19 +22,16 @@ use super::api_error::ApiError;
 use crate::auth::{bearer_token, decode_basic};
 use crate::file_access::FileAccess;
 use crate::session::SessionRegistry;
+use crate::viewer::Viewer;
 
-/// The authenticated caller of one request.
+/// The authenticated caller of one request, and what they may see.
 #[derive(Debug, Clone)]
-pub(crate) struct Caller {
-    /// `None` when authentication is off.
-    user: Option<String>,
-    sees_every_job: bool,
-}
+pub(crate) struct Caller(Viewer);
 
 impl Caller {
     /// Whether `job` is this caller's to see and cancel.
     pub(crate) fn may_see(&self, job: &JobView) -> bool {
-        self.sees_every_job || (self.user.is_some() && job.user == self.user)
+        self.0.may_see(job.user.as_deref())
     }
 }
 
@@ -64,10 +61,7 @@ fn identify(
 ) -> Result<Caller, ApiError> {
     let users = sessions.users();
     if users.is_empty() {
-        return Ok(Caller {
-            user: None,
-            sees_every_job: true,
-        });
+        return Ok(Caller(Viewer::new(None, true)));
     }
     let authorization = headers
         .get(AUTHORIZATION)
@@ -81,10 +75,8 @@ fn identify(
             .and_then(|session| session.user().map(str::to_string))
     };
     let user = user.ok_or(ApiError::Unauthenticated)?;
-    Ok(Caller {
-        sees_every_job: admins.is_admin(Some(&user)),
-        user: Some(user),
-    })
+    let admin = admins.is_admin(Some(&user));
+    Ok(Caller(Viewer::new(Some(user), admin)))
 }
 
 /// Refuses a state-changing request a browser sends on behalf of another site's page
@@ -147,7 +139,8 @@ mod tests {
         }
         let headers = headers(Some(&basic("alice", "secret")));
         let caller = identify(&sessions, &admins, &headers).unwrap();
-        assert_eq!(caller.user.as_deref(), Some("alice"));
+        assert!(caller.may_see(&job_of(Some("alice"))));
+        assert!(!caller.may_see(&job_of(Some("bob"))));
     }
 
     #[test]
@@ -156,7 +149,8 @@ mod tests {
         let session = sessions.open(Some("alice".into())).unwrap();
         let headers = headers(Some(&format!("Bearer {}", session.token())));
         let caller = identify(&sessions, &FileAccess::default(), &headers).unwrap();
-        assert_eq!(caller.user.as_deref(), Some("alice"));
+        assert!(caller.may_see(&job_of(Some("alice"))));
+        assert!(!caller.may_see(&job_of(Some("bob"))));
         let forged = headers_of("Bearer forged");
         assert!(identify(&sessions, &FileAccess::default(), &forged).is_err());
     }

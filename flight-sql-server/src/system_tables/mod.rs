@@ -16,7 +16,7 @@
 //!
 //! - **Access:** with users configured, a user sees only their own jobs (and their
 //!   stages and tasks) and sessions; an admin (`--admin NAME`) sees everyone's. Without
-//!   users, everyone sees everything (`viewer.rs`).
+//!   users, everyone sees everything ([`crate::viewer`]).
 //! - **History:** running jobs, then the last `--job-history` ended ones; nothing
 //!   survives a restart of the scheduler.
 //! - **Freshness:** rows are read when the query is planned. A query reading `system.*`
@@ -38,7 +38,6 @@ mod system_catalog;
 mod system_schema;
 mod system_table;
 mod tasks;
-mod viewer;
 
 pub(crate) use read_only::refuse_system_changes;
 pub(crate) use source::SystemTables;

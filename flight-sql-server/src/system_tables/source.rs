@@ -8,8 +8,8 @@ use std::sync::{Arc, Weak};
 use datafusion::error::Result;
 use trebuchet_cluster::scheduler::{ClusterView, SchedulerHandle};
 
-use super::viewer::Viewer;
 use crate::session::{Session, SessionRegistry};
+use crate::viewer::Viewer;
 
 /// The scheduler and the sessions of one server, as its system tables read them.
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
-//! [`Viewer`]: whose rows a caller of the system tables sees. With users configured, a
-//! user sees only their own jobs and sessions, and an admin (`--admin NAME`) everyone's;
-//! without users every client is the same anonymous user and sees everything.
+//! [`Viewer`]: whose jobs and sessions a caller sees, the one rule behind the REST API,
+//! the web UI and the `system.*` tables. With users configured, a user sees only their own
+//! jobs and sessions, and an admin (`--admin NAME`) everyone's; without users every client
+//! is the same anonymous user and sees everything.
 
 use crate::file_access::FileAccess;
 use crate::session::{Session, SessionRegistry};
@@ -15,6 +16,15 @@ pub(crate) struct Viewer {
 }
 
 impl Viewer {
+    /// The rule for `user`, authenticated by the caller, or for anyone when `None` comes
+    /// from a server without users.
+    pub(crate) fn new(user: Option<String>, sees_everyone: bool) -> Self {
+        Self {
+            user,
+            sees_everyone,
+        }
+    }
+
     /// The rule for `caller`, a session of `registry` (`None`: not found, e.g. expired).
     pub(crate) fn of(caller: Option<&Session>, registry: &SessionRegistry) -> Self {
         let authentication_off = registry.users().is_empty();
