@@ -17,6 +17,7 @@
 //! `CoalescePartitionsExec` or `SortPreservingMergeExec` right above their reader), whose
 //! readers then follow the new count ([`follow_coalesced_input`]), or no stage reads it.
 
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -25,9 +26,10 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, Partitioning};
-use trebuchet_shuffle::ids::StageId;
+use trebuchet_shuffle::ids::{ExecutorId, StageId};
 use trebuchet_shuffle::{ShuffleReaderExec, ShuffleWriterExec};
 
+use crate::protocol::ShuffleFile;
 use crate::stage_planner::QueryStage;
 
 /// What the adaptive planner may do with a job's stages, from its session's keys.
@@ -156,7 +158,8 @@ pub(crate) fn shuffle_input_partitions(stage: &QueryStage) -> Option<usize> {
         }
         partitions = Some(*count);
     }
-    partitions.filter(|count| *count > 1)
+    // A union of readers runs one task per partition of each: not one per shared partition.
+    partitions.filter(|count| *count > 1 && stage.tasks() == *count)
 }
 
 /// Adjacent runs of partitions, each of about `advisory` bytes at most (a partition larger
@@ -201,6 +204,25 @@ pub(crate) struct Coalesced {
     pub(crate) stage: QueryStage,
     /// What the operator's views say about it.
     pub(crate) note: String,
+}
+
+/// The bytes `stage`'s input stages wrote to each partition it reads, summed over its
+/// inputs; `None` when an input's partition count differs from the stage's readers'.
+pub(crate) fn written_bytes(
+    outputs: &HashMap<StageId, BTreeMap<u32, (ExecutorId, Vec<ShuffleFile>)>>,
+    stage: &QueryStage,
+) -> Option<Vec<u64>> {
+    let partitions = shuffle_input_partitions(stage)?;
+    let mut bytes = vec![0u64; partitions];
+    for input in &stage.inputs {
+        for (_, files) in outputs.get(input).into_iter().flat_map(BTreeMap::values) {
+            for file in files {
+                let slot = bytes.get_mut(file.output_partition as usize)?;
+                *slot = slot.saturating_add(file.num_bytes);
+            }
+        }
+    }
+    Some(bytes)
 }
 
 /// `stage` re-planned from `written`, the bytes its input stages wrote to each of its

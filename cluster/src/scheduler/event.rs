@@ -64,11 +64,12 @@ pub enum Event {
     CancelJob {
         job: JobId,
     },
-    /// The stage asked for by [`Action::PlanStage`] was re-planned: it runs `tasks` tasks.
+    /// The stage asked for by [`Action::PlanStage`] was re-planned: it runs `tasks` tasks
+    /// (`None`: as many as before).
     StagePlanned {
         job: JobId,
         stage: StageId,
-        tasks: usize,
+        tasks: Option<usize>,
     },
     /// Time passed: deadlines are checked.
     Tick,

@@ -4,6 +4,8 @@
 //! definitions go to executors' mailboxes. After each command it publishes every job's
 //! [`JobProgress`] to the readers of its result.
 
+mod views;
+
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -17,15 +19,15 @@ use tokio::task::JoinSet;
 use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
 use trebuchet_shuffle::{ClusterSecret, PartitionLocation, RemoteExecutor, ShuffleReaderExec};
 
-use super::cluster_view::{ClusterView, ExecutorState, ExecutorView, JobState};
+use super::cluster_view::{ClusterView, ExecutorState, ExecutorView};
 use super::event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
-use super::job_history::{DEFAULT_JOB_HISTORY, JobHistory, TaskMeasurement, unix_ms};
+use super::job_history::{DEFAULT_JOB_HISTORY, JobHistory, TaskMeasurement};
 use super::job_label::JobLabel;
 use super::job_progress::{FinalOutput, FinalTask, JobFailure, JobProgress};
 use super::mailbox::Mailboxes;
 use super::state::{JobStatus, Limits, SchedulerState, TaskProgress};
 use crate::coalesce_partitions::{
-    AdaptivePlanning, changed_stages, may_coalesce, replan_stage, shuffle_input_partitions,
+    AdaptivePlanning, changed_stages, may_coalesce, replan_stage, written_bytes,
 };
 use crate::codec::encode_plan;
 use crate::metrics::SchedulerMetrics;
@@ -35,6 +37,7 @@ use crate::protocol::{
 use crate::scheduler_policy::SchedulerPolicy;
 use crate::stage_planner::{QueryStage, StagePlan};
 use crate::task_failure::FailureKind;
+use views::outcome_for_views;
 
 /// How the scheduler keeps time.
 #[derive(Debug, Clone, Copy)]
@@ -286,9 +289,6 @@ struct EventLoop {
     job_count: watch::Sender<usize>,
     metrics: Arc<SchedulerMetrics>,
 }
-
-/// Departed executors the operator's views keep.
-const DEPARTED_EXECUTORS_KEPT: usize = 100;
 
 struct LiveExecutor {
     flight_url: String,
@@ -622,57 +622,6 @@ impl EventLoop {
         self.apply(Event::ExecutorLost { executor }, now);
     }
 
-    /// Forgets a live executor, keeping its last picture for the operator's views.
-    fn depart(&mut self, executor: &ExecutorId, state: ExecutorState, now: Instant) {
-        self.mailboxes.remove(executor);
-        if let Some(live) = self.executors.remove(executor) {
-            let mut view = self.executor_view(executor, &live, now);
-            view.state = state;
-            view.running_tasks = 0;
-            self.departed.push_back(view);
-            if self.departed.len() > DEPARTED_EXECUTORS_KEPT {
-                self.departed.pop_front();
-            }
-        }
-    }
-
-    fn executor_view(&self, id: &ExecutorId, live: &LiveExecutor, now: Instant) -> ExecutorView {
-        let last_seen = SystemTime::now()
-            .checked_sub(now.saturating_duration_since(live.last_seen))
-            .unwrap_or(SystemTime::UNIX_EPOCH);
-        ExecutorView {
-            executor_id: id.to_string(),
-            flight_url: live.flight_url.clone(),
-            slots: live.slots,
-            running_tasks: self.state.running_tasks_on(id),
-            state: if live.draining {
-                ExecutorState::Draining
-            } else {
-                ExecutorState::Alive
-            },
-            registered_at_ms: unix_ms(live.registered_at),
-            last_seen_ms: unix_ms(last_seen),
-        }
-    }
-
-    /// The operator's picture: every job in the history, every executor live or departed.
-    fn view(&self, now: Instant) -> ClusterView {
-        let mut live: Vec<ExecutorView> = self
-            .executors
-            .iter()
-            .map(|(id, executor)| self.executor_view(id, executor, now))
-            .collect();
-        live.sort_by(|a, b| a.executor_id.cmp(&b.executor_id));
-        ClusterView {
-            started_at_ms: unix_ms(self.started_at),
-            jobs: self.history.views(&self.state, SystemTime::now()),
-            executors: live
-                .into_iter()
-                .chain(self.departed.iter().rev().cloned())
-                .collect(),
-        }
-    }
-
     fn report(&mut self, executor: ExecutorId, status: TaskStatus, now: Instant) {
         if !self.executors.contains_key(&executor) {
             // A report from an executor already declared lost: its output is not trusted.
@@ -895,11 +844,10 @@ impl EventLoop {
             .map(|live| live.slots)
             .sum::<usize>()
             .max(1);
-        let mut tasks = 0;
+        let mut tasks = None;
         if let Some(job) = self.jobs.get_mut(&job_id)
             && let Some(query_stage) = job.stages.get(&stage)
         {
-            tasks = query_stage.tasks();
             let replanned = match (job.adaptive, written_bytes(&job.outputs, query_stage)) {
                 (Some(planning), Some(written)) => {
                     replan_stage(query_stage, &written, planning, slots)
@@ -913,7 +861,7 @@ impl EventLoop {
             });
             match changes {
                 Ok(Some(changes)) => {
-                    tasks = changes[0].0.tasks();
+                    tasks = changes.first().map(|(coalesced, _)| coalesced.tasks());
                     for (changed, note) in changes {
                         tracing::info!(job = %job_id, stage = %changed.id, "adaptive: {note}");
                         self.history.replanned(&job_id, &changed, note);
@@ -979,45 +927,6 @@ impl EventLoop {
             session_id: job.session_id.clone(),
             object_stores: job.object_stores.clone(),
         })
-    }
-}
-
-/// The bytes `stage`'s input stages wrote to each partition it reads, summed over its
-/// inputs; `None` when an input's partition count differs from the stage's readers'.
-fn written_bytes(
-    outputs: &HashMap<StageId, BTreeMap<u32, (ExecutorId, Vec<ShuffleFile>)>>,
-    stage: &QueryStage,
-) -> Option<Vec<u64>> {
-    let partitions = shuffle_input_partitions(stage)?;
-    let mut bytes = vec![0u64; partitions];
-    for input in &stage.inputs {
-        for (_, files) in outputs.get(input).into_iter().flat_map(BTreeMap::values) {
-            for file in files {
-                let slot = bytes.get_mut(file.output_partition as usize)?;
-                *slot = slot.saturating_add(file.num_bytes);
-            }
-        }
-    }
-    Some(bytes)
-}
-
-/// How the operator's views word a job's end.
-fn outcome_for_views(
-    outcome: &JobOutcome,
-    timed_out: Option<Duration>,
-) -> (JobState, Option<String>) {
-    match outcome {
-        JobOutcome::Succeeded => (JobState::Succeeded, None),
-        JobOutcome::Failed(failure) => (JobState::Failed, Some(failure.to_string())),
-        JobOutcome::NoExecutors { message } => (JobState::Failed, Some(message.clone())),
-        JobOutcome::Cancelled => (
-            JobState::Cancelled,
-            Some(
-                timed_out
-                    .map_or(JobFailure::Cancelled, JobFailure::TimedOut)
-                    .to_string(),
-            ),
-        ),
     }
 }
 

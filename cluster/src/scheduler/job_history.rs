@@ -24,6 +24,10 @@ use crate::stage_planner::{QueryStage, StagePlan};
 /// Ended jobs kept when no `--job-history` is given.
 pub const DEFAULT_JOB_HISTORY: usize = 1_000;
 
+/// Longest SQL text or stage plan a record keeps: a statement may be as large as a Flight
+/// message (64 MiB), and a thousand of them must not pin the scheduler's memory.
+const MAX_KEPT_TEXT: usize = 16 << 10;
+
 /// Every running job, and the most recent ended ones.
 #[derive(Debug)]
 pub(crate) struct JobHistory {
@@ -120,6 +124,10 @@ impl JobHistory {
                 adaptive_changes: Vec::new(),
             })
             .collect();
+        let label = JobLabel {
+            sql: bounded(label.sql),
+            ..label
+        };
         self.records.insert(
             job.clone(),
             JobRecord {
@@ -398,9 +406,25 @@ fn task_view(
 
 /// A stage's operators, one per line, indented by depth as in EXPLAIN.
 fn operator_lines(plan: &dyn datafusion::physical_plan::ExecutionPlan) -> String {
-    datafusion::physical_plan::displayable(plan)
-        .indent(false)
-        .to_string()
+    bounded(
+        datafusion::physical_plan::displayable(plan)
+            .indent(false)
+            .to_string(),
+    )
+}
+
+/// `text`, cut to [`MAX_KEPT_TEXT`] bytes at a character boundary, saying so.
+fn bounded(mut text: String) -> String {
+    if text.len() > MAX_KEPT_TEXT {
+        let total = text.len();
+        let mut end = MAX_KEPT_TEXT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push_str(&format!("… ({total} bytes in all)"));
+    }
+    text
 }
 
 pub(crate) fn unix_ms(at: SystemTime) -> u64 {
@@ -530,6 +554,19 @@ mod tests {
             view.stages[1].state,
             StageState::Running,
             "its input is done"
+        );
+    }
+
+    #[test]
+    fn long_texts_are_kept_cut_at_a_character_boundary() {
+        assert_eq!(bounded("SELECT 1".into()), "SELECT 1");
+        let long = "é".repeat(MAX_KEPT_TEXT);
+        let kept = bounded(long.clone());
+        assert!(kept.len() < long.len() && kept.len() <= MAX_KEPT_TEXT + 40);
+        assert!(
+            kept.ends_with(&format!("({} bytes in all)", long.len())),
+            "{}",
+            &kept[kept.len() - 40..]
         );
     }
 

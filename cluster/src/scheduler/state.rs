@@ -2,7 +2,8 @@
 //!
 //! ```text
 //!  Job:   Running ─▶ Succeeded | Failed | Cancelled
-//!  Stage: waits until every input stage's tasks have succeeded, then its tasks run
+//!  Stage: waits until every input stage's tasks have succeeded (and, for an adaptive job,
+//!         until it is re-planned: PlanStage ─▶ StagePlanned), then its tasks run
 //!  Task:  Queued ─▶ Running{executor, attempt} ─▶ Succeeded{executor}
 //!           ▲              │ retryable failure, executor lost (attempts left)
 //!           └──────────────┘ ... and Succeeded ─▶ Queued when its executor (and with it the
@@ -197,10 +198,12 @@ impl SchedulerState {
                 .all(|task| matches!(task, Task::Succeeded { .. }))
         };
         let this = job.stages.get(&stage)?;
-        let ready = this
-            .inputs
-            .iter()
-            .all(|input| job.stages.get(input).is_some_and(succeeded));
+        // A stage waiting for its re-plan is not ready: its task count may still change.
+        let ready = this.planning == Planning::Done
+            && this
+                .inputs
+                .iter()
+                .all(|input| job.stages.get(input).is_some_and(succeeded));
         let tasks = this
             .tasks
             .iter()
@@ -303,9 +306,9 @@ impl SchedulerState {
         }
     }
 
-    /// Takes a re-planned stage's task count. Only a stage that asked and has not run yet
-    /// changes: a late or repeated answer changes nothing.
-    fn stage_planned(&mut self, job: &JobId, stage: StageId, tasks: usize) {
+    /// Takes a re-planned stage's task count (`None`: it keeps its tasks). Only a stage that
+    /// asked and has not run yet changes: a late or repeated answer changes nothing.
+    fn stage_planned(&mut self, job: &JobId, stage: StageId, tasks: Option<usize>) {
         let Some(stage) = self
             .jobs
             .get_mut(job)
@@ -315,7 +318,9 @@ impl SchedulerState {
             return;
         };
         if stage.planning == Planning::Requested {
-            stage.tasks = vec![Task::Queued { attempts: 0 }; tasks];
+            if let Some(tasks) = tasks {
+                stage.tasks = vec![Task::Queued { attempts: 0 }; tasks];
+            }
             stage.planning = Planning::Done;
         }
     }
@@ -565,9 +570,44 @@ impl SchedulerState {
         actions.push(Action::ForgetShuffle { job: id.clone() });
     }
 
-    /// Places queued tasks of stages whose inputs are complete on free slots, oldest job
-    /// first.
+    /// Asks for the re-plan of every adaptive stage whose inputs have all succeeded. Done
+    /// before any placement, for every job: a re-plan needs no slot, and a full cluster
+    /// must not leave a ready stage unplanned.
+    fn request_plans(&mut self, actions: &mut Vec<Action>) {
+        for (job_id, job) in self
+            .jobs
+            .iter_mut()
+            .filter(|(_, job)| job.status == JobStatus::Running)
+        {
+            let complete: BTreeSet<StageId> = job
+                .stages
+                .iter()
+                .filter(|(_, stage)| {
+                    stage
+                        .tasks
+                        .iter()
+                        .all(|task| matches!(task, Task::Succeeded { .. }))
+                })
+                .map(|(id, _)| *id)
+                .collect();
+            for (stage_id, stage) in &mut job.stages {
+                if stage.planning == Planning::Adaptive
+                    && stage.inputs.iter().all(|input| complete.contains(input))
+                {
+                    stage.planning = Planning::Requested;
+                    actions.push(Action::PlanStage {
+                        job: job_id.clone(),
+                        stage: *stage_id,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Places queued tasks of stages whose inputs are complete (and whose plan is final) on
+    /// free slots.
     fn launch_runnable_tasks(&mut self, now: Instant, actions: &mut Vec<Action>) {
+        self.request_plans(actions);
         let mut free_slots = self.executors.clone();
         free_slots.retain(|executor, _| !self.draining.contains(executor));
         for job in self.jobs.values() {
@@ -632,17 +672,8 @@ impl SchedulerState {
                 if !stage.inputs.iter().all(|input| complete.contains(input)) {
                     continue;
                 }
-                match stage.planning {
-                    Planning::Done => {}
-                    Planning::Adaptive => {
-                        stage.planning = Planning::Requested;
-                        actions.push(Action::PlanStage {
-                            job: job_id.clone(),
-                            stage: *stage_id,
-                        });
-                        continue;
-                    }
-                    Planning::Requested => continue,
+                if stage.planning != Planning::Done {
+                    continue;
                 }
                 let input_executors = stage.inputs.first().and_then(|input| ran_on.get(input));
                 for (partition, task) in stage.tasks.iter_mut().enumerate() {
@@ -1158,6 +1189,62 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn a_ready_adaptive_stage_asks_for_its_plan_even_when_no_slot_is_free() {
+        let now = Instant::now();
+        let mut state = SchedulerState::default();
+        state.apply(
+            Event::ExecutorRegistered {
+                executor: executor("e1"),
+                slots: 1,
+            },
+            now,
+        );
+        let adaptive = JobId::new("b");
+        let submit = |job: &JobId, stages| Event::JobSubmitted {
+            job: job.clone(),
+            stages,
+        };
+        let replanned = StageSpec {
+            replan: true,
+            ..stage(2, 4, &[1])
+        };
+        state.apply(submit(&adaptive, vec![stage(1, 1, &[]), replanned]), now);
+        // Job "a" is placed first and wants more slots than there are.
+        state.apply(submit(&JobId::new("a"), vec![stage(1, 2, &[])]), now);
+        let actions = state.apply(
+            Event::TaskFinished {
+                job: adaptive.clone(),
+                stage: StageId(1),
+                partition: PartitionId(0),
+                attempt: 1,
+                outcome: TaskOutcome::Succeeded,
+            },
+            now,
+        );
+        assert!(actions.iter().any(|action| matches!(
+            action,
+            Action::PlanStage { job, stage } if *job == adaptive && *stage == StageId(2)
+        )));
+        let waiting = state.stage_progress(&adaptive, StageId(2)).unwrap();
+        assert!(
+            !waiting.ready,
+            "a stage whose task count may change is not ready"
+        );
+
+        state.apply(
+            Event::StagePlanned {
+                job: adaptive.clone(),
+                stage: StageId(2),
+                tasks: Some(2),
+            },
+            now,
+        );
+        let planned = state.stage_progress(&adaptive, StageId(2)).unwrap();
+        assert!(planned.ready);
+        assert_eq!(planned.tasks.len(), 2);
+    }
+
     mod properties {
         use proptest::prelude::*;
 
@@ -1220,7 +1307,7 @@ mod tests {
                     Event::StagePlanned {
                         job: job(),
                         stage,
-                        tasks: replanned_tasks,
+                        tasks: Some(replanned_tasks),
                     },
                     now,
                 ));

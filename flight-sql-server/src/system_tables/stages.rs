@@ -20,7 +20,7 @@ use super::columns::{
 /// | `inputs` | list of bigint | the stages whose output it reads |
 /// | `state` | text | `waiting` (for an input), `running`, `succeeded` or `stopped` |
 /// | `output_partitioning` | text | how its output is split for its readers, e.g. `Hash([l_orderkey@0], 2)` |
-/// | `tasks` | bigint | its tasks, one per input partition |
+/// | `tasks` | bigint | its tasks, one per input partition (per group of them once the adaptive planner coalesced it) |
 /// | `tasks_waiting` | bigint | tasks waiting to run |
 /// | `tasks_running` | bigint | tasks running |
 /// | `tasks_succeeded` | bigint | tasks that succeeded |
