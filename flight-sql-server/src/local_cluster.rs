@@ -176,15 +176,19 @@ impl LocalCluster {
 
     /// Stops the executors and the servers, and removes the work dirs if they are empty.
     pub async fn stop(mut self) {
+        let executors: Vec<RunningExecutor> = self.executors.drain(..).collect();
         self.shut_down();
+        for executor in executors {
+            executor.stop().await;
+        }
         while self.servers.join_next().await.is_some() {}
         remove_empty_dirs(&self.work_dir);
     }
 
+    /// Stops the servers; executors still here are dropped, and remove their files in the
+    /// background.
     fn shut_down(&mut self) {
-        for executor in self.executors.drain(..) {
-            executor.stop();
-        }
+        self.executors.clear();
         self.stop.cancel();
     }
 }

@@ -132,7 +132,7 @@ async fn executor(args: ExecutorArgs) -> Result<()> {
     tokio::select! {
         () = stop_signal() => {}
         reason = running.failure() => {
-            running.stop();
+            running.stop().await;
             return Err(FlightSqlError::InvalidConfig { reason });
         }
     }
@@ -141,7 +141,7 @@ async fn executor(args: ExecutorArgs) -> Result<()> {
         () = running.drain() => {}
         () = stop_signal() => tracing::warn!("stopping without waiting for the drain"),
     }
-    running.stop();
+    running.stop().await;
     Ok(())
 }
 

@@ -251,26 +251,39 @@ impl RunningExecutor {
         }
     }
 
-    /// Stops polling, serving and every running task.
-    pub fn stop(mut self) {
-        self.shutdown();
+    /// Stops polling, serving and every running task, and returns once its files are gone.
+    pub async fn stop(mut self) {
+        if let Some(cleanup) = self.shutdown() {
+            let _ = tokio::task::spawn_blocking(move || cleanup.join()).await;
+        }
     }
 
-    fn shutdown(&mut self) {
+    /// Stops everything; the files go on a thread of its own once every task has stopped
+    /// (a task stops at its next yield, so one writing a file finishes that write first:
+    /// removing the files before would leave it behind). Waiting for a runtime blocks, which
+    /// async code may not do, hence the thread.
+    fn shutdown(&mut self) -> Option<std::thread::JoinHandle<()>> {
         self.stop.cancel();
-        if let Some(runtime) = self.tasks.take() {
-            // Dropping a runtime blocks; in async code only a background shutdown is allowed.
-            runtime.shutdown_background();
+        let runtime = self.tasks.take()?;
+        let layout = self.layout.clone();
+        let spill_dir = self.spill_dir.clone();
+        Some(std::thread::spawn(move || {
+            runtime.shutdown_timeout(TASKS_STOP_TIMEOUT);
             // Nobody can fetch these files any more; results never read go with them.
-            self.layout.remove_all_jobs();
-            task_memory::remove_spill_dir(&self.spill_dir);
-        }
+            layout.remove_all_jobs();
+            task_memory::remove_spill_dir(&spill_dir);
+        }))
     }
 }
 
+/// How long a stopping executor waits for its tasks to reach a yield before it removes
+/// their files anyway.
+const TASKS_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Drop for RunningExecutor {
     fn drop(&mut self) {
-        self.shutdown();
+        // Dropped without `stop`: the cleanup finishes in the background.
+        let _ = self.shutdown();
     }
 }
 
@@ -783,7 +796,7 @@ mod tests {
         let mut config = ExecutorConfig::loopback(NO_SCHEDULER, work_dir.path());
         config.concurrent_tasks = 8;
         config.memory_pool_size = Some(8);
-        start_executor(config).await.unwrap().stop();
+        start_executor(config).await.unwrap().stop().await;
     }
 
     #[tokio::test]
@@ -795,7 +808,7 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), running.drain())
             .await
             .expect("nothing to wait for: the scheduler never knew it");
-        running.stop();
+        running.stop().await;
     }
 
     #[tokio::test]
@@ -814,7 +827,7 @@ mod tests {
         assert!(spill_dir.is_dir(), "spills go under the work dir");
         assert_eq!(running.spill_count(), 0);
 
-        running.stop();
+        running.stop().await;
         assert!(!spill_dir.exists());
     }
 }
