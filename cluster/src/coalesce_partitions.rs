@@ -103,20 +103,30 @@ fn follow_coalesced_input(
     input: StageId,
     partitions: usize,
 ) -> Result<QueryStage> {
-    let rewritten = Arc::clone(stage.plan.input())
-        .transform_up(|plan| match plan.downcast_ref::<ShuffleReaderExec>() {
-            Some(reader) if reader.stage() == input => Ok(Transformed::yes(Arc::new(
-                reader.with_written_partitions(partitions)?,
-            )
-                as Arc<dyn ExecutionPlan>)),
-            _ => Ok(Transformed::no(plan)),
-        })?
-        .data;
-    with_input(stage, rewritten)
+    map_readers(stage, |reader| {
+        (reader.stage() == input)
+            .then(|| reader.with_written_partitions(partitions))
+            .transpose()
+    })
 }
 
-/// `stage` with its writer's input replaced.
-fn with_input(stage: &QueryStage, input: Arc<dyn ExecutionPlan>) -> Result<QueryStage> {
+/// `stage` with each shuffle reader `rewrite` answers for replaced (`None` keeps it).
+fn map_readers(
+    stage: &QueryStage,
+    rewrite: impl Fn(&ShuffleReaderExec) -> Result<Option<ShuffleReaderExec>>,
+) -> Result<QueryStage> {
+    let input = Arc::clone(stage.plan.input())
+        .transform_up(|plan| {
+            let rewritten = match plan.downcast_ref::<ShuffleReaderExec>() {
+                Some(reader) => rewrite(reader)?,
+                None => None,
+            };
+            Ok(match rewritten {
+                Some(reader) => Transformed::yes(Arc::new(reader) as Arc<dyn ExecutionPlan>),
+                None => Transformed::no(plan),
+            })
+        })?
+        .data;
     let writer = &stage.plan;
     let rewritten = ShuffleWriterExec::try_new(
         input,
@@ -172,7 +182,7 @@ pub(crate) fn partition_groups(
 ) -> Vec<Range<usize>> {
     let partitions = bytes.len();
     let min_groups = min_groups.clamp(1, partitions.max(1));
-    let total = bytes.iter().fold(0u64, |sum, b| sum.saturating_add(*b));
+    let total = total_bytes(bytes);
     // Never aim so high that fewer groups than slots form while the data allows more.
     let target = advisory.min(total.div_ceil(min_groups as u64)).max(1);
     let mut groups = Vec::new();
@@ -240,7 +250,7 @@ pub(crate) fn replan_stage(
     if groups.len() >= written.len() {
         return Ok(None);
     }
-    let total = written.iter().fold(0u64, |sum, b| sum.saturating_add(*b));
+    let total = total_bytes(written);
     let note = format!(
         "coalesced {} shuffle partitions ({} bytes) into {} tasks (advisory size {} bytes, \
          {slots} task slots)",
@@ -255,17 +265,14 @@ pub(crate) fn replan_stage(
     }))
 }
 
+/// The sum of `bytes`, saturating: sizes come from executors' reports.
+fn total_bytes(bytes: &[u64]) -> u64 {
+    bytes.iter().fold(0u64, |sum, b| sum.saturating_add(*b))
+}
+
 /// `stage` with every shuffle reader merged into `groups`: it runs one task per group.
 pub(crate) fn coalesce_stage(stage: &QueryStage, groups: &[Range<usize>]) -> Result<QueryStage> {
-    let input = Arc::clone(stage.plan.input())
-        .transform_up(|plan| match plan.downcast_ref::<ShuffleReaderExec>() {
-            Some(reader) => Ok(Transformed::yes(
-                Arc::new(reader.coalesced(groups.to_vec())?) as Arc<dyn ExecutionPlan>,
-            )),
-            None => Ok(Transformed::no(plan)),
-        })?
-        .data;
-    let coalesced = with_input(stage, input)?;
+    let coalesced = map_readers(stage, |reader| reader.coalesced(groups.to_vec()).map(Some))?;
     if coalesced.tasks() != groups.len() {
         return Err(DataFusionError::Internal(format!(
             "stage {} was coalesced into {} groups but runs {} tasks",

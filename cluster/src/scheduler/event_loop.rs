@@ -793,26 +793,22 @@ impl EventLoop {
             }
             Action::FinishJob { job, outcome } => {
                 let timed_out = self.jobs.get(&job).and_then(|running| running.timed_out);
-                if let Some(running) = self.jobs.get(&job) {
-                    let (state, _) = outcome_for_views(&outcome, timed_out);
-                    self.metrics
-                        .job_ended(state, timed_out.is_some(), running.submitted.elapsed());
-                }
-                self.history.ended(
-                    &job,
-                    outcome_for_views(&outcome, timed_out),
-                    &self.state,
-                    SystemTime::now(),
-                );
-                let running = self.jobs.get(&job)?;
                 let end = match outcome {
                     JobOutcome::Succeeded => Ok(()),
                     JobOutcome::Failed(failure) => Err(JobFailure::Failed(failure)),
                     JobOutcome::NoExecutors { message } => Err(JobFailure::NoExecutors(message)),
-                    JobOutcome::Cancelled => Err(running
-                        .timed_out
-                        .map_or(JobFailure::Cancelled, JobFailure::TimedOut)),
+                    JobOutcome::Cancelled => {
+                        Err(timed_out.map_or(JobFailure::Cancelled, JobFailure::TimedOut))
+                    }
                 };
+                let (state, error) = outcome_for_views(&end);
+                if let Some(running) = self.jobs.get(&job) {
+                    self.metrics
+                        .job_ended(state, timed_out.is_some(), running.submitted.elapsed());
+                }
+                self.history
+                    .ended(&job, (state, error), &self.state, SystemTime::now());
+                let running = self.jobs.get(&job)?;
                 tracing::debug!(job = %job, ok = end.is_ok(), "job finished");
                 // Sent now: a failed job is forgotten (and its channel closed) right after.
                 running

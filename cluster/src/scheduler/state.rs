@@ -104,6 +104,15 @@ struct Stage {
     attempts: u32,
 }
 
+impl Stage {
+    /// Every task has succeeded: its output is all there.
+    fn is_complete(&self) -> bool {
+        self.tasks
+            .iter()
+            .all(|task| matches!(task, Task::Succeeded { .. }))
+    }
+}
+
 #[derive(Debug)]
 struct Job {
     status: JobStatus,
@@ -171,11 +180,7 @@ impl SchedulerState {
 
     /// Whether a task of a running job runs on `executor` (or was placed there).
     pub fn has_running_tasks_on(&self, executor: &ExecutorId) -> bool {
-        self.jobs
-            .values()
-            .flat_map(|job| job.stages.values())
-            .flat_map(|stage| stage.tasks.iter())
-            .any(|task| matches!(task, Task::Running { executor: on, .. } if on == executor))
+        self.running_tasks_on(executor) > 0
     }
 
     /// How many tasks run on `executor` (or were placed there).
@@ -191,19 +196,13 @@ impl SchedulerState {
     /// Where `stage` of `job` stands, if both are known.
     pub fn stage_progress(&self, job: &JobId, stage: StageId) -> Option<StageProgress> {
         let job = self.jobs.get(job)?;
-        let succeeded = |stage: &Stage| {
-            stage
-                .tasks
-                .iter()
-                .all(|task| matches!(task, Task::Succeeded { .. }))
-        };
         let this = job.stages.get(&stage)?;
         // A stage waiting for its re-plan is not ready: its task count may still change.
         let ready = this.planning == Planning::Done
             && this
                 .inputs
                 .iter()
-                .all(|input| job.stages.get(input).is_some_and(succeeded));
+                .all(|input| job.stages.get(input).is_some_and(Stage::is_complete));
         let tasks = this
             .tasks
             .iter()
@@ -342,10 +341,7 @@ impl SchedulerState {
             for (stage_id, stage) in &mut job.stages {
                 // A stage runs again when it was complete and this loss took output of it;
                 // several executors lost together cost one run, not one each.
-                let complete = stage
-                    .tasks
-                    .iter()
-                    .all(|task| matches!(task, Task::Succeeded { .. }));
+                let complete = stage.is_complete();
                 let lost_output = stage.tasks.iter().any(
                     |task| matches!(task, Task::Succeeded { executor: on, .. } if on == executor),
                 );
@@ -499,13 +495,7 @@ impl SchedulerState {
             .iter_mut()
             .filter(|(_, job)| job.status == JobStatus::Running)
         {
-            let done = job.stages.values().all(|stage| {
-                stage
-                    .tasks
-                    .iter()
-                    .all(|task| matches!(task, Task::Succeeded { .. }))
-            });
-            if done {
+            if job.stages.values().all(Stage::is_complete) {
                 job.status = JobStatus::Succeeded;
                 actions.push(Action::FinishJob {
                     job: id.clone(),
@@ -582,12 +572,7 @@ impl SchedulerState {
             let complete: BTreeSet<StageId> = job
                 .stages
                 .iter()
-                .filter(|(_, stage)| {
-                    stage
-                        .tasks
-                        .iter()
-                        .all(|task| matches!(task, Task::Succeeded { .. }))
-                })
+                .filter(|(_, stage)| stage.is_complete())
                 .map(|(id, _)| *id)
                 .collect();
             for (stage_id, stage) in &mut job.stages {
@@ -643,12 +628,7 @@ impl SchedulerState {
             let complete: Vec<StageId> = job
                 .stages
                 .iter()
-                .filter(|(_, stage)| {
-                    stage
-                        .tasks
-                        .iter()
-                        .all(|task| matches!(task, Task::Succeeded { .. }))
-                })
+                .filter(|(_, stage)| stage.is_complete())
                 .map(|(id, _)| *id)
                 .collect();
             // Where each stage's finished tasks ran: a task prefers the executor that ran

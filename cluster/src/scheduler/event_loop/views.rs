@@ -2,12 +2,11 @@
 //! answers [`super::SchedulerHandle::view`] with, the record it keeps of executors that
 //! left, and how a job's end is worded there.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use trebuchet_shuffle::ids::ExecutorId;
 
 use super::super::cluster_view::{ClusterView, ExecutorState, ExecutorView, JobState};
-use super::super::event::JobOutcome;
 use super::super::job_history::unix_ms;
 use super::super::job_progress::JobFailure;
 use super::{EventLoop, LiveExecutor};
@@ -69,21 +68,12 @@ impl EventLoop {
 }
 
 /// How the operator's views word a job's end.
-pub(super) fn outcome_for_views(
-    outcome: &JobOutcome,
-    timed_out: Option<Duration>,
-) -> (JobState, Option<String>) {
-    match outcome {
-        JobOutcome::Succeeded => (JobState::Succeeded, None),
-        JobOutcome::Failed(failure) => (JobState::Failed, Some(failure.to_string())),
-        JobOutcome::NoExecutors { message } => (JobState::Failed, Some(message.clone())),
-        JobOutcome::Cancelled => (
-            JobState::Cancelled,
-            Some(
-                timed_out
-                    .map_or(JobFailure::Cancelled, JobFailure::TimedOut)
-                    .to_string(),
-            ),
-        ),
+pub(super) fn outcome_for_views(end: &Result<(), JobFailure>) -> (JobState, Option<String>) {
+    match end {
+        Ok(()) => (JobState::Succeeded, None),
+        Err(failure @ (JobFailure::Cancelled | JobFailure::TimedOut(_))) => {
+            (JobState::Cancelled, Some(failure.to_string()))
+        }
+        Err(failure) => (JobState::Failed, Some(failure.to_string())),
     }
 }
