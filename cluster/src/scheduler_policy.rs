@@ -2,18 +2,26 @@
 //! "Push-based vs Pull-based Task Scheduling"). Both policies share the state machine and
 //! its placement; only the delivery differs.
 //!
-//! - **pull-staged** (the default): an executor asks for work when it has a free slot, and
-//!   the scheduler answers at once with the tasks placed on it, if any; with none, the
-//!   executor asks again after [`PULL_INTERVAL`]. Like Spark: executors set the pace.
-//! - **push-staged**: the executor keeps a call open, and the scheduler answers it the
-//!   moment a task is placed on that executor. Lower latency: no interval to wait out.
+//! - **pull-staged** (the default): an executor asks for work, and the scheduler answers
+//!   with the tasks placed on it the moment there are any, or empty after [`PULL_INTERVAL`];
+//!   the executor then asks again. Executors set the pace and check in 50 times a second
+//!   when idle.
+//! - **push-staged**: the executor keeps a call open for up to [`PUSH_HOLD`], and the
+//!   scheduler answers it the moment a task is placed on that executor.
+//!
+//! Both answer as soon as work is placed. An earlier pull-staged answered at once and had an
+//! idle executor sleep out the interval before asking again: every stage then waited up to
+//! 20 ms for its tasks to be picked up, which cost 20–40% on queries of many small stages.
 
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// How long an idle executor waits between two requests for work under pull-staged.
+/// The longest the scheduler holds an executor's request for work under pull-staged.
 pub const PULL_INTERVAL: Duration = Duration::from_millis(20);
+
+/// The longest the scheduler holds an executor's open call under push-staged.
+pub(crate) const PUSH_HOLD: Duration = Duration::from_secs(10);
 
 /// The two task delivery policies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,6 +37,15 @@ impl SchedulerPolicy {
         match self {
             Self::PullStaged => "pull-staged",
             Self::PushStaged => "push-staged",
+        }
+    }
+
+    /// How long the scheduler may hold an executor's request for work before answering it
+    /// empty; it answers at once when work is placed.
+    pub fn poll_hold(self) -> Duration {
+        match self {
+            Self::PullStaged => PULL_INTERVAL,
+            Self::PushStaged => PUSH_HOLD,
         }
     }
 }

@@ -129,9 +129,10 @@ pub struct ExecutorArgs {
     #[arg(long, env = "TREBUCHET_SHUFFLE_TTL", default_value = "1h", value_parser = parse_duration)]
     pub shuffle_ttl: Duration,
 
-    /// How the scheduler hands tasks to executors: pull-staged (executors ask for work;
-    /// the tuning guide's default) or push-staged (the scheduler sends each task the moment
-    /// it is placed; lower latency). Scheduler and executors must agree.
+    /// How the scheduler hands tasks to executors: pull-staged (executors ask for work
+    /// and each request is answered when work is placed or after 20 ms; the tuning guide's
+    /// default) or push-staged (executors keep a request open for up to 10 s). Both start a
+    /// task the moment it is placed. Scheduler and executors must agree.
     #[arg(
         long,
         env = "TREBUCHET_SCHEDULER_POLICY",
@@ -336,9 +337,10 @@ pub struct ServerArgs {
     #[arg(long, env = "TREBUCHET_JOB_HISTORY", default_value_t = trebuchet_cluster::scheduler::DEFAULT_JOB_HISTORY)]
     pub job_history: usize,
 
-    /// How the scheduler hands tasks to executors: pull-staged (executors ask for work;
-    /// the tuning guide's default) or push-staged (the scheduler sends each task the moment
-    /// it is placed; lower latency). Scheduler and executors must agree.
+    /// How the scheduler hands tasks to executors: pull-staged (executors ask for work
+    /// and each request is answered when work is placed or after 20 ms; the tuning guide's
+    /// default) or push-staged (executors keep a request open for up to 10 s). Both start a
+    /// task the moment it is placed. Scheduler and executors must agree.
     #[arg(
         long,
         env = "TREBUCHET_SCHEDULER_POLICY",

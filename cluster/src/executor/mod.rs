@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
@@ -51,15 +51,13 @@ use crate::protocol::{
     PollWorkRequest, PresentClusterToken, RegisterExecutorRequest, ReportTaskRequest,
     SchedulerClient, TaskDefinition,
 };
-use crate::scheduler_policy::{PULL_INTERVAL, SchedulerPolicy};
+use crate::scheduler_policy::SchedulerPolicy;
 use running_jobs::RunningJobs;
 use slot_usage::SlotUsage;
 use spill_metrics::SpillTotals;
 use task_memory::TaskMemory;
 pub(crate) use task_runner::TaskEnvironment;
 
-/// How long a poll may wait at the scheduler for work.
-const POLL_WAIT: Duration = Duration::from_secs(10);
 /// Pause after a failed call to the scheduler before trying again.
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
 /// Tries to deliver a task's outcome (about a minute with backoff).
@@ -418,7 +416,6 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         tasks_finished: Arc::new(AtomicU64::new(0)),
         slot_usage: Arc::new(SlotUsage::default()),
         policy: config.scheduler_policy,
-        slot_freed: Arc::new(Notify::new()),
         failure: Arc::new(failure_sender),
         readiness,
         draining: CancellationToken::new(),
@@ -475,8 +472,6 @@ struct Worker {
     tasks_finished: Arc<AtomicU64>,
     slot_usage: Arc<SlotUsage>,
     policy: SchedulerPolicy,
-    /// Wakes an idle pull-staged poll loop when a task ends.
-    slot_freed: Arc<Notify>,
     /// Set when the scheduler refuses this executor for good.
     failure: Arc<watch::Sender<Option<String>>>,
     /// What `/readyz` answers: ready while registered.
@@ -546,12 +541,8 @@ impl Worker {
         let mut scheduler = self.scheduler.clone();
         self.register().await;
         let mut acknowledged = 0;
-        // Push: the scheduler holds the call and answers the moment it places a task here.
-        // Pull: it answers at once, and an executor given nothing asks again shortly.
-        let wait = match self.policy {
-            SchedulerPolicy::PushStaged => POLL_WAIT,
-            SchedulerPolicy::PullStaged => Duration::ZERO,
-        };
+        // The scheduler holds the call until it has work for us or this much time has gone.
+        let wait = self.policy.poll_hold();
         loop {
             if self.failure.borrow().is_some() {
                 return;
@@ -589,16 +580,8 @@ impl Worker {
                 self.running.forget(&job);
                 self.remove_files(&job);
             }
-            let idle = work.tasks.is_empty();
             for task in work.tasks {
                 self.launch(task);
-            }
-            if idle && self.policy == SchedulerPolicy::PullStaged {
-                tokio::select! {
-                    _ = stop.cancelled() => return,
-                    _ = tokio::time::sleep(PULL_INTERVAL) => {}
-                    _ = self.slot_freed.notified() => {}
-                }
             }
         }
     }
@@ -646,9 +629,6 @@ impl Worker {
             worker.tasks_finished.fetch_add(1, Ordering::Relaxed);
             worker.env.metrics.task_reported(&status);
             worker.report(status).await;
-            // A slot is free: under pull-staged, ask for work now rather than after the
-            // interval (the scheduler has this report before it sees that request).
-            worker.slot_freed.notify_one();
         });
     }
 
