@@ -1,7 +1,8 @@
 """Adaptive query execution over ADBC: with `ballista.planner.adaptive.enabled`, a stage
 reading a hash shuffle runs as few tasks as its measured input needs (never fewer than the
-cluster's task slots), says so in the REST API and EXPLAIN ANALYZE, and answers exactly
-what the same query answers without it. The TPC-H oracle runs all 22 queries under
+cluster's task slots), a sort-merge join whose measured side is small becomes a hash join,
+each says so in the REST API and EXPLAIN ANALYZE, and answers exactly what the same query
+answers without it. The TPC-H oracle runs all 22 queries under
 adaptive setups too (test_tpch_oracle.py)."""
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ JOINED = (
 ADAPTIVE = "ballista.planner.adaptive.enabled"
 COALESCE = "ballista.planner.adaptive.coalesce_partitions.enabled"
 ADVISORY = "ballista.planner.adaptive.coalesce_partitions.advisory_partition_size"
+JOIN_STRATEGY = "ballista.planner.adaptive.join_strategy.enabled"
+BUILD_LIMIT = "ballista.planner.adaptive.join_strategy.hash_join_max_build_bytes"
+HASHED = "sort-merge join became a partitioned hash join"
 
 
 def api(server, path: str):
@@ -69,7 +73,8 @@ def test_coalesced_stages_answer_as_the_planned_ones(server, sessions, sql):
         # Kilobytes of input: about as many tasks as slots, never fewer.
         assert min(slots, partitions) <= stage["tasks"]["total"] < partitions, stage["adaptive_changes"]
         assert stage["tasks"]["succeeded"] == stage["tasks"]["total"]
-        assert f"coalesced {partitions} shuffle partitions" in stage["adaptive_changes"][0]
+        coalesced = next(change for change in stage["adaptive_changes"] if change.startswith("coalesced"))
+        assert f"coalesced {partitions} shuffle partitions" in coalesced
 
 
 def test_explain_analyze_shows_the_coalesced_readers(sessions):
@@ -78,7 +83,7 @@ def test_explain_analyze_shows_the_coalesced_readers(sessions):
     headers = [line for line in text.splitlines() if line.startswith("Stage ") and "adaptive:" in line]
     assert headers, text
     # The join stage: both its readers read the same, coalesced, number of partitions.
-    join = next(block for block in text.split("\nStage ") if "SortMergeJoinExec" in block)
+    join = next(block for block in text.split("\nStage ") if "JoinExec" in block)
     counts = {match.group(1) for match in re.finditer(r"ShuffleReaderExec: .*partitioning=Hash\(\[.*\], (\d+)\)", join)}
     tasks = re.match(r"\d+ \(.*?\): (\d+) task", join).group(1)
     assert counts == {tasks}, join
@@ -100,9 +105,39 @@ def test_an_advisory_size_below_every_partition_keeps_them_all(server, sessions)
     assert not any(stage["adaptive_changes"] for stage in job["stages"])
 
 
+def join_stage(server, sql: str) -> dict:
+    job = last_job(server, sql)
+    return next(stage for stage in job["stages"] if len(stage["inputs"]) == 2)
+
+
+def test_a_join_of_small_measured_sides_runs_as_a_hash_join(server, sessions):
+    adaptive, plain = sessions
+    expected = query_rows(plain, JOINED)
+    assert query_rows(adaptive, JOINED) == expected
+
+    stage = join_stage(server, JOINED)  # the adaptive run, the most recent
+    assert any(HASHED in change for change in stage["adaptive_changes"]), stage["adaptive_changes"]
+    assert stage["tasks"]["succeeded"] == stage["tasks"]["total"]
+    # What ran is the hash join, without sorting its inputs.
+    text = query_rows(adaptive, f"EXPLAIN ANALYZE {JOINED}")[0][1]
+    join = next(block for block in text.split("\nStage ") if "JoinExec" in block)
+    assert "HashJoinExec: mode=Partitioned" in join, join
+    assert "SortMergeJoinExec" not in join and "SortExec" not in join, join
+
+
+@pytest.mark.parametrize("setting", [f"{JOIN_STRATEGY} = false", f"{BUILD_LIMIT} = '1'"])
+def test_a_join_stays_a_sort_merge_join_when_the_rule_is_off_or_the_sides_too_large(server, sessions, setting):
+    adaptive, plain = sessions
+    execute(adaptive, f"SET {setting}")
+    expected = query_rows(plain, JOINED)
+    assert query_rows(adaptive, JOINED) == expected
+    stage = join_stage(server, JOINED)  # the adaptive run, the most recent
+    assert not any(HASHED in change for change in stage["adaptive_changes"]), stage["adaptive_changes"]
+
+
 @pytest.mark.parametrize(
     "setting",
-    [f"{ADVISORY} = 'lots'", f"{COALESCE} = 'maybe'", f"{ADAPTIVE} = 2"],
+    [f"{ADVISORY} = 'lots'", f"{COALESCE} = 'maybe'", f"{ADAPTIVE} = 2", f"{JOIN_STRATEGY} = 'yes'", f"{BUILD_LIMIT} = '-1'"],
 )
 def test_bad_adaptive_settings_are_refused_with_the_key_named(server, setting):
     conn = adbc_connect(server.uri)

@@ -24,6 +24,11 @@ pub struct BallistaOptions {
     pub coalesce_partitions_enabled: bool,
     /// With coalescing: the bytes a merged partition aims at.
     pub advisory_partition_size: u64,
+    /// With the adaptive planner: a sort-merge join whose measured smaller side is small
+    /// in every partition runs as a partitioned hash join.
+    pub join_strategy_enabled: bool,
+    /// With that rule: the most bytes the build side may have written to one partition.
+    pub hash_join_max_build_bytes: u64,
     /// Parquet files larger than this many bytes are scanned as several partitions of
     /// about this size; 0 keeps one partition per file.
     pub split_file_size: u64,
@@ -53,6 +58,8 @@ impl Default for BallistaOptions {
             adaptive_planner_enabled: false,
             coalesce_partitions_enabled: true,
             advisory_partition_size: DEFAULT_ADVISORY_PARTITION_SIZE,
+            join_strategy_enabled: true,
+            hash_join_max_build_bytes: DEFAULT_HASH_JOIN_MAX_BUILD_BYTES,
             split_file_size: 64 << 20,
             job_timeout: None,
             broadcast_join_threshold: DEFAULT_BROADCAST_JOIN_THRESHOLD,
@@ -69,6 +76,12 @@ pub(crate) const DEFAULT_BROADCAST_JOIN_THRESHOLD: u64 = 10 << 20;
 /// its rows than on its launch (a few milliseconds), and a partition this size hashes or
 /// sorts within a task's memory share on a small executor.
 pub(crate) const DEFAULT_ADVISORY_PARTITION_SIZE: u64 = 64 << 20;
+
+/// Half the advisory partition size: coalescing may merge two such partitions into one
+/// task's build side, which then still hashes within the memory a coalesced task is sized
+/// for. Executors with a memory pool lower it to a quarter of a task's share
+/// (`join_strategy.rs`).
+pub(crate) const DEFAULT_HASH_JOIN_MAX_BUILD_BYTES: u64 = 32 << 20;
 
 /// One key: its name below `ballista.`, what it means, and how to read and write it.
 struct OptionKey {
@@ -158,6 +171,27 @@ const KEYS: &[OptionKey] = &[
         },
     },
     OptionKey {
+        name: "planner.adaptive.join_strategy.enabled",
+        description: "With the adaptive planner: a sort-merge join whose smaller side, as measured once both sides are shuffled, wrote at most hash_join_max_build_bytes to every partition runs as a partitioned hash join, without sorting either side.",
+        get: |o| o.join_strategy_enabled.to_string(),
+        set: |o, v| {
+            o.join_strategy_enabled = parse_bool("planner.adaptive.join_strategy.enabled", v)?;
+            Ok(())
+        },
+    },
+    OptionKey {
+        name: "planner.adaptive.join_strategy.hash_join_max_build_bytes",
+        description: "The most bytes a hash join's build side may have written to one shuffle partition for the adaptive planner to choose it (32 MiB default; executors with a memory pool lower it to a quarter of a task's share).",
+        get: |o| o.hash_join_max_build_bytes.to_string(),
+        set: |o, v| {
+            o.hash_join_max_build_bytes = parse_bytes(
+                "planner.adaptive.join_strategy.hash_join_max_build_bytes",
+                v,
+            )?;
+            Ok(())
+        },
+    },
+    OptionKey {
         name: "job.timeout",
         description: "A query running longer than this (e.g. 30s, 5m, 1h; a plain number is seconds) is cancelled with DEADLINE_EXCEEDED; 0 means no limit.",
         get: |o| {
@@ -208,6 +242,9 @@ impl BallistaOptions {
             .then_some(crate::AdaptivePlanning {
                 coalesce_partitions: self.coalesce_partitions_enabled,
                 advisory_partition_size: self.advisory_partition_size,
+                hash_join_max_build_bytes: self
+                    .join_strategy_enabled
+                    .then_some(self.hash_join_max_build_bytes),
             })
     }
 
@@ -376,6 +413,11 @@ mod tests {
             (
                 "ballista.planner.adaptive.coalesce_partitions.advisory_partition_size",
                 "67108864",
+            ),
+            ("ballista.planner.adaptive.join_strategy.enabled", "true"),
+            (
+                "ballista.planner.adaptive.join_strategy.hash_join_max_build_bytes",
+                "33554432",
             ),
             ("ballista.scan.split_file_size", "67108864"),
             ("ballista.job.timeout", "0"),

@@ -26,8 +26,8 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, Partitioning};
+use trebuchet_shuffle::ShuffleReaderExec;
 use trebuchet_shuffle::ids::{ExecutorId, StageId};
-use trebuchet_shuffle::{ShuffleReaderExec, ShuffleWriterExec};
 
 use crate::protocol::ShuffleFile;
 use crate::stage_planner::QueryStage;
@@ -39,6 +39,9 @@ pub struct AdaptivePlanning {
     pub coalesce_partitions: bool,
     /// `ballista.planner.adaptive.coalesce_partitions.advisory_partition_size`.
     pub advisory_partition_size: u64,
+    /// `ballista.planner.adaptive.join_strategy.hash_join_max_build_bytes`, when
+    /// `…join_strategy.enabled`.
+    pub hash_join_max_build_bytes: Option<u64>,
 }
 
 /// Whether the adaptive planner may coalesce `stage`, which the stages `readers` read: a
@@ -127,19 +130,7 @@ fn map_readers(
             })
         })?
         .data;
-    let writer = &stage.plan;
-    let rewritten = ShuffleWriterExec::try_new(
-        input,
-        writer.partitioning().cloned(),
-        writer.output().clone(),
-    )?
-    .with_format(writer.format())
-    .streaming_result(writer.streams_result());
-    Ok(QueryStage {
-        id: stage.id,
-        plan: Arc::new(rewritten),
-        inputs: stage.inputs.clone(),
-    })
+    stage.with_input(input)
 }
 
 /// The hash partition count every leaf of `stage` reads, if every leaf is such a reader.
@@ -218,21 +209,41 @@ pub(crate) struct Coalesced {
 
 /// The bytes `stage`'s input stages wrote to each partition it reads, summed over its
 /// inputs; `None` when an input's partition count differs from the stage's readers'.
-pub(crate) fn written_bytes(
-    outputs: &HashMap<StageId, BTreeMap<u32, (ExecutorId, Vec<ShuffleFile>)>>,
-    stage: &QueryStage,
-) -> Option<Vec<u64>> {
+pub(crate) fn written_bytes(outputs: &StageOutputs, stage: &QueryStage) -> Option<Vec<u64>> {
     let partitions = shuffle_input_partitions(stage)?;
     let mut bytes = vec![0u64; partitions];
     for input in &stage.inputs {
-        for (_, files) in outputs.get(input).into_iter().flat_map(BTreeMap::values) {
-            for file in files {
-                let slot = bytes.get_mut(file.output_partition as usize)?;
-                *slot = slot.saturating_add(file.num_bytes);
-            }
+        for file in written_files(outputs, *input) {
+            let slot = bytes.get_mut(file.output_partition as usize)?;
+            *slot = slot.saturating_add(file.num_bytes);
         }
     }
     Some(bytes)
+}
+
+/// The bytes the finished stage `input` wrote to each of its output partitions; `None`
+/// before it has written anything.
+pub(crate) fn written_partition_bytes(outputs: &StageOutputs, input: StageId) -> Option<Vec<u64>> {
+    let mut bytes = Vec::new();
+    for file in written_files(outputs, input) {
+        let partition = file.output_partition as usize;
+        if bytes.len() <= partition {
+            bytes.resize(partition + 1, 0u64);
+        }
+        bytes[partition] = bytes[partition].saturating_add(file.num_bytes);
+    }
+    (!bytes.is_empty() || outputs.contains_key(&input)).then_some(bytes)
+}
+
+/// What each finished task of a stage wrote, by stage: where it ran and its files.
+pub(crate) type StageOutputs = HashMap<StageId, BTreeMap<u32, (ExecutorId, Vec<ShuffleFile>)>>;
+
+fn written_files(outputs: &StageOutputs, input: StageId) -> impl Iterator<Item = &ShuffleFile> {
+    outputs
+        .get(&input)
+        .into_iter()
+        .flat_map(BTreeMap::values)
+        .flat_map(|(_, files)| files)
 }
 
 /// `stage` re-planned from `written`, the bytes its input stages wrote to each of its
@@ -337,6 +348,7 @@ mod tests {
         let planning = AdaptivePlanning {
             coalesce_partitions: true,
             advisory_partition_size: 100,
+            hash_join_max_build_bytes: None,
         };
         let coalesced = replan_stage(join, &[60, 30, 90, 10], planning, 1)
             .unwrap()

@@ -31,6 +31,7 @@ mod executor;
 mod expr_codec;
 mod final_partition;
 mod http;
+mod join_strategy;
 mod local_engine;
 mod memory_scans;
 mod metrics;

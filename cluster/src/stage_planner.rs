@@ -46,6 +46,24 @@ impl QueryStage {
     pub fn tasks(&self) -> usize {
         self.plan.input().output_partitioning().partition_count()
     }
+
+    /// The same stage, writing what `input` computes the way it wrote before: how the
+    /// adaptive planner replaces a stage's plan.
+    pub(crate) fn with_input(&self, input: Arc<dyn ExecutionPlan>) -> Result<Self> {
+        let writer = &self.plan;
+        let rewritten = ShuffleWriterExec::try_new(
+            input,
+            writer.partitioning().cloned(),
+            writer.output().clone(),
+        )?
+        .with_format(writer.format())
+        .streaming_result(writer.streams_result());
+        Ok(Self {
+            id: self.id,
+            plan: Arc::new(rewritten),
+            inputs: self.inputs.clone(),
+        })
+    }
 }
 
 /// A job's stages, producers before consumers; the last one is the final stage, whose

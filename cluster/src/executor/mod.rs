@@ -338,6 +338,9 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         id: id.to_string(),
         flight_url: format!("{scheme}://{host}:{}", flight_addr.port()),
         task_slots: u32::try_from(config.concurrent_tasks.max(1)).unwrap_or(u32::MAX),
+        task_memory_bytes: memory
+            .task_pool_bytes()
+            .map_or(0, |bytes| u64::try_from(bytes).unwrap_or(u64::MAX)),
     };
     let stop = CancellationToken::new();
     let control = stop.child_token();

@@ -16,6 +16,10 @@ pub struct ExecutorMetadata {
     /// Tasks it runs at once.
     #[prost(uint32, tag = "3")]
     pub task_slots: u32,
+    /// Bytes of memory pool each task gets (`--memory-pool-size` / slots); 0 without a
+    /// pool. The adaptive planner keeps hash joins' build sides well below it.
+    #[prost(uint64, tag = "4")]
+    pub task_memory_bytes: u64,
 }
 
 #[derive(Clone, PartialEq, Message)]

@@ -27,13 +27,13 @@ use super::job_progress::{FinalOutput, FinalTask, JobFailure, JobProgress};
 use super::mailbox::Mailboxes;
 use super::state::{JobStatus, Limits, SchedulerState, TaskProgress};
 use crate::coalesce_partitions::{
-    AdaptivePlanning, changed_stages, may_coalesce, replan_stage, written_bytes,
+    AdaptivePlanning, StageOutputs, changed_stages, may_coalesce, replan_stage, written_bytes,
+    written_partition_bytes,
 };
 use crate::codec::encode_plan;
+use crate::join_strategy::{BUILD_SHARE_DIVISOR, has_sort_merge_join, hash_joins_for_small_sides};
 use crate::metrics::SchedulerMetrics;
-use crate::protocol::{
-    ExecutorMetadata, ShuffleFile, TaskDefinition, TaskOutcomeMessage, TaskStatus,
-};
+use crate::protocol::{ExecutorMetadata, TaskDefinition, TaskOutcomeMessage, TaskStatus};
 use crate::scheduler_policy::SchedulerPolicy;
 use crate::stage_planner::{QueryStage, StagePlan};
 use crate::task_failure::FailureKind;
@@ -290,9 +290,45 @@ struct EventLoop {
     metrics: Arc<SchedulerMetrics>,
 }
 
+/// The stages the adaptive planner changes as `stage` becomes ready, in order, each with
+/// what the operator's views say about it: first its joins' strategy, then its partitions
+/// (and the readers of a coalesced pass-through stage).
+fn adaptive_changes(
+    job: &RunningJob,
+    stage: StageId,
+    planning: AdaptivePlanning,
+    slots: usize,
+    smallest_task_memory: Option<u64>,
+) -> Result<Vec<(QueryStage, String)>> {
+    let Some(mut current) = job.stages.get(&stage).cloned() else {
+        return Ok(Vec::new());
+    };
+    let mut changes = Vec::new();
+    let mut planning = planning;
+    if let Some(limit) = planning.hash_join_max_build_bytes {
+        let limit =
+            smallest_task_memory.map_or(limit, |share| limit.min(share / BUILD_SHARE_DIVISOR));
+        let written = |input| written_partition_bytes(&job.outputs, input);
+        if let Some((joined, note)) = hash_joins_for_small_sides(&current, &written, limit)? {
+            current = joined.clone();
+            changes.push((joined, note));
+            // Coalescing must not merge partitions into a build side above the limit.
+            planning.advisory_partition_size = planning.advisory_partition_size.min(limit);
+        }
+    }
+    if let Some(written) = written_bytes(&job.outputs, &current)
+        && let Some(coalesced) = replan_stage(&current, &written, planning, slots)?
+    {
+        changes.extend(changed_stages(coalesced, job.stages.values())?);
+    }
+    Ok(changes)
+}
+
 struct LiveExecutor {
     flight_url: String,
     slots: usize,
+    /// Memory pool bytes each of its tasks gets; 0 without a pool.
+    task_memory_bytes: u64,
     registered_at: SystemTime,
     last_seen: Instant,
     /// It is leaving: no new task goes to it.
@@ -309,7 +345,7 @@ struct RunningJob {
     /// Each stage's plan with its readers resolved, encoded once for all its tasks.
     encoded: HashMap<StageId, Bytes>,
     /// For each stage, the files each of its map tasks wrote and where.
-    outputs: HashMap<StageId, BTreeMap<u32, (ExecutorId, Vec<ShuffleFile>)>>,
+    outputs: StageOutputs,
     progress: watch::Sender<JobProgress>,
     /// When the job must have ended, and the limit that set it.
     deadline: Option<(Instant, Duration)>,
@@ -399,6 +435,7 @@ impl EventLoop {
                     LiveExecutor {
                         flight_url: metadata.flight_url,
                         slots,
+                        task_memory_bytes: metadata.task_memory_bytes,
                         registered_at: SystemTime::now(),
                         last_seen: now,
                         draining: false,
@@ -463,7 +500,9 @@ impl EventLoop {
                 id: stage.id,
                 tasks: stage.tasks(),
                 inputs: stage.inputs.clone(),
-                replan: adaptive.is_some_and(|planning| planning.coalesce_partitions)
+                replan: adaptive.is_some_and(|planning| {
+                    planning.hash_join_max_build_bytes.is_some() && has_sort_merge_join(stage)
+                }) || adaptive.is_some_and(|planning| planning.coalesce_partitions)
                     && may_coalesce(
                         stage,
                         &stages
@@ -833,39 +872,28 @@ impl EventLoop {
     /// was when it cannot be re-planned: a stage left waiting for its plan would hang its
     /// job.
     fn plan_stage(&mut self, job_id: JobId, stage: StageId) -> Event {
-        let slots = self
-            .executors
-            .values()
-            .filter(|live| !live.draining)
-            .map(|live| live.slots)
-            .sum::<usize>()
-            .max(1);
+        let live = || self.executors.values().filter(|live| !live.draining);
+        let slots = live().map(|live| live.slots).sum::<usize>().max(1);
+        let smallest_task_memory = live()
+            .map(|live| live.task_memory_bytes)
+            .filter(|bytes| *bytes > 0)
+            .min();
         let mut tasks = None;
         if let Some(job) = self.jobs.get_mut(&job_id)
-            && let Some(query_stage) = job.stages.get(&stage)
+            && let Some(planning) = job.adaptive
         {
-            let replanned = match (job.adaptive, written_bytes(&job.outputs, query_stage)) {
-                (Some(planning), Some(written)) => {
-                    replan_stage(query_stage, &written, planning, slots)
-                }
-                _ => Ok(None),
-            };
-            let changes = replanned.and_then(|coalesced| {
-                coalesced
-                    .map(|coalesced| changed_stages(coalesced, job.stages.values()))
-                    .transpose()
-            });
-            match changes {
-                Ok(Some(changes)) => {
-                    tasks = changes.first().map(|(coalesced, _)| coalesced.tasks());
+            match adaptive_changes(job, stage, planning, slots, smallest_task_memory) {
+                Ok(changes) => {
                     for (changed, note) in changes {
+                        if changed.id == stage {
+                            tasks = Some(changed.tasks());
+                        }
                         tracing::info!(job = %job_id, stage = %changed.id, "adaptive: {note}");
                         self.history.replanned(&job_id, &changed, note);
                         job.encoded.remove(&changed.id);
                         job.stages.insert(changed.id, changed);
                     }
                 }
-                Ok(None) => {}
                 Err(err) => {
                     tracing::warn!(job = %job_id, stage = %stage, error = %err, "adaptive: the stage keeps its plan");
                 }
@@ -930,7 +958,7 @@ impl EventLoop {
 /// (an executor reads its own files from disk: see the task runner).
 fn locations(
     stages: &HashMap<StageId, QueryStage>,
-    outputs: &HashMap<StageId, BTreeMap<u32, (ExecutorId, Vec<ShuffleFile>)>>,
+    outputs: &StageOutputs,
     executors: &HashMap<ExecutorId, LiveExecutor>,
     stage: StageId,
 ) -> Result<Vec<Vec<PartitionLocation>>> {

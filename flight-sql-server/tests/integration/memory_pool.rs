@@ -170,3 +170,32 @@ async fn a_hash_join_build_side_larger_than_a_tasks_pool_fails_resource_exhauste
     // The server goes on serving.
     query(&mut client, "SELECT count(*) FROM nation").await;
 }
+
+#[tokio::test]
+async fn the_adaptive_planner_keeps_a_sort_merge_join_whose_side_a_tasks_pool_cannot_hash() {
+    let server = TestServer::start_with_memory_pool(EXECUTOR_POOL_BYTES).await;
+    let mut client = server.session_client().await;
+    for setting in [
+        "SET ballista.planner.adaptive.enabled = true",
+        // Both sides shuffled and measured: no broadcast.
+        "SET ballista.optimizer.broadcast_join_threshold_bytes = 0",
+        "SET datafusion.execution.target_partitions = 2",
+        "SET datafusion.execution.sort_spill_reservation_bytes = 1048576",
+    ] {
+        query(&mut client, setting).await;
+    }
+    // Each side writes 8 MB to each of its two partitions: below the rule's default limit
+    // (32 MiB), but twice a task's pool. Executors report their share, and the planner
+    // keeps the join a sort-merge join, which spills, instead of a hash join, which
+    // would fail with RESOURCE_EXHAUSTED as in the test above.
+    let side = format!("SELECT (n * 7919) % 2000003 AS v FROM generate_series(1, {ROWS}) AS t(n)");
+    let sql = format!("SELECT count(*) FROM ({side}) AS a JOIN ({side}) AS b ON a.v = b.v");
+
+    let batches = query(&mut client, &sql).await;
+
+    assert_eq!(
+        column(&batches, 0),
+        vec![ROWS],
+        "every value matches itself once"
+    );
+}

@@ -1,0 +1,356 @@
+//! Adaptive join strategy: once both inputs of a sort-merge join have been shuffled and
+//! measured, a join whose smaller side is small in every partition runs as a partitioned
+//! hash join instead (Spark's AQE demotes joins the other way only; this is the direction
+//! that pays here).
+//!
+//! Sort-merge join is the default because DataFusion's hash join cannot spill: a build side
+//! larger than a task's memory share fails the query where sort-merge join would finish
+//! (tuning guide). Before the stage runs, though, the bytes each input stage wrote to each
+//! partition are known. When the build side's largest partition is far below a task's
+//! share, the hash join carries no such risk, and it skips sorting both inputs, the larger
+//! part of a sort-merge join's cost (docs/benchmarks.md).
+//!
+//! ```text
+//!   SortMergeJoin(on k)                        HashJoin(Partitioned, on k)
+//!     Sort(k) ── Reader(stage 2: ≤ 3 MiB)  ⟶     Reader(stage 2)     build
+//!     Sort(k) ── Reader(stage 3: 900 MiB)         Reader(stage 3)     probe
+//! ```
+//!
+//! The side built into the hash table is measured only when it reads one shuffle through
+//! operators that never add rows (projection, filter, sort), so that the bytes its input
+//! stage wrote bound what the table holds; the streamed side may be anything, such as
+//! another join of the same stage. The sorts beneath the join go; if anything above the
+//! join needed its order, DataFusion's `SanityCheckPlan` refuses the new plan and the join
+//! stays as it was.
+
+use std::sync::Arc;
+
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::error::Result;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_optimizer::sanity_checker::SanityCheckPlan;
+use datafusion::physical_plan::execution_plan::replace_children_if_necessary;
+use datafusion::physical_plan::filter::FilterExec;
+use datafusion::physical_plan::joins::{HashJoinExec, JoinOn, PartitionMode, SortMergeJoinExec};
+use datafusion::physical_plan::projection::ProjectionExec;
+use datafusion::physical_plan::sorts::sort::SortExec;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
+use trebuchet_shuffle::ShuffleReaderExec;
+use trebuchet_shuffle::ids::StageId;
+
+use crate::stage_planner::QueryStage;
+
+/// How much smaller than a task's memory share a build side's bytes on disk must be: its
+/// hash table holds the rows decoded plus a hash index, and the task holds probe batches
+/// and output beside it.
+pub(crate) const BUILD_SHARE_DIVISOR: u64 = 4;
+
+/// Whether `stage` has a sort-merge join the rule may change once its inputs are done.
+pub(crate) fn has_sort_merge_join(stage: &QueryStage) -> bool {
+    fn any_join(plan: &Arc<dyn ExecutionPlan>) -> bool {
+        plan.is::<SortMergeJoinExec>() || plan.children().into_iter().any(any_join)
+    }
+    any_join(stage.plan.input())
+}
+
+/// `stage` with every sort-merge join whose smaller side writes at most `max_build_bytes`
+/// to each partition turned into a partitioned hash join, and what changed; `None` when no
+/// join changes. `written(stage)` is the bytes that input stage wrote to each partition.
+pub(crate) fn hash_joins_for_small_sides(
+    stage: &QueryStage,
+    written: &dyn Fn(StageId) -> Option<Vec<u64>>,
+    max_build_bytes: u64,
+) -> Result<Option<(QueryStage, String)>> {
+    let mut notes = Vec::new();
+    let input = Arc::clone(stage.plan.input())
+        .transform_up(|plan| {
+            let Some(join) = plan.downcast_ref::<SortMergeJoinExec>() else {
+                return Ok(Transformed::no(plan));
+            };
+            match as_hash_join(join, written, max_build_bytes)? {
+                Some((hash_join, note)) => {
+                    notes.push(note);
+                    Ok(Transformed::yes(hash_join))
+                }
+                None => Ok(Transformed::no(plan)),
+            }
+        })?
+        .data;
+    if notes.is_empty() {
+        return Ok(None);
+    }
+    if let Err(err) = SanityCheckPlan::new().optimize(Arc::clone(&input), &ConfigOptions::new()) {
+        // Something above a join relied on its sorted output: keep the sort-merge joins.
+        tracing::debug!(stage = %stage.id, error = %err, "adaptive: the joins stay sort-merge joins");
+        return Ok(None);
+    }
+    if !keeps_promised_order(stage, &input)? {
+        return Ok(None);
+    }
+    let replanned = stage.with_input(input)?;
+    Ok(Some((replanned, notes.join("; "))))
+}
+
+/// Whether `input` still writes each partition in the order `stage` promised: the readers
+/// of a pass-through stage were planned with its output ordering, which another stage's
+/// merge may rely on, out of `SanityCheckPlan`'s sight.
+fn keeps_promised_order(stage: &QueryStage, input: &Arc<dyn ExecutionPlan>) -> Result<bool> {
+    match (
+        stage.plan.partitioning(),
+        stage.plan.input().output_ordering(),
+    ) {
+        (None, Some(promised)) => input
+            .equivalence_properties()
+            .ordering_satisfy(promised.clone()),
+        _ => Ok(true),
+    }
+}
+
+/// `join` as a partitioned hash join building its measured smaller side, if that side is
+/// small enough in every partition; with what the operator's views say about it.
+fn as_hash_join(
+    join: &SortMergeJoinExec,
+    written: &dyn Fn(StageId) -> Option<Vec<u64>>,
+    max_build_bytes: u64,
+) -> Result<Option<(Arc<dyn ExecutionPlan>, String)>> {
+    let join_type = join.join_type();
+    let fits =
+        |side| measured(side, written).filter(|size| size.largest_partition <= max_build_bytes);
+    // Only the side built into a hash table must be measured; the other is streamed, and
+    // may be anything, another join of the stage among them.
+    let left = fits(join.left());
+    let right = fits(join.right()).filter(|_| join_type.supports_swap());
+    let (build_right, build) = match (left, right) {
+        (Some(left), Some(right)) if right.largest_partition < left.largest_partition => {
+            (true, right)
+        }
+        (Some(left), _) => (false, left),
+        (None, Some(right)) => (true, right),
+        (None, None) => return Ok(None),
+    };
+    let hash_join = HashJoinExec::try_new(
+        without_sorts(join.left())?,
+        without_sorts(join.right())?,
+        JoinOn::from(join.on()),
+        join.filter().clone(),
+        &join_type,
+        None,
+        PartitionMode::Partitioned,
+        join.null_equality(),
+        false,
+    )?;
+    let plan = if build_right {
+        hash_join.swap_inputs(PartitionMode::Partitioned)?
+    } else {
+        Arc::new(hash_join) as Arc<dyn ExecutionPlan>
+    };
+    let note = format!(
+        "{join_type} sort-merge join became a partitioned hash join building stage {}'s \
+         output (at most {} bytes per partition, limit {max_build_bytes})",
+        build.stage, build.largest_partition
+    );
+    Ok(Some((plan, note)))
+}
+
+/// What one side of a join reads, measured.
+struct MeasuredSide {
+    /// The stage whose shuffle output the side reads.
+    stage: StageId,
+    /// The most bytes that stage wrote to one partition.
+    largest_partition: u64,
+}
+
+/// `side` measured, when it reads one finished shuffle through projections, filters and
+/// sorts, none of which adds rows; `None` otherwise.
+fn measured(
+    side: &Arc<dyn ExecutionPlan>,
+    written: &dyn Fn(StageId) -> Option<Vec<u64>>,
+) -> Option<MeasuredSide> {
+    if let Some(reader) = side.downcast_ref::<ShuffleReaderExec>() {
+        let largest_partition = written(reader.stage())?.into_iter().max().unwrap_or(0);
+        return Some(MeasuredSide {
+            stage: reader.stage(),
+            largest_partition,
+        });
+    }
+    let keeps_rows_or_fewer =
+        side.is::<ProjectionExec>() || side.is::<FilterExec>() || side.is::<SortExec>();
+    match side.children()[..] {
+        [child] if keeps_rows_or_fewer => measured(child, written),
+        _ => None,
+    }
+}
+
+/// `side` without the sorts the sort-merge join needed: those at its top, above any
+/// projections and filters. A sort with a limit stays, since it drops rows.
+fn without_sorts(side: &Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+    if let Some(sort) = side.downcast_ref::<SortExec>()
+        && sort.fetch().is_none()
+    {
+        return without_sorts(sort.input());
+    }
+    match side.children()[..] {
+        [child] if side.is::<ProjectionExec>() || side.is::<FilterExec>() => {
+            replace_children_if_necessary(Arc::clone(side), vec![without_sorts(child)?])
+        }
+        _ => Ok(Arc::clone(side)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::physical_plan::displayable;
+    use datafusion::prelude::{SessionConfig, SessionContext};
+    use trebuchet_shuffle::ids::JobId;
+    use trebuchet_shuffle::{ShuffleFormat, ShuffleLayout};
+
+    use super::*;
+    use crate::stage_planner::plan_stages;
+    use crate::test_support::physical_plan;
+
+    /// The stage of a sort-merge join of two generated tables over four partitions, as
+    /// planned with `sql`.
+    async fn join_stage(sql: &str) -> QueryStage {
+        let config = SessionConfig::new()
+            .with_target_partitions(4)
+            .set_bool("datafusion.optimizer.prefer_hash_join", false);
+        let ctx = SessionContext::new_with_config(config);
+        let plan = physical_plan(&ctx, sql).await;
+        let stages = plan_stages(
+            &JobId::new("job"),
+            &ShuffleLayout::new("/tmp/unused"),
+            ShuffleFormat::default(),
+            plan,
+        )
+        .unwrap();
+        stages
+            .stages()
+            .iter()
+            .find(|stage| has_sort_merge_join(stage))
+            .expect("a stage joins")
+            .clone()
+    }
+
+    /// Two generated tables in no known order (the multiplication scrambles them), so that
+    /// the sort-merge join sorts both sides.
+    const TABLES: &str = "WITH a AS (SELECT v * 7919 % 1000 AS v FROM generate_series(1, 1000) AS t(v)), \
+         b AS (SELECT w * 7919 % 100 AS w FROM generate_series(1, 100) AS t(w)) ";
+
+    fn join() -> String {
+        format!(
+            "{TABLES} SELECT a.v % 10 AS k, count(*) FROM a JOIN b ON a.v = b.w GROUP BY a.v % 10"
+        )
+    }
+
+    fn text(stage: &QueryStage) -> String {
+        displayable(stage.plan.as_ref()).indent(false).to_string()
+    }
+
+    /// What each side wrote per partition: `left` bytes for the stage read on the join's
+    /// left, `right` for the other.
+    fn sizes(stage: &QueryStage, left: u64, right: u64) -> impl Fn(StageId) -> Option<Vec<u64>> {
+        let (first, second) = (stage.inputs[0], stage.inputs[1]);
+        move |input| {
+            (input == first)
+                .then(|| vec![left; 4])
+                .or_else(|| (input == second).then(|| vec![right; 4]))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_join_with_a_small_side_becomes_a_hash_join_without_sorts() {
+        let stage = join_stage(&join()).await;
+        assert!(text(&stage).contains("SortMergeJoin"), "{}", text(&stage));
+        assert!(text(&stage).contains("SortExec"), "{}", text(&stage));
+
+        for (left, right, build) in [(10, 5_000, stage.inputs[0]), (5_000, 10, stage.inputs[1])] {
+            let (hashed, note) =
+                hash_joins_for_small_sides(&stage, &sizes(&stage, left, right), 1_000)
+                    .unwrap()
+                    .expect("a side is small");
+            let plan = text(&hashed);
+            assert!(plan.contains("HashJoinExec: mode=Partitioned"), "{plan}");
+            assert!(
+                !plan.contains("SortMergeJoin") && !plan.contains("SortExec"),
+                "{plan}"
+            );
+            assert!(note.contains(&format!("stage {build}'s output")), "{note}");
+            assert_eq!(hashed.tasks(), stage.tasks(), "same partitions");
+            assert_eq!(hashed.plan.partitioning(), stage.plan.partitioning());
+        }
+    }
+
+    #[tokio::test]
+    async fn joins_of_one_stage_change_together_each_building_a_measured_side() {
+        // Three inputs on one key: one stage, the outer join streaming the inner's output.
+        let stage = join_stage(&format!(
+            "{TABLES}, c AS (SELECT w AS x FROM b) \
+             SELECT count(*) FROM a JOIN b ON a.v = b.w JOIN c ON a.v = c.x"
+        ))
+        .await;
+        assert_eq!(
+            text(&stage).matches("SortMergeJoin").count(),
+            2,
+            "{}",
+            text(&stage)
+        );
+        let (hashed, note) = hash_joins_for_small_sides(&stage, &|_| Some(vec![10; 4]), 1_000)
+            .unwrap()
+            .expect("every side is small");
+        let plan = text(&hashed);
+        assert_eq!(
+            plan.matches("HashJoinExec: mode=Partitioned").count(),
+            2,
+            "{plan}"
+        );
+        assert!(!plan.contains("Sort"), "{plan}");
+        assert_eq!(
+            note.matches("became a partitioned hash join").count(),
+            2,
+            "{note}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_join_whose_sides_are_both_large_or_unmeasured_stays() {
+        let stage = join_stage(&join()).await;
+        assert!(
+            hash_joins_for_small_sides(&stage, &sizes(&stage, 5_000, 5_000), 1_000)
+                .unwrap()
+                .is_none()
+        );
+        // One partition above the limit is enough to keep it.
+        let (first, second) = (stage.inputs[0], stage.inputs[1]);
+        let skewed =
+            move |input| (input == first || input == second).then(|| vec![10, 10, 10, 5_000]);
+        assert!(
+            hash_joins_for_small_sides(&stage, &skewed, 1_000)
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            hash_joins_for_small_sides(&stage, &|_| None, 1_000)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_join_whose_order_a_merge_needs_stays() {
+        // The merge join's output is sorted on the key, which the final sort uses: EXPLAIN
+        // shows no sort between them when the ordering is reused.
+        let stage = join_stage(&format!(
+            "{TABLES} SELECT a.v FROM a JOIN b ON a.v = b.w ORDER BY a.v"
+        ))
+        .await;
+        assert!(text(&stage).contains("SortMergeJoin"), "{}", text(&stage));
+        assert!(
+            hash_joins_for_small_sides(&stage, &sizes(&stage, 10, 10), 1_000)
+                .unwrap()
+                .is_none(),
+            "{}",
+            text(&stage)
+        );
+    }
+}
