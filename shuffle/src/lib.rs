@@ -16,6 +16,7 @@ mod error;
 mod fetch;
 mod flight_data;
 pub mod ids;
+mod in_process;
 mod indexed_file;
 mod layout;
 mod live_partition;
@@ -32,6 +33,7 @@ pub use fetch::{
     ShuffleFlightService, fetch_partition, follow_partition, install_cluster_tls,
 };
 pub use flight_data::FlightDataStream;
+pub use in_process::{InProcessExecutor, runs_in_this_process};
 pub use indexed_file::PartitionBatches;
 pub use layout::ShuffleLayout;
 pub use live_partition::MAX_UNREAD_RESULT_BYTES;

@@ -23,8 +23,10 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 
+use crate::error::ShuffleError;
 use crate::fetch::{ClusterSecret, fetch_partition};
 use crate::ids::{ExecutorId, JobId, StageId};
+use crate::in_process::runs_in_this_process;
 use crate::partition_file::read_partition;
 
 /// One piece of a shuffle partition: a file written by one map task.
@@ -316,6 +318,34 @@ async fn open_location(
             }
             Err(err) => failed(err.into()),
         },
+        Some(remote) if runs_in_this_process(&remote.id) => {
+            // A neighbour's file: read from disk, but a failure is the neighbour's, as a
+            // failed fetch would be, so that its output is recomputed when it is gone.
+            let fetch_failed = |reason: String| {
+                DataFusionError::from(ShuffleError::FetchPartition {
+                    executor: remote.id.clone(),
+                    path: location.path.clone(),
+                    reason,
+                })
+            };
+            match read_partition(&location.path, location.index_entry) {
+                Ok(batches) => {
+                    let remote = remote.id.clone();
+                    let path = location.path.clone();
+                    futures::stream::iter(batches.map(move |batch| {
+                        batch.map_err(|err| {
+                            DataFusionError::from(ShuffleError::FetchPartition {
+                                executor: remote.clone(),
+                                path: path.clone(),
+                                reason: format!("reading it from disk: {err}"),
+                            })
+                        })
+                    }))
+                    .boxed()
+                }
+                Err(err) => failed(fetch_failed(format!("reading it from disk: {err}"))),
+            }
+        }
         Some(remote) => {
             let Some(credentials) = credentials else {
                 return failed(DataFusionError::Internal(format!(

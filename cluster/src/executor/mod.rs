@@ -40,7 +40,8 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
 use trebuchet_shuffle::ids::{ExecutorId, JobId};
 use trebuchet_shuffle::{
-    ClusterSecret, ClusterTls, KnownJobs, ShuffleFlightService, ShuffleLayout, install_cluster_tls,
+    ClusterSecret, ClusterTls, InProcessExecutor, KnownJobs, ShuffleFlightService, ShuffleLayout,
+    install_cluster_tls,
 };
 
 use crate::error::{ClusterError, Result};
@@ -151,6 +152,9 @@ pub struct RunningExecutor {
     control: CancellationToken,
     stop: CancellationToken,
     tasks: Option<tokio::runtime::Runtime>,
+    /// Lets tasks of other executors in this process read its files from disk, until it
+    /// stops.
+    in_process: Option<InProcessExecutor>,
     /// Flight service, heartbeat, poll and sweep loops; aborted when the executor goes.
     _loops: JoinSet<()>,
 }
@@ -261,6 +265,7 @@ impl RunningExecutor {
     /// removing the files before would leave it behind). Waiting for a runtime blocks, which
     /// async code may not do, hence the thread.
     fn shutdown(&mut self) -> Option<std::thread::JoinHandle<()>> {
+        self.in_process.take();
         self.stop.cancel();
         let runtime = self.tasks.take()?;
         let layout = self.layout.clone();
@@ -434,6 +439,7 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
     let slot_usage = Arc::clone(&worker.slot_usage);
     let failure = worker.failure.subscribe();
     let spills = Arc::clone(&worker.env.spills);
+    let in_process = InProcessExecutor::register(id.clone());
     loops.spawn(worker.clone().poll(control.clone()));
     Ok(RunningExecutor {
         id,
@@ -449,6 +455,7 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         control,
         stop,
         tasks: Some(tasks),
+        in_process: Some(in_process),
         _loops: loops,
     })
 }
