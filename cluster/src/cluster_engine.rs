@@ -213,6 +213,24 @@ impl QueryEngine for ClusterEngine {
         }
     }
 
+    fn progress(&self, session_id: &str, since_ms: u64) -> BoxFuture<'static, Option<f64>> {
+        let (scheduler, session_id) = (self.scheduler.clone(), session_id.to_string());
+        Box::pin(async move {
+            let view = scheduler.view().await.ok()?;
+            let (done, total) = view
+                .jobs
+                .iter()
+                .filter(|job| job.session_id == session_id && job.submitted_at_ms >= since_ms)
+                .flat_map(|job| &job.stages)
+                .fold((0usize, 0usize), |(done, total), stage| {
+                    (done + stage.tasks.succeeded, total + stage.tasks.total)
+                });
+            // Tasks are the unit of work the scheduler counts; a stage not yet planned
+            // adaptively counts the tasks it was planned with.
+            (total > 0).then(|| done as f64 / total as f64)
+        })
+    }
+
     fn explain(
         &self,
         plan: Arc<dyn ExecutionPlan>,

@@ -62,6 +62,14 @@ pub trait QueryEngine: Send + Sync + Debug {
         let _ = session_id;
     }
 
+    /// The share of the work done, from 0 to 1, by the queries `session_id` started at
+    /// or after `since` (milliseconds since the Unix epoch); `None` when the engine cannot
+    /// tell or runs none of them.
+    fn progress(&self, session_id: &str, since_ms: u64) -> BoxFuture<'static, Option<f64>> {
+        let _ = (session_id, since_ms);
+        Box::pin(async { None })
+    }
+
     /// How the engine would run `plan`, for `EXPLAIN`; `None` when it runs the plan as is.
     fn explain(
         &self,

@@ -3,10 +3,10 @@
 //! itself; this wrapper answers it and hands every other call to that service.
 //!
 //! `PollFlightInfo` (ADBC's incremental execution) starts the query as `GetFlightInfo`
-//! does (every stage before the final one done) and answers with all of it: every
-//! endpoint, progress 1.0, and no descriptor to poll again, which tells the client the
-//! query is done. Answering earlier, with the endpoints known so far and the job's
-//! progress, is still to come.
+//! does. When it is ready within a moment, the answer is all of it: every endpoint,
+//! progress 1.0, no descriptor to poll again. Otherwise the answer has no endpoint yet,
+//! the share of the query's tasks done as its progress, and a sealed descriptor to poll
+//! with, which only the session that started the query may use (`pending_polls.rs`).
 //!
 //! `DoGet` answers are counted as they leave: the bytes of their Arrow IPC messages are
 //! the scheduler's `trebuchet_result_bytes_total`.
@@ -25,6 +25,8 @@ use arrow_flight::{
     Action, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo, HandshakeRequest, PollInfo,
     SchemaResult, Ticket,
 };
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::TryStreamExt;
 use prost::Message;
 use tonic::{Request, Response, Status, Streaming};
@@ -32,22 +34,96 @@ use trebuchet_cluster::SchedulerMetrics;
 
 use crate::error::FlightSqlError;
 use crate::handle::PreparedStatementHandle;
+use crate::handle_seal::{HandleKind, HandleSeal};
 use crate::parameters::rewrite_question_marks;
+use crate::pending_polls::{PendingPolls, Polled};
 use crate::query::{PlannedStatement, result_schema};
 use crate::service::{TrebuchetFlightService, session};
+use crate::session::Session;
 
 /// Trebuchet's Flight SQL service, with the `PollFlightInfo` and `GetSchema` arrow-flight
 /// leaves out.
 #[derive(Debug)]
 pub(crate) struct FlightSqlEndpoint {
-    inner: TrebuchetFlightService,
+    inner: Arc<TrebuchetFlightService>,
     metrics: Arc<SchedulerMetrics>,
+    polls: PendingPolls,
 }
 
 impl FlightSqlEndpoint {
     pub(crate) fn new(inner: TrebuchetFlightService, metrics: Arc<SchedulerMetrics>) -> Self {
-        Self { inner, metrics }
+        Self {
+            inner: Arc::new(inner),
+            metrics,
+            polls: PendingPolls::default(),
+        }
     }
+
+    /// The answer to a poll: final when the query is done, else its progress and a
+    /// descriptor to poll again, sealed for `caller`.
+    async fn poll_info(&self, caller: &Session, polled: Polled) -> Result<PollInfo, Status> {
+        let query = match polled {
+            Polled::Done(info) => {
+                return Ok(PollInfo {
+                    info: Some(info?),
+                    flight_descriptor: None,
+                    progress: Some(1.0),
+                    expiration_time: None,
+                });
+            }
+            Polled::Running(query) => query,
+        };
+        let progress = self
+            .inner
+            .engine()
+            .progress(&query.session_id, query.started_at_ms)
+            .await
+            .unwrap_or(0.0);
+        let sealed = self.inner.seal().seal(
+            HandleKind::Poll,
+            caller,
+            query.poll_id.to_le_bytes().to_vec(),
+        );
+        Ok(PollInfo {
+            // No endpoint yet: they all come with the final answer.
+            info: Some(FlightInfo::new()),
+            flight_descriptor: Some(FlightDescriptor::new_path(vec![
+                POLL_PATH.to_string(),
+                URL_SAFE_NO_PAD.encode(sealed),
+            ])),
+            // Never 1.0 before the answer is final.
+            progress: Some(progress.clamp(0.0, 0.99)),
+            expiration_time: None,
+        })
+    }
+}
+
+/// The first element of a poll descriptor's path; the second is the sealed poll id.
+const POLL_PATH: &str = "trebuchet-poll";
+
+/// The poll id a retry descriptor names, if it is one this server sealed for `caller`;
+/// `None` when `descriptor` is not a retry descriptor at all.
+fn poll_id(
+    seal: &HandleSeal,
+    caller: &Session,
+    descriptor: &FlightDescriptor,
+) -> Option<Result<u64, Status>> {
+    let [first, sealed] = descriptor.path.as_slice() else {
+        return None;
+    };
+    if first != POLL_PATH {
+        return None;
+    }
+    let opened = URL_SAFE_NO_PAD
+        .decode(sealed)
+        .map_err(|_| FlightSqlError::invalid_request("a malformed poll descriptor"))
+        .and_then(|bytes| seal.open(HandleKind::Poll, caller, &bytes))
+        .and_then(|payload| {
+            <[u8; 8]>::try_from(payload.as_slice())
+                .map(u64::from_le_bytes)
+                .map_err(|_| FlightSqlError::invalid_request("a malformed poll descriptor"))
+        });
+    Some(opened.map_err(Status::from))
 }
 
 type Sql = TrebuchetFlightService;
@@ -66,36 +142,45 @@ impl FlightService for FlightSqlEndpoint {
         &self,
         request: Request<Streaming<HandshakeRequest>>,
     ) -> Result<Response<Self::HandshakeStream>, Status> {
-        FlightService::handshake(&self.inner, request).await
+        FlightService::handshake(self.inner.as_ref(), request).await
     }
 
     async fn list_flights(
         &self,
         request: Request<Criteria>,
     ) -> Result<Response<Self::ListFlightsStream>, Status> {
-        FlightService::list_flights(&self.inner, request).await
+        FlightService::list_flights(self.inner.as_ref(), request).await
     }
 
     async fn get_flight_info(
         &self,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        FlightService::get_flight_info(&self.inner, request).await
+        FlightService::get_flight_info(self.inner.as_ref(), request).await
     }
 
     async fn poll_flight_info(
         &self,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<PollInfo>, Status> {
-        let info = FlightService::get_flight_info(&self.inner, request)
-            .await?
-            .into_inner();
-        Ok(Response::new(PollInfo {
-            info: Some(info),
-            flight_descriptor: None,
-            progress: Some(1.0),
-            expiration_time: None,
-        }))
+        let caller = session(&request)?;
+        if let Some(poll_id) = poll_id(self.inner.seal(), &caller, request.get_ref()) {
+            let polled = self.polls.poll(poll_id?).await.ok_or_else(|| {
+                Status::not_found(
+                    "this query was already answered, or nobody polled it for 5 minutes and it \
+                     was cancelled; run it again",
+                )
+            })?;
+            return Ok(Response::new(self.poll_info(&caller, polled).await?));
+        }
+        let inner = Arc::clone(&self.inner);
+        let query = async move {
+            FlightService::get_flight_info(inner.as_ref(), request)
+                .await
+                .map(Response::into_inner)
+        };
+        let polled = self.polls.start(caller.id().to_string(), query).await;
+        Ok(Response::new(self.poll_info(&caller, polled).await?))
     }
 
     async fn get_schema(
@@ -116,7 +201,7 @@ impl FlightService for FlightSqlEndpoint {
                 )?
                 .sql
             }
-            _ => return FlightService::get_schema(&self.inner, request).await,
+            _ => return FlightService::get_schema(self.inner.as_ref(), request).await,
         };
         let plan = PlannedStatement::plan_unbound(&session, &sql).await?;
         let schema = result_schema(&session, &plan).await;
@@ -131,7 +216,7 @@ impl FlightService for FlightSqlEndpoint {
         &self,
         request: Request<Ticket>,
     ) -> Result<Response<Self::DoGetStream>, Status> {
-        let response = FlightService::do_get(&self.inner, request).await?;
+        let response = FlightService::do_get(self.inner.as_ref(), request).await?;
         let metrics = Arc::clone(&self.metrics);
         Ok(response.map(|stream| {
             let counted = stream.inspect_ok(move |data| {
@@ -146,27 +231,27 @@ impl FlightService for FlightSqlEndpoint {
         &self,
         request: Request<Streaming<FlightData>>,
     ) -> Result<Response<Self::DoPutStream>, Status> {
-        FlightService::do_put(&self.inner, request).await
+        FlightService::do_put(self.inner.as_ref(), request).await
     }
 
     async fn do_exchange(
         &self,
         request: Request<Streaming<FlightData>>,
     ) -> Result<Response<Self::DoExchangeStream>, Status> {
-        FlightService::do_exchange(&self.inner, request).await
+        FlightService::do_exchange(self.inner.as_ref(), request).await
     }
 
     async fn do_action(
         &self,
         request: Request<Action>,
     ) -> Result<Response<Self::DoActionStream>, Status> {
-        FlightService::do_action(&self.inner, request).await
+        FlightService::do_action(self.inner.as_ref(), request).await
     }
 
     async fn list_actions(
         &self,
         request: Request<Empty>,
     ) -> Result<Response<Self::ListActionsStream>, Status> {
-        FlightService::list_actions(&self.inner, request).await
+        FlightService::list_actions(self.inner.as_ref(), request).await
     }
 }

@@ -25,6 +25,8 @@ const VERSION: u32 = 1;
 pub(crate) enum HandleKind {
     PreparedStatement,
     Ticket,
+    /// A `PollFlightInfo` retry descriptor.
+    Poll,
 }
 
 impl HandleKind {
@@ -32,6 +34,7 @@ impl HandleKind {
         match self {
             Self::PreparedStatement => "prepared statement handle",
             Self::Ticket => "ticket",
+            Self::Poll => "poll descriptor",
         }
     }
 }

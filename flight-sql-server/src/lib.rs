@@ -34,6 +34,7 @@ mod mutex;
 mod object_store_statements;
 mod parameter_bindings;
 mod parameters;
+mod pending_polls;
 mod planned_tickets;
 mod prepared_statement;
 mod query;
