@@ -24,8 +24,8 @@ pub struct BallistaOptions {
     pub coalesce_partitions_enabled: bool,
     /// With coalescing: the bytes a merged partition aims at.
     pub advisory_partition_size: u64,
-    /// With the adaptive planner: a sort-merge join whose measured smaller side is small
-    /// in every partition runs as a partitioned hash join.
+    /// With the adaptive planner: each join's strategy follows its measured sides (a hash
+    /// join when the build side is small in every partition, a sort-merge join otherwise).
     pub join_strategy_enabled: bool,
     /// With that rule: the most bytes the build side may have written to one partition.
     pub hash_join_max_build_bytes: u64,
@@ -172,7 +172,7 @@ const KEYS: &[OptionKey] = &[
     },
     OptionKey {
         name: "planner.adaptive.join_strategy.enabled",
-        description: "With the adaptive planner: a sort-merge join whose smaller side, as measured once both sides are shuffled, wrote at most hash_join_max_build_bytes to every partition runs as a partitioned hash join, without sorting either side.",
+        description: "With the adaptive planner: a sort-merge join whose smaller side, as measured once both sides are shuffled, wrote at most hash_join_max_build_bytes to every partition runs as a partitioned hash join, without sorting either side; a partitioned hash join whose build side wrote more builds the other side if that fits, else runs as a sort-merge join, which spills.",
         get: |o| o.join_strategy_enabled.to_string(),
         set: |o, v| {
             o.join_strategy_enabled = parse_bool("planner.adaptive.join_strategy.enabled", v)?;

@@ -1,14 +1,15 @@
-//! Adaptive join strategy: once both inputs of a sort-merge join have been shuffled and
-//! measured, a join whose smaller side is small in every partition runs as a partitioned
-//! hash join instead (Spark's AQE demotes joins the other way only; this is the direction
-//! that pays here).
+//! Adaptive join strategy, in both directions: once both inputs of a join have been
+//! shuffled and measured, a sort-merge join whose smaller side is small in every partition
+//! runs as a partitioned hash join, and a partitioned hash join whose build side is not
+//! runs as a sort-merge join (or builds its other side, if that one is small).
 //!
 //! Sort-merge join is the default because DataFusion's hash join cannot spill: a build side
 //! larger than a task's memory share fails the query where sort-merge join would finish
 //! (tuning guide). Before the stage runs, though, the bytes each input stage wrote to each
 //! partition are known. When the build side's largest partition is far below a task's
 //! share, the hash join carries no such risk, and it skips sorting both inputs, the larger
-//! part of a sort-merge join's cost (docs/benchmarks.md).
+//! part of a sort-merge join's cost (docs/benchmarks.md). When it is not, a session that
+//! asked for hash joins gets a sort-merge join rather than `RESOURCE_EXHAUSTED`.
 //!
 //! ```text
 //!   SortMergeJoin(on k)                        HashJoin(Partitioned, on k)
@@ -19,15 +20,18 @@
 //! The side built into the hash table is measured only when it reads one shuffle through
 //! operators that never add rows (projection, filter, sort), so that the bytes its input
 //! stage wrote bound what the table holds; the streamed side may be anything, such as
-//! another join of the same stage. The sorts beneath the join go; if anything above the
-//! join needed its order, DataFusion's `SanityCheckPlan` refuses the new plan and the join
+//! another join of the same stage. The sorts beneath a sort-merge join go; if anything above
+//! it needed its order, DataFusion's `SanityCheckPlan` refuses the new plan and the join
 //! stays as it was.
 
 use std::sync::Arc;
 
+use datafusion::arrow::compute::SortOptions;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::error::Result;
+use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::{LexOrdering, PhysicalExprRef, PhysicalSortExpr};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_optimizer::sanity_checker::SanityCheckPlan;
 use datafusion::physical_plan::execution_plan::replace_children_if_necessary;
@@ -46,18 +50,41 @@ use crate::stage_planner::QueryStage;
 /// and output beside it.
 pub(crate) const BUILD_SHARE_DIVISOR: u64 = 4;
 
-/// Whether `stage` has a sort-merge join the rule may change once its inputs are done.
-pub(crate) fn has_sort_merge_join(stage: &QueryStage) -> bool {
-    fn any_join(plan: &Arc<dyn ExecutionPlan>) -> bool {
-        plan.is::<SortMergeJoinExec>() || plan.children().into_iter().any(any_join)
-    }
-    any_join(stage.plan.input())
+/// Whether `stage` has a join whose strategy may change once its inputs are done.
+pub(crate) fn has_adaptive_join(stage: &QueryStage) -> bool {
+    any_node(stage.plan.input(), &|plan| {
+        plan.is::<SortMergeJoinExec>() || is_partitioned_hash_join(plan)
+    })
 }
 
-/// `stage` with every sort-merge join whose smaller side writes at most `max_build_bytes`
-/// to each partition turned into a partitioned hash join, and what changed; `None` when no
-/// join changes. `written(stage)` is the bytes that input stage wrote to each partition.
-pub(crate) fn hash_joins_for_small_sides(
+/// Whether `stage` builds hash tables from its shuffled partitions.
+pub(crate) fn has_partitioned_hash_join(stage: &QueryStage) -> bool {
+    any_node(stage.plan.input(), &is_partitioned_hash_join)
+}
+
+fn is_partitioned_hash_join(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    plan.downcast_ref::<HashJoinExec>()
+        .is_some_and(|join| *join.partition_mode() == PartitionMode::Partitioned)
+}
+
+fn any_node(
+    plan: &Arc<dyn ExecutionPlan>,
+    matches: &dyn Fn(&Arc<dyn ExecutionPlan>) -> bool,
+) -> bool {
+    matches(plan)
+        || plan
+            .children()
+            .into_iter()
+            .any(|child| any_node(child, matches))
+}
+
+/// `stage` with each join's strategy chosen from what its inputs wrote, and what changed;
+/// `None` when no join changes. `written(stage)` is the bytes that input stage wrote to
+/// each partition; a build side may hold at most `max_build_bytes` of one partition.
+/// - a sort-merge join with a side that fits becomes a partitioned hash join building it;
+/// - a partitioned hash join whose build side does not fit builds the other side if that
+///   fits, and otherwise becomes a sort-merge join, which spills.
+pub(crate) fn choose_join_strategies(
     stage: &QueryStage,
     written: &dyn Fn(StageId) -> Option<Vec<u64>>,
     max_build_bytes: u64,
@@ -65,13 +92,17 @@ pub(crate) fn hash_joins_for_small_sides(
     let mut notes = Vec::new();
     let input = Arc::clone(stage.plan.input())
         .transform_up(|plan| {
-            let Some(join) = plan.downcast_ref::<SortMergeJoinExec>() else {
-                return Ok(Transformed::no(plan));
+            let changed = if let Some(join) = plan.downcast_ref::<SortMergeJoinExec>() {
+                as_hash_join(join, written, max_build_bytes)?
+            } else if let Some(join) = plan.downcast_ref::<HashJoinExec>() {
+                without_oversized_build(join, written, max_build_bytes)?
+            } else {
+                None
             };
-            match as_hash_join(join, written, max_build_bytes)? {
-                Some((hash_join, note)) => {
+            match changed {
+                Some((join, note)) => {
                     notes.push(note);
-                    Ok(Transformed::yes(hash_join))
+                    Ok(Transformed::yes(join))
                 }
                 None => Ok(Transformed::no(plan)),
             }
@@ -81,8 +112,8 @@ pub(crate) fn hash_joins_for_small_sides(
         return Ok(None);
     }
     if let Err(err) = SanityCheckPlan::new().optimize(Arc::clone(&input), &ConfigOptions::new()) {
-        // Something above a join relied on its sorted output: keep the sort-merge joins.
-        tracing::debug!(stage = %stage.id, error = %err, "adaptive: the joins stay sort-merge joins");
+        // Something above a join relied on its sorted output: keep the joins as planned.
+        tracing::debug!(stage = %stage.id, error = %err, "adaptive: the joins stay as planned");
         return Ok(None);
     }
     if !keeps_promised_order(stage, &input)? {
@@ -90,6 +121,104 @@ pub(crate) fn hash_joins_for_small_sides(
     }
     let replanned = stage.with_input(input)?;
     Ok(Some((replanned, notes.join("; "))))
+}
+
+/// `join`, a hash join whose build side wrote more than `max_build_bytes` to a partition,
+/// as a hash join building its other side if that one fits, else as a sort-merge join;
+/// with what the operator's views say about it. `None` when its build side fits or is not
+/// measured, or it is not a partitioned join (a broadcast side was sized before it ran).
+fn without_oversized_build(
+    join: &HashJoinExec,
+    written: &dyn Fn(StageId) -> Option<Vec<u64>>,
+    max_build_bytes: u64,
+) -> Result<Option<(Arc<dyn ExecutionPlan>, String)>> {
+    if *join.partition_mode() != PartitionMode::Partitioned || join.null_aware {
+        return Ok(None);
+    }
+    let Some(build) = measured(join.left(), written) else {
+        return Ok(None);
+    };
+    if build.largest_partition <= max_build_bytes {
+        return Ok(None);
+    }
+    let join_type = *join.join_type();
+    let too_large = format!(
+        "stage {}'s output, at most {} bytes per partition, is above the limit {max_build_bytes}",
+        build.stage, build.largest_partition
+    );
+    if let Some(other) = measured(join.right(), written)
+        && other.largest_partition <= max_build_bytes
+        && join_type.supports_swap()
+    {
+        let note = format!(
+            "{join_type} hash join builds stage {}'s output instead ({} bytes per partition): \
+             {too_large}",
+            other.stage, other.largest_partition
+        );
+        // Rebuilt before the swap: a plan's hash join may carry a dynamic filter (when a
+        // session turns them on), which DataFusion refuses to swap.
+        let rebuilt = HashJoinExec::try_new(
+            Arc::clone(join.left()),
+            Arc::clone(join.right()),
+            join.on().to_vec(),
+            join.filter().cloned(),
+            &join_type,
+            join.projection.as_ref().map(|columns| columns.to_vec()),
+            PartitionMode::Partitioned,
+            join.null_equality(),
+            false,
+        )?;
+        return Ok(Some((
+            rebuilt.swap_inputs(PartitionMode::Partitioned)?,
+            note,
+        )));
+    }
+    let sorted = |side: &Arc<dyn ExecutionPlan>, keys: Vec<PhysicalExprRef>| {
+        let ordering = LexOrdering::new(keys.into_iter().map(PhysicalSortExpr::new_default));
+        ordering.map(|ordering| {
+            Arc::new(SortExec::new(ordering, Arc::clone(side)).with_preserve_partitioning(true))
+                as Arc<dyn ExecutionPlan>
+        })
+    };
+    let on = join.on();
+    let (Some(left), Some(right)) = (
+        sorted(
+            join.left(),
+            on.iter().map(|(left, _)| Arc::clone(left)).collect(),
+        ),
+        sorted(
+            join.right(),
+            on.iter().map(|(_, right)| Arc::clone(right)).collect(),
+        ),
+    ) else {
+        return Ok(None);
+    };
+    let Ok(merge_join) = SortMergeJoinExec::try_new(
+        left,
+        right,
+        JoinOn::from(on),
+        join.filter().cloned(),
+        join_type,
+        vec![SortOptions::default(); on.len()],
+        join.null_equality(),
+    ) else {
+        // A join type the sort-merge join does not run stays a hash join.
+        return Ok(None);
+    };
+    let merge_join: Arc<dyn ExecutionPlan> = Arc::new(merge_join);
+    let plan = match &join.projection {
+        None => merge_join,
+        Some(columns) => {
+            let schema = merge_join.schema();
+            let exprs = columns.iter().map(|&index| {
+                let name = schema.field(index).name().clone();
+                (Arc::new(Column::new(&name, index)) as PhysicalExprRef, name)
+            });
+            Arc::new(ProjectionExec::try_new(exprs, merge_join)?)
+        }
+    };
+    let note = format!("{join_type} hash join became a sort-merge join, which spills: {too_large}");
+    Ok(Some((plan, note)))
 }
 
 /// Whether `input` still writes each partition in the order `stage` promised: the readers
@@ -209,12 +338,26 @@ mod tests {
     use crate::stage_planner::plan_stages;
     use crate::test_support::physical_plan;
 
-    /// The stage of a sort-merge join of two generated tables over four partitions, as
-    /// planned with `sql`.
+    /// The stage of a sort-merge join of generated tables over four partitions, as planned
+    /// with `sql`.
     async fn join_stage(sql: &str) -> QueryStage {
+        planned_join_stage(sql, false).await
+    }
+
+    /// The stage joining generated tables over four partitions, planned with sort-merge
+    /// joins or with partitioned hash joins.
+    async fn planned_join_stage(sql: &str, hash_joins: bool) -> QueryStage {
         let config = SessionConfig::new()
             .with_target_partitions(4)
-            .set_bool("datafusion.optimizer.prefer_hash_join", false);
+            .set_bool("datafusion.optimizer.prefer_hash_join", hash_joins)
+            .set_usize(
+                "datafusion.optimizer.hash_join_single_partition_threshold",
+                0,
+            )
+            .set_usize(
+                "datafusion.optimizer.hash_join_single_partition_threshold_rows",
+                0,
+            );
         let ctx = SessionContext::new_with_config(config);
         let plan = physical_plan(&ctx, sql).await;
         let stages = plan_stages(
@@ -227,7 +370,7 @@ mod tests {
         stages
             .stages()
             .iter()
-            .find(|stage| has_sort_merge_join(stage))
+            .find(|stage| has_adaptive_join(stage))
             .expect("a stage joins")
             .clone()
     }
@@ -265,10 +408,9 @@ mod tests {
         assert!(text(&stage).contains("SortExec"), "{}", text(&stage));
 
         for (left, right, build) in [(10, 5_000, stage.inputs[0]), (5_000, 10, stage.inputs[1])] {
-            let (hashed, note) =
-                hash_joins_for_small_sides(&stage, &sizes(&stage, left, right), 1_000)
-                    .unwrap()
-                    .expect("a side is small");
+            let (hashed, note) = choose_join_strategies(&stage, &sizes(&stage, left, right), 1_000)
+                .unwrap()
+                .expect("a side is small");
             let plan = text(&hashed);
             assert!(plan.contains("HashJoinExec: mode=Partitioned"), "{plan}");
             assert!(
@@ -295,7 +437,7 @@ mod tests {
             "{}",
             text(&stage)
         );
-        let (hashed, note) = hash_joins_for_small_sides(&stage, &|_| Some(vec![10; 4]), 1_000)
+        let (hashed, note) = choose_join_strategies(&stage, &|_| Some(vec![10; 4]), 1_000)
             .unwrap()
             .expect("every side is small");
         let plan = text(&hashed);
@@ -313,10 +455,52 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_hash_join_whose_build_side_is_too_large_builds_the_other_or_merges() {
+        let stage = planned_join_stage(&join(), true).await;
+        assert!(
+            text(&stage).contains("HashJoinExec: mode=Partitioned"),
+            "{}",
+            text(&stage)
+        );
+        let build = stage.inputs[0];
+
+        // Both sides too large: a sort-merge join over sorted sides.
+        let (merged, note) = choose_join_strategies(&stage, &sizes(&stage, 5_000, 5_000), 1_000)
+            .unwrap()
+            .expect("the build side is too large");
+        let plan = text(&merged);
+        assert!(
+            plan.contains("SortMergeJoin") && !plan.contains("HashJoinExec"),
+            "{plan}"
+        );
+        assert_eq!(plan.matches("SortExec").count(), 2, "{plan}");
+        assert!(note.contains("became a sort-merge join"), "{note}");
+        assert!(note.contains(&format!("stage {build}'s output")), "{note}");
+
+        // The other side fits: it is built instead.
+        let (swapped, note) = choose_join_strategies(&stage, &sizes(&stage, 5_000, 10), 1_000)
+            .unwrap()
+            .expect("the other side fits");
+        assert!(
+            text(&swapped).contains("HashJoinExec: mode=Partitioned"),
+            "{}",
+            text(&swapped)
+        );
+        assert!(note.contains("builds stage"), "{note}");
+
+        // The build side fits: nothing changes.
+        assert!(
+            choose_join_strategies(&stage, &sizes(&stage, 10, 5_000), 1_000)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
     async fn a_join_whose_sides_are_both_large_or_unmeasured_stays() {
         let stage = join_stage(&join()).await;
         assert!(
-            hash_joins_for_small_sides(&stage, &sizes(&stage, 5_000, 5_000), 1_000)
+            choose_join_strategies(&stage, &sizes(&stage, 5_000, 5_000), 1_000)
                 .unwrap()
                 .is_none()
         );
@@ -325,12 +509,12 @@ mod tests {
         let skewed =
             move |input| (input == first || input == second).then(|| vec![10, 10, 10, 5_000]);
         assert!(
-            hash_joins_for_small_sides(&stage, &skewed, 1_000)
+            choose_join_strategies(&stage, &skewed, 1_000)
                 .unwrap()
                 .is_none()
         );
         assert!(
-            hash_joins_for_small_sides(&stage, &|_| None, 1_000)
+            choose_join_strategies(&stage, &|_| None, 1_000)
                 .unwrap()
                 .is_none()
         );
@@ -346,7 +530,7 @@ mod tests {
         .await;
         assert!(text(&stage).contains("SortMergeJoin"), "{}", text(&stage));
         assert!(
-            hash_joins_for_small_sides(&stage, &sizes(&stage, 10, 10), 1_000)
+            choose_join_strategies(&stage, &sizes(&stage, 10, 10), 1_000)
                 .unwrap()
                 .is_none(),
             "{}",

@@ -31,7 +31,9 @@ use crate::coalesce_partitions::{
     written_partition_bytes,
 };
 use crate::codec::encode_plan;
-use crate::join_strategy::{BUILD_SHARE_DIVISOR, has_sort_merge_join, hash_joins_for_small_sides};
+use crate::join_strategy::{
+    BUILD_SHARE_DIVISOR, choose_join_strategies, has_adaptive_join, has_partitioned_hash_join,
+};
 use crate::metrics::SchedulerMetrics;
 use crate::protocol::{ExecutorMetadata, TaskDefinition, TaskOutcomeMessage, TaskStatus};
 use crate::scheduler_policy::SchedulerPolicy;
@@ -309,9 +311,11 @@ fn adaptive_changes(
         let limit =
             smallest_task_memory.map_or(limit, |share| limit.min(share / BUILD_SHARE_DIVISOR));
         let written = |input| written_partition_bytes(&job.outputs, input);
-        if let Some((joined, note)) = hash_joins_for_small_sides(&current, &written, limit)? {
+        if let Some((joined, note)) = choose_join_strategies(&current, &written, limit)? {
             current = joined.clone();
             changes.push((joined, note));
+        }
+        if has_partitioned_hash_join(&current) {
             // Coalescing must not merge partitions into a build side above the limit.
             planning.advisory_partition_size = planning.advisory_partition_size.min(limit);
         }
@@ -501,7 +505,7 @@ impl EventLoop {
                 tasks: stage.tasks(),
                 inputs: stage.inputs.clone(),
                 replan: adaptive.is_some_and(|planning| {
-                    planning.hash_join_max_build_bytes.is_some() && has_sort_merge_join(stage)
+                    planning.hash_join_max_build_bytes.is_some() && has_adaptive_join(stage)
                 }) || adaptive.is_some_and(|planning| planning.coalesce_partitions)
                     && may_coalesce(
                         stage,

@@ -199,3 +199,30 @@ async fn the_adaptive_planner_keeps_a_sort_merge_join_whose_side_a_tasks_pool_ca
         "every value matches itself once"
     );
 }
+
+#[tokio::test]
+async fn the_adaptive_planner_turns_a_hash_join_a_tasks_pool_cannot_build_into_a_sort_merge_join() {
+    let server = TestServer::start_with_memory_pool(EXECUTOR_POOL_BYTES).await;
+    let mut client = server.session_client().await;
+    // The session asks for hash joins, which fail on these sides (as in the test above
+    // the previous one); the adaptive planner measures the build side and merges instead.
+    for setting in [
+        "SET datafusion.optimizer.prefer_hash_join = true",
+        "SET ballista.planner.adaptive.enabled = true",
+        "SET ballista.optimizer.broadcast_join_threshold_bytes = 0",
+        "SET datafusion.execution.target_partitions = 2",
+        "SET datafusion.execution.sort_spill_reservation_bytes = 1048576",
+    ] {
+        query(&mut client, setting).await;
+    }
+    let side = format!("SELECT (n * 7919) % 2000003 AS v FROM generate_series(1, {ROWS}) AS t(n)");
+    let sql = format!("SELECT count(*) FROM ({side}) AS a JOIN ({side}) AS b ON a.v = b.v");
+
+    let batches = query(&mut client, &sql).await;
+
+    assert_eq!(
+        column(&batches, 0),
+        vec![ROWS],
+        "every value matches itself once"
+    );
+}
