@@ -355,6 +355,8 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
     let known_jobs: Arc<dyn KnownJobs> = Arc::clone(&running) as Arc<dyn KnownJobs>;
     let shuffle_service = ShuffleFlightService::new(layout.clone(), config.cluster_token.clone())
         .with_known_jobs(known_jobs);
+    // Tasks and the scheduler in this process read through it directly.
+    let in_process = InProcessExecutor::register(id.clone(), shuffle_service.clone());
     let flight = FlightServiceServer::new(shuffle_service)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
@@ -439,7 +441,6 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
     let slot_usage = Arc::clone(&worker.slot_usage);
     let failure = worker.failure.subscribe();
     let spills = Arc::clone(&worker.env.spills);
-    let in_process = InProcessExecutor::register(id.clone());
     loops.spawn(worker.clone().poll(control.clone()));
     Ok(RunningExecutor {
         id,

@@ -9,13 +9,15 @@ use arrow_flight::Ticket;
 use arrow_flight::decode::FlightRecordBatchStream;
 use arrow_flight::flight_service_client::FlightServiceClient;
 use datafusion::error::Result;
-use futures::{Stream, TryStreamExt};
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt, TryStreamExt};
 use prost::Message;
 use tonic::transport::{Channel, Endpoint};
 
 use super::{FetchGrant, FetchPartitionTicket, LivePartition};
 use crate::error::ShuffleError;
 use crate::ids::{ExecutorId, JobId, PartitionId, StageId};
+use crate::in_process::service_in_this_process;
 use crate::layout::ShuffleLayout;
 
 /// Largest message accepted from another executor; batches are far smaller, but a wide
@@ -92,7 +94,7 @@ pub async fn follow_partition(
     partition: PartitionId,
     attempt: u32,
     grant: &FetchGrant,
-) -> Result<impl Stream<Item = Result<RecordBatch>> + Send + 'static> {
+) -> Result<BoxStream<'static, Result<RecordBatch>>> {
     let ticket = FetchPartitionTicket {
         path: String::new(),
         index_entry: None,
@@ -104,7 +106,18 @@ pub async fn follow_partition(
         }),
     };
     let named = ShuffleLayout::new("").partition_file(job, stage, partition, attempt, partition);
-    do_get(executor, url, &named, ticket, grant).await
+    if let Some(service) = service_in_this_process(executor) {
+        let batches = service
+            .open_in_process(job, ticket)
+            .await
+            .map_err(|status| ShuffleError::FetchPartition {
+                executor: executor.clone(),
+                path: named,
+                reason: status.message().to_string(),
+            })?;
+        return Ok(batches.map_err(Into::into).boxed());
+    }
+    Ok(do_get(executor, url, &named, ticket, grant).await?.boxed())
 }
 
 /// Sends `ticket` to `executor` with `grant`; failures name the executor and the
