@@ -1,5 +1,6 @@
 """Executors die: kill -9 one in the middle of a multi-stage TPC-H query (scale 0.1) and the
-query still returns DataFusion's answer; kill them all and the query fails clearly within
+query still returns DataFusion's answer, with the adaptive planner on or off (a re-planned
+stage keeps its inputs, and lost output is recomputed); kill them all and the query fails clearly within
 the deadline, or completes once a new executor joins in time.
 
 Each test runs its own `trebuchet scheduler` and executor processes, with short heartbeats
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ProcessCluster, table_flags
-from helpers import adbc_connect, assert_tables_match, query_table
+from helpers import adbc_connect, assert_tables_match, execute, query_table
 from test_tpch_oracle import run_script_in_oracle, run_script_over_adbc
 
 EXECUTOR_TIMEOUT_S = 3
@@ -41,14 +42,16 @@ def holds_shuffle_output(directory: Path) -> bool:
 
 
 class QueryThread(threading.Thread):
-    def __init__(self, uri: str, script: str):
+    def __init__(self, uri: str, script: str, settings: tuple[str, ...] = ()):
         super().__init__(daemon=True)
-        self.uri, self.script = uri, script
+        self.uri, self.script, self.settings = uri, script, settings
         self.result, self.error, self.finished_at = None, None, None
 
     def run(self):
         conn = adbc_connect(self.uri)
         try:
+            for setting in self.settings:
+                execute(conn, setting)
             self.result = run_script_over_adbc(conn, self.script)
         except Exception as err:  # reported by the test
             self.error = err
@@ -57,14 +60,18 @@ class QueryThread(threading.Thread):
             conn.close()
 
 
+ADAPTIVE = ("SET ballista.planner.adaptive.enabled = true",)
+
+
+@pytest.mark.parametrize("settings", [(), ADAPTIVE], ids=["planned", "adaptive"])
 @pytest.mark.parametrize("number", [3, 9, 18, 21])
 def test_killing_an_executor_mid_query_still_gives_the_right_answer(
-    loss_cluster, oracle_sf01, tpch_query, number
+    loss_cluster, oracle_sf01, tpch_query, number, settings
 ):
     script = tpch_query(number)
     expected = run_script_in_oracle(oracle_sf01, script)
     victim_index = 1
-    query = QueryThread(loss_cluster.uri, script)
+    query = QueryThread(loss_cluster.uri, script, settings)
     started = time.monotonic()
     query.start()
     # Kill the victim as soon as one of its map tasks has written shuffle output that a
