@@ -89,6 +89,17 @@ def test_explain_analyze_shows_the_coalesced_readers(sessions):
     assert counts == {tasks}, join
 
 
+def test_explain_says_the_plan_may_change_only_when_adaptive(sessions):
+    adaptive, plain = sessions
+
+    def distributed_plan(conn) -> str:
+        rows = query_rows(conn, f"EXPLAIN {JOINED}")
+        return next(text for kind, text in rows if kind == "distributed_plan")
+
+    assert "this is the initial plan" in distributed_plan(adaptive)
+    assert "Adaptive query execution" not in distributed_plan(plain)
+
+
 def test_coalescing_can_be_turned_off_alone(server, sessions):
     adaptive, _ = sessions
     execute(adaptive, f"SET {COALESCE} = false")

@@ -236,12 +236,23 @@ impl QueryEngine for ClusterEngine {
         plan: Arc<dyn ExecutionPlan>,
         config: &SessionConfig,
     ) -> BoxFuture<'static, Result<Option<String>>> {
-        let format = BallistaOptions::of(config).shuffle_format();
+        let options = BallistaOptions::of(config);
+        let format = options.shuffle_format();
+        let adaptive = options.adaptive_planning().is_some();
         Box::pin(async move {
             if let Some(reason) = scheduler_only(&plan) {
                 return Ok(Some(format!("runs on the scheduler: {reason}")));
             }
-            explain_stages(plan, format).map(Some)
+            let stages = explain_stages(plan, format)?;
+            if !adaptive {
+                return Ok(Some(stages));
+            }
+            // The tuning guide's contract: EXPLAIN shows the initial plan, which may change.
+            Ok(Some(format!(
+                "Adaptive query execution is on (ballista.planner.adaptive.enabled): this is \
+                 the initial plan; each stage is re-planned from what the stages it reads \
+                 measured, and EXPLAIN ANALYZE shows the plan that ran.\n{stages}"
+            )))
         })
     }
 }

@@ -171,58 +171,41 @@ async fn a_hash_join_build_side_larger_than_a_tasks_pool_fails_resource_exhauste
     query(&mut client, "SELECT count(*) FROM nation").await;
 }
 
+// Each side of these joins writes 8 MB to each of its two partitions: below the adaptive
+// rule's default limit (32 MiB), but twice a task's pool. Executors report their share, so
+// the planner joins them with a sort-merge join, which spills, and not with a hash join,
+// which fails with RESOURCE_EXHAUSTED as in the test above.
+
 #[tokio::test]
 async fn the_adaptive_planner_keeps_a_sort_merge_join_whose_side_a_tasks_pool_cannot_hash() {
+    assert_eq!(adaptive_join_of_large_sides(&[]).await, vec![ROWS]);
+}
+
+#[tokio::test]
+async fn the_adaptive_planner_turns_a_hash_join_a_tasks_pool_cannot_build_into_a_sort_merge_join() {
+    let hash_joins = "SET datafusion.optimizer.prefer_hash_join = true";
+    assert_eq!(
+        adaptive_join_of_large_sides(&[hash_joins]).await,
+        vec![ROWS]
+    );
+}
+
+/// The count of a self-join of `ROWS` distinct values (`ROWS` when right) on executors
+/// with small pools, by a session with the adaptive planner on and `settings`.
+async fn adaptive_join_of_large_sides(settings: &[&str]) -> Vec<i64> {
     let server = TestServer::start_with_memory_pool(EXECUTOR_POOL_BYTES).await;
     let mut client = server.session_client().await;
-    for setting in [
+    let adaptive = [
         "SET ballista.planner.adaptive.enabled = true",
         // Both sides shuffled and measured: no broadcast.
         "SET ballista.optimizer.broadcast_join_threshold_bytes = 0",
         "SET datafusion.execution.target_partitions = 2",
         "SET datafusion.execution.sort_spill_reservation_bytes = 1048576",
-    ] {
-        query(&mut client, setting).await;
-    }
-    // Each side writes 8 MB to each of its two partitions: below the rule's default limit
-    // (32 MiB), but twice a task's pool. Executors report their share, and the planner
-    // keeps the join a sort-merge join, which spills, instead of a hash join, which
-    // would fail with RESOURCE_EXHAUSTED as in the test above.
-    let side = format!("SELECT (n * 7919) % 2000003 AS v FROM generate_series(1, {ROWS}) AS t(n)");
-    let sql = format!("SELECT count(*) FROM ({side}) AS a JOIN ({side}) AS b ON a.v = b.v");
-
-    let batches = query(&mut client, &sql).await;
-
-    assert_eq!(
-        column(&batches, 0),
-        vec![ROWS],
-        "every value matches itself once"
-    );
-}
-
-#[tokio::test]
-async fn the_adaptive_planner_turns_a_hash_join_a_tasks_pool_cannot_build_into_a_sort_merge_join() {
-    let server = TestServer::start_with_memory_pool(EXECUTOR_POOL_BYTES).await;
-    let mut client = server.session_client().await;
-    // The session asks for hash joins, which fail on these sides (as in the test above
-    // the previous one); the adaptive planner measures the build side and merges instead.
-    for setting in [
-        "SET datafusion.optimizer.prefer_hash_join = true",
-        "SET ballista.planner.adaptive.enabled = true",
-        "SET ballista.optimizer.broadcast_join_threshold_bytes = 0",
-        "SET datafusion.execution.target_partitions = 2",
-        "SET datafusion.execution.sort_spill_reservation_bytes = 1048576",
-    ] {
+    ];
+    for setting in settings.iter().chain(&adaptive) {
         query(&mut client, setting).await;
     }
     let side = format!("SELECT (n * 7919) % 2000003 AS v FROM generate_series(1, {ROWS}) AS t(n)");
     let sql = format!("SELECT count(*) FROM ({side}) AS a JOIN ({side}) AS b ON a.v = b.v");
-
-    let batches = query(&mut client, &sql).await;
-
-    assert_eq!(
-        column(&batches, 0),
-        vec![ROWS],
-        "every value matches itself once"
-    );
+    column(&query(&mut client, &sql).await, 0)
 }
