@@ -321,29 +321,20 @@ async fn open_location(
         Some(remote) if runs_in_this_process(&remote.id) => {
             // A neighbour's file: read from disk, but a failure is the neighbour's, as a
             // failed fetch would be, so that its output is recomputed when it is gone.
-            let fetch_failed = |reason: String| {
+            let (executor, path) = (remote.id.clone(), location.path.clone());
+            let neighbour_failed = move |err: ShuffleError| {
                 DataFusionError::from(ShuffleError::FetchPartition {
-                    executor: remote.id.clone(),
-                    path: location.path.clone(),
-                    reason,
+                    executor: executor.clone(),
+                    path: path.clone(),
+                    reason: format!("reading it from disk: {err}"),
                 })
             };
             match read_partition(&location.path, location.index_entry) {
-                Ok(batches) => {
-                    let remote = remote.id.clone();
-                    let path = location.path.clone();
-                    futures::stream::iter(batches.map(move |batch| {
-                        batch.map_err(|err| {
-                            DataFusionError::from(ShuffleError::FetchPartition {
-                                executor: remote.clone(),
-                                path: path.clone(),
-                                reason: format!("reading it from disk: {err}"),
-                            })
-                        })
-                    }))
-                    .boxed()
-                }
-                Err(err) => failed(fetch_failed(format!("reading it from disk: {err}"))),
+                Ok(batches) => futures::stream::iter(
+                    batches.map(move |batch| batch.map_err(&neighbour_failed)),
+                )
+                .boxed(),
+                Err(err) => failed(neighbour_failed(err)),
             }
         }
         Some(remote) => {

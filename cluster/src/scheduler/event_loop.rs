@@ -4,6 +4,7 @@
 //! definitions go to executors' mailboxes. After each command it publishes every job's
 //! [`JobProgress`] to the readers of its result.
 
+mod adaptive;
 mod views;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -26,19 +27,14 @@ use super::job_label::JobLabel;
 use super::job_progress::{FinalOutput, FinalTask, JobFailure, JobProgress};
 use super::mailbox::Mailboxes;
 use super::state::{JobStatus, Limits, SchedulerState, TaskProgress};
-use crate::coalesce_partitions::{
-    AdaptivePlanning, StageOutputs, changed_stages, may_coalesce, replan_stage, written_bytes,
-    written_partition_bytes,
-};
+use crate::coalesce_partitions::{AdaptivePlanning, StageOutputs};
 use crate::codec::encode_plan;
-use crate::join_strategy::{
-    BUILD_SHARE_DIVISOR, choose_join_strategies, has_adaptive_join, has_partitioned_hash_join,
-};
 use crate::metrics::SchedulerMetrics;
 use crate::protocol::{ExecutorMetadata, TaskDefinition, TaskOutcomeMessage, TaskStatus};
 use crate::scheduler_policy::SchedulerPolicy;
 use crate::stage_planner::{QueryStage, StagePlan};
 use crate::task_failure::FailureKind;
+use adaptive::{adaptive_changes, may_replan};
 use views::outcome_for_views;
 
 /// How the scheduler keeps time.
@@ -292,42 +288,6 @@ struct EventLoop {
     metrics: Arc<SchedulerMetrics>,
 }
 
-/// The stages the adaptive planner changes as `stage` becomes ready, in order, each with
-/// what the operator's views say about it: first its joins' strategy, then its partitions
-/// (and the readers of a coalesced pass-through stage).
-fn adaptive_changes(
-    job: &RunningJob,
-    stage: StageId,
-    planning: AdaptivePlanning,
-    slots: usize,
-    smallest_task_memory: Option<u64>,
-) -> Result<Vec<(QueryStage, String)>> {
-    let Some(mut current) = job.stages.get(&stage).cloned() else {
-        return Ok(Vec::new());
-    };
-    let mut changes = Vec::new();
-    let mut planning = planning;
-    if let Some(limit) = planning.hash_join_max_build_bytes {
-        let limit =
-            smallest_task_memory.map_or(limit, |share| limit.min(share / BUILD_SHARE_DIVISOR));
-        let written = |input| written_partition_bytes(&job.outputs, input);
-        if let Some((joined, note)) = choose_join_strategies(&current, &written, limit)? {
-            current = joined.clone();
-            changes.push((joined, note));
-        }
-        if has_partitioned_hash_join(&current) {
-            // Coalescing must not merge partitions into a build side above the limit.
-            planning.advisory_partition_size = planning.advisory_partition_size.min(limit);
-        }
-    }
-    if let Some(written) = written_bytes(&job.outputs, &current)
-        && let Some(coalesced) = replan_stage(&current, &written, planning, slots)?
-    {
-        changes.extend(changed_stages(coalesced, job.stages.values())?);
-    }
-    Ok(changes)
-}
-
 struct LiveExecutor {
     flight_url: String,
     slots: usize,
@@ -504,17 +464,7 @@ impl EventLoop {
                 id: stage.id,
                 tasks: stage.tasks(),
                 inputs: stage.inputs.clone(),
-                replan: adaptive.is_some_and(|planning| {
-                    planning.hash_join_max_build_bytes.is_some() && has_adaptive_join(stage)
-                }) || adaptive.is_some_and(|planning| planning.coalesce_partitions)
-                    && may_coalesce(
-                        stage,
-                        &stages
-                            .stages()
-                            .iter()
-                            .filter(|reader| reader.inputs.contains(&stage.id))
-                            .collect::<Vec<_>>(),
-                    ),
+                replan: adaptive.is_some_and(|planning| may_replan(planning, stage, &stages)),
             })
             .collect();
         let final_stage = stages.final_stage().id;

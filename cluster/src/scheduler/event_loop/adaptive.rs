@@ -1,0 +1,68 @@
+//! The event loop's side of adaptive query execution: which stages wait to be re-planned
+//! once their inputs are done, and what the rules change when one is (`join_strategy.rs`,
+//! then `coalesce_partitions.rs`).
+
+use datafusion::error::Result;
+use trebuchet_shuffle::ids::StageId;
+
+use super::RunningJob;
+use crate::coalesce_partitions::{
+    AdaptivePlanning, changed_stages, may_coalesce, replan_stage, written_bytes,
+    written_partition_bytes,
+};
+use crate::join_strategy::{
+    BUILD_SHARE_DIVISOR, choose_join_strategies, has_adaptive_join, has_partitioned_hash_join,
+};
+use crate::stage_planner::{QueryStage, StagePlan};
+
+/// Whether `stage` of `stages` waits, once its inputs are done, for the adaptive planner:
+/// only when a rule may change it.
+pub(super) fn may_replan(
+    planning: AdaptivePlanning,
+    stage: &QueryStage,
+    stages: &StagePlan,
+) -> bool {
+    let readers: Vec<&QueryStage> = stages
+        .stages()
+        .iter()
+        .filter(|reader| reader.inputs.contains(&stage.id))
+        .collect();
+    (planning.hash_join_max_build_bytes.is_some() && has_adaptive_join(stage))
+        || (planning.coalesce_partitions && may_coalesce(stage, &readers))
+}
+
+/// The stages the adaptive planner changes as `stage` becomes ready, in order, each with
+/// what the operator's views say about it: first its joins' strategy, then its partitions
+/// (and the readers of a coalesced pass-through stage).
+pub(super) fn adaptive_changes(
+    job: &RunningJob,
+    stage: StageId,
+    planning: AdaptivePlanning,
+    slots: usize,
+    smallest_task_memory: Option<u64>,
+) -> Result<Vec<(QueryStage, String)>> {
+    let Some(mut current) = job.stages.get(&stage).cloned() else {
+        return Ok(Vec::new());
+    };
+    let mut changes = Vec::new();
+    let mut planning = planning;
+    if let Some(limit) = planning.hash_join_max_build_bytes {
+        let limit =
+            smallest_task_memory.map_or(limit, |share| limit.min(share / BUILD_SHARE_DIVISOR));
+        let written = |input| written_partition_bytes(&job.outputs, input);
+        if let Some((joined, note)) = choose_join_strategies(&current, &written, limit)? {
+            current = joined.clone();
+            changes.push((joined, note));
+        }
+        if has_partitioned_hash_join(&current) {
+            // Coalescing must not merge partitions into a build side above the limit.
+            planning.advisory_partition_size = planning.advisory_partition_size.min(limit);
+        }
+    }
+    if let Some(written) = written_bytes(&job.outputs, &current)
+        && let Some(coalesced) = replan_stage(&current, &written, planning, slots)?
+    {
+        changes.extend(changed_stages(coalesced, job.stages.values())?);
+    }
+    Ok(changes)
+}
