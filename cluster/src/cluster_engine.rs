@@ -6,6 +6,7 @@
 //! A job is cancelled when its caller gives up before it ends, and its files are released
 //! when its results have been read, are cancelled, or expire.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -178,6 +179,7 @@ impl QueryEngine for ClusterEngine {
             ),
             Arc::clone(&activity),
         );
+        let failed = Arc::new(AtomicBool::new(false));
         let mut read = PartitionRead {
             scheduler: self.scheduler.clone(),
             pending: Arc::clone(&self.pending),
@@ -185,10 +187,16 @@ impl QueryEngine for ClusterEngine {
             partition: named.partition,
             activity,
             ended: false,
+            failed: Arc::clone(&failed),
         };
         // The partition counts as read once its stream ends; dropped before that, the
-        // client gave up on the query.
+        // client gave up on the query, unless the stream failed.
         let tracked = batches
+            .inspect(move |batch| {
+                if batch.is_err() {
+                    failed.store(true, Ordering::Relaxed);
+                }
+            })
             .map(Some)
             .chain(futures::stream::once(async move {
                 read.done();
@@ -541,6 +549,9 @@ struct PartitionRead {
     partition: u32,
     activity: Arc<ReadActivity>,
     ended: bool,
+    /// The stream ended in the job's failure: its other partitions' readers must still
+    /// find the job and learn that failure, rather than find it gone.
+    failed: Arc<AtomicBool>,
 }
 
 impl PartitionRead {
@@ -557,7 +568,8 @@ impl PartitionRead {
 
 impl Drop for PartitionRead {
     fn drop(&mut self) {
-        if !self.ended && self.pending.remove(&self.job) {
+        let abandoned = !self.ended && !self.failed.load(Ordering::Relaxed);
+        if abandoned && self.pending.remove(&self.job) {
             tracing::debug!(job = %self.job, partition = self.partition, "result abandoned midway: releasing the job");
             self.scheduler.release(self.job.clone());
         }
