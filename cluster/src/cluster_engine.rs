@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use datafusion::datasource::sink::DataSinkExec;
@@ -223,12 +223,11 @@ impl QueryEngine for ClusterEngine {
 
     fn progress(&self, session_id: &str, since_ms: u64) -> BoxFuture<'static, Option<f64>> {
         let (scheduler, session_id) = (self.scheduler.clone(), session_id.to_string());
+        let since = SystemTime::UNIX_EPOCH + Duration::from_millis(since_ms);
         Box::pin(async move {
-            let view = scheduler.view().await.ok()?;
-            let (done, total) = view
-                .jobs
+            let jobs = scheduler.session_jobs(session_id, since).await.ok()?;
+            let (done, total) = jobs
                 .iter()
-                .filter(|job| job.session_id == session_id && job.submitted_at_ms >= since_ms)
                 .flat_map(|job| &job.stages)
                 .fold((0usize, 0usize), |(done, total), stage| {
                     (done + stage.tasks.succeeded, total + stage.tasks.total)

@@ -298,12 +298,10 @@ pub(crate) fn coalesce_stage(stage: &QueryStage, groups: &[Range<usize>]) -> Res
 #[cfg(test)]
 mod tests {
     use datafusion::prelude::{SessionConfig, SessionContext};
-    use trebuchet_shuffle::ids::JobId;
-    use trebuchet_shuffle::{ShuffleFormat, ShuffleLayout};
 
     use super::*;
-    use crate::stage_planner::{StagePlan, plan_stages};
-    use crate::test_support::physical_plan;
+    use crate::stage_planner::StagePlan;
+    use crate::test_support::stages_of_sql;
 
     /// The stages of a sort-merge join of two generated tables, aggregated, over four
     /// partitions.
@@ -312,19 +310,12 @@ mod tests {
             .with_target_partitions(4)
             .set_bool("datafusion.optimizer.prefer_hash_join", false);
         let ctx = SessionContext::new_with_config(config);
-        let plan = physical_plan(
+        stages_of_sql(
             &ctx,
             "SELECT a.v % 10 AS k, count(*) FROM generate_series(1, 1000) AS a(v) \
              JOIN generate_series(1, 1000) AS b(w) ON a.v = b.w GROUP BY a.v % 10",
         )
-        .await;
-        plan_stages(
-            &JobId::new("job"),
-            &ShuffleLayout::new("/tmp/unused"),
-            ShuffleFormat::default(),
-            plan,
-        )
-        .unwrap()
+        .await
     }
 
     #[tokio::test]

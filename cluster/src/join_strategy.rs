@@ -331,12 +331,9 @@ fn without_sorts(side: &Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>
 mod tests {
     use datafusion::physical_plan::displayable;
     use datafusion::prelude::{SessionConfig, SessionContext};
-    use trebuchet_shuffle::ids::JobId;
-    use trebuchet_shuffle::{ShuffleFormat, ShuffleLayout};
 
     use super::*;
-    use crate::stage_planner::plan_stages;
-    use crate::test_support::physical_plan;
+    use crate::test_support::stages_of_sql;
 
     /// The stage of a sort-merge join of generated tables over four partitions, as planned
     /// with `sql`.
@@ -359,15 +356,8 @@ mod tests {
                 0,
             );
         let ctx = SessionContext::new_with_config(config);
-        let plan = physical_plan(&ctx, sql).await;
-        let stages = plan_stages(
-            &JobId::new("job"),
-            &ShuffleLayout::new("/tmp/unused"),
-            ShuffleFormat::default(),
-            plan,
-        )
-        .unwrap();
-        stages
+        stages_of_sql(&ctx, sql)
+            .await
             .stages()
             .iter()
             .find(|stage| has_adaptive_join(stage))

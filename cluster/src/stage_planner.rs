@@ -314,21 +314,14 @@ mod tests {
 
     use super::*;
     use crate::session_defaults::default_session_config;
-    use crate::test_support::physical_plan;
+    use crate::test_support::stages_of_sql;
 
     /// Two tables of two partitions each, so the optimizer has partitioning to change.
     async fn stages_of(sql: &str, config: SessionConfig) -> StagePlan {
         let ctx = SessionContext::new_with_config(config.with_target_partitions(4));
         register(&ctx, "t", "v", DataType::Int32);
         register(&ctx, "u", "name", DataType::Utf8);
-        let plan = physical_plan(&ctx, sql).await;
-        plan_stages(
-            &JobId::new("job"),
-            &ShuffleLayout::new("/tmp/unused"),
-            ShuffleFormat::default(),
-            plan,
-        )
-        .unwrap()
+        stages_of_sql(&ctx, sql).await
     }
 
     fn register(ctx: &SessionContext, name: &str, column: &str, data_type: DataType) {

@@ -15,6 +15,21 @@ pub(crate) async fn physical_plan(ctx: &SessionContext, sql: &str) -> Arc<dyn Ex
         .expect("the test SQL has a physical plan")
 }
 
+/// The stages of `sql` planned in `ctx`, as a job's would be (files under a path never
+/// written to).
+pub(crate) async fn stages_of_sql(
+    ctx: &SessionContext,
+    sql: &str,
+) -> crate::stage_planner::StagePlan {
+    crate::stage_planner::plan_stages(
+        &trebuchet_shuffle::ids::JobId::new("job"),
+        &trebuchet_shuffle::ShuffleLayout::new("/tmp/unused"),
+        trebuchet_shuffle::ShuffleFormat::default(),
+        physical_plan(ctx, sql).await,
+    )
+    .expect("the test SQL plans into stages")
+}
+
 /// A context planning with `config` and every Trebuchet physical optimizer rule, as a
 /// session does.
 pub(crate) fn context_with_our_rules(config: datafusion::prelude::SessionConfig) -> SessionContext {

@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
 use trebuchet_shuffle::{ClusterSecret, PartitionLocation, RemoteExecutor, ShuffleReaderExec};
 
-use super::cluster_view::{ClusterView, ExecutorState, ExecutorView};
+use super::cluster_view::{ClusterView, ExecutorState, ExecutorView, JobView};
 use super::event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
 use super::job_history::{DEFAULT_JOB_HISTORY, JobHistory, TaskMeasurement};
 use super::job_label::JobLabel;
@@ -92,6 +92,8 @@ enum Command {
     Stop(JobId, oneshot::Sender<StopOutcome>),
     /// Takes the operator's picture of the scheduler.
     View(oneshot::Sender<ClusterView>),
+    /// The pictures of one session's jobs submitted since a time.
+    SessionJobs(String, SystemTime, oneshot::Sender<Vec<JobView>>),
     Register(ExecutorMetadata),
     /// An executor showed it is alive; the reply says whether it is known.
     Alive(ExecutorId, oneshot::Sender<bool>),
@@ -227,6 +229,19 @@ impl SchedulerHandle {
             .map_err(|_| DataFusionError::Execution("the scheduler has stopped".to_string()))
     }
 
+    /// The jobs `session_id` submitted at or after `since`, pictured as [`Self::view`]
+    /// pictures them: a lighter call than the whole view, for a client polling its query.
+    pub async fn session_jobs(
+        &self,
+        session_id: String,
+        since: SystemTime,
+    ) -> Result<Vec<JobView>> {
+        let (reply, jobs) = oneshot::channel();
+        self.send(Command::SessionJobs(session_id, since, reply));
+        jobs.await
+            .map_err(|_| DataFusionError::Execution("the scheduler has stopped".to_string()))
+    }
+
     pub(crate) fn register(&self, executor: ExecutorMetadata) {
         self.send(Command::Register(executor));
     }
@@ -342,7 +357,10 @@ impl EventLoop {
             };
             // A sign of life (every poll and heartbeat) or a look changes no job: nothing to
             // publish.
-            let may_change_jobs = !matches!(command, Command::Alive(..) | Command::View(..));
+            let may_change_jobs = !matches!(
+                command,
+                Command::Alive(..) | Command::View(..) | Command::SessionJobs(..)
+            );
             self.handle(command);
             if may_change_jobs {
                 self.publish_progress();
@@ -383,6 +401,12 @@ impl EventLoop {
             }
             Command::View(reply) => {
                 let _ = reply.send(self.view(now));
+            }
+            Command::SessionJobs(session_id, since, reply) => {
+                let jobs =
+                    self.history
+                        .session_views(&self.state, SystemTime::now(), &session_id, since);
+                let _ = reply.send(jobs);
             }
             Command::Register(metadata) => {
                 let executor = ExecutorId::new(metadata.id.clone());

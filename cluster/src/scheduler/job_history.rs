@@ -219,7 +219,34 @@ impl JobHistory {
 
     /// Every job, running ones first, then ended ones, most recent first.
     pub(crate) fn views(&self, state: &SchedulerState, now: SystemTime) -> Vec<JobView> {
-        let mut jobs: Vec<(&JobId, &JobRecord)> = self.records.iter().collect();
+        self.views_where(state, now, |_| true)
+    }
+
+    /// The jobs `session_id` submitted at or after `since`, in the order of [`Self::views`].
+    pub(crate) fn session_views(
+        &self,
+        state: &SchedulerState,
+        now: SystemTime,
+        session_id: &str,
+        since: SystemTime,
+    ) -> Vec<JobView> {
+        self.views_where(state, now, |job| {
+            job.session_id == session_id && job.submitted_at >= since
+        })
+    }
+
+    /// The jobs `keep` keeps, in the order of [`Self::views`]; only those are pictured.
+    fn views_where(
+        &self,
+        state: &SchedulerState,
+        now: SystemTime,
+        keep: impl Fn(&JobRecord) -> bool,
+    ) -> Vec<JobView> {
+        let mut jobs: Vec<(&JobId, &JobRecord)> = self
+            .records
+            .iter()
+            .filter(|(_, record)| keep(record))
+            .collect();
         jobs.sort_by_key(|(id, record)| {
             (
                 record.end.is_some(),
