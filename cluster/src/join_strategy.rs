@@ -71,11 +71,7 @@ fn any_node(
     plan: &Arc<dyn ExecutionPlan>,
     matches: &dyn Fn(&Arc<dyn ExecutionPlan>) -> bool,
 ) -> bool {
-    matches(plan)
-        || plan
-            .children()
-            .into_iter()
-            .any(|child| any_node(child, matches))
+    plan.exists(|node| Ok(matches(node))).unwrap_or(false)
 }
 
 /// `stage` with each join's strategy chosen from what its inputs wrote, and what changed;

@@ -13,7 +13,8 @@
 //!
 //! Endpoints appear all at once: a query's result partitions can be read once every stage
 //! before the final one is done, which is when `GetFlightInfo` answers too. A query nobody
-//! polls for [`POLL_EXPIRY`] is dropped, which cancels its job.
+//! polls for [`POLL_EXPIRY`] is dropped at the next poll of any client, which cancels its
+//! job.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -89,7 +90,7 @@ impl PendingPolls {
         };
         let mut polls = lock(&self.polls);
         let now = Instant::now();
-        polls.retain(|_, pending| now.duration_since(pending.last_polled) < POLL_EXPIRY);
+        drop_expired(&mut polls, now);
         polls.insert(
             query.poll_id,
             Pending {
@@ -104,7 +105,11 @@ impl PendingPolls {
     /// Polls the query `poll_id`, waiting up to [`POLL_WAIT`] for its answer; `None` when
     /// no such query is pending (already answered, expired, or never started).
     pub(crate) async fn poll(&self, poll_id: u64) -> Option<Polled> {
-        let mut pending = lock(&self.polls).remove(&poll_id)?;
+        let mut pending = {
+            let mut polls = lock(&self.polls);
+            drop_expired(&mut polls, Instant::now());
+            polls.remove(&poll_id)?
+        };
         match tokio::time::timeout(POLL_WAIT, pending.answer.join_next()).await {
             Ok(done) => Some(Polled::Done(joined(done))),
             Err(_) => {
@@ -115,6 +120,12 @@ impl PendingPolls {
             }
         }
     }
+}
+
+/// Drops the queries nobody polled for [`POLL_EXPIRY`], cancelling their jobs. Done on
+/// every start and poll: an abandoned query lives until the next call of any client.
+fn drop_expired(polls: &mut HashMap<u64, Pending>, now: Instant) {
+    polls.retain(|_, pending| now.duration_since(pending.last_polled) < POLL_EXPIRY);
 }
 
 /// The answer of a query's set once it has one: its only task's.

@@ -22,13 +22,21 @@ pub(super) fn may_replan(
     stage: &QueryStage,
     stages: &StagePlan,
 ) -> bool {
+    (planning.hash_join_max_build_bytes.is_some() && has_adaptive_join(stage))
+        || may_coalesce_in(planning, stage, stages.stages())
+}
+
+/// Whether coalescing is on and may change `stage`, given every stage of its job.
+fn may_coalesce_in<'a>(
+    planning: AdaptivePlanning,
+    stage: &QueryStage,
+    stages: impl IntoIterator<Item = &'a QueryStage>,
+) -> bool {
     let readers: Vec<&QueryStage> = stages
-        .stages()
-        .iter()
+        .into_iter()
         .filter(|reader| reader.inputs.contains(&stage.id))
         .collect();
-    (planning.hash_join_max_build_bytes.is_some() && has_adaptive_join(stage))
-        || (planning.coalesce_partitions && may_coalesce(stage, &readers))
+    planning.coalesce_partitions && may_coalesce(stage, &readers)
 }
 
 /// The stages the adaptive planner changes as `stage` becomes ready, in order, each with
@@ -59,7 +67,9 @@ pub(super) fn adaptive_changes(
             planning.advisory_partition_size = planning.advisory_partition_size.min(limit);
         }
     }
-    if let Some(written) = written_bytes(&job.outputs, &current)
+    // A stage re-planned for its joins alone may be one coalescing must leave as it is.
+    if may_coalesce_in(planning, &current, job.stages.values())
+        && let Some(written) = written_bytes(&job.outputs, &current)
         && let Some(coalesced) = replan_stage(&current, &written, planning, slots)?
     {
         changes.extend(changed_stages(coalesced, job.stages.values())?);
