@@ -29,6 +29,9 @@ pub struct BallistaOptions {
     pub join_strategy_enabled: bool,
     /// With that rule: the most bytes the build side may have written to one partition.
     pub hash_join_max_build_bytes: u64,
+    /// With the adaptive planner: once a stage finishes without rows, the stages that
+    /// certainly produce none without it, and those only they read, are skipped.
+    pub empty_stage_elimination_enabled: bool,
     /// Parquet files larger than this many bytes are scanned as several partitions of
     /// about this size; 0 keeps one partition per file.
     pub split_file_size: u64,
@@ -60,6 +63,7 @@ impl Default for BallistaOptions {
             advisory_partition_size: DEFAULT_ADVISORY_PARTITION_SIZE,
             join_strategy_enabled: true,
             hash_join_max_build_bytes: DEFAULT_HASH_JOIN_MAX_BUILD_BYTES,
+            empty_stage_elimination_enabled: true,
             split_file_size: 64 << 20,
             job_timeout: None,
             broadcast_join_threshold: DEFAULT_BROADCAST_JOIN_THRESHOLD,
@@ -172,7 +176,7 @@ const KEYS: &[OptionKey] = &[
     },
     OptionKey {
         name: "planner.adaptive.join_strategy.enabled",
-        description: "With the adaptive planner: a sort-merge join whose smaller side, as measured once both sides are shuffled, wrote at most hash_join_max_build_bytes to every partition runs as a partitioned hash join, without sorting either side; a partitioned hash join whose build side wrote more builds the other side if that fits, else runs as a sort-merge join, which spills.",
+        description: "With the adaptive planner: a sort-merge join whose smaller side, as measured once both sides are shuffled, wrote at most hash_join_max_build_bytes to every partition runs as a partitioned hash join, without sorting either side; a partitioned hash join whose build side wrote more builds the other side if that fits, else runs as a sort-merge join, which spills; a hash join whose sides both fit builds the one that wrote fewer bytes (join reordering).",
         get: |o| o.join_strategy_enabled.to_string(),
         set: |o, v| {
             o.join_strategy_enabled = parse_bool("planner.adaptive.join_strategy.enabled", v)?;
@@ -188,6 +192,16 @@ const KEYS: &[OptionKey] = &[
                 "planner.adaptive.join_strategy.hash_join_max_build_bytes",
                 v,
             )?;
+            Ok(())
+        },
+    },
+    OptionKey {
+        name: "planner.adaptive.empty_stage_elimination.enabled",
+        description: "With the adaptive planner: once a stage finishes without a row, emptiness is propagated up the plan (an inner join with an empty side, a grouped aggregation of nothing), and the stages that certainly produce no rows, or whose output only such stages read, are skipped before they run; the final stage always runs.",
+        get: |o| o.empty_stage_elimination_enabled.to_string(),
+        set: |o, v| {
+            o.empty_stage_elimination_enabled =
+                parse_bool("planner.adaptive.empty_stage_elimination.enabled", v)?;
             Ok(())
         },
     },
@@ -245,6 +259,7 @@ impl BallistaOptions {
                 hash_join_max_build_bytes: self
                     .join_strategy_enabled
                     .then_some(self.hash_join_max_build_bytes),
+                eliminate_empty_stages: self.empty_stage_elimination_enabled,
             })
     }
 
@@ -418,6 +433,10 @@ mod tests {
             (
                 "ballista.planner.adaptive.join_strategy.hash_join_max_build_bytes",
                 "33554432",
+            ),
+            (
+                "ballista.planner.adaptive.empty_stage_elimination.enabled",
+                "true",
             ),
             ("ballista.scan.split_file_size", "67108864"),
             ("ballista.job.timeout", "0"),

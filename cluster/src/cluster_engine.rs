@@ -230,7 +230,7 @@ impl QueryEngine for ClusterEngine {
                 .iter()
                 .flat_map(|job| &job.stages)
                 .fold((0usize, 0usize), |(done, total), stage| {
-                    (done + stage.tasks.succeeded, total + stage.tasks.total)
+                    (done + stage.tasks.done(), total + stage.tasks.total)
                 });
             // Tasks are the unit of work the scheduler counts; a stage not yet planned
             // adaptively counts the tasks it was planned with.

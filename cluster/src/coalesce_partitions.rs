@@ -42,6 +42,8 @@ pub struct AdaptivePlanning {
     /// `ballista.planner.adaptive.join_strategy.hash_join_max_build_bytes`, when
     /// `…join_strategy.enabled`.
     pub hash_join_max_build_bytes: Option<u64>,
+    /// `ballista.planner.adaptive.empty_stage_elimination.enabled`.
+    pub eliminate_empty_stages: bool,
 }
 
 /// Whether the adaptive planner may coalesce `stage`, which the stages `readers` read: a
@@ -340,6 +342,7 @@ mod tests {
             coalesce_partitions: true,
             advisory_partition_size: 100,
             hash_join_max_build_bytes: None,
+            eliminate_empty_stages: false,
         };
         let coalesced = replan_stage(join, &[60, 30, 90, 10], planning, 1)
             .unwrap()

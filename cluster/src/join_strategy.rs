@@ -1,7 +1,9 @@
 //! Adaptive join strategy, in both directions: once both inputs of a join have been
 //! shuffled and measured, a sort-merge join whose smaller side is small in every partition
 //! runs as a partitioned hash join, and a partitioned hash join whose build side is not
-//! runs as a sort-merge join (or builds its other side, if that one is small).
+//! runs as a sort-merge join (or builds its other side, if that one is small). A hash join
+//! whose sides both fit builds the one measured smaller (the tuning guide's join
+//! reordering: planning-time estimates of filtered sides are often wrong).
 //!
 //! Sort-merge join is the default because DataFusion's hash join cannot spill: a build side
 //! larger than a task's memory share fails the query where sort-merge join would finish
@@ -91,7 +93,7 @@ pub(crate) fn choose_join_strategies(
             let changed = if let Some(join) = plan.downcast_ref::<SortMergeJoinExec>() {
                 as_hash_join(join, written, max_build_bytes)?
             } else if let Some(join) = plan.downcast_ref::<HashJoinExec>() {
-                without_oversized_build(join, written, max_build_bytes)?
+                hash_join_for_measured_sides(join, written, max_build_bytes)?
             } else {
                 None
             };
@@ -119,11 +121,15 @@ pub(crate) fn choose_join_strategies(
     Ok(Some((replanned, notes.join("; "))))
 }
 
-/// `join`, a hash join whose build side wrote more than `max_build_bytes` to a partition,
-/// as a hash join building its other side if that one fits, else as a sort-merge join;
-/// with what the operator's views say about it. `None` when its build side fits or is not
-/// measured, or it is not a partitioned join (a broadcast side was sized before it ran).
-fn without_oversized_build(
+/// `join`, a partitioned hash join, as its measured sides call for, with what the
+/// operator's views say about it:
+/// - a build side above `max_build_bytes` in some partition: build the other side if that
+///   one fits, else a sort-merge join;
+/// - a build side that fits: build the other side if that one measured smaller.
+///
+/// `None` when its build side is not measured, or it is not a partitioned join (a
+/// broadcast side was sized before it ran).
+fn hash_join_for_measured_sides(
     join: &HashJoinExec,
     written: &dyn Fn(StageId) -> Option<Vec<u64>>,
     max_build_bytes: u64,
@@ -134,10 +140,10 @@ fn without_oversized_build(
     let Some(build) = measured(join.left(), written) else {
         return Ok(None);
     };
-    if build.largest_partition <= max_build_bytes {
-        return Ok(None);
-    }
     let join_type = *join.join_type();
+    if build.largest_partition <= max_build_bytes {
+        return with_smaller_build(join, &build, written, max_build_bytes);
+    }
     let too_large = format!(
         "stage {}'s output, at most {} bytes per partition, is above the limit {max_build_bytes}",
         build.stage, build.largest_partition
@@ -151,23 +157,7 @@ fn without_oversized_build(
              {too_large}",
             other.stage, other.largest_partition
         );
-        // Rebuilt before the swap: a plan's hash join may carry a dynamic filter (when a
-        // session turns them on), which DataFusion refuses to swap.
-        let rebuilt = HashJoinExec::try_new(
-            Arc::clone(join.left()),
-            Arc::clone(join.right()),
-            join.on().to_vec(),
-            join.filter().cloned(),
-            &join_type,
-            join.projection.as_ref().map(|columns| columns.to_vec()),
-            PartitionMode::Partitioned,
-            join.null_equality(),
-            false,
-        )?;
-        return Ok(Some((
-            rebuilt.swap_inputs(PartitionMode::Partitioned)?,
-            note,
-        )));
+        return Ok(Some((swapped(join)?, note)));
     }
     let sorted = |side: &Arc<dyn ExecutionPlan>, keys: Vec<PhysicalExprRef>| {
         let ordering = LexOrdering::new(keys.into_iter().map(PhysicalSortExpr::new_default));
@@ -215,6 +205,52 @@ fn without_oversized_build(
     };
     let note = format!("{join_type} hash join became a sort-merge join, which spills: {too_large}");
     Ok(Some((plan, note)))
+}
+
+/// `join`, a partitioned hash join whose build side fits, building its other side when
+/// that one measured smaller (join reordering, tuning guide: the smaller side is hashed,
+/// the larger one streams past it); `None` when it already builds the smaller side, or
+/// its other side is not measured.
+fn with_smaller_build(
+    join: &HashJoinExec,
+    build: &MeasuredSide,
+    written: &dyn Fn(StageId) -> Option<Vec<u64>>,
+    max_build_bytes: u64,
+) -> Result<Option<(Arc<dyn ExecutionPlan>, String)>> {
+    let join_type = *join.join_type();
+    let Some(probe) = measured(join.right(), written) else {
+        return Ok(None);
+    };
+    if probe.total >= build.total
+        || probe.largest_partition > max_build_bytes
+        || !join_type.supports_swap()
+    {
+        return Ok(None);
+    }
+    let note = format!(
+        "{join_type} hash join builds stage {}'s output ({} bytes), the smaller side, \
+         instead of stage {}'s ({} bytes)",
+        probe.stage, probe.total, build.stage, build.total
+    );
+    Ok(Some((swapped(join)?, note)))
+}
+
+/// `join` building its other side.
+fn swapped(join: &HashJoinExec) -> Result<Arc<dyn ExecutionPlan>> {
+    // Rebuilt before the swap: a plan's hash join may carry a dynamic filter (when a
+    // session turns them on), which DataFusion refuses to swap.
+    let rebuilt = HashJoinExec::try_new(
+        Arc::clone(join.left()),
+        Arc::clone(join.right()),
+        join.on().to_vec(),
+        join.filter().cloned(),
+        join.join_type(),
+        join.projection.as_ref().map(|columns| columns.to_vec()),
+        PartitionMode::Partitioned,
+        join.null_equality(),
+        false,
+    )?;
+    rebuilt.swap_inputs(PartitionMode::Partitioned)
 }
 
 /// Whether `input` still writes each partition in the order `stage` promised: the readers
@@ -284,6 +320,8 @@ struct MeasuredSide {
     stage: StageId,
     /// The most bytes that stage wrote to one partition.
     largest_partition: u64,
+    /// The bytes that stage wrote in all.
+    total: u64,
 }
 
 /// `side` measured, when it reads one finished shuffle through projections, filters and
@@ -293,10 +331,11 @@ fn measured(
     written: &dyn Fn(StageId) -> Option<Vec<u64>>,
 ) -> Option<MeasuredSide> {
     if let Some(reader) = side.downcast_ref::<ShuffleReaderExec>() {
-        let largest_partition = written(reader.stage())?.into_iter().max().unwrap_or(0);
+        let partitions = written(reader.stage())?;
         return Some(MeasuredSide {
             stage: reader.stage(),
-            largest_partition,
+            largest_partition: partitions.iter().copied().max().unwrap_or(0),
+            total: partitions.iter().sum(),
         });
     }
     let keeps_rows_or_fewer =
@@ -480,6 +519,47 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[tokio::test]
+    async fn a_hash_join_builds_the_side_measured_smaller() {
+        let stage = planned_join_stage(&join(), true).await;
+        let (build, probe) = (stage.inputs[0], stage.inputs[1]);
+
+        let (reordered, note) = choose_join_strategies(&stage, &sizes(&stage, 500, 10), 1_000)
+            .unwrap()
+            .expect("the probe side is smaller");
+        let plan = text(&reordered);
+        assert_eq!(
+            plan.matches("HashJoinExec: mode=Partitioned").count(),
+            1,
+            "{plan}"
+        );
+        assert!(
+            note.contains(&format!(
+                "builds stage {probe}'s output (40 bytes), the smaller side"
+            )),
+            "{note}"
+        );
+        assert!(
+            note.contains(&format!("instead of stage {build}'s")),
+            "{note}"
+        );
+        assert_eq!(reordered.tasks(), stage.tasks());
+        assert_eq!(
+            reordered.plan.input().schema(),
+            stage.plan.input().schema(),
+            "the swap keeps the columns' order"
+        );
+
+        for (left, right) in [(10, 500), (10, 10)] {
+            assert!(
+                choose_join_strategies(&stage, &sizes(&stage, left, right), 1_000)
+                    .unwrap()
+                    .is_none(),
+                "build {left}, probe {right}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -26,6 +26,7 @@ mod coalesce_partitions;
 mod codec;
 mod decodable_stages;
 mod distributed_analyze;
+mod empty_stages;
 mod error;
 mod executor;
 mod expr_codec;

@@ -479,6 +479,7 @@ mod tests {
             waiting,
             running,
             succeeded,
+            skipped: 0,
         }
     }
 

@@ -74,6 +74,9 @@ pub enum StageState {
     /// Its inputs are done: its tasks run or wait for a slot.
     Running,
     Succeeded,
+    /// The adaptive planner skipped it: its output was not needed (empty stage
+    /// elimination). Tasks that had started finished; the others never ran.
+    Skipped,
     /// Its job ended before it finished.
     Stopped,
 }
@@ -84,6 +87,7 @@ impl StageState {
             Self::Waiting => "waiting",
             Self::Running => "running",
             Self::Succeeded => "succeeded",
+            Self::Skipped => "skipped",
             Self::Stopped => "stopped",
         }
     }
@@ -146,6 +150,15 @@ pub struct TaskCounts {
     pub waiting: usize,
     pub running: usize,
     pub succeeded: usize,
+    /// Never ran: the adaptive planner skipped their stage.
+    pub skipped: usize,
+}
+
+impl TaskCounts {
+    /// Tasks that will not run again: succeeded or skipped.
+    pub fn done(&self) -> usize {
+        self.succeeded + self.skipped
+    }
 }
 
 /// Where a task stands.
@@ -156,6 +169,8 @@ pub enum TaskState {
     Waiting,
     Running,
     Succeeded,
+    /// Its stage was skipped before it ran.
+    Skipped,
 }
 
 impl TaskState {
@@ -164,6 +179,7 @@ impl TaskState {
             Self::Waiting => "waiting",
             Self::Running => "running",
             Self::Succeeded => "succeeded",
+            Self::Skipped => "skipped",
         }
     }
 }

@@ -71,6 +71,13 @@ pub enum Event {
         stage: StageId,
         tasks: Option<usize>,
     },
+    /// The adaptive planner found these stages' output not needed (`empty_stages.rs`):
+    /// their waiting tasks are dropped and the stages count as complete once their
+    /// running tasks end.
+    StagesSkipped {
+        job: JobId,
+        stages: Vec<StageId>,
+    },
     /// Time passed: deadlines are checked.
     Tick,
 }

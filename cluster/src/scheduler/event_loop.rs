@@ -29,12 +29,13 @@ use super::mailbox::Mailboxes;
 use super::state::{JobStatus, Limits, SchedulerState, TaskProgress};
 use crate::coalesce_partitions::{AdaptivePlanning, StageOutputs};
 use crate::codec::encode_plan;
+use crate::empty_stages::SkippedStage;
 use crate::metrics::SchedulerMetrics;
 use crate::protocol::{ExecutorMetadata, TaskDefinition, TaskOutcomeMessage, TaskStatus};
 use crate::scheduler_policy::SchedulerPolicy;
 use crate::stage_planner::{QueryStage, StagePlan};
 use crate::task_failure::FailureKind;
-use adaptive::{adaptive_changes, may_replan};
+use adaptive::{adaptive_changes, may_replan, unneeded_stages};
 use views::outcome_for_views;
 
 /// How the scheduler keeps time.
@@ -579,6 +580,8 @@ impl EventLoop {
             TaskProgress::Succeeded { executor, attempt } => {
                 output(executor, attempt).map_or(FinalTask::Lost, FinalTask::Written)
             }
+            // Never: the final stage always runs (`empty_stages.rs`).
+            TaskProgress::Skipped => FinalTask::Lost,
         }
     }
 
@@ -651,6 +654,7 @@ impl EventLoop {
         // older attempt must not replace the files of the current one.
         let current =
             self.state.running_attempt(&job, stage, partition) == Some((&executor, status.attempt));
+        let mut completes_stage = false;
         let outcome = match status.outcome {
             Some(TaskOutcomeMessage::Succeeded(succeeded)) => {
                 if current {
@@ -662,7 +666,7 @@ impl EventLoop {
                     };
                     self.metrics
                         .task_succeeded(measured.bytes, measured.spilled_bytes);
-                    self.observe_stage_if_complete(&job, stage, partition, now);
+                    completes_stage = self.observe_stage_if_complete(&job, stage, partition, now);
                     self.history.succeeded(
                         &job,
                         stage,
@@ -716,6 +720,11 @@ impl EventLoop {
         if current && matches!(outcome, TaskOutcome::Failed { .. }) {
             self.metrics.task_failed();
         }
+        if completes_stage {
+            // Before the stages reading it become ready: one that would produce no rows
+            // must not start.
+            self.skip_unneeded_stages(&job, stage, now);
+        }
         self.apply(
             Event::TaskFinished {
                 job,
@@ -729,14 +738,14 @@ impl EventLoop {
     }
 
     /// Observes a stage's duration when the success of `partition`, about to be applied,
-    /// is the last one the stage waits for.
+    /// is the last one the stage waits for; says whether it is.
     fn observe_stage_if_complete(
         &mut self,
         job: &JobId,
         stage: StageId,
         partition: PartitionId,
         now: Instant,
-    ) {
+    ) -> bool {
         let completes = self.state.job_status(job) == Some(&JobStatus::Running)
             && self
                 .state
@@ -744,7 +753,10 @@ impl EventLoop {
                 .is_some_and(|progress| {
                     progress.tasks.iter().enumerate().all(|(index, task)| {
                         index == partition.0 as usize
-                            || matches!(task, TaskProgress::Succeeded { .. })
+                            || matches!(
+                                task,
+                                TaskProgress::Succeeded { .. } | TaskProgress::Skipped
+                            )
                     })
                 });
         let started = self
@@ -756,6 +768,32 @@ impl EventLoop {
             self.metrics
                 .stage_succeeded(now.saturating_duration_since(started));
         }
+        completes
+    }
+
+    /// Empty stage elimination: when `finished`, whose last task is being reported, wrote
+    /// no rows, skips the stages that makes pointless (`empty_stages.rs`).
+    fn skip_unneeded_stages(&mut self, job_id: &JobId, finished: StageId, now: Instant) {
+        let Some(job) = self.jobs.get(job_id) else {
+            return;
+        };
+        let skipped = unneeded_stages(job_id, job, &self.state, finished);
+        if skipped.is_empty() {
+            return;
+        }
+        let mut stages = Vec::with_capacity(skipped.len());
+        for SkippedStage { stage, reason } in skipped {
+            tracing::info!(job = %job_id, stage = %stage, "adaptive: skipped, {reason}");
+            self.history.skipped(job_id, stage, reason);
+            stages.push(stage);
+        }
+        self.apply(
+            Event::StagesSkipped {
+                job: job_id.clone(),
+                stages,
+            },
+            now,
+        );
     }
 
     /// Applies `event` and every event its actions lead to.

@@ -155,6 +155,13 @@ impl JobHistory {
         }
     }
 
+    /// Records that the adaptive planner skipped `stage`, and why.
+    pub(crate) fn skipped(&mut self, job: &JobId, stage: StageId, reason: String) {
+        if let Some(record) = self.stage_mut(job, stage) {
+            record.adaptive_changes.push(format!("skipped: {reason}"));
+        }
+    }
+
     pub(crate) fn launched(&mut self, job: &JobId, stage: StageId, now: SystemTime) {
         if let Some(stage) = self.stage_mut(job, stage) {
             stage.first_launch.get_or_insert(now);
@@ -323,10 +330,13 @@ impl StageRecord {
                 TaskState::Waiting => counts.waiting += 1,
                 TaskState::Running => counts.running += 1,
                 TaskState::Succeeded => counts.succeeded += 1,
+                TaskState::Skipped => counts.skipped += 1,
             }
         }
         let ready = progress.as_ref().is_some_and(|progress| progress.ready);
-        let state = if counts.succeeded == counts.total {
+        let state = if progress.as_ref().is_some_and(|progress| progress.skipped) {
+            StageState::Skipped
+        } else if counts.succeeded == counts.total {
             StageState::Succeeded
         } else if job_ended {
             StageState::Stopped
@@ -417,6 +427,7 @@ fn task_view(
         Some(TaskProgress::Succeeded { executor, attempt }) => {
             (TaskState::Succeeded, *attempt, Some(executor))
         }
+        Some(TaskProgress::Skipped) => (TaskState::Skipped, 0, None),
     };
     let measured = measured.filter(|_| state == TaskState::Succeeded);
     TaskView {

@@ -8,6 +8,8 @@
 //!           ▲              │ retryable failure, executor lost (attempts left)
 //!           └──────────────┘ ... and Succeeded ─▶ Queued when its executor (and with it the
 //!                                task's shuffle output) is lost before the job finished
+//!           Queued ─▶ Skipped when the adaptive planner skips its stage (a running task
+//!                      finishes, and nothing of a skipped stage runs again)
 //!  Executor: Registered ─▶ Draining (keeps its tasks and output, gets no new task)
 //!                 └────────────┴──▶ Left | Lost (what of it is still needed is redone)
 //! ```
@@ -57,8 +59,16 @@ pub enum JobStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaskProgress {
     Waiting,
-    Running { executor: ExecutorId, attempt: u32 },
-    Succeeded { executor: ExecutorId, attempt: u32 },
+    Running {
+        executor: ExecutorId,
+        attempt: u32,
+    },
+    Succeeded {
+        executor: ExecutorId,
+        attempt: u32,
+    },
+    /// Its stage was skipped before it ran: it has no output.
+    Skipped,
 }
 
 /// Where one stage stands.
@@ -66,6 +76,8 @@ pub enum TaskProgress {
 pub struct StageProgress {
     /// Every input stage has succeeded: the stage's tasks run, or wait for a slot.
     pub ready: bool,
+    /// The adaptive planner skipped it: no task of it is awaited.
+    pub skipped: bool,
     pub tasks: Vec<TaskProgress>,
 }
 
@@ -83,6 +95,8 @@ enum Task {
         executor: ExecutorId,
         attempts: u32,
     },
+    /// Its stage was skipped before the task ran.
+    Skipped,
 }
 
 /// Whether a stage's tasks are final, or the adaptive planner has yet to re-plan it.
@@ -102,14 +116,23 @@ struct Stage {
     planning: Planning,
     /// Runs so far: 1, plus one per executor loss that took finished output of it.
     attempts: u32,
+    /// The adaptive planner found its output not needed (`empty_stages.rs`): no task of
+    /// it runs any more, and its readers read what its finished tasks wrote, if anything.
+    skipped: bool,
 }
 
 impl Stage {
-    /// Every task has succeeded: its output is all there.
+    /// Every task has succeeded or was skipped: its output is all there.
     fn is_complete(&self) -> bool {
         self.tasks
             .iter()
-            .all(|task| matches!(task, Task::Succeeded { .. }))
+            .all(|task| matches!(task, Task::Succeeded { .. } | Task::Skipped))
+    }
+
+    /// Nothing more is awaited of it: it is complete, or skipped (its readers read what
+    /// its finished tasks wrote, and need nothing of it).
+    fn is_done(&self) -> bool {
+        self.skipped || self.is_complete()
     }
 }
 
@@ -202,7 +225,7 @@ impl SchedulerState {
             && this
                 .inputs
                 .iter()
-                .all(|input| job.stages.get(input).is_some_and(Stage::is_complete));
+                .all(|input| job.stages.get(input).is_some_and(Stage::is_done));
         let tasks = this
             .tasks
             .iter()
@@ -216,9 +239,14 @@ impl SchedulerState {
                     executor: executor.clone(),
                     attempt: *attempts,
                 },
+                Task::Skipped => TaskProgress::Skipped,
             })
             .collect();
-        Some(StageProgress { ready, tasks })
+        Some(StageProgress {
+            ready,
+            skipped: this.skipped,
+            tasks,
+        })
     }
 
     /// Applies one event and returns what must be done about it.
@@ -249,6 +277,7 @@ impl SchedulerState {
             } => self.finish_task(&job, stage, partition, attempt, outcome, &mut actions),
             Event::CancelJob { job } => self.end_job(&job, JobStatus::Cancelled, &mut actions),
             Event::StagePlanned { job, stage, tasks } => self.stage_planned(&job, stage, tasks),
+            Event::StagesSkipped { job, stages } => self.skip_stages(&job, &stages),
             Event::Tick => self.check_deadlines(now, &mut actions),
         }
         self.complete_finished_jobs(&mut actions);
@@ -283,6 +312,7 @@ impl SchedulerState {
                         Planning::Done
                     },
                     attempts: 1,
+                    skipped: false,
                 };
                 (spec.id, stage)
             })
@@ -324,6 +354,31 @@ impl SchedulerState {
         }
     }
 
+    /// Skips `stages` of a running job: their waiting tasks never run, running ones may
+    /// finish, and their re-plan is no longer awaited. The final stage is never skipped;
+    /// the event loop does not ask for it.
+    fn skip_stages(&mut self, job: &JobId, stages: &[StageId]) {
+        let Some(job) = self
+            .jobs
+            .get_mut(job)
+            .filter(|job| job.status == JobStatus::Running)
+        else {
+            return;
+        };
+        for id in stages {
+            let Some(stage) = job.stages.get_mut(id) else {
+                continue;
+            };
+            stage.skipped = true;
+            stage.planning = Planning::Done;
+            for task in &mut stage.tasks {
+                if matches!(task, Task::Queued { .. }) {
+                    *task = Task::Skipped;
+                }
+            }
+        }
+    }
+
     fn lose_executor(&mut self, executor: &ExecutorId, actions: &mut Vec<Action>) {
         self.draining.remove(executor);
         if self.executors.remove(executor).is_none() {
@@ -339,6 +394,16 @@ impl SchedulerState {
             .filter(|(_, job)| job.status == JobStatus::Running)
         {
             for (stage_id, stage) in &mut job.stages {
+                if stage.skipped {
+                    // Nothing reads a skipped stage's output: what the executor held goes.
+                    for task in &mut stage.tasks {
+                        if matches!(task, Task::Running { executor: on, .. } | Task::Succeeded { executor: on, .. } if on == executor)
+                        {
+                            *task = Task::Skipped;
+                        }
+                    }
+                    continue;
+                }
                 // A stage runs again when it was complete and this loss took output of it;
                 // several executors lost together cost one run, not one each.
                 let complete = stage.is_complete();
@@ -409,11 +474,11 @@ impl SchedulerState {
         else {
             return;
         };
-        let Some(task) = job
-            .stages
-            .get_mut(&stage_id)
-            .and_then(|stage| stage.tasks.get_mut(partition.0 as usize))
-        else {
+        let Some(stage) = job.stages.get_mut(&stage_id) else {
+            return;
+        };
+        let skipped = stage.skipped;
+        let Some(task) = stage.tasks.get_mut(partition.0 as usize) else {
             return;
         };
         // Only the attempt we are waiting for counts; a late report of an older one is stale.
@@ -429,6 +494,12 @@ impl SchedulerState {
                     executor,
                     attempts: attempt,
                 };
+                return;
+            }
+            // Nothing needs a skipped stage's output, so nothing waits for it to be redone:
+            // as for a join that never reads its other side, its errors go unreported.
+            TaskOutcome::Failed { .. } if skipped => {
+                *task = Task::Skipped;
                 return;
             }
             TaskOutcome::Failed {
@@ -495,7 +566,23 @@ impl SchedulerState {
             .iter_mut()
             .filter(|(_, job)| job.status == JobStatus::Running)
         {
-            if job.stages.values().all(Stage::is_complete) {
+            if job.stages.values().all(Stage::is_done) {
+                // What skipped stages still run is not needed: it stops with the job.
+                let mut running_on = BTreeSet::new();
+                for task in job
+                    .stages
+                    .values_mut()
+                    .flat_map(|stage| stage.tasks.iter_mut())
+                {
+                    if let Task::Running { executor, .. } = task {
+                        running_on.insert(executor.clone());
+                        *task = Task::Skipped;
+                    }
+                }
+                actions.extend(running_on.into_iter().map(|executor| Action::CancelTasks {
+                    job: id.clone(),
+                    executor,
+                }));
                 job.status = JobStatus::Succeeded;
                 actions.push(Action::FinishJob {
                     job: id.clone(),
@@ -572,7 +659,7 @@ impl SchedulerState {
             let complete: BTreeSet<StageId> = job
                 .stages
                 .iter()
-                .filter(|(_, stage)| stage.is_complete())
+                .filter(|(_, stage)| stage.is_done())
                 .map(|(id, _)| *id)
                 .collect();
             for (stage_id, stage) in &mut job.stages {
@@ -628,7 +715,7 @@ impl SchedulerState {
             let complete: Vec<StageId> = job
                 .stages
                 .iter()
-                .filter(|(_, stage)| stage.is_complete())
+                .filter(|(_, stage)| stage.is_done())
                 .map(|(id, _)| *id)
                 .collect();
             // Where each stage's finished tasks ran: a task prefers the executor that ran
@@ -1225,6 +1312,76 @@ mod tests {
         assert_eq!(planned.tasks.len(), 2);
     }
 
+    #[test]
+    fn a_skipped_stage_runs_no_more_tasks_and_readers_go_on() {
+        let now = Instant::now();
+        let mut state = SchedulerState::new(Limits::default());
+        state.apply(
+            Event::ExecutorRegistered {
+                executor: executor("e1"),
+                slots: 1,
+            },
+            now,
+        );
+        // Stage 2 has two tasks; one slot runs one of them.
+        state.apply(
+            Event::JobSubmitted {
+                job: job(),
+                stages: vec![stage(1, 1, &[]), stage(2, 2, &[]), stage(3, 1, &[1, 2])],
+            },
+            now,
+        );
+        state.apply(finished(1, 0, 1, TaskOutcome::Succeeded), now);
+        let running = state.stage_progress(&job(), StageId(2)).unwrap();
+        assert!(matches!(running.tasks[0], TaskProgress::Running { .. }));
+
+        state.apply(
+            Event::StagesSkipped {
+                job: job(),
+                stages: vec![StageId(2)],
+            },
+            now,
+        );
+        let skipped = state.stage_progress(&job(), StageId(2)).unwrap();
+        assert!(skipped.skipped);
+        assert_eq!(skipped.tasks[1], TaskProgress::Skipped);
+        // Its reader is ready at once; the running task still holds the one slot.
+        assert!(state.stage_progress(&job(), StageId(3)).unwrap().ready);
+        // Its running task fails: nothing needs it, so the job goes on.
+        let actions = state.apply(
+            finished(
+                2,
+                0,
+                1,
+                TaskOutcome::Failed {
+                    kind: FailureKind::Query,
+                    message: "boom".into(),
+                    retryable: false,
+                },
+            ),
+            now,
+        );
+        assert_eq!(state.job_status(&job()), Some(&JobStatus::Running));
+        assert!(actions.iter().any(|action| matches!(
+            action,
+            Action::LaunchTask { stage, .. } if *stage == StageId(3)
+        )));
+        // Losing the executor re-runs stage 1 (the final stage reads it), never stage 2.
+        state.apply(
+            Event::ExecutorLost {
+                executor: executor("e1"),
+            },
+            now,
+        );
+        let after_loss = state.stage_progress(&job(), StageId(2)).unwrap();
+        assert!(
+            after_loss
+                .tasks
+                .iter()
+                .all(|task| *task == TaskProgress::Skipped)
+        );
+    }
+
     mod properties {
         use proptest::prelude::*;
 
@@ -1242,6 +1399,8 @@ mod tests {
             },
             Cancel,
             Tick(u16),
+            /// The adaptive planner skips stage 1 or 2 (never the final stage 3).
+            Skip(u32),
         }
 
         fn step() -> impl Strategy<Value = Step> {
@@ -1258,6 +1417,7 @@ mod tests {
                 ),
                 Just(Step::Cancel),
                 (0u16..60).prop_map(Step::Tick),
+                (1u32..3).prop_map(Step::Skip),
             ]
         }
 
@@ -1348,6 +1508,7 @@ mod tests {
                         }
                         Step::Cancel => Event::CancelJob { job: job() },
                         Step::Tick(seconds) => { now += Duration::from_secs(seconds.into()); Event::Tick }
+                        Step::Skip(stage) => Event::StagesSkipped { job: job(), stages: vec![StageId(stage)] },
                     };
                     let actions = apply_answering_plans(&mut state, event, now, replanned_tasks)?;
                     for action in &actions {
@@ -1385,13 +1546,21 @@ mod tests {
                 prop_assert!(status != Some(JobStatus::Running), "the job never ended");
                 if status == Some(JobStatus::Succeeded) {
                     let job_state = &state.jobs[&job()];
-                    let all_succeeded = job_state
+                    let all_done = job_state
                         .stages
                         .values()
                         .flat_map(|stage| stage.tasks.iter())
+                        .all(|task| matches!(task, Task::Succeeded { .. } | Task::Skipped));
+                    prop_assert!(all_done, "a job succeeded with unfinished tasks");
+                    let final_ran = job_state.stages[&StageId(3)]
+                        .tasks
+                        .iter()
                         .all(|task| matches!(task, Task::Succeeded { .. }));
-                    prop_assert!(all_succeeded, "a job succeeded with unfinished tasks");
-                    prop_assert_eq!(job_state.stages[&StageId(2)].tasks.len(), replanned_tasks, "the re-planned task count was not kept");
+                    prop_assert!(final_ran, "the final stage must run");
+                    let second = &job_state.stages[&StageId(2)];
+                    if !second.skipped {
+                        prop_assert_eq!(second.tasks.len(), replanned_tasks, "the re-planned task count was not kept");
+                    }
                 }
             }
         }

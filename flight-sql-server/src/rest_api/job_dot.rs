@@ -99,11 +99,18 @@ fn open_graph(job: &JobView) -> String {
 fn write_stage(dot: &mut String, stage: &StageView) {
     let id = stage.stage_id;
     let mut label = format!(
-        "<B>stage {id}</B> {}<BR/>tasks {}/{} succeeded, {} running<BR/>{} rows, {} out",
+        "<B>stage {id}</B> {}<BR/>tasks {}/{} succeeded, {} running",
         html_escape(stage.state.as_str()),
         stage.tasks.succeeded,
         stage.tasks.total,
         stage.tasks.running,
+    );
+    if stage.tasks.skipped > 0 {
+        let _ = write!(label, ", {} skipped", stage.tasks.skipped);
+    }
+    let _ = write!(
+        label,
+        "<BR/>{} rows, {} out",
         stage.rows_out,
         human_bytes(stage.bytes_out)
     );
@@ -213,6 +220,7 @@ fn stage_color(state: StageState) -> &'static str {
         StageState::Waiting => "gray50",
         StageState::Running => "#1565c0",
         StageState::Succeeded => "#2e7d32",
+        StageState::Skipped => "gray70",
         StageState::Stopped => "#c62828",
     }
 }
@@ -450,6 +458,7 @@ mod tests {
                 waiting: 0,
                 running: 0,
                 succeeded: 2,
+                skipped: 0,
             },
             rows_out: 10,
             bytes_out: 2048,

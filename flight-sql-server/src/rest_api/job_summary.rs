@@ -39,6 +39,7 @@ impl From<&JobView> for JobSummary {
                 waiting: sum.waiting + stage.tasks.waiting,
                 running: sum.running + stage.tasks.running,
                 succeeded: sum.succeeded + stage.tasks.succeeded,
+                skipped: sum.skipped + stage.tasks.skipped,
             });
         Self {
             job_id: job.job_id.clone(),

@@ -18,12 +18,13 @@ use super::columns::{
 /// | `job_id` | text | its job (`system.jobs.job_id`) |
 /// | `stage_id` | bigint | its id within the job; the highest is the final stage |
 /// | `inputs` | list of bigint | the stages whose output it reads |
-/// | `state` | text | `waiting` (for an input), `running`, `succeeded` or `stopped` |
+/// | `state` | text | `waiting` (for an input), `running`, `succeeded`, `skipped` (its output was not needed) or `stopped` |
 /// | `output_partitioning` | text | how its output is split for its readers, e.g. `Hash([l_orderkey@0], 2)` |
 /// | `tasks` | bigint | its tasks, one per input partition (per group of them once the adaptive planner coalesced it) |
 /// | `tasks_waiting` | bigint | tasks waiting to run |
 /// | `tasks_running` | bigint | tasks running |
 /// | `tasks_succeeded` | bigint | tasks that succeeded |
+/// | `tasks_skipped` | bigint | tasks that never ran: the adaptive planner skipped the stage |
 /// | `rows_out` | bigint | rows its finished tasks wrote |
 /// | `bytes_out` | bigint | bytes its finished tasks wrote |
 /// | `spilled_bytes` | bigint | bytes its finished tasks spilled to disk |
@@ -41,6 +42,7 @@ pub(super) fn schema() -> SchemaRef {
         integer_field("tasks_waiting", false),
         integer_field("tasks_running", false),
         integer_field("tasks_succeeded", false),
+        integer_field("tasks_skipped", false),
         integer_field("rows_out", false),
         integer_field("bytes_out", false),
         integer_field("spilled_bytes", false),
@@ -76,6 +78,7 @@ pub(super) fn batch(jobs: &[JobView]) -> Result<RecordBatch, ArrowError> {
             counts(stages.iter().map(|(_, stage)| stage.tasks.waiting)),
             counts(stages.iter().map(|(_, stage)| stage.tasks.running)),
             counts(stages.iter().map(|(_, stage)| stage.tasks.succeeded)),
+            counts(stages.iter().map(|(_, stage)| stage.tasks.skipped)),
             integers(stages.iter().map(|(_, stage)| Some(stage.rows_out))),
             integers(stages.iter().map(|(_, stage)| Some(stage.bytes_out))),
             integers(stages.iter().map(|(_, stage)| Some(stage.spilled_bytes))),

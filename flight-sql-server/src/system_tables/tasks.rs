@@ -17,7 +17,7 @@ use super::columns::{integer_field, integers, text, text_field};
 /// | `job_id` | text | its job (`system.jobs.job_id`) |
 /// | `stage_id` | bigint | its stage (`system.stages.stage_id`) |
 /// | `partition` | bigint | the input partition it reads, from 0 |
-/// | `state` | text | `waiting`, `running` or `succeeded` |
+/// | `state` | text | `waiting`, `running`, `succeeded` or `skipped` |
 /// | `attempts` | bigint | the number of its latest launch (1 for the first); 0 while it waits to run |
 /// | `executor_id` | text, null | where its latest attempt runs or ran (`system.executors.executor_id`) |
 /// | `rows_out` | bigint, null | rows the attempt that succeeded wrote |

@@ -1,18 +1,23 @@
 //! The event loop's side of adaptive query execution: which stages wait to be re-planned
-//! once their inputs are done, and what the rules change when one is (`join_strategy.rs`,
-//! then `coalesce_partitions.rs`).
+//! once their inputs are done, what the rules change when one is (`join_strategy.rs`,
+//! then `coalesce_partitions.rs`), and which stages a finished stage without rows makes
+//! pointless (`empty_stages.rs`).
+
+use std::collections::BTreeMap;
 
 use datafusion::error::Result;
-use trebuchet_shuffle::ids::StageId;
+use trebuchet_shuffle::ids::{JobId, StageId};
 
 use super::RunningJob;
 use crate::coalesce_partitions::{
-    AdaptivePlanning, changed_stages, may_coalesce, replan_stage, written_bytes,
+    AdaptivePlanning, StageOutputs, changed_stages, may_coalesce, replan_stage, written_bytes,
     written_partition_bytes,
 };
+use crate::empty_stages::{SkippedStage, stages_to_skip};
 use crate::join_strategy::{
     BUILD_SHARE_DIVISOR, choose_join_strategies, has_adaptive_join, has_partitioned_hash_join,
 };
+use crate::scheduler::{SchedulerState, TaskProgress};
 use crate::stage_planner::{QueryStage, StagePlan};
 
 /// Whether `stage` of `stages` waits, once its inputs are done, for the adaptive planner:
@@ -75,4 +80,46 @@ pub(super) fn adaptive_changes(
         changes.extend(changed_stages(coalesced, job.stages.values())?);
     }
     Ok(changes)
+}
+
+/// The stages of `job` to skip now that `finished`, whose last task is being reported,
+/// has written all it will: none unless it wrote no rows and the session eliminates empty
+/// stages.
+pub(super) fn unneeded_stages(
+    job_id: &JobId,
+    job: &RunningJob,
+    state: &SchedulerState,
+    finished: StageId,
+) -> Vec<SkippedStage> {
+    let eliminates = job
+        .adaptive
+        .is_some_and(|planning| planning.eliminate_empty_stages);
+    if !eliminates || written_rows(&job.outputs, finished) != 0 {
+        return Vec::new();
+    }
+    // A stage skipped earlier counts as finished: only stages that produce no rows, or
+    // are not needed themselves, read it.
+    let finished_rows = |stage: StageId| {
+        let done = stage == finished
+            || state.stage_progress(job_id, stage).is_some_and(|progress| {
+                progress.skipped
+                    || progress
+                        .tasks
+                        .iter()
+                        .all(|task| matches!(task, TaskProgress::Succeeded { .. }))
+            });
+        done.then(|| written_rows(&job.outputs, stage))
+    };
+    stages_to_skip(job.stages.values(), job.final_stage, &finished_rows)
+}
+
+/// The rows the finished tasks of `stage` wrote.
+fn written_rows(outputs: &StageOutputs, stage: StageId) -> u64 {
+    outputs
+        .get(&stage)
+        .into_iter()
+        .flat_map(BTreeMap::values)
+        .flat_map(|(_, files)| files)
+        .map(|file| file.num_rows)
+        .sum()
 }

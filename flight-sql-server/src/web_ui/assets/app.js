@@ -112,7 +112,8 @@ async function renderJob(page, jobId) {
     el("td", {}, stateBadge(stage.state)),
     el("td", {}, progressBar(stage.tasks.succeeded, stage.tasks.total, `progress of stage ${stage.stage_id}`),
       " ", el("span", { class: "muted" },
-        `${stage.tasks.succeeded}/${stage.tasks.total} done, ${stage.tasks.running} running`)),
+        `${stage.tasks.succeeded}/${stage.tasks.total} done, ${stage.tasks.running} running`
+          + (stage.tasks.skipped ? `, ${stage.tasks.skipped} skipped` : ""))),
     el("td", { class: "num" }, stage.rows_out),
     el("td", { class: "num" }, formatBytes(stage.bytes_out)),
     el("td", { class: "num" }, formatBytes(stage.spilled_bytes)),
