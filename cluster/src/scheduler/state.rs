@@ -8,8 +8,9 @@
 //!           ▲              │ retryable failure, executor lost (attempts left)
 //!           └──────────────┘ ... and Succeeded ─▶ Queued when its executor (and with it the
 //!                                task's shuffle output) is lost before the job finished
-//!           Queued ─▶ Skipped when the adaptive planner skips its stage (a running task
-//!                      finishes, and nothing of a skipped stage runs again)
+//!           Queued ─▶ Skipped when the adaptive planner skips its stage; a running task
+//!                      of it is not awaited (it is stopped when the job succeeds), and
+//!                      nothing of a skipped stage runs again
 //!  Executor: Registered ─▶ Draining (keeps its tasks and output, gets no new task)
 //!                 └────────────┴──▶ Left | Lost (what of it is still needed is redone)
 //! ```
@@ -95,7 +96,7 @@ enum Task {
         executor: ExecutorId,
         attempts: u32,
     },
-    /// Its stage was skipped before the task ran.
+    /// Its stage was skipped: the task never ran, or its run was not awaited.
     Skipped,
 }
 
