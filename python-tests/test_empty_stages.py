@@ -60,6 +60,13 @@ def test_an_empty_side_skips_the_join_and_its_aggregation(server, adaptive, orac
     assert reason in join["adaptive_changes"], join["adaptive_changes"]
 
 
+def test_explain_analyze_shows_the_skipped_stages(adaptive):
+    text = query_rows(adaptive, f"EXPLAIN ANALYZE {GROUPED}")[0][1]
+    skipped = [line for line in text.splitlines() if line.startswith("Stage ") and "(skipped" in line]
+    assert skipped, text
+    assert all("adaptive: skipped: " in line for line in skipped), skipped
+
+
 def test_the_side_nothing_needs_stops_and_the_job_ends(server, adaptive, oracle):
     expected = oracle.sql(SLOW_OTHER_SIDE).to_arrow_table().to_pylist()
     assert query_rows(adaptive, SLOW_OTHER_SIDE) == [tuple(row.values()) for row in expected] == [(0,)]
