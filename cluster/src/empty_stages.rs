@@ -67,24 +67,46 @@ pub(crate) fn stages_to_skip<'a>(
 ) -> Vec<SkippedStage> {
     let stages: BTreeMap<StageId, &QueryStage> =
         stages.into_iter().map(|stage| (stage.id, stage)).collect();
-    let finished = |id: StageId| finished_rows(id).is_some();
-    let mut empty: BTreeSet<StageId> = stages
+    let mut empty = certainly_empty_stages(&stages, finished_rows);
+    let needed = needed_stages(&stages, final_stage, &|stage| empty.contains_key(&stage));
+    let not_needed = "its output is not needed: only parts of plans that produce no rows read it";
+    stages
         .keys()
-        .copied()
-        .filter(|id| finished_rows(*id) == Some(0))
+        .filter(|id| **id != final_stage && finished_rows(**id).is_none())
+        .filter_map(|id| {
+            let reason = match empty.remove(id) {
+                Some(reason) => reason,
+                None if !needed.contains(id) => not_needed.to_owned(),
+                None => return None,
+            };
+            Some(SkippedStage { stage: *id, reason })
+        })
+        .collect()
+}
+
+/// Every stage that produces no rows: those that finished without any, and those whose plan
+/// certainly produces none given them; each with why, in words.
+fn certainly_empty_stages(
+    stages: &BTreeMap<StageId, &QueryStage>,
+    finished_rows: &dyn Fn(StageId) -> Option<u64>,
+) -> BTreeMap<StageId, String> {
+    let mut empty: BTreeMap<StageId, String> = stages
+        .keys()
+        .filter(|id| finished_rows(**id) == Some(0))
+        .map(|id| (*id, "finished without rows".to_owned()))
         .collect();
-    let mut reasons = BTreeMap::new();
-    // Emptiness flows from readers to what reads them; a few passes reach every stage.
+    // Emptiness flows from a stage to its readers; a few passes reach every stage.
     loop {
+        let is_empty = |input| empty.contains_key(&input);
         let newly_empty: Vec<(StageId, String)> = stages
             .values()
-            .filter(|stage| !finished(stage.id) && !empty.contains(&stage.id))
-            .filter(|stage| is_certainly_empty(stage.plan.input(), &|input| empty.contains(&input)))
+            .filter(|stage| finished_rows(stage.id).is_none() && !is_empty(stage.id))
+            .filter(|stage| is_certainly_empty(stage.plan.input(), &is_empty))
             .map(|stage| {
                 let empty_inputs: Vec<String> = stage
                     .inputs
                     .iter()
-                    .filter(|input| empty.contains(input))
+                    .filter(|input| is_empty(**input))
                     .map(ToString::to_string)
                     .collect();
                 let reason = if empty_inputs.is_empty() {
@@ -99,16 +121,19 @@ pub(crate) fn stages_to_skip<'a>(
             })
             .collect();
         if newly_empty.is_empty() {
-            break;
+            return empty;
         }
-        for (stage, reason) in newly_empty {
-            empty.insert(stage);
-            reasons.insert(stage, reason);
-        }
+        empty.extend(newly_empty);
     }
-    // Needed: the final stage, and whatever a needed stage reads outside the parts of its
-    // plan that produce no rows.
-    let is_empty = |input| empty.contains(&input);
+}
+
+/// The stages whose output matters: the final stage, and whatever a needed stage reads
+/// outside the parts of its plan that certainly produce no rows.
+fn needed_stages(
+    stages: &BTreeMap<StageId, &QueryStage>,
+    final_stage: StageId,
+    is_empty: &dyn Fn(StageId) -> bool,
+) -> BTreeSet<StageId> {
     let mut needed = BTreeSet::from([final_stage]);
     let mut to_visit = vec![final_stage];
     while let Some(id) = to_visit.pop() {
@@ -116,29 +141,14 @@ pub(crate) fn stages_to_skip<'a>(
             continue;
         };
         let mut inputs = BTreeSet::new();
-        live_inputs(stage.plan.input(), &is_empty, &mut inputs);
+        live_inputs(stage.plan.input(), is_empty, &mut inputs);
         for input in inputs {
             if needed.insert(input) {
                 to_visit.push(input);
             }
         }
     }
-    stages
-        .keys()
-        .filter(|id| **id != final_stage && !finished(**id))
-        .filter_map(|id| {
-            let reason = match reasons.remove(id) {
-                Some(reason) => reason,
-                None if !needed.contains(id) => {
-                    "its output is not needed: where it is read, a part of the plan that \
-                     produces no rows reads it"
-                        .into()
-                }
-                None => return None,
-            };
-            Some(SkippedStage { stage: *id, reason })
-        })
-        .collect()
+    needed
 }
 
 /// Adds to `inputs` the stages `plan` reads outside its parts that certainly produce no
