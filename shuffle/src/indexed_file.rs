@@ -2,8 +2,8 @@
 //! file (with its index) and its spill files.
 //!
 //! ```text
-//!   data.arrow:   [ IPC stream of partition 0 ][ partition 1 ] … [ partition M-1 ]
-//!   data.index:   offset_0  offset_1  …  offset_M          (little-endian u64 each)
+//!   s2-m0-a1.arrow:   [ IPC stream of partition 0 ][ partition 1 ] … [ partition M-1 ]
+//!   s2-m0-a1.index:   offset_0  offset_1  …  offset_M          (little-endian u64 each)
 //! ```
 //!
 //! Each segment is a complete Arrow IPC stream, so a reader needs nothing but its byte

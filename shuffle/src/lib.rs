@@ -4,7 +4,7 @@
 //! files written by the producing stage and read by the consuming one.
 //!
 //! ```text
-//!   stage k, map task t ──▶ <root>/<job>/<stage>/<map task>/<attempt>/<output partition>.arrow
+//!   stage k, map task t ──▶ <root>/<job>/s<stage>-m<map task>-a<attempt>-p<output partition>.arrow
 //!   stage k+1, partition p ◀── read part p of every map task (locally or over Flight)
 //! ```
 //!

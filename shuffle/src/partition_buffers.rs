@@ -30,7 +30,8 @@ pub(crate) struct PartitionBuffers {
     /// Counts against the task's memory pool, so a bounded executor spills rather than
     /// running out of memory.
     reservation: MemoryReservation,
-    spill_dir: PathBuf,
+    /// The file everything is written to in the end; spills lie beside it.
+    data_file: PathBuf,
     spills: Vec<SpillFile>,
     spilled_bytes: u64,
 }
@@ -122,7 +123,7 @@ impl PartitionBuffers {
         partitions: usize,
         config: SortShuffleConfig,
         reservation: MemoryReservation,
-        spill_dir: PathBuf,
+        data_file: PathBuf,
     ) -> Self {
         Self {
             schema,
@@ -132,7 +133,7 @@ impl PartitionBuffers {
                 .collect(),
             buffered_bytes: 0,
             reservation,
-            spill_dir,
+            data_file,
             spills: Vec::new(),
             spilled_bytes: 0,
         }
@@ -170,7 +171,7 @@ impl PartitionBuffers {
             Ok(())
         }
         .map_err(|source| ShuffleError::EncodePartition {
-            path: self.spill_dir.clone(),
+            path: self.data_file.clone(),
             source,
         })?;
         self.buffered_bytes = self.buffered_bytes + buffer.bytes - before;
@@ -199,9 +200,7 @@ impl PartitionBuffers {
             return Ok(());
         }
         order.sort_by_key(|&partition| std::cmp::Reverse(self.buffers[partition].bytes));
-        let path = self
-            .spill_dir
-            .join(format!("spill-{}.spill", self.spills.len()));
+        let path = spill_file_of(&self.data_file, self.spills.len());
         let mut file = SegmentFileWriter::create(path)?;
         let mut segments = Vec::new();
         for partition in order {
@@ -228,7 +227,7 @@ impl PartitionBuffers {
         buffer
             .coalesce(&self.schema, batch_size, true)
             .map_err(|source| ShuffleError::EncodePartition {
-                path: self.spill_dir.clone(),
+                path: self.data_file.clone(),
                 source,
             })?;
         let batches = std::mem::take(&mut buffer.ready);
@@ -238,9 +237,10 @@ impl PartitionBuffers {
         Ok(batches)
     }
 
-    /// Writes every partition, spilled parts first, into `data_file` and its index, and
+    /// Writes every partition, spilled parts first, into the data file and its index, and
     /// deletes the spills. Returns one summary per output partition.
-    pub(crate) fn finish(mut self, data_file: PathBuf) -> Result<Vec<PartitionSummary>> {
+    pub(crate) fn finish(mut self) -> Result<Vec<PartitionSummary>> {
+        let data_file = self.data_file.clone();
         let mut data = SegmentFileWriter::create(data_file.clone())?;
         let mut ranges = Vec::with_capacity(self.buffers.len());
         let mut rows = Vec::with_capacity(self.buffers.len());
@@ -300,9 +300,8 @@ fn remove_spills(spills: &[SpillFile]) {
     }
 }
 
-/// Where a map task writing `data_file` keeps its spills: beside it.
-pub(crate) fn spill_dir_of(data_file: &Path) -> PathBuf {
-    data_file
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+/// Where a map task writing `data_file` keeps its `n`th spill: beside it, named after it,
+/// since the tasks of a job share one directory.
+fn spill_file_of(data_file: &Path, n: usize) -> PathBuf {
+    data_file.with_extension(format!("spill-{n}"))
 }

@@ -41,7 +41,7 @@ use futures::{FutureExt, StreamExt};
 
 use crate::ids::{JobId, PartitionId, StageId};
 use crate::layout::ShuffleLayout;
-use crate::partition_buffers::{PartitionBuffers, spill_dir_of};
+use crate::partition_buffers::PartitionBuffers;
 use crate::partition_file::{PartitionFileWriter, PartitionSummary};
 use crate::shuffle_format::{ShuffleFormat, SortShuffleConfig};
 
@@ -348,7 +348,7 @@ impl MapTask {
             outputs,
             config,
             reservation,
-            spill_dir_of(&data_file),
+            data_file.clone(),
         );
         let mut partitioner = BatchPartitioner::try_new(
             partitioning,
@@ -367,7 +367,7 @@ impl MapTask {
         self.metrics
             .spilled_bytes
             .add(buffers.spilled_bytes() as usize);
-        let summaries = buffers.finish(data_file)?;
+        let summaries = buffers.finish()?;
         for summary in &summaries {
             self.metrics.bytes_written.add(summary.num_bytes as usize);
         }

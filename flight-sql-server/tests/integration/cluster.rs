@@ -251,25 +251,26 @@ async fn without_executors_a_query_fails_unavailable_after_the_wait() {
     query(&mut client, "SHOW TABLES").await;
 }
 
-/// The files of stage 1 of the only job on disk, grouped by map task directory.
+/// The files of stage 1 of the only job on disk, by map task, each named without its
+/// stage, map task and attempt: `.arrow` and `.index` for a sort-based task, `p<output>.arrow`
+/// for each output of a hash-based one.
 fn first_stage_files(server: &TestServer) -> std::collections::BTreeMap<String, Vec<String>> {
     let mut by_map_task = std::collections::BTreeMap::<String, Vec<String>>::new();
     for path in server.shuffle_files() {
-        let relative = path.strip_prefix(server.cluster_dir()).unwrap();
-        let parts: Vec<String> = relative
-            .iter()
-            .map(|part| part.to_string_lossy().into_owned())
-            .collect();
-        // <executor dir>/<job>/<stage>/<map task>/<attempt>/<file>
-        let [.., stage, map_task, _attempt, file] = parts.as_slice() else {
+        // <executor dir>/<job>/s<stage>-m<map task>-a<attempt>[-p<output>].<arrow|index>
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let (stem, extension) = name.split_once('.').unwrap();
+        let parts: Vec<&str> = stem.split('-').collect();
+        let (["s1", map_task, _attempt] | ["s1", map_task, _attempt, _]) = parts.as_slice() else {
             continue;
         };
-        if stage == "1" {
-            by_map_task
-                .entry(map_task.clone())
-                .or_default()
-                .push(file.clone());
-        }
+        let rest = parts
+            .get(3)
+            .map_or(String::new(), |output| (*output).to_owned());
+        by_map_task
+            .entry((*map_task).to_owned())
+            .or_default()
+            .push(format!("{rest}.{extension}"));
     }
     by_map_task
 }
@@ -301,7 +302,7 @@ async fn the_shuffle_writer_is_chosen_per_session_and_both_give_the_same_rows() 
             let mut names = names.clone();
             names.sort();
             if sort_based {
-                assert_eq!(names, ["data.arrow", "data.index"], "map task {map_task}");
+                assert_eq!(names, [".arrow", ".index"], "map task {map_task}");
             } else {
                 assert_eq!(names.len(), outputs, "map task {map_task}: {names:?}");
                 assert!(

@@ -62,7 +62,7 @@ struct LivePartition {
     attempt: u32,
 }
 
-/// One file under `<cluster dir>/executor-<n>/<job>/<stage>/<map task>/<attempt>/`.
+/// One file `<cluster dir>/executor-<n>/<job>/s<stage>-m<map task>-a<attempt>[-p<output>].arrow`.
 #[derive(Debug, Clone)]
 struct ShuffleFile {
     executor: usize,
@@ -70,6 +70,8 @@ struct ShuffleFile {
     stage: u32,
     map_task: u32,
     attempt: u32,
+    /// The output partition of a file holding one; `None` for an indexed data file.
+    output: Option<u32>,
     path: PathBuf,
 }
 
@@ -77,35 +79,42 @@ impl ShuffleFile {
     fn parse(cluster_dir: &Path, path: &Path) -> Option<Self> {
         let inside = path.strip_prefix(cluster_dir).ok()?;
         let parts: Vec<&str> = inside.iter().filter_map(|part| part.to_str()).collect();
-        let [executor, job, stage, map_task, attempt, name] = parts.as_slice() else {
+        let [executor, job, name] = parts.as_slice() else {
             return None;
         };
-        if !name.ends_with(".arrow") || !job.starts_with("job-") {
+        let stem = name.strip_suffix(".arrow")?;
+        if !job.starts_with("job-") {
             return None;
         }
+        let fields: Vec<&str> = stem.split('-').collect();
+        let (stage, map_task, attempt, output) = match fields.as_slice() {
+            [stage, map_task, attempt] => (stage, map_task, attempt, None),
+            [stage, map_task, attempt, output] => (stage, map_task, attempt, Some(output)),
+            _ => return None,
+        };
+        let number = |field: &str, prefix: char| field.strip_prefix(prefix)?.parse().ok();
         Some(Self {
             executor: executor.strip_prefix("executor-")?.parse().ok()?,
             job: job.to_string(),
-            stage: stage.parse().ok()?,
-            map_task: map_task.parse().ok()?,
-            attempt: attempt.parse().ok()?,
+            stage: number(stage, 's')?,
+            map_task: number(map_task, 'm')?,
+            attempt: number(attempt, 'a')?,
+            output: match output {
+                Some(output) => Some(number(output, 'p')?),
+                None => None,
+            },
             path: path.to_path_buf(),
         })
     }
 
     /// Whether a task passed its partition through to this file, as final tasks do.
     fn is_passed_through(&self) -> bool {
-        self.path
-            .file_name()
-            .is_some_and(|name| name.to_string_lossy() == format!("{}.arrow", self.map_task))
+        self.output == Some(self.map_task)
     }
 
     /// A ticket naming the file by its path (one entry of it, for an indexed data file).
     fn path_ticket(&self) -> FetchPartitionTicket {
-        let indexed = self
-            .path
-            .file_name()
-            .is_some_and(|name| name == "data.arrow");
+        let indexed = self.output.is_none();
         FetchPartitionTicket {
             path: self.path.to_string_lossy().into_owned(),
             index_entry: indexed.then_some(0),
@@ -148,7 +157,7 @@ fn bearer(secret: &str, job: &str) -> String {
 /// Starts `MANY_GROUPS_SQL` without reading its result and returns the job's shuffle files once its
 /// final stage has written something: those of earlier stages, and the final ones. The
 /// final stage passes its partitions through, to files named after their task; the
-/// earlier ones shuffle (sort-based by default: one `data.arrow` per task).
+/// earlier ones shuffle (sort-based by default: one indexed `.arrow` data file per task).
 async fn unread_query(
     server: &TestServer,
     client: &mut FlightSqlServiceClient<Channel>,
