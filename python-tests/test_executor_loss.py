@@ -34,7 +34,7 @@ def loss_cluster(trebuchet_bin, tpch_sf01_dir, tmp_path):
 def holds_shuffle_output(directory: Path) -> bool:
     """Whether a map task has written output under an executor's work dir."""
     return any(
-        name.endswith((".arrow", ".index"))
+        name.endswith(".arrow")
         for root, _, names in os.walk(directory)
         if "job-" in root
         for name in names

@@ -1,14 +1,16 @@
 //! Files holding many partitions back to back: the sort-based writer's consolidated data
-//! file (with its index) and its spill files.
+//! file, indexed by its footer, and its spill files.
 //!
 //! ```text
-//!   s2-m0-a1.arrow:   [ IPC stream of partition 0 ][ partition 1 ] … [ partition M-1 ]
-//!   s2-m0-a1.index:   offset_0  offset_1  …  offset_M          (little-endian u64 each)
+//!   s2-m0-a1.arrow:  [ IPC stream of partition 0 ][ partition 1 ] … [ partition M-1 ]
+//!                    offset_0  offset_1  …  offset_M  M        (little-endian u64 each)
 //! ```
 //!
 //! Each segment is a complete Arrow IPC stream, so a reader needs nothing but its byte
-//! range: partition `p` is `offset_p .. offset_p+1`, found with one seek into the index.
-//! An empty partition is an empty range.
+//! range: partition `p` is `offset_p .. offset_p+1`, read from the footer. An empty
+//! partition is an empty range. The index is the file's footer rather than a file of its
+//! own: a map task creates one file, and a reader opens one (shuffle files live seconds,
+//! and creating them is what costs, see `layout.rs`).
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -24,11 +26,6 @@ use crate::error::{Result, ShuffleError};
 
 /// The batches of one partition, read from wherever they are stored.
 pub type PartitionBatches = Box<dyn Iterator<Item = Result<RecordBatch>> + Send>;
-
-/// The index beside a data file.
-pub(crate) fn index_path(data_file: &Path) -> PathBuf {
-    data_file.with_extension("index")
-}
 
 /// Appends IPC-stream segments to one file and remembers where each one lies.
 pub(crate) struct SegmentFileWriter {
@@ -93,6 +90,25 @@ impl SegmentFileWriter {
         Ok((start..self.position, rows))
     }
 
+    /// Writes the footer indexing the segments at `ranges` (in partition order, back to
+    /// back) and flushes; returns the file's size.
+    pub(crate) fn finish_indexed(mut self, ranges: &[Range<u64>]) -> Result<u64> {
+        let mut footer = Vec::with_capacity((ranges.len() + 2) * 8);
+        footer.extend_from_slice(&ranges.first().map_or(0, |range| range.start).to_le_bytes());
+        for range in ranges {
+            footer.extend_from_slice(&range.end.to_le_bytes());
+        }
+        footer.extend_from_slice(&(ranges.len() as u64).to_le_bytes());
+        self.file
+            .write_all(&footer)
+            .map_err(|source| ShuffleError::WriteShuffleFile {
+                path: self.path.clone(),
+                source,
+            })?;
+        self.position += footer.len() as u64;
+        self.finish()
+    }
+
     /// Flushes everything written; returns the file's size.
     pub(crate) fn finish(mut self) -> Result<u64> {
         self.file
@@ -123,44 +139,50 @@ impl Write for CountingWriter<'_> {
     }
 }
 
-/// Writes the index of a data file whose segments are `ranges`, in partition order and
-/// back to back.
-pub(crate) fn write_index(data_file: &Path, ranges: &[Range<u64>]) -> Result<PathBuf> {
-    let path = index_path(data_file);
-    let mut bytes = Vec::with_capacity((ranges.len() + 1) * 8);
-    bytes.extend_from_slice(&ranges.first().map_or(0, |range| range.start).to_le_bytes());
-    for range in ranges {
-        bytes.extend_from_slice(&range.end.to_le_bytes());
-    }
-    std::fs::write(&path, bytes).map_err(|source| ShuffleError::WriteShuffleFile {
-        path: path.clone(),
-        source,
-    })?;
-    Ok(path)
-}
-
-/// The byte range of partition `entry` of `data_file`, read from its index with one seek.
-pub(crate) fn indexed_range(data_file: &Path, entry: u32) -> Result<Range<u64>> {
-    let path = index_path(data_file);
+/// Reads entry `entry` of the indexed data file at `path` back, batch by batch, through
+/// one open file: its footer gives the segment's range.
+pub(crate) fn read_indexed_segment(path: &Path, entry: u32) -> Result<PartitionBatches> {
     let read_error = |source| ShuffleError::ReadShuffleFile {
-        path: path.clone(),
+        path: path.to_path_buf(),
         source,
     };
-    let mut index = File::open(&path).map_err(read_error)?;
-    index
-        .seek(SeekFrom::Start(u64::from(entry) * 8))
-        .map_err(read_error)?;
-    let mut bounds = [0u8; 16];
-    index.read_exact(&mut bounds).map_err(read_error)?;
-    let [start, end] = [&bounds[..8], &bounds[8..]]
-        .map(|bytes| u64::from_le_bytes(bytes.try_into().unwrap_or_default()));
-    if end < start {
-        return Err(read_error(std::io::Error::new(
+    let invalid = |message: String| {
+        read_error(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!("index entry {entry} ends before it starts"),
+            message,
+        ))
+    };
+    let mut file = File::open(path).map_err(read_error)?;
+    let mut read_u64s = |position: SeekFrom, words: &mut [u64]| -> std::io::Result<()> {
+        file.seek(position)?;
+        let mut bytes = vec![0u8; words.len() * 8];
+        file.read_exact(&mut bytes)?;
+        for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+            *word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        }
+        Ok(())
+    };
+    let mut entries = [0u64];
+    read_u64s(SeekFrom::End(-8), &mut entries).map_err(read_error)?;
+    let entries = entries[0];
+    if u64::from(entry) >= entries {
+        return Err(invalid(format!(
+            "index entry {entry} is past the last of {entries}"
         )));
     }
-    Ok(start..end)
+    // The footer: entries + 1 offsets, then the count.
+    let footer = (entries + 2) * 8;
+    let first = i64::try_from(footer - u64::from(entry) * 8)
+        .map_err(|_| invalid(format!("an index of {entries} entries")))?;
+    let mut bounds = [0u64; 2];
+    read_u64s(SeekFrom::End(-first), &mut bounds).map_err(read_error)?;
+    let [start, end] = bounds;
+    if end < start {
+        return Err(invalid(format!(
+            "index entry {entry} ends before it starts"
+        )));
+    }
+    segment_of(path, file, start..end)
 }
 
 /// Reads the segment at `range` of `path` back, batch by batch.
@@ -172,7 +194,19 @@ pub(crate) fn read_segment(path: &Path, range: Range<u64>) -> Result<PartitionBa
         path: path.to_path_buf(),
         source,
     };
-    let mut file = File::open(path).map_err(read_error)?;
+    let file = File::open(path).map_err(read_error)?;
+    segment_of(path, file, range)
+}
+
+/// The batches of the segment at `range` of `file`, opened from `path`.
+fn segment_of(path: &Path, mut file: File, range: Range<u64>) -> Result<PartitionBatches> {
+    if range.is_empty() {
+        return Ok(Box::new(std::iter::empty()));
+    }
+    let read_error = |source| ShuffleError::ReadShuffleFile {
+        path: path.to_path_buf(),
+        source,
+    };
     file.seek(SeekFrom::Start(range.start))
         .map_err(read_error)?;
     let segment = BufReader::new(file.take(range.end - range.start));
@@ -215,7 +249,7 @@ mod tests {
     }
 
     #[test]
-    fn each_partition_reads_back_through_the_index_alone() {
+    fn each_partition_reads_back_through_the_footer_alone() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data.arrow");
         let schema = batch(&[]).schema();
@@ -228,15 +262,22 @@ mod tests {
                 .unwrap();
             ranges.push(range);
         }
-        let size = writer.finish().unwrap();
+        let size = writer.finish_indexed(&ranges).unwrap();
         assert_eq!(size, std::fs::metadata(&data).unwrap().len());
-        write_index(&data, &ranges).unwrap();
+        assert_eq!(size, ranges[2].end + 5 * 8, "four offsets and the count");
 
-        let read =
-            |entry| values(read_segment(&data, indexed_range(&data, entry).unwrap()).unwrap());
+        let read = |entry| values(read_indexed_segment(&data, entry).unwrap());
         assert_eq!(read(0), vec![1, 2, 3]);
         assert_eq!(read(1), Vec::<i32>::new());
         assert_eq!(read(2), vec![4]);
-        assert!(indexed_range(&data, 3).is_err(), "past the last entry");
+        assert!(
+            read_indexed_segment(&data, 3).is_err(),
+            "past the last entry"
+        );
+        // Each segment is still a range of the file, as Flight serves it.
+        assert_eq!(
+            values(read_segment(&data, ranges[0].clone()).unwrap()),
+            vec![1, 2, 3]
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Where shuffle files live: flat in one directory per job,
 //! `<root>/<job>/s<stage>-m<map task>-a<attempt>-p<output partition>.arrow` (hash-based),
-//! or `<root>/<job>/s<stage>-m<map task>-a<attempt>.arrow` plus its `.index` (sort-based).
+//! or `<root>/<job>/s<stage>-m<map task>-a<attempt>.arrow`, indexed by its footer (sort-based).
 //!
 //! Flat, because every job's files are created and deleted within seconds: each directory
 //! per stage, map task or attempt was one more inode to allocate and free, and ext4 spends
@@ -51,7 +51,7 @@ impl ShuffleLayout {
     }
 
     /// The consolidated data file of attempt `attempt` of map task `map_task` (sort-based
-    /// shuffle); its index lies beside it.
+    /// shuffle), indexed by its footer.
     pub fn data_file(
         &self,
         job: &JobId,

@@ -17,7 +17,7 @@ use arrow::datatypes::SchemaRef;
 use datafusion::execution::memory_pool::MemoryReservation;
 
 use crate::error::{Result, ShuffleError};
-use crate::indexed_file::{PartitionBatches, SegmentFileWriter, read_segment, write_index};
+use crate::indexed_file::{PartitionBatches, SegmentFileWriter, read_segment};
 use crate::partition_file::PartitionSummary;
 use crate::shuffle_format::SortShuffleConfig;
 
@@ -237,7 +237,7 @@ impl PartitionBuffers {
         Ok(batches)
     }
 
-    /// Writes every partition, spilled parts first, into the data file and its index, and
+    /// Writes every partition, spilled parts first, into the data file, indexed, and
     /// deletes the spills. Returns one summary per output partition.
     pub(crate) fn finish(mut self) -> Result<Vec<PartitionSummary>> {
         let data_file = self.data_file.clone();
@@ -268,8 +268,7 @@ impl PartitionBuffers {
             ranges.push(range);
             rows.push(written);
         }
-        data.finish()?;
-        write_index(&data_file, &ranges)?;
+        data.finish_indexed(&ranges)?;
         remove_spills(&self.spills);
         self.spills.clear();
         self.reservation.free();

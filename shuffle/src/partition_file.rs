@@ -13,7 +13,7 @@ use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
 
 use crate::error::{Result, ShuffleError};
-use crate::indexed_file::{PartitionBatches, indexed_range, read_segment};
+use crate::indexed_file::{PartitionBatches, read_indexed_segment};
 use crate::live_partition::LiveWrite;
 
 /// What was written to one partition file.
@@ -165,7 +165,7 @@ impl PartitionFileWriter {
 pub fn read_partition(path: &Path, index_entry: Option<u32>) -> Result<PartitionBatches> {
     match index_entry {
         None => Ok(Box::new(read_partition_file(path)?)),
-        Some(entry) => read_segment(path, indexed_range(path, entry)?),
+        Some(entry) => read_indexed_segment(path, entry),
     }
 }
 

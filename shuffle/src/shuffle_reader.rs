@@ -676,7 +676,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_sort_based_writer_makes_two_files_per_map_task_and_the_hash_writer_one_per_pair() {
+    async fn the_sort_based_writer_makes_one_file_per_map_task_and_the_hash_writer_one_per_pair() {
         let input = || {
             vec![
                 vec![batch(0..500)],
@@ -689,9 +689,8 @@ mod tests {
         let (hashed, hashed_files) =
             round_trip_via(input(), 8, false, ShuffleFormat::FilePerPartition).await;
         assert_eq!(
-            indexed_files,
-            2 * 3,
-            "a data file and an index per map task"
+            indexed_files, 3,
+            "a data file per map task, indexed by its footer"
         );
         assert_eq!(
             hashed_files,
@@ -735,8 +734,8 @@ mod tests {
         assert!(metrics.spilled_bytes().unwrap() > 0, "{metrics}");
         assert_eq!(
             files_under(dir.path()),
-            2 * 2,
-            "spills are gone once merged"
+            2,
+            "one data file per map task: spills are gone once merged"
         );
 
         let (values, _) =

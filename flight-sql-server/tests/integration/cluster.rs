@@ -252,7 +252,7 @@ async fn without_executors_a_query_fails_unavailable_after_the_wait() {
 }
 
 /// The files of stage 1 of the only job on disk, by map task, each named without its
-/// stage, map task and attempt: `.arrow` and `.index` for a sort-based task, `p<output>.arrow`
+/// stage, map task and attempt: `.arrow` for a sort-based task (indexed by its footer), `p<output>.arrow`
 /// for each output of a hash-based one.
 fn first_stage_files(server: &TestServer) -> std::collections::BTreeMap<String, Vec<String>> {
     let mut by_map_task = std::collections::BTreeMap::<String, Vec<String>>::new();
@@ -302,7 +302,7 @@ async fn the_shuffle_writer_is_chosen_per_session_and_both_give_the_same_rows() 
             let mut names = names.clone();
             names.sort();
             if sort_based {
-                assert_eq!(names, [".arrow", ".index"], "map task {map_task}");
+                assert_eq!(names, [".arrow"], "map task {map_task}");
             } else {
                 assert_eq!(names.len(), outputs, "map task {map_task}: {names:?}");
                 assert!(
