@@ -171,9 +171,13 @@ pub(crate) fn read_indexed_segment(path: &Path, entry: u32) -> Result<PartitionB
         )));
     }
     // The footer: entries + 1 offsets, then the count.
-    let footer = (entries + 2) * 8;
-    let first = i64::try_from(footer - u64::from(entry) * 8)
-        .map_err(|_| invalid(format!("an index of {entries} entries")))?;
+    // Entry `entry`'s two offsets start this far from the end: a corrupt count must not
+    // overflow, and a seek before the file's start is the OS's error.
+    let first = entries
+        .checked_add(2)
+        .and_then(|words| words.checked_sub(u64::from(entry))?.checked_mul(8))
+        .and_then(|bytes| i64::try_from(bytes).ok())
+        .ok_or_else(|| invalid(format!("an index of {entries} entries")))?;
     let mut bounds = [0u64; 2];
     read_u64s(SeekFrom::End(-first), &mut bounds).map_err(read_error)?;
     let [start, end] = bounds;
@@ -274,6 +278,13 @@ mod tests {
             read_indexed_segment(&data, 3).is_err(),
             "past the last entry"
         );
+        // A file cut short, or no data file at all, is an error, not a panic.
+        let cut = dir.path().join("cut.arrow");
+        std::fs::write(&cut, &std::fs::read(&data).unwrap()[..size as usize - 3]).unwrap();
+        assert!(read_indexed_segment(&cut, 0).is_err());
+        std::fs::write(&cut, u64::MAX.to_le_bytes()).unwrap();
+        assert!(read_indexed_segment(&cut, 0).is_err());
+        assert!(read_indexed_segment(&dir.path().join("absent.arrow"), 0).is_err());
         // Each segment is still a range of the file, as Flight serves it.
         assert_eq!(
             values(read_segment(&data, ranges[0].clone()).unwrap()),
