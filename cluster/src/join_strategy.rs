@@ -248,7 +248,7 @@ fn swapped(join: &HashJoinExec) -> Result<Arc<dyn ExecutionPlan>> {
         join.projection.as_ref().map(|columns| columns.to_vec()),
         PartitionMode::Partitioned,
         join.null_equality(),
-        false,
+        join.null_aware,
     )?;
     rebuilt.swap_inputs(PartitionMode::Partitioned)
 }

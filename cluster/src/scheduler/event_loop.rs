@@ -699,7 +699,16 @@ impl EventLoop {
                 let unreachable = ExecutorId::new(failed.unreachable_executor);
                 // Only the attempt the state waits for counts: a task of a job that already
                 // ended may fail to read files their holder rightly deleted.
-                if current && unreachable != executor && self.executors.contains_key(&unreachable) {
+                // Nor does a task of a skipped stage: nothing waits for what it reads.
+                let skipped = self
+                    .state
+                    .stage_progress(&job, stage)
+                    .is_some_and(|progress| progress.skipped);
+                if current
+                    && !skipped
+                    && unreachable != executor
+                    && self.executors.contains_key(&unreachable)
+                {
                     // Its shuffle output cannot be read: waiting for its heartbeat deadline
                     // would only burn this task's attempts. Lost now, its output is redone.
                     tracing::warn!(executor = %unreachable, reporter = %executor, "executor lost: a shuffle fetch from it failed");
@@ -938,10 +947,19 @@ impl EventLoop {
         attempt: u32,
     ) -> Result<TaskDefinition> {
         let executors = &self.executors;
+        let state = &self.state;
         let job = self
             .jobs
             .get_mut(job_id)
             .ok_or_else(|| DataFusionError::Internal(format!("unknown job {job_id}")))?;
+        // A skipped stage is read only where the plan produces no rows: its readers read
+        // nothing, whatever its finished tasks wrote and wherever they ran (an executor
+        // lost since does not matter).
+        let skipped = |stage| {
+            state
+                .stage_progress(job_id, stage)
+                .is_some_and(|progress| progress.skipped)
+        };
         let plan = match job.encoded.get(&stage) {
             Some(plan) => plan.clone(),
             None => {
@@ -949,8 +967,11 @@ impl EventLoop {
                     DataFusionError::Internal(format!("job {job_id} has no stage {stage}"))
                 })?;
                 let writer = Arc::clone(&query_stage.plan) as Arc<dyn ExecutionPlan>;
-                let resolved = resolve_readers(writer, &|stage| {
-                    locations(&job.stages, &job.outputs, executors, stage)
+                let resolved = resolve_readers(writer, &|input| {
+                    if skipped(input) {
+                        return nothing_of(&job.stages, input);
+                    }
+                    locations(&job.stages, &job.outputs, executors, input)
                 })?;
                 let plan = encode_plan(resolved)?;
                 job.encoded.insert(stage, plan.clone());
@@ -968,6 +989,18 @@ impl EventLoop {
             object_stores: job.object_stores.clone(),
         })
     }
+}
+
+/// No file for any output partition of `stage`.
+fn nothing_of(
+    stages: &HashMap<StageId, QueryStage>,
+    stage: StageId,
+) -> Result<Vec<Vec<PartitionLocation>>> {
+    let writer = &stages
+        .get(&stage)
+        .ok_or_else(|| DataFusionError::Internal(format!("no stage {stage}")))?
+        .plan;
+    Ok(vec![Vec::new(); writer.output_partition_count()])
 }
 
 /// The files of each output partition of `stage`, every one addressed by its executor

@@ -252,12 +252,12 @@ async fn without_executors_a_query_fails_unavailable_after_the_wait() {
 }
 
 /// The files of stage 1 of the only job on disk, by map task, each named without its
-/// stage, map task and attempt: `.arrow` for a sort-based task (indexed by its footer), `p<output>.arrow`
-/// for each output of a hash-based one.
+/// stage, map task and attempt: `.arrow` for a sort-based task (indexed by its footer),
+/// `p<output>.arrow` for each output of a hash-based one.
 fn first_stage_files(server: &TestServer) -> std::collections::BTreeMap<String, Vec<String>> {
     let mut by_map_task = std::collections::BTreeMap::<String, Vec<String>>::new();
     for path in server.shuffle_files() {
-        // <executor dir>/<job>/s<stage>-m<map task>-a<attempt>[-p<output>].<arrow|index>
+        // <executor dir>/<job>/s<stage>-m<map task>-a<attempt>[-p<output>].arrow
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let (stem, extension) = name.split_once('.').unwrap();
         let parts: Vec<&str> = stem.split('-').collect();

@@ -97,16 +97,19 @@ pub(super) fn unneeded_stages(
     if !eliminates || written_rows(&job.outputs, finished) != 0 {
         return Vec::new();
     }
-    // A stage skipped earlier counts as finished: only stages that produce no rows, or
-    // are not needed themselves, read it.
+    // A stage skipped earlier counts as finished without rows, as its readers read it:
+    // only stages that produce no rows, or are not needed themselves, read it.
     let finished_rows = |stage: StageId| {
+        let progress = state.stage_progress(job_id, stage);
+        if progress.as_ref().is_some_and(|progress| progress.skipped) {
+            return Some(0);
+        }
         let done = stage == finished
-            || state.stage_progress(job_id, stage).is_some_and(|progress| {
-                progress.skipped
-                    || progress
-                        .tasks
-                        .iter()
-                        .all(|task| matches!(task, TaskProgress::Succeeded { .. }))
+            || progress.is_some_and(|progress| {
+                progress
+                    .tasks
+                    .iter()
+                    .all(|task| matches!(task, TaskProgress::Succeeded { .. }))
             });
         done.then(|| written_rows(&job.outputs, stage))
     };
