@@ -31,7 +31,9 @@ use crate::coalesce_partitions::{AdaptivePlanning, StageOutputs};
 use crate::codec::encode_plan;
 use crate::empty_stages::SkippedStage;
 use crate::metrics::SchedulerMetrics;
-use crate::protocol::{ExecutorMetadata, TaskDefinition, TaskOutcomeMessage, TaskStatus};
+use crate::protocol::{
+    ExecutorMetadata, ShuffleFile, TaskDefinition, TaskOutcomeMessage, TaskStatus,
+};
 use crate::scheduler_policy::SchedulerPolicy;
 use crate::stage_planner::{QueryStage, StagePlan};
 use crate::task_failure::FailureKind;
@@ -968,10 +970,8 @@ impl EventLoop {
                 })?;
                 let writer = Arc::clone(&query_stage.plan) as Arc<dyn ExecutionPlan>;
                 let resolved = resolve_readers(writer, &|input| {
-                    if skipped(input) {
-                        return nothing_of(&job.stages, input);
-                    }
-                    locations(&job.stages, &job.outputs, executors, input)
+                    let written = job.outputs.get(&input).filter(|_| !skipped(input));
+                    locations(&job.stages, written, executors, input)
                 })?;
                 let plan = encode_plan(resolved)?;
                 job.encoded.insert(stage, plan.clone());
@@ -991,23 +991,11 @@ impl EventLoop {
     }
 }
 
-/// No file for any output partition of `stage`.
-fn nothing_of(
-    stages: &HashMap<StageId, QueryStage>,
-    stage: StageId,
-) -> Result<Vec<Vec<PartitionLocation>>> {
-    let writer = &stages
-        .get(&stage)
-        .ok_or_else(|| DataFusionError::Internal(format!("no stage {stage}")))?
-        .plan;
-    Ok(vec![Vec::new(); writer.output_partition_count()])
-}
-
-/// The files of each output partition of `stage`, every one addressed by its executor
-/// (an executor reads its own files from disk: see the task runner).
+/// The files `written` by the tasks of `stage`, by output partition, every one addressed
+/// by its executor (an executor reads its own files from disk: see the task runner).
 fn locations(
     stages: &HashMap<StageId, QueryStage>,
-    outputs: &StageOutputs,
+    written: Option<&BTreeMap<u32, (ExecutorId, Vec<ShuffleFile>)>>,
     executors: &HashMap<ExecutorId, LiveExecutor>,
     stage: StageId,
 ) -> Result<Vec<Vec<PartitionLocation>>> {
@@ -1016,7 +1004,7 @@ fn locations(
         .ok_or_else(|| DataFusionError::Internal(format!("no stage {stage}")))?
         .plan;
     let mut partitions = vec![Vec::new(); writer.output_partition_count()];
-    for (executor, files) in outputs.get(&stage).into_iter().flat_map(BTreeMap::values) {
+    for (executor, files) in written.into_iter().flat_map(BTreeMap::values) {
         let url = executors
             .get(executor)
             .map(|live| live.flight_url.clone())

@@ -82,6 +82,17 @@ pub struct StageProgress {
     pub tasks: Vec<TaskProgress>,
 }
 
+impl StageProgress {
+    /// Nothing more is awaited of the stage: every task succeeded, or it was skipped.
+    pub fn is_done(&self) -> bool {
+        self.skipped
+            || self
+                .tasks
+                .iter()
+                .all(|task| matches!(task, TaskProgress::Succeeded { .. }))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Task {
     /// Waiting to run; `attempts` launches so far.
@@ -340,9 +351,7 @@ impl SchedulerState {
     /// asked and has not run yet changes: a late or repeated answer changes nothing.
     fn stage_planned(&mut self, job: &JobId, stage: StageId, tasks: Option<usize>) {
         let Some(stage) = self
-            .jobs
-            .get_mut(job)
-            .filter(|job| job.status == JobStatus::Running)
+            .running_job_mut(job)
             .and_then(|job| job.stages.get_mut(&stage))
         else {
             return;
@@ -359,11 +368,7 @@ impl SchedulerState {
     /// finish, and their re-plan is no longer awaited. The final stage is never skipped;
     /// the event loop does not ask for it.
     fn skip_stages(&mut self, job: &JobId, stages: &[StageId]) {
-        let Some(job) = self
-            .jobs
-            .get_mut(job)
-            .filter(|job| job.status == JobStatus::Running)
-        else {
+        let Some(job) = self.running_job_mut(job) else {
             return;
         };
         for id in stages {
@@ -378,6 +383,13 @@ impl SchedulerState {
                 }
             }
         }
+    }
+
+    /// `job`, if it is still running: only a running job changes.
+    fn running_job_mut(&mut self, job: &JobId) -> Option<&mut Job> {
+        self.jobs
+            .get_mut(job)
+            .filter(|job| job.status == JobStatus::Running)
     }
 
     fn lose_executor(&mut self, executor: &ExecutorId, actions: &mut Vec<Action>) {
@@ -468,11 +480,7 @@ impl SchedulerState {
         actions: &mut Vec<Action>,
     ) {
         let limit = self.limits.task_attempts;
-        let Some(job) = self
-            .jobs
-            .get_mut(job_id)
-            .filter(|job| job.status == JobStatus::Running)
-        else {
+        let Some(job) = self.running_job_mut(job_id) else {
             return;
         };
         let Some(stage) = job.stages.get_mut(&stage_id) else {
@@ -611,11 +619,7 @@ impl SchedulerState {
         outcome: JobOutcome,
         actions: &mut Vec<Action>,
     ) {
-        let Some(job) = self
-            .jobs
-            .get_mut(id)
-            .filter(|job| job.status == JobStatus::Running)
-        else {
+        let Some(job) = self.running_job_mut(id) else {
             return;
         };
         let mut running_on: Vec<ExecutorId> = job

@@ -17,7 +17,7 @@ use crate::empty_stages::{SkippedStage, stages_to_skip};
 use crate::join_strategy::{
     BUILD_SHARE_DIVISOR, choose_join_strategies, has_adaptive_join, has_partitioned_hash_join,
 };
-use crate::scheduler::{SchedulerState, TaskProgress};
+use crate::scheduler::SchedulerState;
 use crate::stage_planner::{QueryStage, StagePlan};
 
 /// Whether `stage` of `stages` waits, once its inputs are done, for the adaptive planner:
@@ -104,13 +104,7 @@ pub(super) fn unneeded_stages(
         if progress.as_ref().is_some_and(|progress| progress.skipped) {
             return Some(0);
         }
-        let done = stage == finished
-            || progress.is_some_and(|progress| {
-                progress
-                    .tasks
-                    .iter()
-                    .all(|task| matches!(task, TaskProgress::Succeeded { .. }))
-            });
+        let done = stage == finished || progress.is_some_and(|progress| progress.is_done());
         done.then(|| written_rows(&job.outputs, stage))
     };
     stages_to_skip(job.stages.values(), job.final_stage, &finished_rows)
