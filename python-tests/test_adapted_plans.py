@@ -17,7 +17,7 @@ import pytest
 
 from conftest import start_server
 from helpers import adbc_connect, execute, query_rows
-from test_adaptive import ADAPTIVE, last_job
+from test_adaptive import ADAPTIVE, SINGLE_TASK, last_job
 
 GOLDEN = Path(__file__).parent / "golden" / "adapted"
 QUERIES = Path(__file__).parent.parent / "benchmarks" / "queries"
@@ -72,6 +72,7 @@ def test_adapted_plans_match_the_golden_files(fixed_cluster, name, setup):
             for statement in SETUPS[setup]:
                 execute(conn, statement)
         execute(adaptive, f"SET {ADAPTIVE} = true")
+        execute(adaptive, f"SET {SINGLE_TASK} = false")
         expected = query_rows(plain, sql)
         assert query_rows(adaptive, sql) == expected
         actual = adapted_layout(last_job(fixed_cluster, sql))

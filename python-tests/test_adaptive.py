@@ -25,6 +25,9 @@ COALESCE = "ballista.planner.adaptive.coalesce_partitions.enabled"
 ADVISORY = "ballista.planner.adaptive.coalesce_partitions.advisory_partition_size"
 JOIN_STRATEGY = "ballista.planner.adaptive.join_strategy.enabled"
 BUILD_LIMIT = "ballista.planner.adaptive.join_strategy.hash_join_max_build_bytes"
+# Off where a test looks at the rules that re-plan stages: at the test data's size, the
+# adaptive planner would otherwise run each query as one task (test_single_task.py).
+SINGLE_TASK = "ballista.planner.adaptive.single_task.enabled"
 HASHED = "sort-merge join became a partitioned hash join"
 
 
@@ -47,6 +50,7 @@ def sessions(server):
     """Two sessions of the same server: one adaptive, one not."""
     adaptive, plain = adbc_connect(server.uri), adbc_connect(server.uri)
     execute(adaptive, f"SET {ADAPTIVE} = true")
+    execute(adaptive, f"SET {SINGLE_TASK} = false")
     # No broadcast: the join's two sides are hash shuffles the adaptive planner coalesces.
     for conn in (adaptive, plain):
         execute(conn, "SET ballista.optimizer.broadcast_join_threshold_bytes = 0")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import adbc_connect, execute, query_rows
-from test_adaptive import ADAPTIVE, last_job
+from test_adaptive import ADAPTIVE, SINGLE_TASK, last_job
 
 ELIMINATION = "ballista.planner.adaptive.empty_stage_elimination.enabled"
 NO_ORDER = "o_comment = 'no order has this comment'"
@@ -30,6 +30,7 @@ SLOW_OTHER_SIDE = (
 def adaptive(server):
     conn = adbc_connect(server.uri)
     execute(conn, f"SET {ADAPTIVE} = true")
+    execute(conn, f"SET {SINGLE_TASK} = false")
     # No broadcast: each side of the join is a stage of its own.
     execute(conn, "SET ballista.optimizer.broadcast_join_threshold_bytes = 0")
     yield conn

@@ -59,6 +59,13 @@ def test_tpch_query_matches_datafusion(adbc_conn, oracle, tpch_query, number):
     assert_tables_match(query_table(adbc_conn, sql), expected)
 
 
+# The adaptive planner re-planning stages: at scale 0.1 it would otherwise run each query as
+# one task (its own setup below).
+ADAPTIVE_STAGES = [
+    "ballista.planner.adaptive.enabled = true",
+    "ballista.planner.adaptive.single_task.enabled = false",
+]
+
 # (cluster fixture, session settings): both shuffle writers under the default pull-staged
 # policy, the default writer under push-staged, hash joins (whose broadcast joins must
 # not lose the rows a left, semi, anti or full join emits after its last probe partition),
@@ -73,24 +80,27 @@ CLUSTER_SETUPS = {
     # shuffle: under both writers and both policies, with hash joins, and with an advisory
     # size small enough (64 KiB at scale 0.1) that partitions merge into uneven groups
     # while joins stay partitioned (no broadcasts) and must stay co-partitioned.
-    "pull_staged_adaptive": ("process_cluster", ["ballista.planner.adaptive.enabled = true"]),
+    "pull_staged_adaptive": ("process_cluster", ADAPTIVE_STAGES),
     "pull_staged_adaptive_hash_based_shuffle": (
         "process_cluster",
-        ["ballista.planner.adaptive.enabled = true", "ballista.shuffle.sort_based.enabled = false"],
+        [*ADAPTIVE_STAGES, "ballista.shuffle.sort_based.enabled = false"],
     ),
-    "push_staged_adaptive": ("push_process_cluster", ["ballista.planner.adaptive.enabled = true"]),
+    "push_staged_adaptive": ("push_process_cluster", ADAPTIVE_STAGES),
     "pull_staged_adaptive_hash_joins": (
         "process_cluster",
-        ["ballista.planner.adaptive.enabled = true", "datafusion.optimizer.prefer_hash_join = true"],
+        [*ADAPTIVE_STAGES, "datafusion.optimizer.prefer_hash_join = true"],
     ),
     "pull_staged_adaptive_uneven_groups": (
         "process_cluster",
         [
-            "ballista.planner.adaptive.enabled = true",
+            *ADAPTIVE_STAGES,
             "ballista.planner.adaptive.coalesce_partitions.advisory_partition_size = 65536",
             "ballista.optimizer.broadcast_join_threshold_bytes = 0",
         ],
     ),
+    # The adaptive planner as a session gets it: at scale 0.1 every query runs as one task
+    # on one executor, its exchanges in memory, with hash joins.
+    "pull_staged_adaptive_single_task": ("process_cluster", ["ballista.planner.adaptive.enabled = true"]),
 }
 
 

@@ -32,6 +32,11 @@ pub struct BallistaOptions {
     /// With the adaptive planner: once a stage finishes without rows, the stages that
     /// certainly produce none without it, and those only they read, are skipped.
     pub empty_stage_elimination_enabled: bool,
+    /// With the adaptive planner: a query whose scans DataFusion estimates small runs as
+    /// one task, its exchanges in memory (`single_task.rs`).
+    pub single_task_enabled: bool,
+    /// With that rule: the most bytes the query's scans may be estimated to produce.
+    pub single_task_max_input_bytes: u64,
     /// Parquet files larger than this many bytes are scanned as several partitions of
     /// about this size; 0 keeps one partition per file.
     pub split_file_size: u64,
@@ -64,6 +69,8 @@ impl Default for BallistaOptions {
             join_strategy_enabled: true,
             hash_join_max_build_bytes: DEFAULT_HASH_JOIN_MAX_BUILD_BYTES,
             empty_stage_elimination_enabled: true,
+            single_task_enabled: true,
+            single_task_max_input_bytes: DEFAULT_SINGLE_TASK_MAX_INPUT_BYTES,
             split_file_size: 64 << 20,
             job_timeout: None,
             broadcast_join_threshold: DEFAULT_BROADCAST_JOIN_THRESHOLD,
@@ -86,6 +93,13 @@ pub(crate) const DEFAULT_ADVISORY_PARTITION_SIZE: u64 = 64 << 20;
 /// for. Executors with a memory pool lower it to a quarter of a task's share
 /// (`join_strategy.rs`).
 pub(crate) const DEFAULT_HASH_JOIN_MAX_BUILD_BYTES: u64 = 32 << 20;
+
+/// Measured on TPC-H SF1 (docs/benchmarks.md): every query estimated below it ran faster as
+/// one task than as stages, the ones with joins by up to 2×, since a shuffle's fixed costs
+/// (files, task launches, stage barriers) outweigh what a second executor adds. The two
+/// estimated above it (q1, q19: one large scan each) gained nothing. On a cluster of many
+/// executors, large inputs win from their parallelism: lower it there.
+pub(crate) const DEFAULT_SINGLE_TASK_MAX_INPUT_BYTES: u64 = 1 << 30;
 
 /// One key: its name below `ballista.`, what it means, and how to read and write it.
 struct OptionKey {
@@ -229,6 +243,25 @@ const KEYS: &[OptionKey] = &[
         },
     },
     OptionKey {
+        name: "planner.adaptive.single_task.enabled",
+        description: "With the adaptive planner: a query whose scans DataFusion estimates at most max_input_bytes runs as one task on one executor, its whole plan with the exchanges in memory (as single-process DataFusion runs it), with hash joins when that input fits a quarter of a task's memory share; no shuffle file is written.",
+        get: |o| o.single_task_enabled.to_string(),
+        set: |o, v| {
+            o.single_task_enabled = parse_bool("planner.adaptive.single_task.enabled", v)?;
+            Ok(())
+        },
+    },
+    OptionKey {
+        name: "planner.adaptive.single_task.max_input_bytes",
+        description: "The most bytes a query's scans may be estimated to produce for it to run as one task (1 GiB default; raise it on a single machine, lower it on a cluster of many executors).",
+        get: |o| o.single_task_max_input_bytes.to_string(),
+        set: |o, v| {
+            o.single_task_max_input_bytes =
+                parse_bytes("planner.adaptive.single_task.max_input_bytes", v)?;
+            Ok(())
+        },
+    },
+    OptionKey {
         name: "scan.split_file_size",
         description: "Parquet files larger than this many bytes are split by row-group ranges into partitions of about this size (64 MiB default); 0 keeps one partition per file.",
         get: |o| o.split_file_size.to_string(),
@@ -260,6 +293,9 @@ impl BallistaOptions {
                     .join_strategy_enabled
                     .then_some(self.hash_join_max_build_bytes),
                 eliminate_empty_stages: self.empty_stage_elimination_enabled,
+                single_task_max_input_bytes: self
+                    .single_task_enabled
+                    .then_some(self.single_task_max_input_bytes),
             })
     }
 
@@ -437,6 +473,11 @@ mod tests {
             (
                 "ballista.planner.adaptive.empty_stage_elimination.enabled",
                 "true",
+            ),
+            ("ballista.planner.adaptive.single_task.enabled", "true"),
+            (
+                "ballista.planner.adaptive.single_task.max_input_bytes",
+                "1073741824",
             ),
             ("ballista.scan.split_file_size", "67108864"),
             ("ballista.job.timeout", "0"),

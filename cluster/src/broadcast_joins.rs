@@ -30,9 +30,9 @@ use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::joins::utils::JoinFilter;
 use datafusion::physical_plan::joins::{HashJoinExec, JoinOn, PartitionMode, SortMergeJoinExec};
-use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
 
 use crate::ballista_options::{BallistaOptions, DEFAULT_BROADCAST_JOIN_THRESHOLD};
+use crate::estimated_bytes::estimated_bytes;
 
 /// The physical optimizer rule; see the module docs.
 #[derive(Debug, Default)]
@@ -163,34 +163,6 @@ fn builds_per_probe_partition(join_type: JoinType) -> bool {
             | JoinType::RightMark
     )
 }
-
-/// DataFusion's estimate of the bytes `plan` produces: from its byte-size statistic, or
-/// its row count times the width of its columns; `None` when neither is known.
-fn estimated_bytes(plan: &Arc<dyn ExecutionPlan>) -> Option<u64> {
-    let statistics = StatisticsContext::new()
-        .compute(plan.as_ref(), &StatisticsArgs::new())
-        .ok()?;
-    if let Some(bytes) = statistics.total_byte_size.get_value() {
-        return u64::try_from(*bytes).ok();
-    }
-    let rows = u64::try_from(*statistics.num_rows.get_value()?).ok()?;
-    let width: u64 = plan
-        .schema()
-        .fields()
-        .iter()
-        .map(|field| {
-            field
-                .data_type()
-                .primitive_width()
-                .map_or(VARIABLE_WIDTH_GUESS, |width| width as u64)
-        })
-        .sum();
-    rows.checked_mul(width.max(1))
-}
-
-/// What a string, binary or nested value is taken to weigh when only the row count is
-/// known: generous, so that an unknown width does not make a side look small.
-const VARIABLE_WIDTH_GUESS: u64 = 64;
 
 #[cfg(test)]
 mod tests {

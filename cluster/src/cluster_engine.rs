@@ -26,13 +26,14 @@ use futures::future::BoxFuture;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use trebuchet_shuffle::ids::JobId;
-use trebuchet_shuffle::{ClusterSecret, ShuffleFormat, ShuffleLayout};
+use trebuchet_shuffle::{ClusterSecret, ShuffleLayout};
 
 use crate::ballista_options::BallistaOptions;
 use crate::codec::encode_plan;
-use crate::decodable_stages::plan_decodable_stages;
+use crate::decodable_stages::{plan_decodable_single_stage, plan_decodable_stages};
 use crate::distributed_analyze::analyze_as_job;
 use crate::final_partition::{final_partition_stream, job_error};
+use crate::join_strategy::BUILD_SHARE_DIVISOR;
 use crate::local_engine::{LocalEngine, QueryEngine};
 use crate::memory_scans::unify_memory_scan_schemas;
 use crate::object_stores::{ConfiguredStores, stores_read_by};
@@ -42,6 +43,7 @@ use crate::result_partitions::{
 use crate::scalar_subqueries::{RunPlan, resolve_scalar_subqueries, split_scalar_subqueries};
 use crate::scheduler::{JobLabel, JobProgress, JobSubmission, SchedulerHandle};
 use crate::session_defaults::changed_settings;
+use crate::single_task::as_single_task;
 use crate::stage_planner::{QueryStage, StagePlan};
 
 /// How a query's result reaches the client.
@@ -244,13 +246,13 @@ impl QueryEngine for ClusterEngine {
         config: &SessionConfig,
     ) -> BoxFuture<'static, Result<Option<String>>> {
         let options = BallistaOptions::of(config);
-        let format = options.shuffle_format();
         let adaptive = options.adaptive_planning().is_some();
+        let smallest_task_memory = self.scheduler.smallest_task_memory();
         Box::pin(async move {
             if let Some(reason) = scheduler_only(&plan) {
                 return Ok(Some(format!("runs on the scheduler: {reason}")));
             }
-            let stages = explain_stages(plan, format)?;
+            let stages = explain_stages(plan, &options, smallest_task_memory)?;
             if !adaptive {
                 return Ok(Some(stages));
             }
@@ -266,19 +268,57 @@ impl QueryEngine for ClusterEngine {
 
 /// The stages `plan` runs as: first each scalar subquery's, which run before the query
 /// (see `scalar_subqueries.rs`), then the query's own.
-fn explain_stages(plan: Arc<dyn ExecutionPlan>, format: ShuffleFormat) -> Result<String> {
+fn explain_stages(
+    plan: Arc<dyn ExecutionPlan>,
+    options: &BallistaOptions,
+    smallest_task_memory: Option<u64>,
+) -> Result<String> {
     let (query, subqueries) = split_scalar_subqueries(plan)?;
     let mut text = String::new();
     for (number, subquery) in subqueries.into_iter().enumerate() {
         text.push_str(&format!("Scalar subquery {} (runs first):\n", number + 1));
-        for line in explain_stages(subquery, format)?.lines() {
+        for line in explain_stages(subquery, options, smallest_task_memory)?.lines() {
             text.push_str(&format!("  {line}\n"));
         }
     }
     let job = JobId::new("explain");
-    let stages = plan_decodable_stages(&job, &planning_layout(), format, query)?;
+    let (stages, planned_as) = plan_job(&job, query, options, smallest_task_memory)?;
+    if let Some(note) = planned_as {
+        text.push_str(&format!("The query {note}.\n"));
+    }
     text.push_str(&stages.to_string());
     Ok(text)
+}
+
+/// The stages of job `job`, and what the planner chose for its shape when it is not the
+/// usual one: a query the adaptive planner finds small runs as one task
+/// (`single_task.rs`); any other is cut into stages wherever its partitioning changes.
+fn plan_job(
+    job: &JobId,
+    plan: Arc<dyn ExecutionPlan>,
+    options: &BallistaOptions,
+    smallest_task_memory: Option<u64>,
+) -> Result<(StagePlan, Option<String>)> {
+    let format = options.shuffle_format();
+    let adaptive = options.adaptive_planning();
+    if let Some(max_input_bytes) =
+        adaptive.and_then(|planning| planning.single_task_max_input_bytes)
+    {
+        // Without a memory pool nothing bounds a task but the input limit itself.
+        let max_build_bytes = adaptive
+            .and_then(|planning| planning.hash_join_max_build_bytes)
+            .map(|_| smallest_task_memory.map_or(u64::MAX, |share| share / BUILD_SHARE_DIVISOR));
+        if let Some(single) = as_single_task(&plan, max_input_bytes, max_build_bytes)?
+            && let Some(stages) =
+                plan_decodable_single_stage(job, &planning_layout(), format, single.plan)?
+        {
+            return Ok((stages, Some(single.note)));
+        }
+    }
+    Ok((
+        plan_decodable_stages(job, &planning_layout(), format, plan)?,
+        None,
+    ))
 }
 
 /// Why `plan` runs on the scheduler rather than as a job, or `None` to distribute it:
@@ -373,7 +413,7 @@ async fn start_job(
     let options = BallistaOptions::of(task_ctx.session_config());
     let configured = ConfiguredStores::of(task_ctx.session_config());
     let object_stores = stores_read_by(&plan, configured.as_deref())?;
-    let stages = plan_decodable_stages(&job, &planning_layout(), options.shuffle_format(), plan)?;
+    let (stages, planned_as) = plan_job(&job, plan, &options, scheduler.smallest_task_memory())?;
     check_task_counts(&stages)?;
     let stage = stages.final_stage().clone();
     let adaptive = options.adaptive_planning();
@@ -390,6 +430,7 @@ async fn start_job(
         timeout: options.job_timeout,
         label: JobLabel::of(task_ctx),
         adaptive,
+        planned_as,
     });
     let release = JobRelease {
         scheduler: scheduler.clone(),

@@ -44,6 +44,9 @@ pub struct AdaptivePlanning {
     pub hash_join_max_build_bytes: Option<u64>,
     /// `ballista.planner.adaptive.empty_stage_elimination.enabled`.
     pub eliminate_empty_stages: bool,
+    /// `ballista.planner.adaptive.single_task.max_input_bytes`, when
+    /// `…single_task.enabled`.
+    pub single_task_max_input_bytes: Option<u64>,
 }
 
 /// Whether the adaptive planner may coalesce `stage`, which the stages `readers` read: a
@@ -343,6 +346,7 @@ mod tests {
             advisory_partition_size: 100,
             hash_join_max_build_bytes: None,
             eliminate_empty_stages: false,
+            single_task_max_input_bytes: None,
         };
         let coalesced = replan_stage(join, &[60, 30, 90, 10], planning, 1)
             .unwrap()

@@ -21,7 +21,7 @@ use trebuchet_shuffle::ids::{JobId, StageId};
 use trebuchet_shuffle::{ShuffleFormat, ShuffleLayout};
 
 use crate::codec::encode_plan;
-use crate::stage_planner::{StagePlan, plan_stages, plan_stages_of_height};
+use crate::stage_planner::{StagePlan, plan_single_stage, plan_stages, plan_stages_of_height};
 
 /// Most operators on one path of a stage cut for depth: 2 × 16 protobuf levels, leaving
 /// more than half of the 100 to the shuffle writer, file scans and expressions.
@@ -48,6 +48,18 @@ pub(crate) fn plan_decodable_stages(
              query is nested too deeply; simplify it"
         ))),
     }
+}
+
+/// `plan` as a job of one stage and one task ([`plan_single_stage`]), or `None` when that
+/// stage would nest deeper than executors can decode: such a query runs as stages.
+pub(crate) fn plan_decodable_single_stage(
+    job: &JobId,
+    layout: &ShuffleLayout,
+    format: ShuffleFormat,
+    plan: Arc<dyn ExecutionPlan>,
+) -> Result<Option<StagePlan>> {
+    let stages = plan_single_stage(job, layout, format, plan)?;
+    Ok(first_undecodable(&stages)?.is_none().then_some(stages))
 }
 
 /// The first stage whose encoded plan protobuf would refuse to decode.

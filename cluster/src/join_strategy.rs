@@ -348,7 +348,7 @@ fn measured(
 
 /// `side` without the sorts the sort-merge join needed: those at its top, above any
 /// projections and filters. A sort with a limit stays, since it drops rows.
-fn without_sorts(side: &Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+pub(crate) fn without_sorts(side: &Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
     if let Some(sort) = side.downcast_ref::<SortExec>()
         && sort.fetch().is_none()
     {

@@ -119,6 +119,21 @@ pub fn plan_stages(
     StagePlanner::new(job, layout, format, None).plan(plan)
 }
 
+/// `plan`, which produces one partition, as a job of one stage and one task: its exchanges
+/// stay in memory (`single_task.rs`).
+pub(crate) fn plan_single_stage(
+    job: &JobId,
+    layout: &ShuffleLayout,
+    format: ShuffleFormat,
+    plan: Arc<dyn ExecutionPlan>,
+) -> Result<StagePlan> {
+    let mut planner = StagePlanner::new(job, layout, format, None);
+    planner.add_stage(plan, None, true)?;
+    Ok(StagePlan {
+        stages: planner.stages,
+    })
+}
+
 /// [`plan_stages`], also ending a stage wherever it would have more than `max_height`
 /// operators on one path (writer excluded): the cut is pass-through, so it only changes
 /// where rows are written. Keeps stages shallow enough to decode on executors.

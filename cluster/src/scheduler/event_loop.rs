@@ -81,6 +81,9 @@ pub struct JobSubmission {
     pub label: JobLabel,
     /// Set when its session turned the adaptive planner on.
     pub adaptive: Option<AdaptivePlanning>,
+    /// What the planner chose for its final stage before it ran (a single-task query says
+    /// so), for the operator's views.
+    pub planned_as: Option<String>,
 }
 
 /// What the event loop is asked to do.
@@ -142,6 +145,8 @@ pub struct SchedulerHandle {
     cluster_secret: ClusterSecret,
     /// Jobs whose results are still wanted (running, or ended and not yet released).
     job_count: watch::Receiver<usize>,
+    /// The smallest memory share a task gets on a live executor with a memory pool.
+    task_memory: watch::Receiver<Option<u64>>,
     /// What the scheduler counts, for `/api/metrics`.
     metrics: Arc<SchedulerMetrics>,
     /// The loop stops when the last handle is dropped (its inbox closes, or this aborts it).
@@ -155,6 +160,7 @@ impl SchedulerHandle {
         let (commands, inbox) = mpsc::unbounded_channel();
         let mailboxes = Arc::new(Mailboxes::default());
         let (job_count_sender, job_count) = watch::channel(0);
+        let (task_memory_sender, task_memory) = watch::channel(None);
         let metrics = Arc::new(SchedulerMetrics::new());
         let event_loop = EventLoop {
             state: SchedulerState::new(settings.limits),
@@ -166,6 +172,7 @@ impl SchedulerHandle {
             mailboxes: Arc::clone(&mailboxes),
             executor_timeout: settings.executor_timeout,
             job_count: job_count_sender,
+            task_memory: task_memory_sender,
             metrics: Arc::clone(&metrics),
         };
         let mut running = JoinSet::new();
@@ -176,6 +183,7 @@ impl SchedulerHandle {
             policy: settings.policy,
             cluster_secret,
             job_count,
+            task_memory,
             metrics,
             _event_loop: Arc::new(running),
         }
@@ -189,6 +197,12 @@ impl SchedulerHandle {
     /// What this scheduler counts.
     pub fn metrics(&self) -> &Arc<SchedulerMetrics> {
         &self.metrics
+    }
+
+    /// The smallest memory share a task gets on the live executors, if any has a memory
+    /// pool: what a plan sized before it runs must fit.
+    pub fn smallest_task_memory(&self) -> Option<u64> {
+        *self.task_memory.borrow()
     }
 
     /// The secret this scheduler's executors share.
@@ -303,6 +317,7 @@ struct EventLoop {
     mailboxes: Arc<Mailboxes>,
     executor_timeout: Duration,
     job_count: watch::Sender<usize>,
+    task_memory: watch::Sender<Option<u64>>,
     metrics: Arc<SchedulerMetrics>,
 }
 
@@ -364,7 +379,19 @@ impl EventLoop {
                 command,
                 Command::Alive(..) | Command::View(..) | Command::SessionJobs(..)
             );
+            let may_change_executors = matches!(
+                command,
+                Command::Register(..)
+                    | Command::Deregister(..)
+                    | Command::Drain(..)
+                    | Command::Tick
+            );
             self.handle(command);
+            if may_change_executors {
+                let smallest = self.smallest_task_memory();
+                self.task_memory
+                    .send_if_modified(|current| std::mem::replace(current, smallest) != smallest);
+            }
             if may_change_jobs {
                 self.publish_progress();
                 let jobs = self.jobs.len();
@@ -481,9 +508,13 @@ impl EventLoop {
             timeout,
             label,
             adaptive,
+            planned_as,
         } = submission;
         self.history
             .submitted(&job, &session_id, label, &stages, SystemTime::now());
+        if let Some(note) = planned_as {
+            self.history.noted(&job, stages.final_stage().id, note);
+        }
         let specs = stages
             .stages()
             .iter()
@@ -895,16 +926,23 @@ impl EventLoop {
         }
     }
 
+    /// The smallest memory share a task gets on a live executor that takes tasks, among
+    /// those with a memory pool.
+    fn smallest_task_memory(&self) -> Option<u64> {
+        self.executors
+            .values()
+            .filter(|live| !live.draining && live.task_memory_bytes > 0)
+            .map(|live| live.task_memory_bytes)
+            .min()
+    }
+
     /// Re-plans `stage` from what its inputs wrote. Always answers, keeping the stage as it
     /// was when it cannot be re-planned: a stage left waiting for its plan would hang its
     /// job.
     fn plan_stage(&mut self, job_id: JobId, stage: StageId) -> Event {
         let live = || self.executors.values().filter(|live| !live.draining);
         let slots = live().map(|live| live.slots).sum::<usize>().max(1);
-        let smallest_task_memory = live()
-            .map(|live| live.task_memory_bytes)
-            .filter(|bytes| *bytes > 0)
-            .min();
+        let smallest_task_memory = self.smallest_task_memory();
         let mut tasks = None;
         if let Some(job) = self.jobs.get_mut(&job_id)
             && let Some(planning) = job.adaptive

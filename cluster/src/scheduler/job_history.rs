@@ -155,6 +155,13 @@ impl JobHistory {
         }
     }
 
+    /// Records what the planner chose for `stage` before it ran.
+    pub(crate) fn noted(&mut self, job: &JobId, stage: StageId, note: String) {
+        if let Some(record) = self.stage_mut(job, stage) {
+            record.adaptive_changes.push(note);
+        }
+    }
+
     /// Records that the adaptive planner skipped `stage`, and why.
     pub(crate) fn skipped(&mut self, job: &JobId, stage: StageId, reason: String) {
         if let Some(record) = self.stage_mut(job, stage) {

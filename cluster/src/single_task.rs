@@ -1,0 +1,314 @@
+//! Single-task queries: with the adaptive planner on, a query whose scans DataFusion
+//! estimates small runs as one task on one executor, its whole plan at once, the way
+//! single-process DataFusion runs it: its exchanges stay in memory, and its sort-merge
+//! joins become hash joins when the whole input fits a quarter of a task's memory share.
+//!
+//! ```text
+//!   Sort ─ Aggregate ─ Exchange ─ SortMergeJoin        stage 1, 1 task:
+//!                        ├─ Sort ─ Exchange ─ Scan a      Merge ─ Sort ─ Aggregate ─ Exchange
+//!                        └─ Sort ─ Exchange ─ Scan b        ─ HashJoin ─ Exchange ─ Scan a
+//!                                                                      └ Exchange ─ Scan b
+//! ```
+//!
+//! Why: below a few hundred megabytes, a job of stages spends more on its fixed costs than
+//! its parallelism wins back. Each stage boundary writes every row to a shuffle file and
+//! reads it back, launches a task per partition and waits for the slowest one; TPC-H's
+//! small queries (q2, q11, q16, q22 at SF1) took 2.3–3.2× DataFusion's time that way, and
+//! single-process DataFusion with our session settings is as fast as with its own
+//! (docs/benchmarks.md). The task still runs on an executor, under its memory pool, and
+//! with all of that executor's task threads.
+//!
+//! The hash joins are memory-safe by construction: every build side is part of an input
+//! estimated at most a quarter of the task's share. Above that, sort-merge joins stay, and
+//! spill. A join whose order something above it relies on stays too: each join becomes a
+//! hash join only if DataFusion's `SanityCheckPlan` accepts the plan without its order.
+
+use std::sync::Arc;
+
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::error::Result;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_optimizer::sanity_checker::SanityCheckPlan;
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::joins::{HashJoinExec, JoinOn, PartitionMode, SortMergeJoinExec};
+use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
+
+use crate::estimated_bytes::{estimated_bytes, estimated_rows};
+use crate::join_strategy::without_sorts;
+
+/// A query planned to run as one task.
+#[derive(Debug)]
+pub(crate) struct SingleTask {
+    /// The whole query, producing its result as one partition.
+    pub(crate) plan: Arc<dyn ExecutionPlan>,
+    /// What the operator's views say about the choice.
+    pub(crate) note: String,
+}
+
+/// `plan` as one task, when its scans are estimated at most `max_input_bytes` in all; its
+/// sort-merge joins become hash joins when that input is at most `max_build_bytes` (never
+/// with `None`). `None` when the input is larger, or a scan's size is unknown.
+pub(crate) fn as_single_task(
+    plan: &Arc<dyn ExecutionPlan>,
+    max_input_bytes: u64,
+    max_build_bytes: Option<u64>,
+) -> Result<Option<SingleTask>> {
+    let Some(input) = estimated_input_bytes(plan).filter(|bytes| *bytes <= max_input_bytes) else {
+        return Ok(None);
+    };
+    let mut note = format!(
+        "runs as one task: its scans are estimated at {input} bytes (limit {max_input_bytes})"
+    );
+    let mut plan = Arc::clone(plan);
+    if let Some(limit) = max_build_bytes.filter(|limit| input <= *limit) {
+        let (hashed, joins) = with_hash_joins(plan)?;
+        plan = hashed;
+        if joins > 0 {
+            note.push_str(&format!("; {joins} sort-merge join(s) became hash joins"));
+            if limit < u64::MAX {
+                note.push_str(&format!(
+                    " (the input is within {limit} bytes, a quarter of a task's memory share)"
+                ));
+            }
+        }
+    }
+    Ok(Some(SingleTask {
+        plan: merged(plan),
+        note,
+    }))
+}
+
+/// The bytes every leaf of `plan` is estimated to produce, in all; `None` if a leaf's
+/// estimate is unknown.
+fn estimated_input_bytes(plan: &Arc<dyn ExecutionPlan>) -> Option<u64> {
+    let children = plan.children();
+    if children.is_empty() {
+        return estimated_bytes(plan);
+    }
+    children.into_iter().try_fold(0u64, |sum, child| {
+        sum.checked_add(estimated_input_bytes(child)?)
+    })
+}
+
+/// `plan` with each sort-merge join a partitioned hash join, from the top down, where
+/// nothing above relies on the join's order; with how many joins changed.
+fn with_hash_joins(mut plan: Arc<dyn ExecutionPlan>) -> Result<(Arc<dyn ExecutionPlan>, usize)> {
+    // Joins tried and kept: their order is relied upon.
+    let mut kept = 0;
+    let mut changed = 0;
+    while let Some(candidate) = with_nth_join_hashed(&plan, kept)? {
+        if SanityCheckPlan::new()
+            .optimize(Arc::clone(&candidate), &ConfigOptions::new())
+            .is_ok()
+        {
+            plan = candidate;
+            changed += 1;
+        } else {
+            kept += 1;
+        }
+    }
+    Ok((plan, changed))
+}
+
+/// `plan` with its `n`-th sort-merge join (top down) a partitioned hash join building the
+/// side estimated smaller; `None` when it has no such join.
+fn with_nth_join_hashed(
+    plan: &Arc<dyn ExecutionPlan>,
+    n: usize,
+) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+    let mut seen = 0;
+    let rewritten = Arc::clone(plan).transform_down(|node| {
+        let Some(join) = node.downcast_ref::<SortMergeJoinExec>() else {
+            return Ok(Transformed::no(node));
+        };
+        seen += 1;
+        if seen - 1 != n {
+            return Ok(Transformed::no(node));
+        }
+        Ok(Transformed::new(
+            as_hash_join(join)?,
+            true,
+            TreeNodeRecursion::Stop,
+        ))
+    })?;
+    Ok(rewritten.transformed.then_some(rewritten.data))
+}
+
+/// `join` as a partitioned hash join on the same exchanges, without the sorts it needed,
+/// building the side estimated to have fewer rows (a hash table's cost is its entries),
+/// or fewer bytes when rows are not estimated for both; the left one when neither is.
+fn as_hash_join(join: &SortMergeJoinExec) -> Result<Arc<dyn ExecutionPlan>> {
+    let join_type = join.join_type();
+    let hash_join = HashJoinExec::try_new(
+        without_sorts(join.left())?,
+        without_sorts(join.right())?,
+        JoinOn::from(join.on()),
+        join.filter().clone(),
+        &join_type,
+        None,
+        PartitionMode::Partitioned,
+        join.null_equality(),
+        false,
+    )?;
+    let (left, right) = (join.left(), join.right());
+    let right_smaller = match (estimated_rows(left), estimated_rows(right)) {
+        (Some(left), Some(right)) => right < left,
+        _ => matches!(
+            (estimated_bytes(left), estimated_bytes(right)),
+            (Some(left), Some(right)) if right < left
+        ),
+    };
+    if right_smaller && join_type.supports_swap() {
+        hash_join.swap_inputs(PartitionMode::Partitioned)
+    } else {
+        Ok(Arc::new(hash_join))
+    }
+}
+
+/// `plan` as one partition: merged in order when its partitions are sorted, else as they
+/// come.
+fn merged(plan: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
+    if plan.output_partitioning().partition_count() <= 1 {
+        return plan;
+    }
+    match plan.output_ordering() {
+        Some(ordering) => Arc::new(SortPreservingMergeExec::new(ordering.clone(), plan)),
+        None => Arc::new(CoalescePartitionsExec::new(plan)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::util::pretty::pretty_format_batches;
+    use datafusion::physical_plan::{collect, displayable};
+    use datafusion::prelude::{SessionConfig, SessionContext};
+
+    use super::*;
+
+    /// A session with two generated tables, of 1000 and 10 rows, in memory, planned with
+    /// sort-merge joins over four partitions.
+    async fn context() -> SessionContext {
+        let config = SessionConfig::new()
+            .with_target_partitions(4)
+            .set_bool("datafusion.optimizer.prefer_hash_join", false);
+        let ctx = SessionContext::new_with_config(config);
+        for (name, rows) in [("big", 1000), ("small", 10)] {
+            ctx.sql(&format!(
+                "CREATE TABLE {name} AS SELECT v * 7919 % {rows} AS k, v FROM \
+                 generate_series(1, {rows}) AS t(v)"
+            ))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        }
+        ctx
+    }
+
+    async fn physical(ctx: &SessionContext, sql: &str) -> Arc<dyn ExecutionPlan> {
+        ctx.sql(sql)
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap()
+    }
+
+    fn text(plan: &Arc<dyn ExecutionPlan>) -> String {
+        displayable(plan.as_ref()).indent(false).to_string()
+    }
+
+    /// The rows `plan` answers, as a table, in its order.
+    async fn answer(ctx: &SessionContext, plan: Arc<dyn ExecutionPlan>) -> String {
+        let batches = collect(plan, ctx.task_ctx()).await.unwrap();
+        pretty_format_batches(&batches).unwrap().to_string()
+    }
+
+    /// The rows `plan` answers, sorted.
+    async fn rows(ctx: &SessionContext, plan: Arc<dyn ExecutionPlan>) -> Vec<String> {
+        let mut rows: Vec<String> = answer(ctx, plan)
+            .await
+            .lines()
+            .map(str::to_string)
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    const JOIN: &str = "SELECT big.k, count(*) AS n FROM big JOIN small ON big.k = small.k \
+                        GROUP BY big.k";
+
+    #[tokio::test]
+    async fn a_small_query_becomes_one_partition_with_hash_joins_and_the_same_answer() {
+        let ctx = context().await;
+        let plan = physical(&ctx, JOIN).await;
+        assert!(text(&plan).contains("SortMergeJoin"), "{}", text(&plan));
+
+        let single = as_single_task(&plan, 1 << 30, Some(1 << 30))
+            .unwrap()
+            .expect("a small query runs as one task");
+        let shown = text(&single.plan);
+        assert_eq!(single.plan.output_partitioning().partition_count(), 1);
+        assert!(shown.starts_with("CoalescePartitionsExec"), "{shown}");
+        assert!(shown.contains("HashJoinExec: mode=Partitioned"), "{shown}");
+        assert!(!shown.contains("SortMergeJoin"), "{shown}");
+        assert!(
+            shown.contains("RepartitionExec"),
+            "the exchanges stay: {shown}"
+        );
+        assert!(
+            single
+                .note
+                .contains("1 sort-merge join(s) became hash joins"),
+            "{}",
+            single.note
+        );
+        // The small side is built.
+        assert!(shown.contains("HashJoinExec: mode=Partitioned, join_type=Inner, on=[(k@0, k@0)]"));
+        // A plan runs once (its exchanges are consumed): the expected rows come from a
+        // fresh one.
+        let expected = physical(&ctx, JOIN).await;
+        assert_eq!(rows(&ctx, single.plan).await, rows(&ctx, expected).await);
+    }
+
+    #[tokio::test]
+    async fn joins_stay_sort_merge_above_the_build_limit_or_without_one() {
+        let ctx = context().await;
+        let plan = physical(&ctx, JOIN).await;
+        for limit in [None, Some(1)] {
+            let single = as_single_task(&plan, 1 << 30, limit).unwrap().unwrap();
+            assert!(text(&single.plan).contains("SortMergeJoin"), "{limit:?}");
+            assert!(!single.note.contains("hash joins"), "{}", single.note);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_query_above_the_limit_is_left_to_its_stages() {
+        let ctx = context().await;
+        let plan = physical(&ctx, JOIN).await;
+        assert!(as_single_task(&plan, 1, Some(1 << 30)).unwrap().is_none());
+        let input = estimated_input_bytes(&plan).expect("memory tables are measured");
+        assert!(as_single_task(&plan, input, None).unwrap().is_some());
+        assert!(as_single_task(&plan, input - 1, None).unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_sorted_result_keeps_its_order() {
+        let ctx = context().await;
+        let sql = format!("{JOIN} ORDER BY n DESC, k");
+        let plan = physical(&ctx, &sql).await;
+        let single = as_single_task(&plan, 1 << 30, Some(1 << 30))
+            .unwrap()
+            .unwrap();
+        let shown = text(&single.plan);
+        assert!(shown.starts_with("SortPreservingMergeExec"), "{shown}");
+        let expected = physical(&ctx, &sql).await;
+        assert_eq!(
+            answer(&ctx, single.plan).await,
+            answer(&ctx, expected).await
+        );
+    }
+}
