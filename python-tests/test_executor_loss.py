@@ -1,7 +1,8 @@
 """Executors die: kill -9 one in the middle of a multi-stage TPC-H query (scale 0.1) and the
 query still returns DataFusion's answer, with the adaptive planner on or off (a re-planned
-stage keeps its inputs, and lost output is recomputed); kill them all and the query fails clearly within
-the deadline, or completes once a new executor joins in time.
+stage keeps its inputs, and lost output is recomputed); kill the executor running a query
+the adaptive planner runs as one task, and that task runs again elsewhere; kill them all and
+the query fails clearly within the deadline, or completes once a new executor joins in time.
 
 Each test runs its own `trebuchet scheduler` and executor processes, with short heartbeats
 so that a silent executor is declared lost within seconds. A failed shuffle fetch from a
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ProcessCluster, table_flags
-from helpers import adbc_connect, assert_tables_match, execute, query_table
+from helpers import TrebuchetServer, adbc_connect, assert_tables_match, execute, query_table
 from test_tpch_oracle import run_script_in_oracle, run_script_over_adbc
 
 EXECUTOR_TIMEOUT_S = 3
@@ -66,6 +67,55 @@ ADAPTIVE = (
     "SET ballista.planner.adaptive.enabled = true",
     "SET ballista.planner.adaptive.single_task.enabled = false",
 )
+
+
+# Estimated at a few megabytes, so the adaptive planner runs it as one task; 360 M join pairs
+# at scale 0.1 keep that task busy long enough to be killed mid-run.
+SINGLE_TASK_QUERY = (
+    "SELECT count(*) AS pairs, sum(a.l_quantity) AS quantity FROM lineitem a "
+    "JOIN lineitem b ON a.l_suppkey = b.l_suppkey"
+)
+
+
+OF_THE_QUERY = f"j.sql = '{SINGLE_TASK_QUERY}'"
+
+
+def executor_running_a_task(cluster: ProcessCluster, conn) -> TrebuchetServer | None:
+    """The executor process a running task of `SINGLE_TASK_QUERY`'s job is placed on."""
+    rows = query_table(
+        conn,
+        "SELECT t.executor_id FROM system.tasks t JOIN system.jobs j ON t.job_id = j.job_id "
+        f"WHERE t.state = 'running' AND {OF_THE_QUERY}",
+    ).to_pylist()
+    ids = {row["executor_id"] for row in rows}
+    # Each executor logs its id as it registers.
+    return next(
+        (executor for executor in cluster.executors if any(executor_id in executor.log_text() for executor_id in ids)),
+        None,
+    )
+
+
+def test_killing_the_executor_of_a_single_task_query_reruns_it_elsewhere(loss_cluster, oracle_sf01):
+    expected = oracle_sf01.sql(SINGLE_TASK_QUERY).to_arrow_table()
+    query = QueryThread(loss_cluster.uri, SINGLE_TASK_QUERY, ("SET ballista.planner.adaptive.enabled = true",))
+    watcher = adbc_connect(loss_cluster.uri)
+    started = time.monotonic()
+    query.start()
+    victim = None
+    while query.is_alive() and victim is None:
+        victim = executor_running_a_task(loss_cluster, watcher)
+    watcher_job = query_table(watcher, f"SELECT j.stages, j.tasks FROM system.jobs j WHERE {OF_THE_QUERY}").to_pylist()
+    watcher.close()
+    if victim is None:
+        pytest.fail(f"the query finished in {time.monotonic() - started:.2f}s before its task was seen running")
+    assert watcher_job == [{"stages": 1, "tasks": 1}], watcher_job
+    victim.process.kill()
+    killed_at = time.monotonic()
+    query.join(timeout=120)
+    assert not query.is_alive(), "the query is still running 120 s after the kill"
+    assert query.error is None, f"the query failed after the kill: {query.error}"
+    assert_tables_match(query.result, expected)
+    print(f"killed {killed_at - started:.2f}s into the query, answer {query.finished_at - killed_at:.2f}s after the kill")
 
 
 @pytest.mark.parametrize("settings", [(), ADAPTIVE], ids=["planned", "adaptive"])
