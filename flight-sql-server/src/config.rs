@@ -419,7 +419,7 @@ impl ServerConfig {
     pub fn scheduler_settings(&self) -> trebuchet_cluster::scheduler::SchedulerSettings {
         let mut settings = trebuchet_cluster::scheduler::SchedulerSettings::default();
         settings.limits.no_executor_timeout = self.executor_wait;
-        settings.executor_timeout = self.executor_timeout;
+        settings.limits.executor_timeout = self.executor_timeout;
         settings.policy = self.scheduler_policy;
         settings.limits.task_attempts = self.task_max_attempts;
         settings.limits.stage_attempts = self.stage_max_attempts;
@@ -674,7 +674,7 @@ mod tests {
         };
         let settings = args.server.validate().unwrap().scheduler_settings();
         assert_eq!(settings.policy, SchedulerPolicy::PushStaged);
-        assert_eq!(settings.executor_timeout, Duration::from_secs(7));
+        assert_eq!(settings.limits.executor_timeout, Duration::from_secs(7));
         assert_eq!(settings.limits.task_attempts, 2);
         assert_eq!(settings.limits.stage_attempts, 3);
 

@@ -1,5 +1,7 @@
 //! What happens to the scheduler ([`Event`]) and what it asks to be done ([`Action`]).
 
+use std::time::Duration;
+
 use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
 
 use crate::task_failure::{FailureKind, TaskFailure};
@@ -37,10 +39,18 @@ pub enum Event {
     JobSubmitted {
         job: JobId,
         stages: Vec<StageSpec>,
+        /// The job is cancelled as timed out if it runs longer (its session's
+        /// `ballista.job.timeout`).
+        timeout: Option<Duration>,
     },
     ExecutorRegistered {
         executor: ExecutorId,
         slots: usize,
+    },
+    /// The executor showed it is alive (a heartbeat, a poll, a report). One that shows
+    /// nothing for [`crate::scheduler::Limits::executor_timeout`] is lost.
+    ExecutorSeen {
+        executor: ExecutorId,
     },
     ExecutorLost {
         executor: ExecutorId,
@@ -78,7 +88,8 @@ pub enum Event {
         job: JobId,
         stages: Vec<StageId>,
     },
-    /// Time passed: deadlines are checked.
+    /// Time passed: deadlines are checked (silent executors, jobs past their timeout, jobs
+    /// waiting too long for an executor).
     Tick,
 }
 
@@ -92,6 +103,10 @@ pub enum JobOutcome {
         message: String,
     },
     Cancelled,
+    /// It ran longer than its timeout, and was cancelled.
+    TimedOut {
+        limit: Duration,
+    },
 }
 
 /// What the scheduler asks its event loop to do.
@@ -122,5 +137,12 @@ pub enum Action {
     PlanStage {
         job: JobId,
         stage: StageId,
+    },
+    /// The executor showed no sign of life within the limit: it is lost, and what of it is
+    /// still needed runs again elsewhere.
+    ExecutorTimedOut {
+        executor: ExecutorId,
+        /// Its last sign of life.
+        last_seen: std::time::Instant,
     },
 }

@@ -44,8 +44,6 @@ use views::outcome_for_views;
 #[derive(Debug, Clone, Copy)]
 pub struct SchedulerSettings {
     pub limits: Limits,
-    /// An executor silent for this long (no heartbeat, no poll) is lost.
-    pub executor_timeout: Duration,
     /// How often deadlines are checked.
     pub tick: Duration,
     /// How tasks reach executors; executors must use the same.
@@ -58,7 +56,6 @@ impl Default for SchedulerSettings {
     fn default() -> Self {
         Self {
             limits: Limits::default(),
-            executor_timeout: Duration::from_secs(30),
             tick: Duration::from_millis(500),
             policy: SchedulerPolicy::default(),
             job_history: DEFAULT_JOB_HISTORY,
@@ -170,7 +167,6 @@ impl SchedulerHandle {
             departed: VecDeque::new(),
             started_at: SystemTime::now(),
             mailboxes: Arc::clone(&mailboxes),
-            executor_timeout: settings.executor_timeout,
             job_count: job_count_sender,
             task_memory: task_memory_sender,
             metrics: Arc::clone(&metrics),
@@ -315,21 +311,19 @@ struct EventLoop {
     departed: VecDeque<ExecutorView>,
     started_at: SystemTime,
     mailboxes: Arc<Mailboxes>,
-    executor_timeout: Duration,
     job_count: watch::Sender<usize>,
     task_memory: watch::Sender<Option<u64>>,
     metrics: Arc<SchedulerMetrics>,
 }
 
+/// What the loop keeps of a live executor beside its standing in the state: how to reach
+/// it and what it registered with.
 struct LiveExecutor {
     flight_url: String,
     slots: usize,
     /// Memory pool bytes each of its tasks gets; 0 without a pool.
     task_memory_bytes: u64,
     registered_at: SystemTime,
-    last_seen: Instant,
-    /// It is leaving: no new task goes to it.
-    draining: bool,
 }
 
 /// What the loop keeps about a job beside its state: plans, settings, where output went.
@@ -344,10 +338,6 @@ struct RunningJob {
     /// For each stage, the files each of its map tasks wrote and where.
     outputs: StageOutputs,
     progress: watch::Sender<JobProgress>,
-    /// When the job must have ended, and the limit that set it.
-    deadline: Option<(Instant, Duration)>,
-    /// Set when the deadline passed: the cancellation that follows is a timeout.
-    timed_out: Option<Duration>,
     /// When it was submitted, for its duration.
     submitted: Instant,
     /// When each stage's current run launched its first task, for its duration.
@@ -442,8 +432,8 @@ impl EventLoop {
                 let executor = ExecutorId::new(metadata.id.clone());
                 // Ids are fresh per process: a known id registering again is the same live
                 // process (a heartbeat raced its first registration), not a restart.
-                if let Some(live) = self.executors.get_mut(&executor) {
-                    live.last_seen = now;
+                if self.executors.contains_key(&executor) {
+                    self.apply(Event::ExecutorSeen { executor }, now);
                     return;
                 }
                 tracing::info!(executor = %executor, url = metadata.flight_url, slots = metadata.task_slots, "executor registered");
@@ -455,20 +445,15 @@ impl EventLoop {
                         slots,
                         task_memory_bytes: metadata.task_memory_bytes,
                         registered_at: SystemTime::now(),
-                        last_seen: now,
-                        draining: false,
                     },
                 );
                 self.apply(Event::ExecutorRegistered { executor, slots }, now);
             }
             Command::Alive(executor, reply) => {
-                let known = match self.executors.get_mut(&executor) {
-                    Some(live) => {
-                        live.last_seen = now;
-                        true
-                    }
-                    None => false,
-                };
+                let known = self.executors.contains_key(&executor);
+                if known {
+                    self.apply(Event::ExecutorSeen { executor }, now);
+                }
                 let _ = reply.send(known);
             }
             Command::Report(executor, status) => self.report(executor, status, now),
@@ -476,20 +461,7 @@ impl EventLoop {
                 let _ = reply.send(self.drain(executor, now));
             }
             Command::Deregister(executor) => self.deregister(executor, now),
-            Command::Tick => {
-                let silent: Vec<ExecutorId> = self
-                    .executors
-                    .iter()
-                    .filter(|(_, live)| now.duration_since(live.last_seen) > self.executor_timeout)
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                for executor in silent {
-                    tracing::warn!(executor = %executor, "executor lost: no heartbeat within {:?}", self.executor_timeout);
-                    self.lose_executor(executor, now);
-                }
-                self.cancel_overdue_jobs(now);
-                self.apply(Event::Tick, now);
-            }
+            Command::Tick => self.apply(Event::Tick, now),
         }
     }
 
@@ -539,8 +511,6 @@ impl EventLoop {
             encoded: HashMap::new(),
             outputs: HashMap::new(),
             progress,
-            deadline: timeout.map(|limit| (now + limit, limit)),
-            timed_out: None,
             adaptive,
             read: false,
             submitted: now,
@@ -548,28 +518,14 @@ impl EventLoop {
         };
         tracing::debug!(job = %job, stages = running.stages.len(), "job submitted");
         self.jobs.insert(job.clone(), running);
-        self.apply(Event::JobSubmitted { job, stages: specs }, now);
-    }
-
-    /// Cancels the running jobs whose deadline has passed.
-    fn cancel_overdue_jobs(&mut self, now: Instant) {
-        let overdue: Vec<(JobId, Duration)> = self
-            .jobs
-            .iter_mut()
-            .filter_map(|(job, running)| match running.deadline {
-                Some((deadline, limit)) if now >= deadline && running.timed_out.is_none() => {
-                    running.timed_out = Some(limit);
-                    Some((job.clone(), limit))
-                }
-                _ => None,
-            })
-            .collect();
-        for (job, limit) in overdue {
-            if self.state.job_status(&job) == Some(&JobStatus::Running) {
-                tracing::info!(job = %job, ?limit, "job cancelled: it ran past its timeout");
-                self.apply(Event::CancelJob { job }, now);
-            }
-        }
+        self.apply(
+            Event::JobSubmitted {
+                job,
+                stages: specs,
+                timeout,
+            },
+            now,
+        );
     }
 
     /// Tells every job's readers where its final stage stands.
@@ -619,12 +575,16 @@ impl EventLoop {
     }
 
     fn drain(&mut self, executor: ExecutorId, now: Instant) -> DrainProgress {
-        let Some(live) = self.executors.get_mut(&executor) else {
+        let Some(standing) = self.state.executor(&executor) else {
             return DrainProgress::Unknown;
         };
-        live.last_seen = now;
-        if !live.draining {
-            live.draining = true;
+        self.apply(
+            Event::ExecutorSeen {
+                executor: executor.clone(),
+            },
+            now,
+        );
+        if !standing.draining {
             tracing::info!(executor = %executor, "executor draining: it finishes its tasks and serves its output, and gets no new task");
             self.apply(
                 Event::ExecutorDraining {
@@ -654,15 +614,15 @@ impl EventLoop {
     /// Forgets an executor that said it is leaving. Drained, it is no loss; otherwise what
     /// of it is still needed is redone elsewhere, as for a lost one.
     fn deregister(&mut self, executor: ExecutorId, now: Instant) {
-        let Some(live) = self.executors.get(&executor) else {
+        let Some(standing) = self.state.executor(&executor) else {
             return;
         };
-        if live.draining && !self.is_still_needed(&executor) {
+        if standing.draining && !self.is_still_needed(&executor) {
             tracing::info!(executor = %executor, "executor left after draining");
         } else {
             tracing::warn!(executor = %executor, "executor left before it was drained: what of it is still needed runs again elsewhere");
         }
-        self.depart(&executor, ExecutorState::Left, now);
+        self.depart(&executor, ExecutorState::Left, standing.last_seen, now);
         self.apply(Event::ExecutorLeft { executor }, now);
     }
 
@@ -671,7 +631,11 @@ impl EventLoop {
         if self.executors.contains_key(&executor) {
             self.metrics.executor_lost();
         }
-        self.depart(&executor, ExecutorState::Lost, now);
+        let last_seen = self
+            .state
+            .executor(&executor)
+            .map_or(now, |standing| standing.last_seen);
+        self.depart(&executor, ExecutorState::Lost, last_seen, now);
         self.apply(Event::ExecutorLost { executor }, now);
     }
 
@@ -889,19 +853,21 @@ impl EventLoop {
                 None
             }
             Action::FinishJob { job, outcome } => {
-                let timed_out = self.jobs.get(&job).and_then(|running| running.timed_out);
                 let end = match outcome {
                     JobOutcome::Succeeded => Ok(()),
                     JobOutcome::Failed(failure) => Err(JobFailure::Failed(failure)),
                     JobOutcome::NoExecutors { message } => Err(JobFailure::NoExecutors(message)),
-                    JobOutcome::Cancelled => {
-                        Err(timed_out.map_or(JobFailure::Cancelled, JobFailure::TimedOut))
+                    JobOutcome::Cancelled => Err(JobFailure::Cancelled),
+                    JobOutcome::TimedOut { limit } => {
+                        tracing::info!(job = %job, ?limit, "job cancelled: it ran past its timeout");
+                        Err(JobFailure::TimedOut(limit))
                     }
                 };
+                let timed_out = matches!(end, Err(JobFailure::TimedOut(_)));
                 let (state, error) = outcome_for_views(&end);
                 if let Some(running) = self.jobs.get(&job) {
                     self.metrics
-                        .job_ended(state, timed_out.is_some(), running.submitted.elapsed());
+                        .job_ended(state, timed_out, running.submitted.elapsed());
                 }
                 self.history
                     .ended(&job, (state, error), &self.state, SystemTime::now());
@@ -923,6 +889,18 @@ impl EventLoop {
                 None
             }
             Action::PlanStage { job, stage } => Some(self.plan_stage(job, stage)),
+            Action::ExecutorTimedOut {
+                executor,
+                last_seen,
+            } => {
+                // The state has already lost it; what of it was needed is queued again.
+                tracing::warn!(executor = %executor, "executor lost: no heartbeat within {:?}", self.state.limits().executor_timeout);
+                if self.executors.contains_key(&executor) {
+                    self.metrics.executor_lost();
+                }
+                self.depart(&executor, ExecutorState::Lost, last_seen, Instant::now());
+                None
+            }
         }
     }
 
@@ -930,9 +908,15 @@ impl EventLoop {
     /// those with a memory pool.
     fn smallest_task_memory(&self) -> Option<u64> {
         self.executors
-            .values()
-            .filter(|live| !live.draining && live.task_memory_bytes > 0)
-            .map(|live| live.task_memory_bytes)
+            .iter()
+            .filter(|(id, live)| {
+                live.task_memory_bytes > 0
+                    && self
+                        .state
+                        .executor(id)
+                        .is_some_and(|standing| !standing.draining)
+            })
+            .map(|(_, live)| live.task_memory_bytes)
             .min()
     }
 
@@ -940,8 +924,13 @@ impl EventLoop {
     /// was when it cannot be re-planned: a stage left waiting for its plan would hang its
     /// job.
     fn plan_stage(&mut self, job_id: JobId, stage: StageId) -> Event {
-        let live = || self.executors.values().filter(|live| !live.draining);
-        let slots = live().map(|live| live.slots).sum::<usize>().max(1);
+        let slots = self
+            .state
+            .executors()
+            .filter(|(_, standing)| !standing.draining)
+            .map(|(_, standing)| standing.slots)
+            .sum::<usize>()
+            .max(1);
         let smallest_task_memory = self.smallest_task_memory();
         let mut tasks = None;
         if let Some(job) = self.jobs.get_mut(&job_id)

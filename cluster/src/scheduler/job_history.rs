@@ -534,6 +534,7 @@ mod tests {
             Event::JobSubmitted {
                 job: job.clone(),
                 stages: specs,
+                timeout: None,
             },
             now,
         );

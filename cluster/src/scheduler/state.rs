@@ -12,9 +12,12 @@
 //!                      of it is not awaited (it is stopped when the job succeeds), and
 //!                      nothing of a skipped stage runs again
 //!  Executor: Registered ─▶ Draining (keeps its tasks and output, gets no new task)
-//!                 └────────────┴──▶ Left | Lost (what of it is still needed is redone)
+//!                 └────────────┴──▶ Left | Lost (what of it is still needed is redone),
+//!                                   silent for `executor_timeout` counting as lost
 //! ```
-//! [`SchedulerState::apply`] is pure: no I/O, no clock reads; `now` is passed in.
+//! [`SchedulerState::apply`] is pure: no I/O, no clock reads; `now` is passed in. Every
+//! deadline (an executor's heartbeat, a job's timeout, a job's wait for an executor) is
+//! decided here, on [`Event::Tick`], so the property test reaches them all.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -35,6 +38,8 @@ pub struct Limits {
     pub stage_attempts: u32,
     /// How long a job waits for an executor to exist before it fails.
     pub no_executor_timeout: Duration,
+    /// How long an executor may show no sign of life before it is lost.
+    pub executor_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -43,6 +48,7 @@ impl Default for Limits {
             task_attempts: 4,
             stage_attempts: 4,
             no_executor_timeout: Duration::from_secs(30),
+            executor_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -154,17 +160,27 @@ struct Job {
     stages: BTreeMap<StageId, Stage>,
     /// When the job last found no executor alive, if it is waiting for one.
     waiting_since: Option<Instant>,
+    /// When it must have ended, and the limit that set it.
+    deadline: Option<(Instant, Duration)>,
+}
+
+/// A live executor, as the scheduler tracks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecutorStanding {
+    /// Tasks it runs at once.
+    pub slots: usize,
+    /// It is leaving: its tasks and output stay, but no task is placed on it.
+    pub draining: bool,
+    /// Its last sign of life.
+    pub last_seen: Instant,
 }
 
 /// The scheduler's whole state.
 #[derive(Debug, Default)]
 pub struct SchedulerState {
     jobs: BTreeMap<JobId, Job>,
-    /// Live executors and their task slots.
-    executors: BTreeMap<ExecutorId, usize>,
-    /// Live executors that are leaving: their tasks and output stay, but no task is placed
-    /// on them.
-    draining: BTreeSet<ExecutorId>,
+    /// Live executors.
+    executors: BTreeMap<ExecutorId, ExecutorStanding>,
     limits: Limits,
 }
 
@@ -174,6 +190,21 @@ impl SchedulerState {
             limits,
             ..Self::default()
         }
+    }
+
+    /// The bounds this state keeps jobs and executors within.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Where `executor` stands, if it is live.
+    pub fn executor(&self, executor: &ExecutorId) -> Option<ExecutorStanding> {
+        self.executors.get(executor).copied()
+    }
+
+    /// The live executors, in id order.
+    pub fn executors(&self) -> impl Iterator<Item = (&ExecutorId, ExecutorStanding)> {
+        self.executors.iter().map(|(id, standing)| (id, *standing))
     }
 
     /// Where `job` stands, if it is known.
@@ -265,16 +296,34 @@ impl SchedulerState {
     pub fn apply(&mut self, event: Event, now: Instant) -> Vec<Action> {
         let mut actions = Vec::new();
         match event {
-            Event::JobSubmitted { job, stages } => self.submit(job, stages, now, &mut actions),
+            Event::JobSubmitted {
+                job,
+                stages,
+                timeout,
+            } => self.submit(job, stages, timeout, now, &mut actions),
             Event::ExecutorRegistered { executor, slots } => {
                 // Registering again means the process restarted: what it ran or held is gone.
                 self.lose_executor(&executor, &mut actions);
-                self.executors.insert(executor, slots);
+                self.executors.insert(
+                    executor,
+                    ExecutorStanding {
+                        slots,
+                        draining: false,
+                        last_seen: now,
+                    },
+                );
+            }
+            Event::ExecutorSeen { executor } => {
+                // A sign of life changes no job: nothing else to do.
+                if let Some(standing) = self.executors.get_mut(&executor) {
+                    standing.last_seen = standing.last_seen.max(now);
+                }
+                return actions;
             }
             Event::ExecutorLost { executor } => self.lose_executor(&executor, &mut actions),
             Event::ExecutorDraining { executor } => {
-                if self.executors.contains_key(&executor) {
-                    self.draining.insert(executor);
+                if let Some(standing) = self.executors.get_mut(&executor) {
+                    standing.draining = true;
                 }
             }
             // Whatever of it is still needed is redone, as for a loss; after a full drain
@@ -301,6 +350,7 @@ impl SchedulerState {
         &mut self,
         job: JobId,
         specs: Vec<StageSpec>,
+        timeout: Option<Duration>,
         now: Instant,
         actions: &mut Vec<Action>,
     ) {
@@ -335,6 +385,7 @@ impl SchedulerState {
                 status: JobStatus::Running,
                 stages,
                 waiting_since: Some(now),
+                deadline: timeout.map(|limit| (now + limit, limit)),
             },
         );
         if let Some((stage, input)) = dangling {
@@ -393,7 +444,6 @@ impl SchedulerState {
     }
 
     fn lose_executor(&mut self, executor: &ExecutorId, actions: &mut Vec<Action>) {
-        self.draining.remove(executor);
         if self.executors.remove(executor).is_none() {
             return;
         }
@@ -545,6 +595,40 @@ impl SchedulerState {
     }
 
     fn check_deadlines(&mut self, now: Instant, actions: &mut Vec<Action>) {
+        let silent: Vec<(ExecutorId, Instant)> = self
+            .executors
+            .iter()
+            .filter(|(_, standing)| {
+                now.saturating_duration_since(standing.last_seen) > self.limits.executor_timeout
+            })
+            .map(|(id, standing)| (id.clone(), standing.last_seen))
+            .collect();
+        for (executor, last_seen) in silent {
+            actions.push(Action::ExecutorTimedOut {
+                executor: executor.clone(),
+                last_seen,
+            });
+            self.lose_executor(&executor, actions);
+        }
+
+        let overdue: Vec<(JobId, Duration)> = self
+            .jobs
+            .iter()
+            .filter(|(_, job)| job.status == JobStatus::Running)
+            .filter_map(|(id, job)| match job.deadline {
+                Some((deadline, limit)) if now >= deadline => Some((id.clone(), limit)),
+                _ => None,
+            })
+            .collect();
+        for (job, limit) in overdue {
+            self.end_job_as(
+                &job,
+                JobStatus::Cancelled,
+                JobOutcome::TimedOut { limit },
+                actions,
+            );
+        }
+
         let timeout = self.limits.no_executor_timeout;
         let expired: Vec<JobId> = self
             .jobs
@@ -685,8 +769,12 @@ impl SchedulerState {
     /// free slots.
     fn launch_runnable_tasks(&mut self, now: Instant, actions: &mut Vec<Action>) {
         self.request_plans(actions);
-        let mut free_slots = self.executors.clone();
-        free_slots.retain(|executor, _| !self.draining.contains(executor));
+        let mut free_slots: BTreeMap<ExecutorId, usize> = self
+            .executors
+            .iter()
+            .filter(|(_, standing)| !standing.draining)
+            .map(|(id, standing)| (id.clone(), standing.slots))
+            .collect();
         for job in self.jobs.values() {
             for stage in job.stages.values() {
                 for task in &stage.tasks {
@@ -813,7 +901,14 @@ mod tests {
                 now,
             );
         }
-        let actions = state.apply(Event::JobSubmitted { job: job(), stages }, now);
+        let actions = state.apply(
+            Event::JobSubmitted {
+                job: job(),
+                stages,
+                timeout: None,
+            },
+            now,
+        );
         (state, actions)
     }
 
@@ -1041,6 +1136,7 @@ mod tests {
             Event::JobSubmitted {
                 job: job(),
                 stages: vec![stage(1, 1, &[]), stage(2, 1, &[1])],
+                timeout: None,
             },
             now,
         );
@@ -1091,6 +1187,7 @@ mod tests {
             Event::JobSubmitted {
                 job: job(),
                 stages: vec![stage(1, 2, &[]), stage(2, 1, &[1])],
+                timeout: None,
             },
             now,
         );
@@ -1105,6 +1202,74 @@ mod tests {
             );
             assert!(outcome(&actions).is_none(), "losing {lost}: {actions:?}");
         }
+    }
+
+    #[test]
+    fn a_job_past_its_timeout_is_cancelled_as_timed_out_on_the_next_tick() {
+        let start = Instant::now();
+        let mut state = SchedulerState::new(Limits::default());
+        state.apply(
+            Event::ExecutorRegistered {
+                executor: executor("a"),
+                slots: 1,
+            },
+            start,
+        );
+        let limit = Duration::from_secs(10);
+        let actions = state.apply(
+            Event::JobSubmitted {
+                job: job(),
+                stages: vec![stage(1, 1, &[])],
+                timeout: Some(limit),
+            },
+            start,
+        );
+        assert_eq!(launches(&actions).len(), 1);
+        let seen = Event::ExecutorSeen {
+            executor: executor("a"),
+        };
+        state.apply(seen.clone(), start + Duration::from_secs(9));
+        assert!(outcome(&state.apply(Event::Tick, start + Duration::from_secs(9))).is_none());
+
+        state.apply(seen, start + limit);
+        let actions = state.apply(Event::Tick, start + limit);
+        assert_eq!(outcome(&actions), Some(JobOutcome::TimedOut { limit }));
+        assert!(actions.contains(&Action::CancelTasks {
+            job: job(),
+            executor: executor("a"),
+        }));
+        assert_eq!(state.job_status(&job()), Some(&JobStatus::Cancelled));
+    }
+
+    #[test]
+    fn an_executor_silent_past_its_timeout_is_lost_and_its_task_runs_elsewhere() {
+        let start = Instant::now();
+        let limits = Limits::default();
+        let (mut state, actions) = running(&[("a", 1), ("b", 1)], vec![stage(1, 2, &[])]);
+        assert_eq!(launches(&actions).len(), 2);
+        state.apply(finished(1, 1, 1, TaskOutcome::Succeeded), start);
+        // b shows a sign of life, a does not.
+        let later = start + limits.executor_timeout + Duration::from_secs(1);
+        state.apply(
+            Event::ExecutorSeen {
+                executor: executor("b"),
+            },
+            later,
+        );
+        let actions = state.apply(Event::Tick, later);
+        let timed_out: Vec<&ExecutorId> = actions
+            .iter()
+            .filter_map(|action| match action {
+                Action::ExecutorTimedOut { executor, .. } => Some(executor),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(timed_out, vec![&executor("a")]);
+        assert!(state.executor(&executor("a")).is_none());
+        assert!(state.executor(&executor("b")).is_some());
+        // Partition 0, which ran on a, runs again on b (attempt 2); b's finished output stays.
+        assert_eq!(launches(&actions), vec![(1, 0, 2, "b".to_string())]);
+        assert!(outcome(&actions).is_none());
     }
 
     #[test]
@@ -1146,6 +1311,7 @@ mod tests {
             let submit = Event::JobSubmitted {
                 job: JobId::new(name),
                 stages: vec![stage(1, 1, &[])],
+                timeout: None,
             };
             state.apply(submit, start);
         }
@@ -1276,6 +1442,7 @@ mod tests {
         let submit = |job: &JobId, stages| Event::JobSubmitted {
             job: job.clone(),
             stages,
+            timeout: None,
         };
         let replanned = StageSpec {
             replan: true,
@@ -1333,6 +1500,7 @@ mod tests {
             Event::JobSubmitted {
                 job: job(),
                 stages: vec![stage(1, 1, &[]), stage(2, 2, &[]), stage(3, 1, &[1, 2])],
+                timeout: None,
             },
             now,
         );
@@ -1395,6 +1563,8 @@ mod tests {
         #[derive(Debug, Clone)]
         enum Step {
             Register(u8, u8),
+            /// A heartbeat or poll of the executor.
+            Seen(u8),
             Lose(u8),
             Drain(u8),
             Finish {
@@ -1411,6 +1581,7 @@ mod tests {
         fn step() -> impl Strategy<Value = Step> {
             prop_oneof![
                 (0u8..3, 1u8..3).prop_map(|(id, slots)| Step::Register(id, slots)),
+                (0u8..3).prop_map(Step::Seen),
                 (0u8..3).prop_map(Step::Lose),
                 (0u8..3).prop_map(Step::Drain),
                 (any::<usize>(), any::<bool>(), any::<bool>()).prop_map(
@@ -1460,6 +1631,55 @@ mod tests {
             Ok(actions)
         }
 
+        /// Forgets the executors the state lost for their silence, as their processes are
+        /// gone for the test, with the tasks they ran.
+        fn forget_timed_out(
+            actions: &[Action],
+            live: &mut Vec<String>,
+            draining: &mut Vec<String>,
+            in_flight: &mut Vec<(u32, u32, u32, String)>,
+        ) {
+            for action in actions {
+                if let Action::ExecutorTimedOut { executor, .. } = action {
+                    let name = executor.to_string();
+                    live.retain(|on| *on != name);
+                    draining.retain(|on| *on != name);
+                    in_flight.retain(|(_, _, _, on)| *on != name);
+                }
+            }
+        }
+
+        /// A job ends as timed out only past its timeout, and a tick past it ends it.
+        fn check_timeout(
+            actions: &[Action],
+            state: &SchedulerState,
+            timeout: Option<Duration>,
+            start: Instant,
+            now: Instant,
+            ticked: bool,
+        ) -> Result<(), TestCaseError> {
+            for action in actions {
+                if let Action::FinishJob {
+                    outcome: JobOutcome::TimedOut { limit },
+                    ..
+                } = action
+                {
+                    prop_assert_eq!(Some(*limit), timeout);
+                    prop_assert!(now >= start + *limit, "timed out early");
+                }
+            }
+            if let Some(limit) = timeout
+                && ticked
+                && now >= start + limit
+            {
+                prop_assert!(
+                    state.job_status(&job()) != Some(&JobStatus::Running),
+                    "the job ran past its timeout"
+                );
+            }
+            Ok(())
+        }
+
         /// Tasks launched and not yet reported, as the event loop would track them.
         fn track(in_flight: &mut Vec<(u32, u32, u32, String)>, actions: &[Action]) {
             in_flight.extend(launches(actions));
@@ -1473,7 +1693,8 @@ mod tests {
 
         proptest! {
             #[test]
-            fn invariants_hold_and_every_job_ends(steps in proptest::collection::vec(step(), 0..60), replanned_tasks in 1usize..5) {
+            fn invariants_hold_and_every_job_ends(steps in proptest::collection::vec(step(), 0..60), replanned_tasks in 1usize..5, timeout in proptest::option::of(1u64..400)) {
+                let timeout = timeout.map(Duration::from_secs);
                 let limits = Limits::default();
                 let mut state = SchedulerState::new(limits);
                 let start = Instant::now();
@@ -1481,9 +1702,11 @@ mod tests {
                 let mut in_flight = Vec::new();
                 let mut live: Vec<String> = Vec::new();
                 let mut draining: Vec<String> = Vec::new();
+                // Each executor's last sign of life, as the test sent them.
+                let mut seen: BTreeMap<String, Instant> = BTreeMap::new();
                 // Stage 2 is re-planned by the adaptive planner once stage 1 has succeeded.
                 let adaptive = StageSpec { replan: true, ..stage(2, 2, &[1]) };
-                let actions = state.apply(Event::JobSubmitted { job: job(), stages: vec![stage(1, 3, &[]), adaptive, stage(3, 1, &[2])] }, now);
+                let actions = state.apply(Event::JobSubmitted { job: job(), stages: vec![stage(1, 3, &[]), adaptive, stage(3, 1, &[2])], timeout }, now);
                 track(&mut in_flight, &actions);
                 for step in steps {
                     let event = match step {
@@ -1491,6 +1714,7 @@ mod tests {
                             in_flight.retain(|(_, _, _, on)| *on != format!("e{id}"));
                             live.push(format!("e{id}"));
                             draining.retain(|name| *name != format!("e{id}"));
+                            seen.insert(format!("e{id}"), now);
                             Event::ExecutorRegistered { executor: executor(&format!("e{id}")), slots: slots as usize }
                         }
                         Step::Lose(id) => {
@@ -1498,6 +1722,12 @@ mod tests {
                             draining.retain(|name| *name != format!("e{id}"));
                             in_flight.retain(|(_, _, _, on)| *on != format!("e{id}"));
                             Event::ExecutorLost { executor: executor(&format!("e{id}")) }
+                        }
+                        Step::Seen(id) => {
+                            if live.contains(&format!("e{id}")) {
+                                seen.insert(format!("e{id}"), now);
+                            }
+                            Event::ExecutorSeen { executor: executor(&format!("e{id}")) }
                         }
                         Step::Drain(id) => {
                             if live.contains(&format!("e{id}")) {
@@ -1515,13 +1745,18 @@ mod tests {
                         Step::Tick(seconds) => { now += Duration::from_secs(seconds.into()); Event::Tick }
                         Step::Skip(stage) => Event::StagesSkipped { job: job(), stages: vec![StageId(stage)] },
                     };
+                    let ticked = matches!(event, Event::Tick);
                     let actions = apply_answering_plans(&mut state, event, now, replanned_tasks)?;
+                    forget_timed_out(&actions, &mut live, &mut draining, &mut in_flight);
+                    check_timeout(&actions, &state, timeout, start, now, ticked)?;
                     for action in &actions {
                         if let Action::LaunchTask { executor, attempt, stage, .. } = action {
                             let ready = state.stage_progress(&job(), *stage).is_some_and(|progress| progress.ready);
                             prop_assert!(ready, "stage {} ran before its inputs", stage);
                             prop_assert!(live.contains(&executor.to_string()), "launched on a lost executor");
                             prop_assert!(!draining.contains(&executor.to_string()), "launched on a draining executor");
+                            let silent_for = seen.get(&executor.to_string()).map(|at| now.saturating_duration_since(*at));
+                            prop_assert!(silent_for.is_some_and(|silent| silent <= limits.executor_timeout), "launched on an executor silent for {:?}", silent_for);
                             prop_assert!(*attempt <= limits.task_attempts, "attempts exceed the limit");
                         }
                     }
@@ -1531,7 +1766,7 @@ mod tests {
                         counts
                     });
                     for (on, running) in running_per_executor {
-                        prop_assert!(running <= state.executors.get(&executor(on)).copied().unwrap_or(0));
+                        prop_assert!(running <= state.executor(&executor(on)).map_or(0, |standing| standing.slots));
                     }
                 }
                 // Drive to the end: an executor, every launched task succeeding, time passing.
@@ -1543,7 +1778,10 @@ mod tests {
                         actions = apply_answering_plans(&mut state, finished(stage, partition, attempt, TaskOutcome::Succeeded), now, replanned_tasks)?;
                     } else {
                         now += Duration::from_secs(60);
+                        // The last executor keeps sending heartbeats.
+                        state.apply(Event::ExecutorSeen { executor: executor("final") }, now);
                         actions = apply_answering_plans(&mut state, Event::Tick, now, replanned_tasks)?;
+                        check_timeout(&actions, &state, timeout, start, now, true)?;
                     }
                     track(&mut in_flight, &actions);
                 }

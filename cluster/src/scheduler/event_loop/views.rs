@@ -15,11 +15,18 @@ use super::{EventLoop, LiveExecutor};
 const DEPARTED_EXECUTORS_KEPT: usize = 100;
 
 impl EventLoop {
-    /// Forgets a live executor, keeping its last picture for the operator's views.
-    pub(super) fn depart(&mut self, executor: &ExecutorId, state: ExecutorState, now: Instant) {
+    /// Forgets a live executor, last seen at `last_seen`, keeping its last picture for the
+    /// operator's views.
+    pub(super) fn depart(
+        &mut self,
+        executor: &ExecutorId,
+        state: ExecutorState,
+        last_seen: Instant,
+        now: Instant,
+    ) {
         self.mailboxes.remove(executor);
         if let Some(live) = self.executors.remove(executor) {
-            let mut view = self.executor_view(executor, &live, now);
+            let mut view = self.executor_view(executor, &live, last_seen, now);
             view.state = state;
             view.running_tasks = 0;
             self.departed.push_back(view);
@@ -29,16 +36,26 @@ impl EventLoop {
         }
     }
 
-    fn executor_view(&self, id: &ExecutorId, live: &LiveExecutor, now: Instant) -> ExecutorView {
+    fn executor_view(
+        &self,
+        id: &ExecutorId,
+        live: &LiveExecutor,
+        last_seen: Instant,
+        now: Instant,
+    ) -> ExecutorView {
+        let draining = self
+            .state
+            .executor(id)
+            .is_some_and(|standing| standing.draining);
         let last_seen = SystemTime::now()
-            .checked_sub(now.saturating_duration_since(live.last_seen))
+            .checked_sub(now.saturating_duration_since(last_seen))
             .unwrap_or(SystemTime::UNIX_EPOCH);
         ExecutorView {
             executor_id: id.to_string(),
             flight_url: live.flight_url.clone(),
             slots: live.slots,
             running_tasks: self.state.running_tasks_on(id),
-            state: if live.draining {
+            state: if draining {
                 ExecutorState::Draining
             } else {
                 ExecutorState::Alive
@@ -53,7 +70,13 @@ impl EventLoop {
         let mut live: Vec<ExecutorView> = self
             .executors
             .iter()
-            .map(|(id, executor)| self.executor_view(id, executor, now))
+            .map(|(id, executor)| {
+                let last_seen = self
+                    .state
+                    .executor(id)
+                    .map_or(now, |standing| standing.last_seen);
+                self.executor_view(id, executor, last_seen, now)
+            })
             .collect();
         live.sort_by(|a, b| a.executor_id.cmp(&b.executor_id));
         ClusterView {
