@@ -52,6 +52,7 @@ mod session_defaults;
 mod shared_state_joins;
 mod single_task;
 mod stage_planner;
+#[cfg(test)]
 mod staged_engine;
 mod sync;
 mod task_failure;
@@ -86,7 +87,6 @@ pub use scheduler_policy::{PULL_INTERVAL, SchedulerPolicy};
 pub use session_defaults::{changed_settings, default_session_config, reset_session_option};
 pub use shared_state_joins::SharedStateJoins;
 pub use stage_planner::{QueryStage, StagePlan, plan_stages};
-pub use staged_engine::StagedEngine;
 pub use task_failure::{FailureKind, TaskFailure};
 pub use trebuchet_shuffle::{
     ClusterSecret, ClusterTls, FetchGrant, FlightDataStream, MAX_UNREAD_RESULT_BYTES,

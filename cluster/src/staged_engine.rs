@@ -5,6 +5,10 @@
 //! caller, merged.
 //!
 //! A job's files are deleted when its result stream ends or is dropped.
+//!
+//! Test-only: it checks that cutting a plan into stages and resolving their readers keeps
+//! the answer, without a scheduler or executors. Production runs every job through
+//! [`crate::ClusterEngine`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,13 +33,13 @@ use crate::stage_planner::plan_stages;
 
 /// Runs plans as staged jobs in this process, with shuffle files under `layout`.
 #[derive(Debug, Clone)]
-pub struct StagedEngine {
+pub(crate) struct StagedEngine {
     layout: ShuffleLayout,
 }
 
 impl StagedEngine {
     /// An engine writing shuffle files under `work_dir`.
-    pub fn new(work_dir: impl Into<std::path::PathBuf>) -> Self {
+    pub(crate) fn new(work_dir: impl Into<std::path::PathBuf>) -> Self {
         Self {
             layout: ShuffleLayout::new(work_dir),
         }

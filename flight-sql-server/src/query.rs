@@ -406,37 +406,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn explain_shows_the_stages_the_engine_runs() {
-        let session = session();
-        run(
-            &session,
-            "CREATE TABLE t (k INT, v INT) AS VALUES (1, 2), (3, 4)",
-        )
-        .await;
-        let dir = tempfile::tempdir().unwrap();
-        let engine = trebuchet_cluster::StagedEngine::new(dir.path());
-        let statement =
-            PlannedStatement::plan(&session, "EXPLAIN SELECT k, sum(v) FROM t GROUP BY k", None)
-                .await
-                .unwrap();
-        let batches: Vec<_> = statement
-            .stream(&session, &engine)
-            .await
-            .unwrap()
-            .try_collect()
-            .await
-            .unwrap();
-        let text = arrow::util::pretty::pretty_format_batches(&batches)
-            .unwrap()
-            .to_string();
-        assert!(text.contains("physical_plan"), "{text}");
-        assert!(
-            text.contains("distributed_plan") && text.contains("ShuffleWriterExec"),
-            "{text}"
-        );
-    }
-
-    #[tokio::test]
     async fn queries_stream_in_the_wire_schema() {
         let session = session();
         let statement =

@@ -19,6 +19,7 @@ pub use cluster_view::{
     StageView, TaskCounts, TaskState, TaskView,
 };
 pub use event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
+#[cfg(test)]
 pub(crate) use event_loop::resolve_readers;
 pub use event_loop::{JobSubmission, SchedulerHandle, SchedulerSettings, StopOutcome};
 pub use job_history::DEFAULT_JOB_HISTORY;
