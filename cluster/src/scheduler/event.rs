@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
 
-use crate::task_failure::{FailureKind, TaskFailure};
+use super::job_progress::JobEnd;
+use crate::task_failure::FailureKind;
 
 /// The shape of one stage of a submitted job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,22 +94,6 @@ pub enum Event {
     Tick,
 }
 
-/// How a job ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobOutcome {
-    Succeeded,
-    Failed(TaskFailure),
-    /// No executor was alive for the whole waiting deadline: worth retrying later.
-    NoExecutors {
-        message: String,
-    },
-    Cancelled,
-    /// It ran longer than its timeout, and was cancelled.
-    TimedOut {
-        limit: Duration,
-    },
-}
-
 /// What the scheduler asks its event loop to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -126,7 +111,7 @@ pub enum Action {
     },
     FinishJob {
         job: JobId,
-        outcome: JobOutcome,
+        outcome: JobEnd,
     },
     /// Delete the job's shuffle files on every executor.
     ForgetShuffle {

@@ -21,7 +21,7 @@ use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
 use trebuchet_shuffle::{ClusterSecret, PartitionLocation, RemoteExecutor, ShuffleReaderExec};
 
 use super::cluster_view::{ClusterView, ExecutorState, ExecutorView, JobView};
-use super::event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
+use super::event::{Action, Event, StageSpec, TaskOutcome};
 use super::job_history::{DEFAULT_JOB_HISTORY, JobHistory, TaskMeasurement};
 use super::job_label::JobLabel;
 use super::job_progress::{FinalOutput, FinalTask, JobFailure, JobProgress};
@@ -852,18 +852,11 @@ impl EventLoop {
                 self.mailboxes.send_cancel(&executor, job.as_str());
                 None
             }
-            Action::FinishJob { job, outcome } => {
-                let end = match outcome {
-                    JobOutcome::Succeeded => Ok(()),
-                    JobOutcome::Failed(failure) => Err(JobFailure::Failed(failure)),
-                    JobOutcome::NoExecutors { message } => Err(JobFailure::NoExecutors(message)),
-                    JobOutcome::Cancelled => Err(JobFailure::Cancelled),
-                    JobOutcome::TimedOut { limit } => {
-                        tracing::info!(job = %job, ?limit, "job cancelled: it ran past its timeout");
-                        Err(JobFailure::TimedOut(limit))
-                    }
-                };
+            Action::FinishJob { job, outcome: end } => {
                 let timed_out = matches!(end, Err(JobFailure::TimedOut(_)));
+                if let Err(JobFailure::TimedOut(limit)) = &end {
+                    tracing::info!(job = %job, ?limit, "job cancelled: it ran past its timeout");
+                }
                 let (state, error) = outcome_for_views(&end);
                 if let Some(running) = self.jobs.get(&job) {
                     self.metrics

@@ -17,7 +17,7 @@ pub struct JobProgress {
     /// Each final partition, by index.
     pub final_tasks: Vec<FinalTask>,
     /// `Some` once the job has ended.
-    pub end: Option<Result<(), JobFailure>>,
+    pub end: Option<JobEnd>,
 }
 
 impl JobProgress {
@@ -48,6 +48,10 @@ pub struct FinalOutput {
     pub executor: RemoteExecutor,
     pub attempt: u32,
 }
+
+/// How a job ended: its one outcome type, from the state machine that decides it to the
+/// readers that wait for it.
+pub type JobEnd = Result<(), JobFailure>;
 
 /// Why a job produced no result.
 #[derive(Debug, Clone, PartialEq, Eq)]

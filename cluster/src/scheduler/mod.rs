@@ -18,12 +18,12 @@ pub use cluster_view::{
     ClusterView, ExecutorState, ExecutorView, JobState, JobView, OperatorView, StageState,
     StageView, TaskCounts, TaskState, TaskView,
 };
-pub use event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
+pub use event::{Action, Event, StageSpec, TaskOutcome};
 #[cfg(test)]
 pub(crate) use event_loop::resolve_readers;
 pub use event_loop::{JobSubmission, SchedulerHandle, SchedulerSettings, StopOutcome};
 pub use job_history::DEFAULT_JOB_HISTORY;
 pub use job_label::JobLabel;
-pub use job_progress::{FinalOutput, FinalTask, JobFailure, JobProgress};
+pub use job_progress::{FinalOutput, FinalTask, JobEnd, JobFailure, JobProgress};
 pub use rpc::SchedulerService;
 pub use state::{JobStatus, Limits, SchedulerState, StageProgress, TaskProgress};

@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 
 use trebuchet_shuffle::ids::{ExecutorId, JobId, PartitionId, StageId};
 
-use super::event::{Action, Event, JobOutcome, StageSpec, TaskOutcome};
+use super::event::{Action, Event, StageSpec, TaskOutcome};
+use super::job_progress::{JobEnd, JobFailure};
 use super::placement::take_slot;
 use crate::task_failure::{FailureKind, TaskFailure};
 
@@ -57,9 +58,8 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobStatus {
     Running,
-    Succeeded,
-    Failed(TaskFailure),
-    Cancelled,
+    /// How it ended: what its readers are told.
+    Ended(JobEnd),
 }
 
 /// Where one task stands, as seen from outside the state machine.
@@ -336,7 +336,9 @@ impl SchedulerState {
                 attempt,
                 outcome,
             } => self.finish_task(&job, stage, partition, attempt, outcome, &mut actions),
-            Event::CancelJob { job } => self.end_job(&job, JobStatus::Cancelled, &mut actions),
+            Event::CancelJob { job } => {
+                self.end_job(&job, Err(JobFailure::Cancelled), &mut actions)
+            }
             Event::StagePlanned { job, stage, tasks } => self.stage_planned(&job, stage, tasks),
             Event::StagesSkipped { job, stages } => self.skip_stages(&job, &stages),
             Event::Tick => self.check_deadlines(now, &mut actions),
@@ -394,7 +396,7 @@ impl SchedulerState {
                 format!("stage {stage} reads stage {input}, which the job does not have"),
                 "",
             );
-            self.end_job(&job, JobStatus::Failed(failure), actions);
+            self.end_job(&job, Err(JobFailure::Failed(failure)), actions);
         }
     }
 
@@ -508,7 +510,7 @@ impl SchedulerState {
                     "stage {stage} ran {runs} times, the most allowed, and lost its output again"
                 ),
             );
-            self.end_job(&job, JobStatus::Failed(failure), actions);
+            self.end_job(&job, Err(JobFailure::Failed(failure)), actions);
         }
         for (job, stage, partition, attempt) in exhausted {
             let failure = TaskFailure::new(
@@ -516,7 +518,7 @@ impl SchedulerState {
                 format!("executor {executor} was lost"),
                 format!("task {partition} of stage {stage}, after {attempt} attempts"),
             );
-            self.end_job(&job, JobStatus::Failed(failure), actions);
+            self.end_job(&job, Err(JobFailure::Failed(failure)), actions);
         }
     }
 
@@ -591,7 +593,7 @@ impl SchedulerState {
                 TaskFailure::new(kind, message, context)
             }
         };
-        self.end_job(job_id, JobStatus::Failed(failure), actions);
+        self.end_job(job_id, Err(JobFailure::Failed(failure)), actions);
     }
 
     fn check_deadlines(&mut self, now: Instant, actions: &mut Vec<Action>) {
@@ -621,12 +623,7 @@ impl SchedulerState {
             })
             .collect();
         for (job, limit) in overdue {
-            self.end_job_as(
-                &job,
-                JobStatus::Cancelled,
-                JobOutcome::TimedOut { limit },
-                actions,
-            );
+            self.end_job(&job, Err(JobFailure::TimedOut(limit)), actions);
         }
 
         let timeout = self.limits.no_executor_timeout;
@@ -645,11 +642,7 @@ impl SchedulerState {
                 "no executor was available for {}s; start an executor and retry",
                 timeout.as_secs()
             );
-            let outcome = JobOutcome::NoExecutors {
-                message: message.clone(),
-            };
-            let failure = TaskFailure::new(FailureKind::ExecutorLost, message, "");
-            self.end_job_as(&job, JobStatus::Failed(failure), outcome, actions);
+            self.end_job(&job, Err(JobFailure::NoExecutors(message)), actions);
         }
     }
 
@@ -676,33 +669,18 @@ impl SchedulerState {
                     job: id.clone(),
                     executor,
                 }));
-                job.status = JobStatus::Succeeded;
+                job.status = JobStatus::Ended(Ok(()));
                 actions.push(Action::FinishJob {
                     job: id.clone(),
-                    outcome: JobOutcome::Succeeded,
+                    outcome: Ok(()),
                 });
             }
         }
     }
 
-    /// Ends a running job: stops its tasks, reports the outcome, drops its shuffle files.
-    fn end_job(&mut self, id: &JobId, status: JobStatus, actions: &mut Vec<Action>) {
-        let outcome = match &status {
-            JobStatus::Failed(failure) => JobOutcome::Failed(failure.clone()),
-            JobStatus::Cancelled => JobOutcome::Cancelled,
-            JobStatus::Succeeded | JobStatus::Running => JobOutcome::Succeeded,
-        };
-        self.end_job_as(id, status, outcome, actions);
-    }
-
-    /// [`Self::end_job`], reporting `outcome` to the job's waiter.
-    fn end_job_as(
-        &mut self,
-        id: &JobId,
-        status: JobStatus,
-        outcome: JobOutcome,
-        actions: &mut Vec<Action>,
-    ) {
+    /// Ends a running job as `end` says: stops its tasks, reports the end to its readers,
+    /// drops its shuffle files.
+    fn end_job(&mut self, id: &JobId, end: JobEnd, actions: &mut Vec<Action>) {
         let Some(job) = self.running_job_mut(id) else {
             return;
         };
@@ -724,14 +702,14 @@ impl SchedulerState {
                 }
             }
         }
-        job.status = status;
+        job.status = JobStatus::Ended(end.clone());
         actions.extend(running_on.into_iter().map(|executor| Action::CancelTasks {
             job: id.clone(),
             executor,
         }));
         actions.push(Action::FinishJob {
             job: id.clone(),
-            outcome,
+            outcome: end,
         });
         actions.push(Action::ForgetShuffle { job: id.clone() });
     }
@@ -946,7 +924,7 @@ mod tests {
         }
     }
 
-    fn outcome(actions: &[Action]) -> Option<JobOutcome> {
+    fn outcome(actions: &[Action]) -> Option<JobEnd> {
         actions.iter().find_map(|action| match action {
             Action::FinishJob { outcome, .. } => Some(outcome.clone()),
             _ => None,
@@ -968,8 +946,8 @@ mod tests {
         let actions = state.apply(finished(1, 1, 1, TaskOutcome::Succeeded), now);
         assert_eq!(launches(&actions), [(2, 0, 1, "a".into())]);
         let actions = state.apply(finished(2, 0, 1, TaskOutcome::Succeeded), now);
-        assert_eq!(outcome(&actions), Some(JobOutcome::Succeeded));
-        assert_eq!(state.job_status(&job()), Some(&JobStatus::Succeeded));
+        assert_eq!(outcome(&actions), Some(Ok(())));
+        assert_eq!(state.job_status(&job()), Some(&JobStatus::Ended(Ok(()))));
     }
 
     #[test]
@@ -993,7 +971,7 @@ mod tests {
         let actions = state.apply(finished(2, 0, 1, TaskOutcome::Succeeded), now);
         assert_eq!(launches(&actions), [(2, 1, 1, "b".into())]);
         state.apply(finished(2, 1, 1, TaskOutcome::Succeeded), now);
-        assert_eq!(state.job_status(&job()), Some(&JobStatus::Succeeded));
+        assert_eq!(state.job_status(&job()), Some(&JobStatus::Ended(Ok(()))));
         // Leaving after the job: nothing runs again.
         let left = Event::ExecutorLeft {
             executor: executor("a"),
@@ -1030,7 +1008,7 @@ mod tests {
         let past_deadline = start + Limits::default().no_executor_timeout + Duration::from_secs(1);
         let actions = state.apply(Event::Tick, past_deadline);
         assert!(
-            matches!(outcome(&actions), Some(JobOutcome::NoExecutors { .. })),
+            matches!(outcome(&actions), Some(Err(JobFailure::NoExecutors(_)))),
             "{actions:?}"
         );
     }
@@ -1053,7 +1031,7 @@ mod tests {
         }
         let last = Limits::default().task_attempts;
         let actions = state.apply(finished(1, 0, last, retryable("fetch failed")), now);
-        let Some(JobOutcome::Failed(failure)) = outcome(&actions) else {
+        let Some(Err(JobFailure::Failed(failure))) = outcome(&actions) else {
             panic!("{actions:?}")
         };
         assert_eq!(failure.kind, FailureKind::ExecutorLost);
@@ -1080,7 +1058,7 @@ mod tests {
             job: job(),
             executor: executor("b")
         }));
-        let Some(JobOutcome::Failed(failure)) = outcome(&actions) else {
+        let Some(Err(JobFailure::Failed(failure))) = outcome(&actions) else {
             panic!("{actions:?}")
         };
         assert_eq!(failure.kind, FailureKind::Query);
@@ -1154,7 +1132,7 @@ mod tests {
             if run < limits.stage_attempts {
                 assert!(outcome(&actions).is_none(), "run {run}: {actions:?}");
             } else {
-                let Some(JobOutcome::Failed(failure)) = outcome(&actions) else {
+                let Some(Err(JobFailure::Failed(failure))) = outcome(&actions) else {
                     panic!("{actions:?}")
                 };
                 let message = failure.to_string();
@@ -1233,12 +1211,15 @@ mod tests {
 
         state.apply(seen, start + limit);
         let actions = state.apply(Event::Tick, start + limit);
-        assert_eq!(outcome(&actions), Some(JobOutcome::TimedOut { limit }));
+        assert_eq!(outcome(&actions), Some(Err(JobFailure::TimedOut(limit))));
         assert!(actions.contains(&Action::CancelTasks {
             job: job(),
             executor: executor("a"),
         }));
-        assert_eq!(state.job_status(&job()), Some(&JobStatus::Cancelled));
+        assert_eq!(
+            state.job_status(&job()),
+            Some(&JobStatus::Ended(Err(JobFailure::TimedOut(limit))))
+        );
     }
 
     #[test]
@@ -1281,7 +1262,7 @@ mod tests {
         assert!(outcome(&state.apply(Event::Tick, later)).is_none());
         let past_deadline = start + Limits::default().no_executor_timeout + Duration::from_secs(1);
         let actions = state.apply(Event::Tick, past_deadline);
-        let Some(JobOutcome::NoExecutors { message }) = outcome(&actions) else {
+        let Some(Err(JobFailure::NoExecutors(message))) = outcome(&actions) else {
             panic!("{actions:?}")
         };
         assert!(message.contains("no executor"), "{message}");
@@ -1329,7 +1310,7 @@ mod tests {
                 matches!(
                     action,
                     Action::FinishJob {
-                        outcome: JobOutcome::NoExecutors { .. },
+                        outcome: Err(JobFailure::NoExecutors(_)),
                         ..
                     }
                 )
@@ -1391,7 +1372,7 @@ mod tests {
                 },
                 Action::FinishJob {
                     job: job(),
-                    outcome: JobOutcome::Cancelled
+                    outcome: Err(JobFailure::Cancelled)
                 },
                 Action::ForgetShuffle { job: job() },
             ]
@@ -1402,7 +1383,10 @@ mod tests {
                 .apply(finished(1, 0, 1, TaskOutcome::Succeeded), Instant::now())
                 .is_empty()
         );
-        assert_eq!(state.job_status(&job()), Some(&JobStatus::Cancelled));
+        assert_eq!(
+            state.job_status(&job()),
+            Some(&JobStatus::Ended(Err(JobFailure::Cancelled)))
+        );
     }
 
     #[test]
@@ -1420,10 +1404,13 @@ mod tests {
     #[test]
     fn a_job_reading_a_stage_it_does_not_have_fails() {
         let (state, actions) = running(&[("a", 1)], vec![stage(2, 1, &[1])]);
-        assert!(matches!(outcome(&actions), Some(JobOutcome::Failed(_))));
+        assert!(matches!(
+            outcome(&actions),
+            Some(Err(JobFailure::Failed(_)))
+        ));
         assert!(matches!(
             state.job_status(&job()),
-            Some(JobStatus::Failed(_))
+            Some(JobStatus::Ended(Err(JobFailure::Failed(_))))
         ));
     }
 
@@ -1660,7 +1647,7 @@ mod tests {
         ) -> Result<(), TestCaseError> {
             for action in actions {
                 if let Action::FinishJob {
-                    outcome: JobOutcome::TimedOut { limit },
+                    outcome: Err(JobFailure::TimedOut(limit)),
                     ..
                 } = action
                 {
@@ -1787,7 +1774,7 @@ mod tests {
                 }
                 let status = state.job_status(&job()).cloned();
                 prop_assert!(status != Some(JobStatus::Running), "the job never ended");
-                if status == Some(JobStatus::Succeeded) {
+                if status == Some(JobStatus::Ended(Ok(()))) {
                     let job_state = &state.jobs[&job()];
                     let all_done = job_state
                         .stages

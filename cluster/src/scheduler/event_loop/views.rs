@@ -8,7 +8,7 @@ use trebuchet_shuffle::ids::ExecutorId;
 
 use super::super::cluster_view::{ClusterView, ExecutorState, ExecutorView, JobState};
 use super::super::job_history::unix_ms;
-use super::super::job_progress::JobFailure;
+use super::super::job_progress::{JobEnd, JobFailure};
 use super::{EventLoop, LiveExecutor};
 
 /// Departed executors the operator's views keep.
@@ -91,7 +91,7 @@ impl EventLoop {
 }
 
 /// How the operator's views word a job's end.
-pub(super) fn outcome_for_views(end: &Result<(), JobFailure>) -> (JobState, Option<String>) {
+pub(super) fn outcome_for_views(end: &JobEnd) -> (JobState, Option<String>) {
     match end {
         Ok(()) => (JobState::Succeeded, None),
         Err(failure @ (JobFailure::Cancelled | JobFailure::TimedOut(_))) => {
