@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import adbc_connect, execute, query_rows, query_table
+from helpers import adbc_connect, assert_tables_match, execute, query_rows, query_table
 from test_adaptive import ADAPTIVE, SINGLE_TASK, last_job
+from test_tpch_oracle import oracle_table, statements
 
 MAX_INPUT = "ballista.planner.adaptive.single_task.max_input_bytes"
 ONE_TASK = "runs as one task: its scans are estimated at "
@@ -86,3 +87,14 @@ def test_a_bad_limit_is_refused_clearly(adaptive, value):
     assert MAX_INPUT in str(refused.value), refused.value
     # The session still works, with the limit it had.
     assert query_rows(adaptive, "SELECT 1") == [(1,)]
+
+
+@pytest.mark.parametrize("number", [3, 5, 9, 18, 21])
+def test_tpch_joins_run_as_one_task_and_answer_as_datafusion(server, adaptive, oracle, tpch_query, number):
+    """DataFusion's Parquet statistics size the embedded TPC-H tables, so these run as one task
+    (the TPC-H oracle's single-task setup relies on it at scale 0.1)."""
+    [statement] = statements(tpch_query(number))
+    assert_tables_match(query_table(adaptive, statement), oracle_table(oracle, statement))
+    [stage] = last_job(server, statement)["stages"]
+    assert stage["tasks"]["total"] == 1, stage
+    assert any(change.startswith(ONE_TASK) for change in stage["adaptive_changes"]), stage

@@ -41,7 +41,7 @@ use crate::result_partitions::{
     PendingResults, ReadActivity, ResultPartition, ResultSource, watch_client,
 };
 use crate::scalar_subqueries::{RunPlan, resolve_scalar_subqueries, split_scalar_subqueries};
-use crate::scheduler::{JobLabel, JobProgress, JobSubmission, SchedulerHandle};
+use crate::scheduler::{JobLabel, JobProgress, JobSubmission, SchedulerHandle, TaskMemory};
 use crate::session_defaults::changed_settings;
 use crate::single_task::as_single_task;
 use crate::stage_planner::{QueryStage, StagePlan};
@@ -247,13 +247,13 @@ impl QueryEngine for ClusterEngine {
     ) -> BoxFuture<'static, Result<Option<String>>> {
         let options = BallistaOptions::of(config);
         let adaptive = options.adaptive_planning().is_some();
-        let smallest_task_memory = self.scheduler.smallest_task_memory();
+        let task_memory = self.scheduler.task_memory();
         Box::pin(async move {
             if let Some(reason) = scheduler_only(&plan) {
                 return Ok(Some(format!("runs on the scheduler: {reason}")));
             }
-            let stages = explain_stages(plan, &options, smallest_task_memory)?;
-            if !adaptive {
+            let (stages, single_task) = explain_stages(plan, &options, task_memory)?;
+            if !adaptive || single_task {
                 return Ok(Some(stages));
             }
             // The tuning guide's contract: EXPLAIN shows the initial plan, which may change.
@@ -267,27 +267,28 @@ impl QueryEngine for ClusterEngine {
 }
 
 /// The stages `plan` runs as: first each scalar subquery's, which run before the query
-/// (see `scalar_subqueries.rs`), then the query's own.
+/// (see `scalar_subqueries.rs`), then the query's own; and whether the query's own job
+/// runs as one task (nothing of it is re-planned then).
 fn explain_stages(
     plan: Arc<dyn ExecutionPlan>,
     options: &BallistaOptions,
-    smallest_task_memory: Option<u64>,
-) -> Result<String> {
+    task_memory: TaskMemory,
+) -> Result<(String, bool)> {
     let (query, subqueries) = split_scalar_subqueries(plan)?;
     let mut text = String::new();
     for (number, subquery) in subqueries.into_iter().enumerate() {
         text.push_str(&format!("Scalar subquery {} (runs first):\n", number + 1));
-        for line in explain_stages(subquery, options, smallest_task_memory)?.lines() {
+        for line in explain_stages(subquery, options, task_memory)?.0.lines() {
             text.push_str(&format!("  {line}\n"));
         }
     }
     let job = JobId::new("explain");
-    let (stages, planned_as) = plan_job(&job, query, options, smallest_task_memory)?;
-    if let Some(note) = planned_as {
+    let (stages, planned_as) = plan_job(&job, query, options, task_memory)?;
+    if let Some(note) = &planned_as {
         text.push_str(&format!("The query {note}.\n"));
     }
     text.push_str(&stages.to_string());
-    Ok(text)
+    Ok((text, planned_as.is_some()))
 }
 
 /// The stages of job `job`, and what the planner chose for its shape when it is not the
@@ -297,22 +298,31 @@ fn plan_job(
     job: &JobId,
     plan: Arc<dyn ExecutionPlan>,
     options: &BallistaOptions,
-    smallest_task_memory: Option<u64>,
+    task_memory: TaskMemory,
 ) -> Result<(StagePlan, Option<String>)> {
     let format = options.shuffle_format();
     let adaptive = options.adaptive_planning();
     if let Some(max_input_bytes) =
         adaptive.and_then(|planning| planning.single_task_max_input_bytes)
     {
-        // Without a memory pool nothing bounds a task but the input limit itself.
         let max_build_bytes = adaptive
             .and_then(|planning| planning.hash_join_max_build_bytes)
-            .map(|_| smallest_task_memory.map_or(u64::MAX, |share| share / BUILD_SHARE_DIVISOR));
-        if let Some(single) = as_single_task(&plan, max_input_bytes, max_build_bytes)?
-            && let Some(stages) =
-                plan_decodable_single_stage(job, &planning_layout(), format, single.plan)?
-        {
-            return Ok((stages, Some(single.note)));
+            .and(match task_memory {
+                // The executor that takes the task may have any pool: no hash join.
+                TaskMemory::Unknown => None,
+                // Nothing bounds a task but the input limit itself.
+                TaskMemory::Unbounded => Some(u64::MAX),
+                TaskMemory::AtMost(share) => Some(share / BUILD_SHARE_DIVISOR),
+            });
+        if let Some(single) = as_single_task(&plan, max_input_bytes, max_build_bytes) {
+            // A plan the single stage cannot carry runs as stages.
+            match plan_decodable_single_stage(job, &planning_layout(), format, single.plan) {
+                Ok(Some(stages)) => return Ok((stages, Some(single.note))),
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::debug!(error = %err, "the query runs as stages, not as one task");
+                }
+            }
         }
     }
     Ok((
@@ -413,7 +423,7 @@ async fn start_job(
     let options = BallistaOptions::of(task_ctx.session_config());
     let configured = ConfiguredStores::of(task_ctx.session_config());
     let object_stores = stores_read_by(&plan, configured.as_deref())?;
-    let (stages, planned_as) = plan_job(&job, plan, &options, scheduler.smallest_task_memory())?;
+    let (stages, planned_as) = plan_job(&job, plan, &options, scheduler.task_memory())?;
     check_task_counts(&stages)?;
     let stage = stages.final_stage().clone();
     let adaptive = options.adaptive_planning();

@@ -15,24 +15,30 @@
 //! reads it back, launches a task per partition and waits for the slowest one; TPC-H's
 //! small queries (q2, q11, q16, q22 at SF1) took 2.3–3.2× DataFusion's time that way, and
 //! single-process DataFusion with our session settings is as fast as with its own
-//! (docs/benchmarks.md). The task still runs on an executor, under its memory pool, and
-//! with all of that executor's task threads.
+//! (docs/benchmarks.md). The task still runs on an executor, under one task's share of its
+//! memory pool; its partitions run on all of that executor's task threads.
 //!
-//! The hash joins are memory-safe by construction: every build side is part of an input
-//! estimated at most a quarter of the task's share. Above that, sort-merge joins stay, and
-//! spill. A join whose order something above it relies on stays too: each join becomes a
-//! hash join only if DataFusion's `SanityCheckPlan` accepts the plan without its order.
+//! The hash joins fit the task's memory: the whole input is estimated at most a quarter of
+//! its share, and a join builds a side that nothing adds rows to (so the input bounds it),
+//! or one estimated within that quarter. Otherwise sort-merge joins stay, and spill. A join
+//! whose order something above it relies on stays too: each join becomes a hash join only
+//! if DataFusion's `SanityCheckPlan` accepts the plan without its order.
 
 use std::sync::Arc;
 
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::error::Result;
+use datafusion::logical_expr::JoinType;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_optimizer::sanity_checker::SanityCheckPlan;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
-use datafusion::physical_plan::joins::{HashJoinExec, JoinOn, PartitionMode, SortMergeJoinExec};
+use datafusion::physical_plan::joins::{
+    CrossJoinExec, HashJoinExec, JoinOn, NestedLoopJoinExec, PartitionMode, SortMergeJoinExec,
+    SymmetricHashJoinExec,
+};
 use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
+use datafusion::physical_plan::unnest::UnnestExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 
 use crate::estimated_bytes::{estimated_bytes, estimated_rows};
@@ -54,16 +60,15 @@ pub(crate) fn as_single_task(
     plan: &Arc<dyn ExecutionPlan>,
     max_input_bytes: u64,
     max_build_bytes: Option<u64>,
-) -> Result<Option<SingleTask>> {
-    let Some(input) = estimated_input_bytes(plan).filter(|bytes| *bytes <= max_input_bytes) else {
-        return Ok(None);
-    };
+) -> Option<SingleTask> {
+    let input = estimated_input_bytes(plan).filter(|bytes| *bytes <= max_input_bytes)?;
     let mut note = format!(
         "runs as one task: its scans are estimated at {input} bytes (limit {max_input_bytes})"
     );
     let mut plan = Arc::clone(plan);
     if let Some(limit) = max_build_bytes.filter(|limit| input <= *limit) {
-        let (hashed, joins) = with_hash_joins(plan)?;
+        // A side that may add rows must be estimated within both limits.
+        let (hashed, joins) = with_hash_joins(plan, limit.min(max_input_bytes));
         plan = hashed;
         if joins > 0 {
             note.push_str(&format!("; {joins} sort-merge join(s) became hash joins"));
@@ -74,10 +79,10 @@ pub(crate) fn as_single_task(
             }
         }
     }
-    Ok(Some(SingleTask {
+    Some(SingleTask {
         plan: merged(plan),
         note,
-    }))
+    })
 }
 
 /// The bytes every leaf of `plan` is estimated to produce, in all; `None` if a leaf's
@@ -92,33 +97,51 @@ fn estimated_input_bytes(plan: &Arc<dyn ExecutionPlan>) -> Option<u64> {
     })
 }
 
-/// `plan` with each sort-merge join a partitioned hash join, from the top down, where
-/// nothing above relies on the join's order; with how many joins changed.
-fn with_hash_joins(mut plan: Arc<dyn ExecutionPlan>) -> Result<(Arc<dyn ExecutionPlan>, usize)> {
-    // Joins tried and kept: their order is relied upon.
+/// `plan` with each sort-merge join a partitioned hash join where that is safe, from the
+/// top down: the side it builds fits `limit`, and nothing above relies on the join's
+/// order. With how many joins changed.
+fn with_hash_joins(
+    mut plan: Arc<dyn ExecutionPlan>,
+    limit: u64,
+) -> (Arc<dyn ExecutionPlan>, usize) {
+    // Sort-merge joins kept, the first ones from the top: no side of theirs is safe to
+    // build, something relies on their order, or DataFusion refused the hash join.
     let mut kept = 0;
     let mut changed = 0;
-    while let Some(candidate) = with_nth_join_hashed(&plan, kept)? {
-        if SanityCheckPlan::new()
-            .optimize(Arc::clone(&candidate), &ConfigOptions::new())
-            .is_ok()
-        {
-            plan = candidate;
-            changed += 1;
-        } else {
-            kept += 1;
+    loop {
+        match with_nth_join_hashed(&plan, kept, limit) {
+            NthJoin::Absent => return (plan, changed),
+            NthJoin::Kept => kept += 1,
+            NthJoin::Hashed(candidate) => {
+                if SanityCheckPlan::new()
+                    .optimize(Arc::clone(&candidate), &ConfigOptions::new())
+                    .is_ok()
+                {
+                    plan = candidate;
+                    changed += 1;
+                } else {
+                    kept += 1;
+                }
+            }
         }
     }
-    Ok((plan, changed))
 }
 
-/// `plan` with its `n`-th sort-merge join (top down) a partitioned hash join building the
-/// side estimated smaller; `None` when it has no such join.
-fn with_nth_join_hashed(
-    plan: &Arc<dyn ExecutionPlan>,
-    n: usize,
-) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+/// What became of a plan's `n`-th sort-merge join.
+enum NthJoin {
+    /// The plan has no `n`-th sort-merge join.
+    Absent,
+    /// It stays a sort-merge join.
+    Kept,
+    /// The plan with it a hash join.
+    Hashed(Arc<dyn ExecutionPlan>),
+}
+
+/// `plan` with its `n`-th sort-merge join (top down) a partitioned hash join, if one of its
+/// sides is safe to build within `limit`.
+fn with_nth_join_hashed(plan: &Arc<dyn ExecutionPlan>, n: usize, limit: u64) -> NthJoin {
     let mut seen = 0;
+    let mut outcome = NthJoin::Absent;
     let rewritten = Arc::clone(plan).transform_down(|node| {
         let Some(join) = node.downcast_ref::<SortMergeJoinExec>() else {
             return Ok(Transformed::no(node));
@@ -127,23 +150,53 @@ fn with_nth_join_hashed(
         if seen - 1 != n {
             return Ok(Transformed::no(node));
         }
-        Ok(Transformed::new(
-            as_hash_join(join)?,
-            true,
-            TreeNodeRecursion::Stop,
-        ))
-    })?;
-    Ok(rewritten.transformed.then_some(rewritten.data))
+        match as_hash_join(join, limit) {
+            Ok(Some(hash_join)) => Ok(Transformed::new(hash_join, true, TreeNodeRecursion::Stop)),
+            Ok(None) => {
+                outcome = NthJoin::Kept;
+                Ok(Transformed::new(node, false, TreeNodeRecursion::Stop))
+            }
+            Err(err) => {
+                tracing::debug!(error = %err, "single task: a sort-merge join stays");
+                outcome = NthJoin::Kept;
+                Ok(Transformed::new(node, false, TreeNodeRecursion::Stop))
+            }
+        }
+    });
+    match rewritten {
+        Ok(rewritten) if rewritten.transformed => NthJoin::Hashed(rewritten.data),
+        Ok(_) => outcome,
+        Err(_) => NthJoin::Kept,
+    }
 }
 
 /// `join` as a partitioned hash join on the same exchanges, without the sorts it needed,
-/// building the side estimated to have fewer rows (a hash table's cost is its entries),
-/// or fewer bytes when rows are not estimated for both; the left one when neither is.
-fn as_hash_join(join: &SortMergeJoinExec) -> Result<Arc<dyn ExecutionPlan>> {
+/// or `None` when neither side is safe to build. A side is safe when nothing in it adds
+/// rows (no join but a semi or anti join, no unnest), so that the input bounds it, or when
+/// it is estimated within `limit`. Of two safe sides it builds the one estimated to have
+/// fewer rows (a hash table's cost is its entries), or fewer bytes when rows are not
+/// estimated for both; the left one when neither is.
+fn as_hash_join(join: &SortMergeJoinExec, limit: u64) -> Result<Option<Arc<dyn ExecutionPlan>>> {
     let join_type = join.join_type();
+    let (left, right) = (join.left(), join.right());
+    let safe = |side: &Arc<dyn ExecutionPlan>| {
+        !adds_rows(side) || estimated_bytes(side).is_some_and(|bytes| bytes <= limit)
+    };
+    let build_right = match (safe(left), join_type.supports_swap() && safe(right)) {
+        (true, true) => match (estimated_rows(left), estimated_rows(right)) {
+            (Some(left), Some(right)) => right < left,
+            _ => matches!(
+                (estimated_bytes(left), estimated_bytes(right)),
+                (Some(left), Some(right)) if right < left
+            ),
+        },
+        (false, true) => true,
+        (true, false) => false,
+        (false, false) => return Ok(None),
+    };
     let hash_join = HashJoinExec::try_new(
-        without_sorts(join.left())?,
-        without_sorts(join.right())?,
+        without_sorts(left)?,
+        without_sorts(right)?,
         JoinOn::from(join.on()),
         join.filter().clone(),
         &join_type,
@@ -152,19 +205,40 @@ fn as_hash_join(join: &SortMergeJoinExec) -> Result<Arc<dyn ExecutionPlan>> {
         join.null_equality(),
         false,
     )?;
-    let (left, right) = (join.left(), join.right());
-    let right_smaller = match (estimated_rows(left), estimated_rows(right)) {
-        (Some(left), Some(right)) => right < left,
-        _ => matches!(
-            (estimated_bytes(left), estimated_bytes(right)),
-            (Some(left), Some(right)) if right < left
-        ),
-    };
-    if right_smaller && join_type.supports_swap() {
-        hash_join.swap_inputs(PartitionMode::Partitioned)
+    if build_right {
+        Ok(Some(hash_join.swap_inputs(PartitionMode::Partitioned)?))
     } else {
-        Ok(Arc::new(hash_join))
+        Ok(Some(Arc::new(hash_join)))
     }
+}
+
+/// Whether something in `plan` may produce more rows than it reads: a join other than a
+/// semi or anti join (whose output is part of one side), or an unnest.
+fn adds_rows(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    let keeps_one_side = |join_type: JoinType| {
+        matches!(
+            join_type,
+            JoinType::LeftSemi
+                | JoinType::LeftAnti
+                | JoinType::RightSemi
+                | JoinType::RightAnti
+                | JoinType::LeftMark
+                | JoinType::RightMark
+        )
+    };
+    plan.exists(|node| {
+        Ok(if let Some(join) = node.downcast_ref::<HashJoinExec>() {
+            !keeps_one_side(*join.join_type())
+        } else if let Some(join) = node.downcast_ref::<SortMergeJoinExec>() {
+            !keeps_one_side(join.join_type())
+        } else {
+            node.is::<NestedLoopJoinExec>()
+                || node.is::<CrossJoinExec>()
+                || node.is::<SymmetricHashJoinExec>()
+                || node.is::<UnnestExec>()
+        })
+    })
+    .unwrap_or(true)
 }
 
 /// `plan` as one partition: merged in order when its partitions are sorted, else as they
@@ -247,9 +321,8 @@ mod tests {
         let plan = physical(&ctx, JOIN).await;
         assert!(text(&plan).contains("SortMergeJoin"), "{}", text(&plan));
 
-        let single = as_single_task(&plan, 1 << 30, Some(1 << 30))
-            .unwrap()
-            .expect("a small query runs as one task");
+        let single =
+            as_single_task(&plan, 1 << 30, Some(1 << 30)).expect("a small query runs as one task");
         let shown = text(&single.plan);
         assert_eq!(single.plan.output_partitioning().partition_count(), 1);
         assert!(shown.starts_with("CoalescePartitionsExec"), "{shown}");
@@ -266,8 +339,18 @@ mod tests {
             "{}",
             single.note
         );
-        // The small side is built.
-        assert!(shown.contains("HashJoinExec: mode=Partitioned, join_type=Inner, on=[(k@0, k@0)]"));
+        // The small side (10 rows, against 1000) is built.
+        let mut built = Vec::new();
+        single
+            .plan
+            .apply(|node| {
+                if let Some(join) = node.downcast_ref::<HashJoinExec>() {
+                    built.push(estimated_rows(join.left()));
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+            .unwrap();
+        assert_eq!(built, vec![Some(10)], "{shown}");
         // A plan runs once (its exchanges are consumed): the expected rows come from a
         // fresh one.
         let expected = physical(&ctx, JOIN).await;
@@ -279,7 +362,7 @@ mod tests {
         let ctx = context().await;
         let plan = physical(&ctx, JOIN).await;
         for limit in [None, Some(1)] {
-            let single = as_single_task(&plan, 1 << 30, limit).unwrap().unwrap();
+            let single = as_single_task(&plan, 1 << 30, limit).unwrap();
             assert!(text(&single.plan).contains("SortMergeJoin"), "{limit:?}");
             assert!(!single.note.contains("hash joins"), "{}", single.note);
         }
@@ -289,10 +372,28 @@ mod tests {
     async fn a_query_above_the_limit_is_left_to_its_stages() {
         let ctx = context().await;
         let plan = physical(&ctx, JOIN).await;
-        assert!(as_single_task(&plan, 1, Some(1 << 30)).unwrap().is_none());
+        assert!(as_single_task(&plan, 1, Some(1 << 30)).is_none());
         let input = estimated_input_bytes(&plan).expect("memory tables are measured");
-        assert!(as_single_task(&plan, input, None).unwrap().is_some());
-        assert!(as_single_task(&plan, input - 1, None).unwrap().is_none());
+        assert!(as_single_task(&plan, input, None).is_some());
+        assert!(as_single_task(&plan, input - 1, None).is_none());
+    }
+
+    #[tokio::test]
+    async fn only_joins_that_may_multiply_rows_count_as_adding_rows() {
+        let ctx = context().await;
+        for (sql, adds) in [
+            ("SELECT k FROM big WHERE v > 3", false),
+            ("SELECT k, count(*) FROM big GROUP BY k", false),
+            (JOIN, true),
+            ("SELECT k FROM big WHERE k IN (SELECT k FROM small)", false),
+            (
+                "SELECT k FROM big WHERE k NOT IN (SELECT k FROM small)",
+                false,
+            ),
+            ("SELECT big.k FROM big CROSS JOIN small", true),
+        ] {
+            assert_eq!(adds_rows(&physical(&ctx, sql).await), adds, "{sql}");
+        }
     }
 
     #[tokio::test]
@@ -300,9 +401,7 @@ mod tests {
         let ctx = context().await;
         let sql = format!("{JOIN} ORDER BY n DESC, k");
         let plan = physical(&ctx, &sql).await;
-        let single = as_single_task(&plan, 1 << 30, Some(1 << 30))
-            .unwrap()
-            .unwrap();
+        let single = as_single_task(&plan, 1 << 30, Some(1 << 30)).unwrap();
         let shown = text(&single.plan);
         assert!(shown.starts_with("SortPreservingMergeExec"), "{shown}");
         let expected = physical(&ctx, &sql).await;

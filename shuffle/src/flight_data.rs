@@ -212,11 +212,22 @@ fn conform(batch: RecordBatch, schema: SchemaRef) -> Result<RecordBatch, FlightE
 
 /// `batch` as zero-copy row slices of about `max_bytes` each, as arrow-flight splits
 /// them. A batch without rows gives none: there is nothing to send.
+///
+/// The bytes counted are those of the batch's own rows. A batch decoded from a file
+/// segment shares that segment's buffers with its neighbours, and counting whole buffers
+/// cut it into slices of a few hundred rows, as many as the segment held batches: more
+/// messages, and, for the JDBC driver, whose `setMaxRows` counts rows per batch, a limit
+/// that is not applied.
 fn split_by_rows(batch: &RecordBatch, max_bytes: usize) -> Vec<RecordBatch> {
     let bytes: usize = batch
         .columns()
         .iter()
-        .map(|column| column.get_buffer_memory_size())
+        .map(|column| {
+            column
+                .to_data()
+                .get_slice_memory_size()
+                .unwrap_or_else(|_| column.get_buffer_memory_size())
+        })
         .sum();
     let slices = bytes.div_ceil(max_bytes).max(1);
     let rows = batch.num_rows();
@@ -438,6 +449,20 @@ mod tests {
             assert!(message.data_body.len() <= 2 * MAX_BYTES);
         }
         assert_eq!(concat_batches(&schema, &got.batches).unwrap(), big);
+    }
+
+    #[tokio::test]
+    async fn a_slice_of_a_larger_batch_is_measured_by_its_own_rows() {
+        const MAX_BYTES: usize = 64 << 10;
+        // 800 KB of buffers, of which the slice's 1000 rows are 8 KB: one message.
+        let big = batch(vec![(
+            "v",
+            Arc::new(Int64Array::from_iter_values(0..100_000)),
+        )]);
+        let slice = big.slice(5_000, 1_000);
+        let got = round_trip(sent(vec![slice.clone()]).with_max_flight_data_size(MAX_BYTES)).await;
+        assert_eq!(got.counts().1, 1, "the slice was cut into several messages");
+        assert_eq!(got.batches, vec![slice]);
     }
 
     #[tokio::test]

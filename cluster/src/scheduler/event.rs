@@ -48,7 +48,7 @@ pub enum Event {
         executor: ExecutorId,
         slots: usize,
     },
-    /// The executor showed it is alive (a heartbeat, a poll, a report). One that shows
+    /// The executor showed it is alive (a heartbeat, a poll). One that shows
     /// nothing for [`crate::scheduler::Limits::executor_timeout`] is lost.
     ExecutorSeen {
         executor: ExecutorId,

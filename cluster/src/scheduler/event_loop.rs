@@ -63,6 +63,18 @@ impl Default for SchedulerSettings {
     }
 }
 
+/// What a task may hold in memory on the executors that take tasks: what a plan sized
+/// before it runs must fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskMemory {
+    /// No executor takes tasks: the next one to register may have any pool.
+    Unknown,
+    /// No executor that takes tasks has a memory pool.
+    Unbounded,
+    /// The smallest share of a pool a task gets on them.
+    AtMost(u64),
+}
+
 /// A job to run: its stages and the session settings every task runs with.
 #[derive(Debug)]
 pub struct JobSubmission {
@@ -142,8 +154,8 @@ pub struct SchedulerHandle {
     cluster_secret: ClusterSecret,
     /// Jobs whose results are still wanted (running, or ended and not yet released).
     job_count: watch::Receiver<usize>,
-    /// The smallest memory share a task gets on a live executor with a memory pool.
-    task_memory: watch::Receiver<Option<u64>>,
+    /// What a task may hold in memory on the executors that take tasks.
+    task_memory: watch::Receiver<TaskMemory>,
     /// What the scheduler counts, for `/api/metrics`.
     metrics: Arc<SchedulerMetrics>,
     /// The loop stops when the last handle is dropped (its inbox closes, or this aborts it).
@@ -157,7 +169,7 @@ impl SchedulerHandle {
         let (commands, inbox) = mpsc::unbounded_channel();
         let mailboxes = Arc::new(Mailboxes::default());
         let (job_count_sender, job_count) = watch::channel(0);
-        let (task_memory_sender, task_memory) = watch::channel(None);
+        let (task_memory_sender, task_memory) = watch::channel(TaskMemory::Unknown);
         let metrics = Arc::new(SchedulerMetrics::new());
         let event_loop = EventLoop {
             state: SchedulerState::new(settings.limits),
@@ -195,9 +207,8 @@ impl SchedulerHandle {
         &self.metrics
     }
 
-    /// The smallest memory share a task gets on the live executors, if any has a memory
-    /// pool: what a plan sized before it runs must fit.
-    pub fn smallest_task_memory(&self) -> Option<u64> {
+    /// What a task may hold in memory on the executors that take tasks now.
+    pub fn task_memory(&self) -> TaskMemory {
         *self.task_memory.borrow()
     }
 
@@ -312,7 +323,7 @@ struct EventLoop {
     started_at: SystemTime,
     mailboxes: Arc<Mailboxes>,
     job_count: watch::Sender<usize>,
-    task_memory: watch::Sender<Option<u64>>,
+    task_memory: watch::Sender<TaskMemory>,
     metrics: Arc<SchedulerMetrics>,
 }
 
@@ -369,18 +380,20 @@ impl EventLoop {
                 command,
                 Command::Alive(..) | Command::View(..) | Command::SessionJobs(..)
             );
+            // A report can lose an executor too: the one a failed fetch read from.
             let may_change_executors = matches!(
                 command,
                 Command::Register(..)
                     | Command::Deregister(..)
                     | Command::Drain(..)
+                    | Command::Report(..)
                     | Command::Tick
             );
             self.handle(command);
             if may_change_executors {
-                let smallest = self.smallest_task_memory();
+                let memory = self.task_memory();
                 self.task_memory
-                    .send_if_modified(|current| std::mem::replace(current, smallest) != smallest);
+                    .send_if_modified(|current| std::mem::replace(current, memory) != memory);
             }
             if may_change_jobs {
                 self.publish_progress();
@@ -484,8 +497,9 @@ impl EventLoop {
         } = submission;
         self.history
             .submitted(&job, &session_id, label, &stages, SystemTime::now());
-        if let Some(note) = planned_as {
-            self.history.noted(&job, stages.final_stage().id, note);
+        if let Some(note) = &planned_as {
+            self.history
+                .noted(&job, stages.final_stage().id, note.clone());
         }
         let specs = stages
             .stages()
@@ -494,7 +508,9 @@ impl EventLoop {
                 id: stage.id,
                 tasks: stage.tasks(),
                 inputs: stage.inputs.clone(),
-                replan: adaptive.is_some_and(|planning| may_replan(planning, stage, &stages)),
+                // A query run as one task has nothing measured to re-plan it with.
+                replan: planned_as.is_none()
+                    && adaptive.is_some_and(|planning| may_replan(planning, stage, &stages)),
             })
             .collect();
         let final_stage = stages.final_stage().id;
@@ -894,6 +910,19 @@ impl EventLoop {
                 self.depart(&executor, ExecutorState::Lost, last_seen, Instant::now());
                 None
             }
+        }
+    }
+
+    /// What a task may hold in memory on the live executors that take tasks.
+    fn task_memory(&self) -> TaskMemory {
+        let takes_tasks = self
+            .state
+            .executors()
+            .any(|(_, standing)| !standing.draining);
+        match self.smallest_task_memory() {
+            Some(share) => TaskMemory::AtMost(share),
+            None if takes_tasks => TaskMemory::Unbounded,
+            None => TaskMemory::Unknown,
         }
     }
 

@@ -21,7 +21,7 @@ pub use cluster_view::{
 pub use event::{Action, Event, StageSpec, TaskOutcome};
 #[cfg(test)]
 pub(crate) use event_loop::resolve_readers;
-pub use event_loop::{JobSubmission, SchedulerHandle, SchedulerSettings, StopOutcome};
+pub use event_loop::{JobSubmission, SchedulerHandle, SchedulerSettings, StopOutcome, TaskMemory};
 pub use job_history::DEFAULT_JOB_HISTORY;
 pub use job_label::JobLabel;
 pub use job_progress::{FinalOutput, FinalTask, JobEnd, JobFailure, JobProgress};
