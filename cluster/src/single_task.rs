@@ -10,7 +10,7 @@
 //!                                                                      └ Exchange ─ Scan b
 //! ```
 //!
-//! Why: below a few hundred megabytes, a job of stages spends more on its fixed costs than
+//! Why: below about a gigabyte, a job of stages spends more on its fixed costs than
 //! its parallelism wins back. Each stage boundary writes every row to a shuffle file and
 //! reads it back, launches a task per partition and waits for the slowest one; TPC-H's
 //! small queries (q2, q11, q16, q22 at SF1) took 2.3–3.2× DataFusion's time that way, and
