@@ -290,28 +290,37 @@ fn as_hash_join(
         (None, Some(right)) => (true, right),
         (None, None) => return Ok(None),
     };
-    let hash_join = HashJoinExec::try_new(
-        without_sorts(join.left())?,
-        without_sorts(join.right())?,
-        JoinOn::from(join.on()),
-        join.filter().clone(),
-        &join_type,
-        None,
-        PartitionMode::Partitioned,
-        join.null_equality(),
-        false,
-    )?;
-    let plan = if build_right {
-        hash_join.swap_inputs(PartitionMode::Partitioned)?
-    } else {
-        Arc::new(hash_join) as Arc<dyn ExecutionPlan>
-    };
+    let plan = partitioned_hash_join(join, build_right)?;
     let note = format!(
         "{join_type} sort-merge join became a partitioned hash join building stage {}'s \
          output (at most {} bytes per partition, limit {max_build_bytes})",
         build.stage, build.largest_partition
     );
     Ok(Some((plan, note)))
+}
+
+/// `join` as a partitioned hash join on the same exchanges, without the sorts it needed,
+/// building its right side when `build_right`, else its left one.
+pub(crate) fn partitioned_hash_join(
+    join: &SortMergeJoinExec,
+    build_right: bool,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let hash_join = HashJoinExec::try_new(
+        without_sorts(join.left())?,
+        without_sorts(join.right())?,
+        JoinOn::from(join.on()),
+        join.filter().clone(),
+        &join.join_type(),
+        None,
+        PartitionMode::Partitioned,
+        join.null_equality(),
+        false,
+    )?;
+    if build_right {
+        hash_join.swap_inputs(PartitionMode::Partitioned)
+    } else {
+        Ok(Arc::new(hash_join))
+    }
 }
 
 /// What one side of a join reads, measured.
@@ -348,7 +357,7 @@ fn measured(
 
 /// `side` without the sorts the sort-merge join needed: those at its top, above any
 /// projections and filters. A sort with a limit stays, since it drops rows.
-pub(crate) fn without_sorts(side: &Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+fn without_sorts(side: &Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
     if let Some(sort) = side.downcast_ref::<SortExec>()
         && sort.fetch().is_none()
     {

@@ -34,15 +34,14 @@ use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_optimizer::sanity_checker::SanityCheckPlan;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::joins::{
-    CrossJoinExec, HashJoinExec, JoinOn, NestedLoopJoinExec, PartitionMode, SortMergeJoinExec,
-    SymmetricHashJoinExec,
+    CrossJoinExec, HashJoinExec, NestedLoopJoinExec, SortMergeJoinExec, SymmetricHashJoinExec,
 };
 use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
 use datafusion::physical_plan::unnest::UnnestExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 
 use crate::estimated_bytes::{estimated_bytes, estimated_rows};
-use crate::join_strategy::without_sorts;
+use crate::join_strategy::partitioned_hash_join;
 
 /// A query planned to run as one task.
 #[derive(Debug)]
@@ -151,17 +150,14 @@ fn with_nth_join_hashed(plan: &Arc<dyn ExecutionPlan>, n: usize, limit: u64) -> 
             return Ok(Transformed::no(node));
         }
         match as_hash_join(join, limit) {
-            Ok(Some(hash_join)) => Ok(Transformed::new(hash_join, true, TreeNodeRecursion::Stop)),
-            Ok(None) => {
-                outcome = NthJoin::Kept;
-                Ok(Transformed::new(node, false, TreeNodeRecursion::Stop))
+            Ok(Some(hash_join)) => {
+                return Ok(Transformed::new(hash_join, true, TreeNodeRecursion::Stop));
             }
-            Err(err) => {
-                tracing::debug!(error = %err, "single task: a sort-merge join stays");
-                outcome = NthJoin::Kept;
-                Ok(Transformed::new(node, false, TreeNodeRecursion::Stop))
-            }
+            Ok(None) => {}
+            Err(err) => tracing::debug!(error = %err, "single task: a sort-merge join stays"),
         }
+        outcome = NthJoin::Kept;
+        Ok(Transformed::new(node, false, TreeNodeRecursion::Stop))
     });
     match rewritten {
         Ok(rewritten) if rewritten.transformed => NthJoin::Hashed(rewritten.data),
@@ -194,22 +190,7 @@ fn as_hash_join(join: &SortMergeJoinExec, limit: u64) -> Result<Option<Arc<dyn E
         (true, false) => false,
         (false, false) => return Ok(None),
     };
-    let hash_join = HashJoinExec::try_new(
-        without_sorts(left)?,
-        without_sorts(right)?,
-        JoinOn::from(join.on()),
-        join.filter().clone(),
-        &join_type,
-        None,
-        PartitionMode::Partitioned,
-        join.null_equality(),
-        false,
-    )?;
-    if build_right {
-        Ok(Some(hash_join.swap_inputs(PartitionMode::Partitioned)?))
-    } else {
-        Ok(Some(Arc::new(hash_join)))
-    }
+    partitioned_hash_join(join, build_right).map(Some)
 }
 
 /// Whether something in `plan` may produce more rows than it reads: a join other than a
@@ -260,6 +241,7 @@ mod tests {
     use datafusion::prelude::{SessionConfig, SessionContext};
 
     use super::*;
+    use crate::test_support::physical_plan as physical;
 
     /// A session with two generated tables, of 1000 and 10 rows, in memory, planned with
     /// sort-merge joins over four partitions.
@@ -280,15 +262,6 @@ mod tests {
             .unwrap();
         }
         ctx
-    }
-
-    async fn physical(ctx: &SessionContext, sql: &str) -> Arc<dyn ExecutionPlan> {
-        ctx.sql(sql)
-            .await
-            .unwrap()
-            .create_physical_plan()
-            .await
-            .unwrap()
     }
 
     fn text(plan: &Arc<dyn ExecutionPlan>) -> String {

@@ -30,6 +30,8 @@ use arrow_flight::error::FlightError;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 
+use crate::batch_bytes::own_bytes;
+
 /// A stream of [`FlightData`] carrying record batches with the types of their schema:
 /// the schema message first, then for each batch the dictionaries it needs and the
 /// batch, split into row slices of at most about `max_flight_data_size` bytes.
@@ -219,17 +221,7 @@ fn conform(batch: RecordBatch, schema: SchemaRef) -> Result<RecordBatch, FlightE
 /// messages, and, for the JDBC driver, whose `setMaxRows` counts rows per batch, a limit
 /// that is not applied.
 fn split_by_rows(batch: &RecordBatch, max_bytes: usize) -> Vec<RecordBatch> {
-    let bytes: usize = batch
-        .columns()
-        .iter()
-        .map(|column| {
-            column
-                .to_data()
-                .get_slice_memory_size()
-                .unwrap_or_else(|_| column.get_buffer_memory_size())
-        })
-        .sum();
-    let slices = bytes.div_ceil(max_bytes).max(1);
+    let slices = own_bytes(batch).div_ceil(max_bytes).max(1);
     let rows = batch.num_rows();
     let rows_per_slice = (rows / slices).max(1);
     (0..rows)

@@ -12,6 +12,7 @@
 //! (how the next stage reads it back); [`ShuffleLayout`] decides where every file lives,
 //! and [`ids`] holds the typed identifiers the control plane shares with this crate.
 
+mod batch_bytes;
 mod error;
 mod fetch;
 mod flight_data;

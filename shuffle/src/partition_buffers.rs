@@ -6,16 +6,19 @@
 //! in partition order, into one data file with an index.
 //!
 //! Nothing is allocated ahead of the rows that arrive, so a wide shuffle (many output
-//! partitions) or a large `batch_size` costs only the data actually buffered.
+//! partitions) or a large `batch_size` costs only the data actually buffered. A slice the
+//! partitioner cut from a larger batch counts for its own rows only (`own_bytes`): the
+//! whole is accounted across its slices, all of which wait in some partition's buffer.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use arrow::array::{Array, RecordBatch};
+use arrow::array::RecordBatch;
 use arrow::compute::concat_batches;
 use arrow::datatypes::SchemaRef;
 use datafusion::execution::memory_pool::MemoryReservation;
 
+use crate::batch_bytes::own_bytes;
 use crate::error::{Result, ShuffleError};
 use crate::indexed_file::{PartitionBatches, SegmentFileWriter, read_segment};
 use crate::partition_file::PartitionSummary;
@@ -84,31 +87,15 @@ impl PartitionBuffer {
         self.pending_rows = group_rows;
         // Pending slices may share a larger input's buffers: counting those whole errs on
         // the side of spilling early, and that memory is indeed held.
-        self.pending_bytes = self.pending.iter().map(held_bytes).sum();
+        self.pending_bytes = self.pending.iter().map(own_bytes).sum();
         self.bytes = self.pending_bytes + self.ready_bytes;
         Ok(())
     }
 
     fn add_ready(&mut self, batch: RecordBatch) {
-        self.ready_bytes += held_bytes(&batch);
+        self.ready_bytes += own_bytes(&batch);
         self.ready.push(batch);
     }
-}
-
-/// The memory `batch` stands for. A slice the partitioner cut from a larger batch shares
-/// that batch's buffers: it counts for its own rows only, and the whole is accounted
-/// across its slices (all of which wait in some partition's buffer).
-fn held_bytes(batch: &RecordBatch) -> usize {
-    batch
-        .columns()
-        .iter()
-        .map(|column| {
-            column
-                .to_data()
-                .get_slice_memory_size()
-                .unwrap_or_else(|_| column.get_array_memory_size())
-        })
-        .sum()
 }
 
 /// One spill: the segments of the partitions that were largest at the time.
@@ -157,7 +144,7 @@ impl PartitionBuffers {
         let batch_size = self.config.batch_size.max(1);
         let buffer = &mut self.buffers[partition];
         let before = buffer.bytes;
-        let size = held_bytes(&batch);
+        let size = own_bytes(&batch);
         buffer.pending_rows += batch.num_rows();
         buffer.pending_bytes += size;
         buffer.bytes += size;

@@ -644,15 +644,20 @@ impl EventLoop {
 
     /// Forgets `executor`: its tasks and the output they wrote are to be redone elsewhere.
     fn lose_executor(&mut self, executor: ExecutorId, now: Instant) {
-        if self.executors.contains_key(&executor) {
-            self.metrics.executor_lost();
-        }
         let last_seen = self
             .state
             .executor(&executor)
             .map_or(now, |standing| standing.last_seen);
-        self.depart(&executor, ExecutorState::Lost, last_seen, now);
+        self.record_loss(&executor, last_seen, now);
         self.apply(Event::ExecutorLost { executor }, now);
+    }
+
+    /// Counts `executor`'s loss and keeps its last picture for the operator's views.
+    fn record_loss(&mut self, executor: &ExecutorId, last_seen: Instant, now: Instant) {
+        if self.executors.contains_key(executor) {
+            self.metrics.executor_lost();
+        }
+        self.depart(executor, ExecutorState::Lost, last_seen, now);
     }
 
     fn report(&mut self, executor: ExecutorId, status: TaskStatus, now: Instant) {
@@ -904,10 +909,7 @@ impl EventLoop {
             } => {
                 // The state has already lost it; what of it was needed is queued again.
                 tracing::warn!(executor = %executor, "executor lost: no heartbeat within {:?}", self.state.limits().executor_timeout);
-                if self.executors.contains_key(&executor) {
-                    self.metrics.executor_lost();
-                }
-                self.depart(&executor, ExecutorState::Lost, last_seen, Instant::now());
+                self.record_loss(&executor, last_seen, Instant::now());
                 None
             }
         }
