@@ -37,6 +37,13 @@ pub struct BallistaOptions {
     pub single_task_enabled: bool,
     /// With that rule: the most bytes the query's scans may be estimated to produce.
     pub single_task_max_input_bytes: u64,
+    /// With the adaptive planner: a join's partition far larger than its side's median is
+    /// read by several tasks (`skew_joins.rs`).
+    pub skew_join_enabled: bool,
+    /// With that rule: how many times the median a skewed partition exceeds.
+    pub skewed_partition_factor: f64,
+    /// With that rule: the bytes a skewed partition exceeds.
+    pub skewed_partition_threshold: u64,
     /// Parquet files larger than this many bytes are scanned as several partitions of
     /// about this size; 0 keeps one partition per file.
     pub split_file_size: u64,
@@ -71,6 +78,9 @@ impl Default for BallistaOptions {
             empty_stage_elimination_enabled: true,
             single_task_enabled: true,
             single_task_max_input_bytes: DEFAULT_SINGLE_TASK_MAX_INPUT_BYTES,
+            skew_join_enabled: true,
+            skewed_partition_factor: DEFAULT_SKEWED_PARTITION_FACTOR,
+            skewed_partition_threshold: DEFAULT_SKEWED_PARTITION_THRESHOLD,
             split_file_size: 64 << 20,
             job_timeout: None,
             broadcast_join_threshold: DEFAULT_BROADCAST_JOIN_THRESHOLD,
@@ -100,6 +110,16 @@ pub(crate) const DEFAULT_HASH_JOIN_MAX_BUILD_BYTES: u64 = 32 << 20;
 /// estimated above it (q1, q19: one large scan each) gained nothing. On a cluster of many
 /// executors, large inputs win from their parallelism: lower it there.
 pub(crate) const DEFAULT_SINGLE_TASK_MAX_INPUT_BYTES: u64 = 1 << 30;
+
+/// Spark's `skewedPartitionFactor`: a partition five times its side's median holds its
+/// stage for five times as long as the others' tasks, long enough that splitting it (and
+/// reading the other side's partition once per piece) pays.
+pub(crate) const DEFAULT_SKEWED_PARTITION_FACTOR: f64 = 5.0;
+
+/// Spark's `skewedPartitionThresholdInBytes`: four advisory partitions. Below it a task
+/// finishes in a few seconds, and the other side's partition read again for every piece
+/// costs about what splitting saves.
+pub(crate) const DEFAULT_SKEWED_PARTITION_THRESHOLD: u64 = 256 << 20;
 
 /// One key: its name below `ballista.`, what it means, and how to read and write it.
 struct OptionKey {
@@ -262,6 +282,37 @@ const KEYS: &[OptionKey] = &[
         },
     },
     OptionKey {
+        name: "planner.adaptive.skew_join.enabled",
+        description: "With the adaptive planner: a join's shuffle partition larger than skewed_partition_factor times its side's median and than skewed_partition_threshold_bytes is read by several tasks, each taking the files of a range of map tasks and joining them with the whole matching partition of the other side (the side split is one whose rows the join emits at most once: either side of an inner join, the preserved side of an outer join, the returned side of a semi or anti join).",
+        get: |o| o.skew_join_enabled.to_string(),
+        set: |o, v| {
+            o.skew_join_enabled = parse_bool("planner.adaptive.skew_join.enabled", v)?;
+            Ok(())
+        },
+    },
+    OptionKey {
+        name: "planner.adaptive.skew_join.skewed_partition_factor",
+        description: "How many times its side's median partition a join's partition must exceed to be split (5 default; at least 1).",
+        get: |o| o.skewed_partition_factor.to_string(),
+        set: |o, v| {
+            o.skewed_partition_factor =
+                parse_factor("planner.adaptive.skew_join.skewed_partition_factor", v)?;
+            Ok(())
+        },
+    },
+    OptionKey {
+        name: "planner.adaptive.skew_join.skewed_partition_threshold_bytes",
+        description: "The bytes a join's partition must exceed to be split (256 MiB default); its pieces aim at the advisory partition size.",
+        get: |o| o.skewed_partition_threshold.to_string(),
+        set: |o, v| {
+            o.skewed_partition_threshold = parse_bytes(
+                "planner.adaptive.skew_join.skewed_partition_threshold_bytes",
+                v,
+            )?;
+            Ok(())
+        },
+    },
+    OptionKey {
         name: "scan.split_file_size",
         description: "Parquet files larger than this many bytes are split by row-group ranges into partitions of about this size (64 MiB default); 0 keeps one partition per file.",
         get: |o| o.split_file_size.to_string(),
@@ -296,6 +347,10 @@ impl BallistaOptions {
                 single_task_max_input_bytes: self
                     .single_task_enabled
                     .then_some(self.single_task_max_input_bytes),
+                skew_join: self.skew_join_enabled.then_some(crate::SkewJoinLimits {
+                    factor: self.skewed_partition_factor,
+                    threshold_bytes: self.skewed_partition_threshold,
+                }),
             })
     }
 
@@ -422,6 +477,19 @@ fn parse_duration(key: &str, value: &str) -> Result<std::time::Duration> {
     millis.map(std::time::Duration::from_millis).ok_or_else(bad)
 }
 
+/// A multiple of at least 1, such as 5 or 2.5.
+fn parse_factor(key: &str, value: &str) -> Result<f64> {
+    let value = value.trim_matches(|c| c == '"' || c == '\'');
+    match value.parse::<f64>() {
+        Ok(factor) if factor.is_finite() && factor >= 1.0 => Ok(factor),
+        _ => Err(invalid(
+            key,
+            value,
+            "a number of at least 1, such as 5 or 2.5",
+        )),
+    }
+}
+
 fn parse_fraction(key: &str, value: &str) -> Result<f64> {
     let value = value.trim_matches(|c| c == '"' || c == '\'');
     match value.parse::<f64>() {
@@ -478,6 +546,15 @@ mod tests {
             (
                 "ballista.planner.adaptive.single_task.max_input_bytes",
                 "1073741824",
+            ),
+            ("ballista.planner.adaptive.skew_join.enabled", "true"),
+            (
+                "ballista.planner.adaptive.skew_join.skewed_partition_factor",
+                "5",
+            ),
+            (
+                "ballista.planner.adaptive.skew_join.skewed_partition_threshold_bytes",
+                "268435456",
             ),
             ("ballista.scan.split_file_size", "67108864"),
             ("ballista.job.timeout", "0"),
@@ -546,6 +623,16 @@ mod tests {
             ),
             ("shuffle.sort_based.spill_threshold", "1.5", "fraction"),
             ("shuffle.sort_based.buffer_size", "lots", "byte count"),
+            (
+                "planner.adaptive.skew_join.skewed_partition_factor",
+                "0.5",
+                "a number of at least 1",
+            ),
+            (
+                "planner.adaptive.skew_join.skewed_partition_factor",
+                "NaN",
+                "a number of at least 1",
+            ),
             (
                 "shuffle.nope",
                 "1",

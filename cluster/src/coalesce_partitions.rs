@@ -30,10 +30,11 @@ use trebuchet_shuffle::ShuffleReaderExec;
 use trebuchet_shuffle::ids::{ExecutorId, StageId};
 
 use crate::protocol::ShuffleFile;
+use crate::skew_joins::SkewJoinLimits;
 use crate::stage_planner::QueryStage;
 
 /// What the adaptive planner may do with a job's stages, from its session's keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdaptivePlanning {
     /// `ballista.planner.adaptive.coalesce_partitions.enabled`.
     pub coalesce_partitions: bool,
@@ -47,11 +48,14 @@ pub struct AdaptivePlanning {
     /// `ballista.planner.adaptive.single_task.max_input_bytes`, when
     /// `…single_task.enabled`.
     pub single_task_max_input_bytes: Option<u64>,
+    /// `ballista.planner.adaptive.skew_join.*`, when `…skew_join.enabled`.
+    pub skew_join: Option<SkewJoinLimits>,
 }
 
-/// Whether the adaptive planner may coalesce `stage`, which the stages `readers` read: a
-/// pass-through writer would hand them fewer partitions, which only a merge of all of them
-/// does not notice.
+/// Whether the adaptive planner may change how many tasks `stage` runs (coalescing, or
+/// splitting skewed partitions), which the stages `readers` read: a pass-through writer
+/// would hand them another number of partitions, which only a merge of all of them does
+/// not notice.
 pub(crate) fn may_coalesce(stage: &QueryStage, readers: &[&QueryStage]) -> bool {
     shuffle_input_partitions(stage).is_some()
         && (stage.plan.partitioning().is_some()
@@ -82,8 +86,8 @@ fn merges_all_of(stage: &QueryStage, input: StageId) -> bool {
 }
 
 /// Every stage `coalesced` changes, each with what the operator's views say about it: the
-/// coalesced stage first, then, when it writes its partitions through, each of `stages`
-/// that reads it.
+/// re-partitioned stage first, then, when it writes its partitions through, each of
+/// `stages` that reads it.
 pub(crate) fn changed_stages<'a>(
     coalesced: Coalesced,
     stages: impl IntoIterator<Item = &'a QueryStage>,
@@ -119,7 +123,7 @@ fn follow_coalesced_input(
 }
 
 /// `stage` with each shuffle reader `rewrite` answers for replaced (`None` keeps it).
-fn map_readers(
+pub(crate) fn map_readers(
     stage: &QueryStage,
     rewrite: impl Fn(&ShuffleReaderExec) -> Result<Option<ShuffleReaderExec>>,
 ) -> Result<QueryStage> {
@@ -204,7 +208,8 @@ pub(crate) fn partition_groups(
     groups
 }
 
-/// What coalescing did to a stage.
+/// A stage whose tasks now read its input partitions differently (coalesced, or skewed ones
+/// split).
 #[derive(Debug)]
 pub(crate) struct Coalesced {
     pub(crate) stage: QueryStage,
@@ -251,34 +256,31 @@ fn written_files(outputs: &StageOutputs, input: StageId) -> impl Iterator<Item =
         .flat_map(|(_, files)| files)
 }
 
-/// `stage` re-planned from `written`, the bytes its input stages wrote to each of its
-/// partitions, on a cluster of `slots` task slots; `None` when it keeps its partitions.
-pub(crate) fn replan_stage(
+/// The groups of adjacent partitions `stage`'s tasks would read, coalesced from
+/// `written` on a cluster of `slots` task slots, and what the operator's views say about
+/// it; `None` when it keeps its partitions.
+pub(crate) fn coalesced_groups(
     stage: &QueryStage,
     written: &[u64],
     planning: AdaptivePlanning,
     slots: usize,
-) -> Result<Option<Coalesced>> {
+) -> Option<(Vec<Range<usize>>, String)> {
     if !planning.coalesce_partitions || shuffle_input_partitions(stage) != Some(written.len()) {
-        return Ok(None);
+        return None;
     }
     let groups = partition_groups(written, planning.advisory_partition_size, slots);
     if groups.len() >= written.len() {
-        return Ok(None);
+        return None;
     }
-    let total = total_bytes(written);
     let note = format!(
         "coalesced {} shuffle partitions ({} bytes) into {} tasks (advisory size {} bytes, \
          {slots} task slots)",
         written.len(),
-        total,
+        total_bytes(written),
         groups.len(),
         planning.advisory_partition_size
     );
-    Ok(Some(Coalesced {
-        stage: coalesce_stage(stage, &groups)?,
-        note,
-    }))
+    Some((groups, note))
 }
 
 /// The sum of `bytes`, saturating: sizes come from executors' reports.
@@ -347,13 +349,14 @@ mod tests {
             hash_join_max_build_bytes: None,
             eliminate_empty_stages: false,
             single_task_max_input_bytes: None,
+            skew_join: None,
         };
-        let coalesced = replan_stage(join, &[60, 30, 90, 10], planning, 1)
-            .unwrap()
-            .expect("small partitions merge");
+        let (groups, note) =
+            coalesced_groups(join, &[60, 30, 90, 10], planning, 1).expect("small partitions merge");
+        let coalesced = coalesce_stage(join, &groups).unwrap();
         // 60 + 30 fit in 100 bytes; 90 + 10 do too.
-        assert_eq!(coalesced.stage.tasks(), 2, "{}", coalesced.note);
-        let text = datafusion::physical_plan::displayable(coalesced.stage.plan.as_ref())
+        assert_eq!(coalesced.tasks(), 2, "{note}");
+        let text = datafusion::physical_plan::displayable(coalesced.plan.as_ref())
             .indent(false)
             .to_string();
         assert_eq!(text.matches("coalesced from 4").count(), 2, "{text}");
@@ -363,14 +366,10 @@ mod tests {
             coalesce_partitions: false,
             ..planning
         };
-        assert!(replan_stage(join, &[1, 1, 1, 1], off, 1).unwrap().is_none());
+        assert!(coalesced_groups(join, &[1, 1, 1, 1], off, 1).is_none());
+        assert!(coalesced_groups(join, &[500; 4], planning, 1).is_none());
         assert!(
-            replan_stage(join, &[500; 4], planning, 1)
-                .unwrap()
-                .is_none()
-        );
-        assert!(
-            replan_stage(join, &[1, 1], planning, 1).unwrap().is_none(),
+            coalesced_groups(join, &[1, 1], planning, 1).is_none(),
             "wrong count"
         );
     }

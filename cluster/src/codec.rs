@@ -228,6 +228,8 @@ struct FileLocation {
     executor_url: String,
     #[prost(uint32, optional, tag = "6")]
     index_entry: Option<u32>,
+    #[prost(uint32, tag = "7")]
+    map_task: u32,
 }
 
 /// The sort-based writer's settings; absent for the hash-based writer.
@@ -326,6 +328,7 @@ impl PhysicalExtensionCodec for PlanCodec {
                                 num_rows: file.num_rows,
                                 num_bytes: file.num_bytes,
                                 index_entry: file.index_entry,
+                                map_task: file.map_task,
                                 remote: (!file.executor_id.is_empty()).then(|| RemoteExecutor {
                                     id: ExecutorId::new(file.executor_id),
                                     url: file.executor_url,
@@ -405,6 +408,7 @@ impl PhysicalExtensionCodec for PlanCodec {
                                     num_rows: file.num_rows,
                                     num_bytes: file.num_bytes,
                                     index_entry: file.index_entry,
+                                    map_task: file.map_task,
                                     executor_id: file
                                         .remote
                                         .as_ref()
@@ -570,6 +574,7 @@ mod tests {
             num_rows: 3,
             num_bytes: 99,
             index_entry: path.starts_with("/a").then_some(1),
+            map_task: path.len() as u32,
             remote: path.starts_with("/b").then(|| RemoteExecutor {
                 id: ExecutorId::new("b"),
                 url: "http://127.0.0.1:7".into(),

@@ -51,6 +51,7 @@ mod series_codec;
 mod session_defaults;
 mod shared_state_joins;
 mod single_task;
+mod skew_joins;
 mod stage_planner;
 #[cfg(test)]
 mod staged_engine;
@@ -86,6 +87,7 @@ pub use scan_partitions::ScanPartitions;
 pub use scheduler_policy::{PULL_INTERVAL, SchedulerPolicy};
 pub use session_defaults::{changed_settings, default_session_config, reset_session_option};
 pub use shared_state_joins::SharedStateJoins;
+pub use skew_joins::SkewJoinLimits;
 pub use stage_planner::{QueryStage, StagePlan, plan_stages};
 pub use task_failure::{FailureKind, TaskFailure};
 pub use trebuchet_shuffle::{

@@ -169,7 +169,7 @@ fn resolve_with(
 /// Groups the writers' summary rows by output partition.
 fn locations(summaries: &[RecordBatch], partitions: usize) -> Result<Vec<Vec<PartitionLocation>>> {
     let mut grouped = vec![Vec::new(); partitions];
-    for summary in summaries {
+    for (map_task, summary) in (0..).zip(summaries) {
         for (output, written) in read_summary_batch(summary)? {
             let slot = grouped.get_mut(output.0 as usize).ok_or_else(|| {
                 DataFusionError::Internal(format!("a writer reported output partition {output}"))
@@ -179,6 +179,7 @@ fn locations(summaries: &[RecordBatch], partitions: usize) -> Result<Vec<Vec<Par
                 num_rows: written.num_rows,
                 num_bytes: written.num_bytes,
                 index_entry: written.index_entry,
+                map_task,
                 remote: None,
             });
         }

@@ -40,5 +40,5 @@ pub use layout::ShuffleLayout;
 pub use live_partition::MAX_UNREAD_RESULT_BYTES;
 pub use partition_file::{PartitionSummary, read_partition};
 pub use shuffle_format::{ShuffleFormat, SortShuffleConfig};
-pub use shuffle_reader::{PartitionLocation, RemoteExecutor, ShuffleReaderExec};
+pub use shuffle_reader::{PartitionLocation, ReadSlice, RemoteExecutor, ShuffleReaderExec};
 pub use shuffle_writer::{ShuffleOutput, ShuffleWriterExec, read_summary_batch, summary_schema};

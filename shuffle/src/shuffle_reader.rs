@@ -40,6 +40,9 @@ pub struct PartitionLocation {
     pub num_bytes: u64,
     /// Which entry of the file's index holds the partition, for an indexed data file.
     pub index_entry: Option<u32>,
+    /// The map task that wrote it: a reader of a split skewed partition reads the files of
+    /// a range of map tasks.
+    pub map_task: u32,
     /// The executor to fetch it from over Arrow Flight; `None` when the file is on the
     /// reader's own disk. Whoever resolves the reader knows where the task runs.
     pub remote: Option<RemoteExecutor>,
@@ -63,10 +66,45 @@ pub struct ShuffleReaderExec {
     /// What remote fetches are signed with; set by the executor running the task, never
     /// part of the plan sent to it.
     credentials: Option<FetchCredentials>,
-    /// Set by adaptive coalescing: output partition `g` is the writer's partitions
-    /// `groups[g]`, adjacent and in order. Applied to the locations when resolved.
-    groups: Option<Arc<[Range<usize>]>>,
+    /// Set by the adaptive planner: output partition `g` reads `slices[g]` of what the
+    /// writer wrote. Applied to the locations when resolved.
+    slices: Option<Arc<[ReadSlice]>>,
     properties: Arc<PlanProperties>,
+}
+
+/// What one output partition of a re-planned reader reads: adjacent partitions the writer
+/// wrote (coalescing), or the files a range of map tasks wrote to one partition (a skewed
+/// partition split into several tasks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadSlice {
+    /// The writer's partitions.
+    pub partitions: Range<usize>,
+    /// Only the files these map tasks wrote; `None` reads them all.
+    pub map_tasks: Option<Range<u32>>,
+}
+
+impl ReadSlice {
+    /// All of the writer's partitions `partitions`.
+    pub fn whole(partitions: Range<usize>) -> Self {
+        Self {
+            partitions,
+            map_tasks: None,
+        }
+    }
+
+    /// What map tasks `map_tasks` wrote to partition `partition`.
+    pub fn split(partition: usize, map_tasks: Range<u32>) -> Self {
+        Self {
+            partitions: partition..partition + 1,
+            map_tasks: Some(map_tasks),
+        }
+    }
+
+    fn reads(&self, location: &PartitionLocation) -> bool {
+        self.map_tasks
+            .as_ref()
+            .is_none_or(|tasks| tasks.contains(&location.map_task))
+    }
 }
 
 /// The cluster secret and the job whose files a reader fetches: each fetch carries a
@@ -98,7 +136,7 @@ impl ShuffleReaderExec {
             schema,
             locations: None,
             credentials: None,
-            groups: None,
+            slices: None,
             properties: Arc::new(properties),
         }
     }
@@ -108,30 +146,60 @@ impl ShuffleReaderExec {
     /// partition, so operators above that need co-partitioned inputs stay correct when
     /// every reader of their stage is merged alike; any order within a partition is lost.
     pub fn coalesced(&self, groups: Vec<Range<usize>>) -> Result<Self> {
-        let Partitioning::Hash(exprs, partitions) = &self.properties.partitioning else {
-            return datafusion::common::internal_err!(
-                "only a hash-partitioned shuffle can be coalesced, not {}",
-                self.properties.partitioning
-            );
-        };
+        let partitions = self.properties.partitioning.partition_count();
         let contiguous = groups.first().is_some_and(|first| first.start == 0)
-            && groups.last().is_some_and(|last| last.end == *partitions)
-            && groups.windows(2).all(|pair| pair[0].end == pair[1].start)
-            && groups.iter().all(|group| !group.is_empty());
-        if self.locations.is_some() || self.groups.is_some() || !contiguous {
+            && groups.last().is_some_and(|last| last.end == partitions)
+            && groups.windows(2).all(|pair| pair[0].end == pair[1].start);
+        if !contiguous {
             return datafusion::common::internal_err!(
                 "the reader of stage {} cannot be coalesced into {groups:?}",
                 self.stage
             );
         }
+        self.sliced(groups.into_iter().map(ReadSlice::whole).collect())
+    }
+
+    /// The same unresolved hash-partitioned reader reading `slices` of the writer's
+    /// partitions, one per output partition. Every written partition must be read, and a
+    /// slice of map tasks reads one partition. A partition may be read by several slices:
+    /// the other side of a join whose skewed partition was split reads it once per split,
+    /// which only operators that treat each partition on its own (a join, a projection, a
+    /// partial aggregation) may sit above.
+    pub fn sliced(&self, slices: Vec<ReadSlice>) -> Result<Self> {
+        let Partitioning::Hash(exprs, partitions) = &self.properties.partitioning else {
+            return datafusion::common::internal_err!(
+                "only a hash-partitioned shuffle can be re-sliced, not {}",
+                self.properties.partitioning
+            );
+        };
+        let mut covered = vec![false; *partitions];
+        let mut valid = !slices.is_empty();
+        for slice in &slices {
+            let range = &slice.partitions;
+            valid &= !range.is_empty()
+                && range.end <= *partitions
+                && slice
+                    .map_tasks
+                    .as_ref()
+                    .is_none_or(|tasks| !tasks.is_empty() && range.len() == 1);
+            if valid {
+                covered[range.clone()].fill(true);
+            }
+        }
+        if self.locations.is_some() || self.slices.is_some() || !valid || covered.contains(&false) {
+            return datafusion::common::internal_err!(
+                "the reader of stage {} cannot read {slices:?}",
+                self.stage
+            );
+        }
         let properties = PlanProperties::new(
             EquivalenceProperties::new(Arc::clone(&self.schema)),
-            Partitioning::Hash(exprs.clone(), groups.len()),
+            Partitioning::Hash(exprs.clone(), slices.len()),
             EmissionType::Incremental,
             Boundedness::Bounded,
         );
         Ok(Self {
-            groups: Some(groups.into()),
+            slices: Some(slices.into()),
             properties: Arc::new(properties),
             ..self.clone()
         })
@@ -145,7 +213,7 @@ impl ShuffleReaderExec {
             self.properties.partitioning,
             Partitioning::UnknownPartitioning(_)
         ) || self.locations.is_some()
-            || self.groups.is_some()
+            || self.slices.is_some()
         {
             return datafusion::common::internal_err!(
                 "the reader of stage {} ({}) cannot follow a coalesced stage",
@@ -168,8 +236,12 @@ impl ShuffleReaderExec {
     /// How many partitions the writing stage produced for this reader: what
     /// [`ShuffleReaderExec::resolve`] is given.
     pub fn written_partitions(&self) -> usize {
-        match &self.groups {
-            Some(groups) => groups.last().map_or(0, |last| last.end),
+        match &self.slices {
+            Some(slices) => slices
+                .iter()
+                .map(|slice| slice.partitions.end)
+                .max()
+                .unwrap_or(0),
             None => self.properties.partitioning.partition_count(),
         }
     }
@@ -193,16 +265,23 @@ impl ShuffleReaderExec {
                 locations.len()
             );
         }
-        let locations = match &self.groups {
-            Some(groups) => groups
+        let locations = match &self.slices {
+            Some(slices) => slices
                 .iter()
-                .map(|group| locations[group.clone()].concat())
+                .map(|slice| {
+                    locations[slice.partitions.clone()]
+                        .iter()
+                        .flatten()
+                        .filter(|location| slice.reads(location))
+                        .cloned()
+                        .collect()
+                })
                 .collect(),
             None => locations,
         };
         Ok(Self {
             locations: Some(locations),
-            groups: None,
+            slices: None,
             ..self.clone()
         })
     }
@@ -225,8 +304,18 @@ impl DisplayAs for ShuffleReaderExec {
             "ShuffleReaderExec: stage={}, partitioning={}",
             self.stage, self.properties.partitioning
         )?;
-        if self.groups.is_some() {
-            write!(f, ", coalesced from {}", self.written_partitions())?;
+        if let Some(slices) = &self.slices {
+            let split = slices.iter().any(|slice| slice.map_tasks.is_some());
+            let written = self.written_partitions();
+            if split || slices.len() > written {
+                write!(
+                    f,
+                    ", {} slices of {written}, skewed ones split",
+                    slices.len()
+                )?;
+            } else {
+                write!(f, ", coalesced from {written}")?;
+            }
         }
         match &self.locations {
             Some(locations) => write!(
@@ -464,13 +553,14 @@ mod tests {
         .unwrap();
 
         let mut locations = vec![Vec::new(); outputs];
-        for summary in &summaries {
+        for (map_task, summary) in (0..).zip(&summaries) {
             for (output, written) in read_summary_batch(summary).unwrap() {
                 locations[output.0 as usize].push(PartitionLocation {
                     path: written.path,
                     num_rows: written.num_rows,
                     num_bytes: written.num_bytes,
                     index_entry: written.index_entry,
+                    map_task,
                     remote: remote.clone(),
                 });
             }
@@ -524,6 +614,7 @@ mod tests {
             num_rows: 1,
             num_bytes: 10,
             index_entry: None,
+            map_task: 0,
             remote: None,
         };
         let written = vec![
@@ -566,6 +657,93 @@ mod tests {
             Partitioning::UnknownPartitioning(4),
         );
         assert!(passthrough.coalesced(vec![0..4]).is_err());
+    }
+
+    #[test]
+    fn a_split_partition_is_read_by_ranges_of_map_tasks_and_the_other_side_whole() {
+        let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], 3);
+        let reader = ShuffleReaderExec::unresolved(
+            StageId(1),
+            schema(),
+            EquivalenceProperties::new(schema()),
+            hash,
+        );
+        let file = |name: &str, map_task: u32| PartitionLocation {
+            path: name.into(),
+            num_rows: 1,
+            num_bytes: 10,
+            index_entry: None,
+            map_task,
+            remote: None,
+        };
+        let written = vec![
+            vec![file("p0m0", 0), file("p0m1", 1)],
+            vec![file("p1m0", 0), file("p1m1", 1), file("p1m3", 3)],
+            vec![file("p2m2", 2)],
+        ];
+        let paths = |reader: &ShuffleReaderExec| -> Vec<Vec<String>> {
+            reader
+                .resolve(written.clone())
+                .unwrap()
+                .locations()
+                .unwrap()
+                .iter()
+                .map(|files| files.iter().map(|f| f.path.display().to_string()).collect())
+                .collect()
+        };
+        // Partition 1 is split in two by map tasks; its neighbours are merged.
+        let split = reader
+            .sliced(vec![
+                ReadSlice::whole(0..1),
+                ReadSlice::split(1, 0..1),
+                ReadSlice::split(1, 1..4),
+                ReadSlice::whole(2..3),
+            ])
+            .unwrap();
+        assert_eq!(split.properties().partitioning.partition_count(), 4);
+        assert_eq!(split.written_partitions(), 3);
+        assert_eq!(
+            paths(&split),
+            vec![
+                vec!["p0m0", "p0m1"],
+                vec!["p1m0"],
+                vec!["p1m1", "p1m3"],
+                vec!["p2m2"]
+            ]
+        );
+        let one_line = datafusion::physical_plan::displayable(&split)
+            .one_line()
+            .to_string();
+        assert!(
+            one_line.contains("4 slices of 3, skewed ones split"),
+            "{one_line}"
+        );
+
+        // The other side of the join reads partition 1 whole, once per split.
+        let replicated = reader
+            .sliced(vec![
+                ReadSlice::whole(0..1),
+                ReadSlice::whole(1..2),
+                ReadSlice::whole(1..2),
+                ReadSlice::whole(2..3),
+            ])
+            .unwrap();
+        assert_eq!(paths(&replicated)[1], paths(&replicated)[2]);
+
+        // Every partition is read; a range of map tasks reads one partition.
+        for slices in [
+            vec![ReadSlice::whole(0..2)],
+            vec![ReadSlice::whole(0..3), ReadSlice::split(1, 2..2)],
+            vec![ReadSlice {
+                partitions: 0..3,
+                map_tasks: Some(0..1),
+            }],
+            vec![ReadSlice::whole(0..4)],
+            vec![],
+        ] {
+            assert!(reader.sliced(slices.clone()).is_err(), "{slices:?}");
+        }
+        assert!(split.sliced(vec![ReadSlice::whole(0..3)]).is_err(), "once");
     }
 
     #[tokio::test]
@@ -623,6 +801,7 @@ mod tests {
             num_rows: 1,
             num_bytes: 1,
             index_entry: None,
+            map_task: 0,
             remote: None,
         };
         let unresolved = ShuffleReaderExec::unresolved(
@@ -867,6 +1046,7 @@ mod tests {
             num_rows: 1,
             num_bytes: 1,
             index_entry: None,
+            map_task: 0,
             remote: Some(remote),
         };
         let reader = ShuffleReaderExec::unresolved(

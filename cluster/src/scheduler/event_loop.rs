@@ -1055,7 +1055,7 @@ fn locations(
         .ok_or_else(|| DataFusionError::Internal(format!("no stage {stage}")))?
         .plan;
     let mut partitions = vec![Vec::new(); writer.output_partition_count()];
-    for (executor, files) in written.into_iter().flat_map(BTreeMap::values) {
+    for (&map_task, (executor, files)) in written.into_iter().flatten() {
         let url = executors
             .get(executor)
             .map(|live| live.flight_url.clone())
@@ -1079,6 +1079,7 @@ fn locations(
                 num_rows: file.num_rows,
                 num_bytes: file.num_bytes,
                 index_entry: file.index_entry,
+                map_task,
                 remote: Some(RemoteExecutor {
                     id: executor.clone(),
                     url: url.clone(),

@@ -1,7 +1,7 @@
 //! The event loop's side of adaptive query execution: which stages wait to be re-planned
 //! once their inputs are done, what the rules change when one is (`join_strategy.rs`,
-//! then `coalesce_partitions.rs`), and which stages a finished stage without rows makes
-//! pointless (`empty_stages.rs`).
+//! then `coalesce_partitions.rs` and `skew_joins.rs`), and which stages a finished stage
+//! without rows makes pointless (`empty_stages.rs`).
 
 use std::collections::BTreeMap;
 
@@ -10,14 +10,15 @@ use trebuchet_shuffle::ids::{JobId, StageId};
 
 use super::RunningJob;
 use crate::coalesce_partitions::{
-    AdaptivePlanning, StageOutputs, changed_stages, may_coalesce, replan_stage, written_bytes,
-    written_partition_bytes,
+    AdaptivePlanning, Coalesced, StageOutputs, changed_stages, coalesce_stage, coalesced_groups,
+    may_coalesce, shuffle_input_partitions, written_bytes, written_partition_bytes,
 };
 use crate::empty_stages::{SkippedStage, stages_to_skip};
 use crate::join_strategy::{
     BUILD_SHARE_DIVISOR, choose_join_strategies, has_adaptive_join, has_partitioned_hash_join,
 };
 use crate::scheduler::SchedulerState;
+use crate::skew_joins::{split_skewed_partitions, splittable_join};
 use crate::stage_planner::{QueryStage, StagePlan};
 
 /// Whether `stage` of `stages` waits, once its inputs are done, for the adaptive planner:
@@ -27,13 +28,14 @@ pub(super) fn may_replan(
     stage: &QueryStage,
     stages: &StagePlan,
 ) -> bool {
+    let repartitions = planning.coalesce_partitions
+        || (planning.skew_join.is_some() && splittable_join(stage).is_some());
     (planning.hash_join_max_build_bytes.is_some() && has_adaptive_join(stage))
-        || may_coalesce_in(planning, stage, stages.stages())
+        || (repartitions && may_change_tasks(stage, stages.stages()))
 }
 
-/// Whether coalescing is on and may change `stage`, given every stage of its job.
-fn may_coalesce_in<'a>(
-    planning: AdaptivePlanning,
+/// Whether the number of tasks `stage` runs may change, given every stage of its job.
+fn may_change_tasks<'a>(
     stage: &QueryStage,
     stages: impl IntoIterator<Item = &'a QueryStage>,
 ) -> bool {
@@ -41,12 +43,12 @@ fn may_coalesce_in<'a>(
         .into_iter()
         .filter(|reader| reader.inputs.contains(&stage.id))
         .collect();
-    planning.coalesce_partitions && may_coalesce(stage, &readers)
+    may_coalesce(stage, &readers)
 }
 
 /// The stages the adaptive planner changes as `stage` becomes ready, in order, each with
-/// what the operator's views say about it: first its joins' strategy, then its partitions
-/// (and the readers of a coalesced pass-through stage).
+/// what the operator's views say about it: first its joins' strategy, then its partitions,
+/// coalesced and with skewed ones split (and the readers of such a pass-through stage).
 pub(super) fn adaptive_changes(
     job: &RunningJob,
     stage: StageId,
@@ -72,14 +74,55 @@ pub(super) fn adaptive_changes(
             planning.advisory_partition_size = planning.advisory_partition_size.min(limit);
         }
     }
-    // A stage re-planned for its joins alone may be one coalescing must leave as it is.
-    if may_coalesce_in(planning, &current, job.stages.values())
-        && let Some(written) = written_bytes(&job.outputs, &current)
-        && let Some(coalesced) = replan_stage(&current, &written, planning, slots)?
+    // A stage re-planned for its joins alone may be one whose tasks must stay as they are.
+    if may_change_tasks(&current, job.stages.values())
+        && let Some(repartitioned) = repartitioned(&current, job, planning, slots)?
     {
-        changes.extend(changed_stages(coalesced, job.stages.values())?);
+        changes.extend(changed_stages(repartitioned, job.stages.values())?);
     }
     Ok(changes)
+}
+
+/// `stage` with its partitions coalesced, then its join's skewed partitions split; `None`
+/// when neither rule changes it.
+fn repartitioned(
+    stage: &QueryStage,
+    job: &RunningJob,
+    planning: AdaptivePlanning,
+    slots: usize,
+) -> Result<Option<Coalesced>> {
+    let Some(partitions) = shuffle_input_partitions(stage) else {
+        return Ok(None);
+    };
+    let coalesced = written_bytes(&job.outputs, stage)
+        .and_then(|written| coalesced_groups(stage, &written, planning, slots));
+    let groups = match &coalesced {
+        Some((groups, _)) => groups.clone(),
+        None => (0..partitions).map(|p| p..p + 1).collect(),
+    };
+    let split = match (planning.skew_join, splittable_join(stage)) {
+        (Some(limits), Some(join)) => split_skewed_partitions(
+            stage,
+            join,
+            &groups,
+            &job.outputs,
+            limits,
+            planning.advisory_partition_size,
+        )?,
+        _ => None,
+    };
+    Ok(match (coalesced, split) {
+        (Some((_, coalesced)), Some((stage, split))) => Some(Coalesced {
+            stage,
+            note: format!("{coalesced}; {split}"),
+        }),
+        (None, Some((stage, note))) => Some(Coalesced { stage, note }),
+        (Some((groups, note)), None) => Some(Coalesced {
+            stage: coalesce_stage(stage, &groups)?,
+            note,
+        }),
+        (None, None) => None,
+    })
 }
 
 /// The stages of `job` to skip now that `finished`, whose last task is being reported,
