@@ -98,6 +98,18 @@ CLUSTER_SETUPS = {
             "ballista.optimizer.broadcast_join_threshold_bytes = 0",
         ],
     ),
+    # Every join partition above its side's median split by ranges of map tasks into
+    # pieces of about 16 KiB, each joined with the whole partition of the other side.
+    "pull_staged_adaptive_split_skew": (
+        "process_cluster",
+        [
+            *ADAPTIVE_STAGES,
+            "ballista.optimizer.broadcast_join_threshold_bytes = 0",
+            "ballista.planner.adaptive.skew_join.skewed_partition_factor = 1",
+            "ballista.planner.adaptive.skew_join.skewed_partition_threshold_bytes = 1",
+            "ballista.planner.adaptive.coalesce_partitions.advisory_partition_size = '16KiB'",
+        ],
+    ),
     # The adaptive planner as a session gets it: at scale 0.1 every query runs as one task
     # on one executor, its exchanges in memory, with hash joins.
     "pull_staged_adaptive_single_task": ("process_cluster", ["ballista.planner.adaptive.enabled = true"]),

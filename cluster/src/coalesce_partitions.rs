@@ -100,7 +100,7 @@ pub(crate) fn changed_stages<'a>(
             .into_iter()
             .filter(|reader| reader.inputs.contains(&id))
         {
-            let note = format!("reads stage {id}'s coalesced output, {partitions} partitions");
+            let note = format!("reads stage {id}'s re-planned output, {partitions} partitions");
             changed.push((follow_coalesced_input(reader, id, partitions)?, note));
         }
     }
