@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the benchmarks against the debug build: `tpch datagen` and `tpch run` at
 # scale 0.01 with one iteration (the run fails if Trebuchet and DataFusion disagree on a
-# query's row count), `compare.py` on the result, and the latency and streaming programs.
+# query's row count), `compare.py` on the result, and the latency, streaming and skewed-join
+# programs (the last fails if any setup's answer differs from DataFusion's).
 # The timings mean nothing here and are not compared.
 set -euo pipefail
 repo_root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,3 +19,5 @@ trap 'rm -rf "$scratch"' EXIT
 "$python" "$repo_root/benchmarks/latency.py" --binary "$binary" --iterations 5
 "$python" "$repo_root/benchmarks/streaming.py" --binary "$binary" --tpch "$tpch" --scale 0.01 \
     --iterations 1 --data-dir "$scratch/data"
+"$python" "$repo_root/benchmarks/skew_join.py" --binary "$binary" --rows 64000 --iterations 1 \
+    --data-dir "$scratch/skew"
