@@ -43,7 +43,7 @@ pub struct BallistaOptions {
     /// With that rule: how many times the median a skewed partition exceeds.
     pub skewed_partition_factor: f64,
     /// With that rule: the bytes a skewed partition exceeds.
-    pub skewed_partition_threshold: u64,
+    pub skewed_partition_threshold_bytes: u64,
     /// Parquet files larger than this many bytes are scanned as several partitions of
     /// about this size; 0 keeps one partition per file.
     pub split_file_size: u64,
@@ -80,7 +80,7 @@ impl Default for BallistaOptions {
             single_task_max_input_bytes: DEFAULT_SINGLE_TASK_MAX_INPUT_BYTES,
             skew_join_enabled: true,
             skewed_partition_factor: DEFAULT_SKEWED_PARTITION_FACTOR,
-            skewed_partition_threshold: DEFAULT_SKEWED_PARTITION_THRESHOLD,
+            skewed_partition_threshold_bytes: DEFAULT_SKEWED_PARTITION_THRESHOLD,
             split_file_size: 64 << 20,
             job_timeout: None,
             broadcast_join_threshold: DEFAULT_BROADCAST_JOIN_THRESHOLD,
@@ -303,9 +303,9 @@ const KEYS: &[OptionKey] = &[
     OptionKey {
         name: "planner.adaptive.skew_join.skewed_partition_threshold_bytes",
         description: "The bytes a join's partition must exceed to be split (256 MiB default); its pieces aim at the advisory partition size.",
-        get: |o| o.skewed_partition_threshold.to_string(),
+        get: |o| o.skewed_partition_threshold_bytes.to_string(),
         set: |o, v| {
-            o.skewed_partition_threshold = parse_bytes(
+            o.skewed_partition_threshold_bytes = parse_bytes(
                 "planner.adaptive.skew_join.skewed_partition_threshold_bytes",
                 v,
             )?;
@@ -349,7 +349,7 @@ impl BallistaOptions {
                     .then_some(self.single_task_max_input_bytes),
                 skew_join: self.skew_join_enabled.then_some(crate::SkewJoinLimits {
                     factor: self.skewed_partition_factor,
-                    threshold_bytes: self.skewed_partition_threshold,
+                    threshold_bytes: self.skewed_partition_threshold_bytes,
                 }),
             })
     }

@@ -15,7 +15,7 @@
 //! co-partitioned. Its output must not change for the stages reading it: either it
 //! repartitions its output itself, or the stages reading it merge all its partitions (a
 //! `CoalescePartitionsExec` or `SortPreservingMergeExec` right above their reader), whose
-//! readers then follow the new count ([`follow_coalesced_input`]), or no stage reads it.
+//! readers then follow the new count ([`follow_replanned_input`]), or no stage reads it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -56,7 +56,7 @@ pub struct AdaptivePlanning {
 /// splitting skewed partitions), which the stages `readers` read: a pass-through writer
 /// would hand them another number of partitions, which only a merge of all of them does
 /// not notice.
-pub(crate) fn may_coalesce(stage: &QueryStage, readers: &[&QueryStage]) -> bool {
+pub(crate) fn may_change_task_count(stage: &QueryStage, readers: &[&QueryStage]) -> bool {
     shuffle_input_partitions(stage).is_some()
         && (stage.plan.partitioning().is_some()
             || readers.iter().all(|reader| merges_all_of(reader, stage.id)))
@@ -85,32 +85,32 @@ fn merges_all_of(stage: &QueryStage, input: StageId) -> bool {
     !reads(root, input) && check(root, input)
 }
 
-/// Every stage `coalesced` changes, each with what the operator's views say about it: the
-/// re-partitioned stage first, then, when it writes its partitions through, each of
-/// `stages` that reads it.
+/// Every stage `replanned` changes, each with what the operator's views say about it: the
+/// re-planned stage first, then, when it writes its partitions through, each of `stages`
+/// that reads it.
 pub(crate) fn changed_stages<'a>(
-    coalesced: Coalesced,
+    replanned: Replanned,
     stages: impl IntoIterator<Item = &'a QueryStage>,
 ) -> Result<Vec<(QueryStage, String)>> {
-    let id = coalesced.stage.id;
-    let partitions = coalesced.stage.tasks();
+    let id = replanned.stage.id;
+    let partitions = replanned.stage.tasks();
     let mut changed = Vec::new();
-    if coalesced.stage.plan.partitioning().is_none() {
+    if replanned.stage.plan.partitioning().is_none() {
         for reader in stages
             .into_iter()
             .filter(|reader| reader.inputs.contains(&id))
         {
             let note = format!("reads stage {id}'s re-planned output, {partitions} partitions");
-            changed.push((follow_coalesced_input(reader, id, partitions)?, note));
+            changed.push((follow_replanned_input(reader, id, partitions)?, note));
         }
     }
-    changed.insert(0, (coalesced.stage, coalesced.note));
+    changed.insert(0, (replanned.stage, replanned.note));
     Ok(changed)
 }
 
 /// `stage` reading `input`'s output in `partitions` partitions, now that the adaptive
-/// planner coalesced `input` (see [`may_coalesce`]).
-fn follow_coalesced_input(
+/// planner changed how many tasks `input` runs (see [`may_change_task_count`]).
+fn follow_replanned_input(
     stage: &QueryStage,
     input: StageId,
     partitions: usize,
@@ -211,7 +211,7 @@ pub(crate) fn partition_groups(
 /// A stage whose tasks now read its input partitions differently (coalesced, or skewed ones
 /// split).
 #[derive(Debug)]
-pub(crate) struct Coalesced {
+pub(crate) struct Replanned {
     pub(crate) stage: QueryStage,
     /// What the operator's views say about it.
     pub(crate) note: String,
@@ -334,13 +334,16 @@ mod tests {
             .find(|stage| stage.inputs.len() == 2)
             .expect("the join reads two stages");
         assert_eq!(shuffle_input_partitions(join), Some(4));
-        assert!(may_coalesce(join, &[]), "it repartitions its output itself");
+        assert!(
+            may_change_task_count(join, &[]),
+            "it repartitions its output itself"
+        );
         // The scans read generated rows, not shuffles: they keep their partitions.
         assert!(
             stages
                 .stages()
                 .iter()
-                .any(|stage| !may_coalesce(stage, &[]))
+                .any(|stage| !may_change_task_count(stage, &[]))
         );
 
         let planning = AdaptivePlanning {

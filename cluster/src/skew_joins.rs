@@ -15,8 +15,8 @@
 //! Splitting is correct only where every row of the split side meets all the rows of the
 //! other side it could match, and where nothing counts rows of the other side once: the
 //! side split must be one whose rows the join emits at most once whatever else a task sees
-//! (either side of an inner join, the preserved side of an outer join, the side a semi, anti
-//! or mark join returns), and above the join, up to the stage's writer, only operators that
+//! (either side of an inner join, the preserved side of a left or right join, the side a
+//! semi, anti or mark join returns), and above the join, up to the stage's writer, only operators that
 //! treat each partition on its own may run (projection, filter, sort, a partial
 //! aggregation). Both sides of an inner join may be skewed in one partition: every piece of
 //! one meets every piece of the other.
@@ -36,7 +36,10 @@ use datafusion::physical_plan::sorts::sort::SortExec;
 use trebuchet_shuffle::ids::StageId;
 use trebuchet_shuffle::{ReadSlice, ShuffleReaderExec};
 
-use crate::coalesce_partitions::{StageOutputs, map_readers, shuffle_input_partitions};
+use crate::cluster_engine::MAX_TASKS_PER_STAGE;
+use crate::coalesce_partitions::{
+    StageOutputs, map_readers, shuffle_input_partitions, written_partition_bytes,
+};
 use crate::stage_planner::QueryStage;
 
 /// When a partition counts as skewed: `ballista.planner.adaptive.skew_join.*`.
@@ -157,11 +160,18 @@ pub(crate) fn split_skewed_partitions(
     let mut notes = Vec::new();
     for group in groups_with_skewed_alone(groups, |p| left.is_skewed(p) || right.is_skewed(p)) {
         let partition = group.start;
-        let pieces = |side: &SideSkew| match group.len() == 1 && side.is_skewed(partition) {
-            true => side.pieces(partition, outputs),
-            false => vec![ReadSlice::whole(group.clone())],
+        let pieces = |side: &SideSkew| {
+            if group.len() == 1 && side.is_skewed(partition) {
+                side.pieces(partition, outputs)
+            } else {
+                vec![ReadSlice::whole(group.clone())]
+            }
         };
         let (left_pieces, right_pieces) = (pieces(&left), pieces(&right));
+        if left_slices.len() + left_pieces.len() * right_pieces.len() > MAX_TASKS_PER_STAGE {
+            // Both sides cut finely: a stage no executor could be handed.
+            return Ok(None);
+        }
         if left_pieces.len() * right_pieces.len() > 1 {
             notes.push(format!(
                 "partition {partition} ({}) into {} tasks",
@@ -254,10 +264,10 @@ impl SideSkew {
         limits: SkewJoinLimits,
         target_bytes: u64,
     ) -> Self {
-        let bytes = match splittable {
-            true => crate::coalesce_partitions::written_partition_bytes(outputs, stage)
-                .unwrap_or_default(),
-            false => Vec::new(),
+        let bytes = if splittable {
+            written_partition_bytes(outputs, stage).unwrap_or_default()
+        } else {
+            Vec::new()
         };
         let median = median(&bytes).max(1);
         let skewed: Vec<bool> = bytes
@@ -332,13 +342,13 @@ fn map_task_bytes(outputs: &StageOutputs, stage: StageId, partition: usize) -> B
         .collect()
 }
 
-/// Adjacent ranges of map task ids covering every id from 0 on, each writing about
-/// `piece_bytes` (a task above it stands alone); a last piece under a fifth of that joins
-/// the one before, so that no task is launched for a sliver.
+/// Adjacent ranges of map task ids covering every id, each writing about `piece_bytes` (a
+/// task above it stands alone); a last piece under a fifth of that joins the one before, so
+/// that no task is launched for a sliver.
 fn map_task_ranges(by_task: &BTreeMap<u32, u64>, piece_bytes: u64) -> Vec<Range<u32>> {
-    let Some(&last) = by_task.keys().next_back() else {
+    if by_task.is_empty() {
         return Vec::new();
-    };
+    }
     let mut starts = vec![0u32];
     let mut size = 0u64;
     for (&task, &bytes) in by_task {
@@ -351,7 +361,7 @@ fn map_task_ranges(by_task: &BTreeMap<u32, u64>, piece_bytes: u64) -> Vec<Range<
     if starts.len() > 1 && size < piece_bytes / 5 {
         starts.pop();
     }
-    let ends = starts.iter().skip(1).copied().chain([last + 1]);
+    let ends = starts.iter().skip(1).copied().chain([u32::MAX]);
     starts
         .iter()
         .copied()
@@ -562,13 +572,13 @@ mod tests {
     #[test]
     fn map_tasks_are_cut_into_adjacent_ranges_covering_every_task() {
         let by_task: BTreeMap<u32, u64> = [(0, 40), (1, 40), (2, 40), (3, 5), (5, 40)].into();
-        assert_eq!(map_task_ranges(&by_task, 80), vec![0..2, 2..5, 5..6]);
+        assert_eq!(map_task_ranges(&by_task, 80), vec![0..2, 2..5, 5..u32::MAX]);
         // A sliver at the end joins the piece before it.
         let by_task: BTreeMap<u32, u64> = [(0, 100), (1, 100), (2, 1)].into();
-        assert_eq!(map_task_ranges(&by_task, 100), vec![0..1, 1..3]);
+        assert_eq!(map_task_ranges(&by_task, 100), vec![0..1, 1..u32::MAX]);
         // A single large task stands alone.
         let by_task: BTreeMap<u32, u64> = [(0, 1), (1, 500), (2, 1)].into();
-        assert_eq!(map_task_ranges(&by_task, 100), vec![0..1, 1..3]);
+        assert_eq!(map_task_ranges(&by_task, 100), vec![0..1, 1..u32::MAX]);
         assert_eq!(
             map_task_ranges(&BTreeMap::new(), 100),
             Vec::<Range<u32>>::new()

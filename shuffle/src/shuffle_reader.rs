@@ -206,7 +206,7 @@ impl ShuffleReaderExec {
     }
 
     /// The same unresolved reader of a pass-through stage that now writes `partitions`
-    /// partitions (the adaptive planner coalesced it). Only for a reader whose partitions
+    /// partitions (the adaptive planner re-planned its tasks). Only for a reader whose partitions
     /// are merged above it: nothing may rely on their number.
     pub fn with_written_partitions(&self, partitions: usize) -> Result<Self> {
         if !matches!(
@@ -216,7 +216,7 @@ impl ShuffleReaderExec {
             || self.slices.is_some()
         {
             return datafusion::common::internal_err!(
-                "the reader of stage {} ({}) cannot follow a coalesced stage",
+                "the reader of stage {} ({}) cannot follow a re-planned stage",
                 self.stage,
                 self.properties.partitioning
             );
@@ -305,9 +305,15 @@ impl DisplayAs for ShuffleReaderExec {
             self.stage, self.properties.partitioning
         )?;
         if let Some(slices) = &self.slices {
-            let split = slices.iter().any(|slice| slice.map_tasks.is_some());
             let written = self.written_partitions();
-            if split || slices.len() > written {
+            // A partition cut by map tasks, or read whole once per piece of the other side.
+            let split = slices.iter().any(|slice| slice.map_tasks.is_some())
+                || slices
+                    .iter()
+                    .map(|slice| slice.partitions.len())
+                    .sum::<usize>()
+                    > written;
+            if split {
                 write!(
                     f,
                     ", {} slices of {written}, skewed ones split",
@@ -729,6 +735,22 @@ mod tests {
             ])
             .unwrap();
         assert_eq!(paths(&replicated)[1], paths(&replicated)[2]);
+        // Merged neighbours and a partition read twice: as many slices as partitions, but
+        // still labelled split.
+        let merged_and_replicated = reader
+            .sliced(vec![
+                ReadSlice::whole(0..2),
+                ReadSlice::whole(2..3),
+                ReadSlice::whole(2..3),
+            ])
+            .unwrap();
+        let one_line = datafusion::physical_plan::displayable(&merged_and_replicated)
+            .one_line()
+            .to_string();
+        assert!(
+            one_line.contains("3 slices of 3, skewed ones split"),
+            "{one_line}"
+        );
 
         // Every partition is read; a range of map tasks reads one partition.
         for slices in [

@@ -10,8 +10,8 @@ use trebuchet_shuffle::ids::{JobId, StageId};
 
 use super::RunningJob;
 use crate::coalesce_partitions::{
-    AdaptivePlanning, Coalesced, StageOutputs, changed_stages, coalesce_stage, coalesced_groups,
-    may_coalesce, shuffle_input_partitions, written_bytes, written_partition_bytes,
+    AdaptivePlanning, Replanned, StageOutputs, changed_stages, coalesce_stage, coalesced_groups,
+    may_change_task_count, shuffle_input_partitions, written_bytes, written_partition_bytes,
 };
 use crate::empty_stages::{SkippedStage, stages_to_skip};
 use crate::join_strategy::{
@@ -43,7 +43,7 @@ fn may_change_tasks<'a>(
         .into_iter()
         .filter(|reader| reader.inputs.contains(&stage.id))
         .collect();
-    may_coalesce(stage, &readers)
+    may_change_task_count(stage, &readers)
 }
 
 /// The stages the adaptive planner changes as `stage` becomes ready, in order, each with
@@ -90,7 +90,7 @@ fn repartitioned(
     job: &RunningJob,
     planning: AdaptivePlanning,
     slots: usize,
-) -> Result<Option<Coalesced>> {
+) -> Result<Option<Replanned>> {
     let Some(partitions) = shuffle_input_partitions(stage) else {
         return Ok(None);
     };
@@ -112,12 +112,12 @@ fn repartitioned(
         _ => None,
     };
     Ok(match (coalesced, split) {
-        (Some((_, coalesced)), Some((stage, split))) => Some(Coalesced {
+        (Some((_, coalesced)), Some((stage, split))) => Some(Replanned {
             stage,
             note: format!("{coalesced}; {split}"),
         }),
-        (None, Some((stage, note))) => Some(Coalesced { stage, note }),
-        (Some((groups, note)), None) => Some(Coalesced {
+        (None, Some((stage, note))) => Some(Replanned { stage, note }),
+        (Some((groups, note)), None) => Some(Replanned {
             stage: coalesce_stage(stage, &groups)?,
             note,
         }),
