@@ -79,6 +79,8 @@ fn any_node(
 /// `stage` with each join's strategy chosen from what its inputs wrote, and what changed;
 /// `None` when no join changes. `written(stage)` is the bytes that input stage wrote to
 /// each partition; a build side may hold at most `max_build_bytes` of one partition.
+/// `read_by_stages` says whether other stages read `stage`, which then keeps the order
+/// they were planned with.
 /// - a sort-merge join with a side that fits becomes a partitioned hash join building it;
 /// - a partitioned hash join whose build side does not fit builds the other side if that
 ///   fits, and otherwise becomes a sort-merge join, which spills.
@@ -86,6 +88,7 @@ pub(crate) fn choose_join_strategies(
     stage: &QueryStage,
     written: &dyn Fn(StageId) -> Option<Vec<u64>>,
     max_build_bytes: u64,
+    read_by_stages: bool,
 ) -> Result<Option<(QueryStage, String)>> {
     let mut notes = Vec::new();
     let input = Arc::clone(stage.plan.input())
@@ -114,7 +117,7 @@ pub(crate) fn choose_join_strategies(
         tracing::debug!(stage = %stage.id, error = %err, "adaptive: the joins stay as planned");
         return Ok(None);
     }
-    if !keeps_promised_order(stage, &input)? {
+    if read_by_stages && !keeps_promised_order(stage, &input)? {
         return Ok(None);
     }
     let replanned = stage.with_input(input)?;
@@ -442,9 +445,10 @@ mod tests {
         assert!(text(&stage).contains("SortExec"), "{}", text(&stage));
 
         for (left, right, build) in [(10, 5_000, stage.inputs[0]), (5_000, 10, stage.inputs[1])] {
-            let (hashed, note) = choose_join_strategies(&stage, &sizes(&stage, left, right), 1_000)
-                .unwrap()
-                .expect("a side is small");
+            let (hashed, note) =
+                choose_join_strategies(&stage, &sizes(&stage, left, right), 1_000, true)
+                    .unwrap()
+                    .expect("a side is small");
             let plan = text(&hashed);
             assert!(plan.contains("HashJoinExec: mode=Partitioned"), "{plan}");
             assert!(
@@ -455,6 +459,35 @@ mod tests {
             assert_eq!(hashed.tasks(), stage.tasks(), "same partitions");
             assert_eq!(hashed.plan.partitioning(), stage.plan.partitioning());
         }
+    }
+
+    #[tokio::test]
+    async fn an_aggregation_streaming_over_the_merge_joins_order_becomes_a_hash_aggregation() {
+        // Grouped by the join key: DataFusion streams the groups in the sort-merge join's
+        // order. Once the join hashes, that order is gone and the aggregation hashes too,
+        // the aggregation strategy following the measured join strategy. The stage is the
+        // query's last: no stage reads it in the order it was planned with.
+        let stage = join_stage(&format!(
+            "{TABLES} SELECT a.v, count(*) FROM a JOIN b ON a.v = b.w GROUP BY a.v"
+        ))
+        .await;
+        let planned = text(&stage);
+        assert!(
+            planned.contains("SortMergeJoin") && planned.contains("ordering_mode=Sorted"),
+            "{planned}"
+        );
+        let (hashed, _) = choose_join_strategies(&stage, &sizes(&stage, 10, 5_000), 1_000, false)
+            .unwrap()
+            .expect("a side is small");
+        // Had another stage read it in that order, the join would have stayed.
+        let kept = choose_join_strategies(&stage, &sizes(&stage, 10, 5_000), 1_000, true);
+        assert!(kept.unwrap().is_none());
+        let plan = text(&hashed);
+        assert!(plan.contains("HashJoinExec: mode=Partitioned"), "{plan}");
+        assert!(
+            plan.contains("AggregateExec") && !plan.contains("ordering_mode"),
+            "{plan}"
+        );
     }
 
     #[tokio::test]
@@ -471,7 +504,7 @@ mod tests {
             "{}",
             text(&stage)
         );
-        let (hashed, note) = choose_join_strategies(&stage, &|_| Some(vec![10; 4]), 1_000)
+        let (hashed, note) = choose_join_strategies(&stage, &|_| Some(vec![10; 4]), 1_000, true)
             .unwrap()
             .expect("every side is small");
         let plan = text(&hashed);
@@ -499,9 +532,10 @@ mod tests {
         let build = stage.inputs[0];
 
         // Both sides too large: a sort-merge join over sorted sides.
-        let (merged, note) = choose_join_strategies(&stage, &sizes(&stage, 5_000, 5_000), 1_000)
-            .unwrap()
-            .expect("the build side is too large");
+        let (merged, note) =
+            choose_join_strategies(&stage, &sizes(&stage, 5_000, 5_000), 1_000, true)
+                .unwrap()
+                .expect("the build side is too large");
         let plan = text(&merged);
         assert!(
             plan.contains("SortMergeJoin") && !plan.contains("HashJoinExec"),
@@ -512,9 +546,10 @@ mod tests {
         assert!(note.contains(&format!("stage {build}'s output")), "{note}");
 
         // The other side fits: it is built instead.
-        let (swapped, note) = choose_join_strategies(&stage, &sizes(&stage, 5_000, 10), 1_000)
-            .unwrap()
-            .expect("the other side fits");
+        let (swapped, note) =
+            choose_join_strategies(&stage, &sizes(&stage, 5_000, 10), 1_000, true)
+                .unwrap()
+                .expect("the other side fits");
         assert!(
             text(&swapped).contains("HashJoinExec: mode=Partitioned"),
             "{}",
@@ -524,7 +559,7 @@ mod tests {
 
         // The build side fits: nothing changes.
         assert!(
-            choose_join_strategies(&stage, &sizes(&stage, 10, 5_000), 1_000)
+            choose_join_strategies(&stage, &sizes(&stage, 10, 5_000), 1_000, true)
                 .unwrap()
                 .is_none()
         );
@@ -535,9 +570,10 @@ mod tests {
         let stage = planned_join_stage(&join(), true).await;
         let (build, probe) = (stage.inputs[0], stage.inputs[1]);
 
-        let (reordered, note) = choose_join_strategies(&stage, &sizes(&stage, 500, 10), 1_000)
-            .unwrap()
-            .expect("the probe side is smaller");
+        let (reordered, note) =
+            choose_join_strategies(&stage, &sizes(&stage, 500, 10), 1_000, true)
+                .unwrap()
+                .expect("the probe side is smaller");
         let plan = text(&reordered);
         assert_eq!(
             plan.matches("HashJoinExec: mode=Partitioned").count(),
@@ -563,7 +599,7 @@ mod tests {
 
         for (left, right) in [(10, 500), (10, 10)] {
             assert!(
-                choose_join_strategies(&stage, &sizes(&stage, left, right), 1_000)
+                choose_join_strategies(&stage, &sizes(&stage, left, right), 1_000, true)
                     .unwrap()
                     .is_none(),
                 "build {left}, probe {right}"
@@ -575,7 +611,7 @@ mod tests {
     async fn a_join_whose_sides_are_both_large_or_unmeasured_stays() {
         let stage = join_stage(&join()).await;
         assert!(
-            choose_join_strategies(&stage, &sizes(&stage, 5_000, 5_000), 1_000)
+            choose_join_strategies(&stage, &sizes(&stage, 5_000, 5_000), 1_000, true)
                 .unwrap()
                 .is_none()
         );
@@ -584,12 +620,12 @@ mod tests {
         let skewed =
             move |input| (input == first || input == second).then(|| vec![10, 10, 10, 5_000]);
         assert!(
-            choose_join_strategies(&stage, &skewed, 1_000)
+            choose_join_strategies(&stage, &skewed, 1_000, true)
                 .unwrap()
                 .is_none()
         );
         assert!(
-            choose_join_strategies(&stage, &|_| None, 1_000)
+            choose_join_strategies(&stage, &|_| None, 1_000, true)
                 .unwrap()
                 .is_none()
         );
@@ -605,7 +641,7 @@ mod tests {
         .await;
         assert!(text(&stage).contains("SortMergeJoin"), "{}", text(&stage));
         assert!(
-            choose_join_strategies(&stage, &sizes(&stage, 10, 10), 1_000)
+            choose_join_strategies(&stage, &sizes(&stage, 10, 10), 1_000, true)
                 .unwrap()
                 .is_none(),
             "{}",

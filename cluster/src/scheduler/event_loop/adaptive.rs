@@ -65,7 +65,10 @@ pub(super) fn adaptive_changes(
         let limit =
             smallest_task_memory.map_or(limit, |share| limit.min(share / BUILD_SHARE_DIVISOR));
         let written = |input| written_partition_bytes(&job.outputs, input);
-        if let Some((joined, note)) = choose_join_strategies(&current, &written, limit)? {
+        let read_by_stages = stage != job.final_stage;
+        if let Some((joined, note)) =
+            choose_join_strategies(&current, &written, limit, read_by_stages)?
+        {
             current = joined.clone();
             changes.push((joined, note));
         }
