@@ -23,9 +23,18 @@ impl std::fmt::Debug for DataFusionEngine {
 }
 
 impl DataFusionEngine {
-    /// A session with `target_partitions` over the tables in `data`.
-    pub async fn open(data: &Path, target_partitions: usize) -> Result<Self> {
-        let config = SessionConfig::new().with_target_partitions(target_partitions);
+    /// A session with `target_partitions` and `settings` over the tables in `data`. The
+    /// settings apply before the tables are registered: some decide the schema a table
+    /// is read with (`datafusion.execution.parquet.schema_force_view_types`).
+    pub async fn open(
+        data: &Path,
+        target_partitions: usize,
+        settings: &[(String, String)],
+    ) -> Result<Self> {
+        let mut config = SessionConfig::new().with_target_partitions(target_partitions);
+        for (key, value) in settings {
+            config.options_mut().set(key, value)?;
+        }
         let ctx = SessionContext::new_with_config(config);
         for table in TABLES {
             let dir = table_dir(data, table)?;

@@ -130,9 +130,10 @@ pub async fn run(options: &RunOptions) -> Result<Report> {
                 }
             }
             EngineKind::Datafusion => {
-                let engine =
-                    DataFusionEngine::open(&options.data, options.target_partitions).await?;
                 let settings = options.datafusion_settings.clone();
+                let engine =
+                    DataFusionEngine::open(&options.data, options.target_partitions, &settings)
+                        .await?;
                 sessions.push((
                     kind.name().to_string(),
                     Engine::DataFusion(engine),
