@@ -70,7 +70,8 @@ def generate(out: Path, rows: int, hot_share: float) -> None:
         count = rows // FILES
         keys = np.where(rng.random(count) < hot_share, HOT_KEY, rng.integers(0, KEYS, count))
         columns = {"k": keys.astype(np.int64)}
-        columns |= {c: rng.integers(0, 1 << 40, count, dtype=np.int64) for c in COLUMNS}
+        # Below 2^32, so that sums of a billion rows stay within BIGINT.
+        columns |= {c: rng.integers(0, 1 << 32, count, dtype=np.int64) for c in COLUMNS}
         pq.write_table(pa.table(columns), out / "facts" / f"part-{file}.parquet")
     (out / "dims").mkdir(exist_ok=True)
     keys = np.arange(KEYS, dtype=np.int64)
@@ -107,14 +108,26 @@ def main() -> None:
     parser.add_argument("--executors", type=int, default=2)
     parser.add_argument("--iterations", type=int, default=3)
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "trebuchet-skew-data")
+    parser.add_argument("--skew-threshold", default=None,
+                        help="skewed_partition_threshold_bytes and advisory size for the staged setups "
+                             "(default: the server's), e.g. 64KiB for a small --rows")
     args = parser.parse_args()
+    setups = dict(SETUPS)
+    if args.skew_threshold:
+        smaller = [
+            f"ballista.planner.adaptive.skew_join.skewed_partition_threshold_bytes = '{args.skew_threshold}'",
+            f"ballista.planner.adaptive.coalesce_partitions.advisory_partition_size = '{args.skew_threshold}'",
+            "ballista.optimizer.broadcast_join_threshold_bytes = 0",
+        ]
+        setups = {name: [*settings, *smaller] if settings[:len(STAGED)] == STAGED else settings
+                  for name, settings in SETUPS.items()}
 
     generate(args.data_dir, args.rows, args.hot_share)
     ctx = datafusion.SessionContext()
     for table in ("facts", "dims"):
         ctx.register_parquet(table, str(args.data_dir / table) + "/")
 
-    times: dict[str, list[float]] = {name: [] for name in [*SETUPS, "datafusion"]}
+    times: dict[str, list[float]] = {name: [] for name in [*setups, "datafusion"]}
     with tempfile.TemporaryDirectory(prefix="trebuchet-skew-") as work_dir:
         process, port = start_standalone(args.binary, [
             "--host", "127.0.0.1", "--tpch-scale", "0", "--executors", str(args.executors),
@@ -123,7 +136,7 @@ def main() -> None:
         ])
         try:
             sessions = {}
-            for name, settings in SETUPS.items():
+            for name, settings in setups.items():
                 conn = flightsql.connect(f"grpc://127.0.0.1:{port}")
                 with conn.cursor() as cur:
                     for setting in settings:
@@ -131,6 +144,7 @@ def main() -> None:
                         cur.fetchall()
                 sessions[name] = conn
             answers = {}
+            changes = ["the query never ran"]
             for _ in range(args.iterations):
                 for name, conn in sessions.items():
                     def run(conn=conn, name=name):

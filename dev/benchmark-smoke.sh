@@ -20,4 +20,4 @@ trap 'rm -rf "$scratch"' EXIT
 "$python" "$repo_root/benchmarks/streaming.py" --binary "$binary" --tpch "$tpch" --scale 0.01 \
     --iterations 1 --data-dir "$scratch/data"
 "$python" "$repo_root/benchmarks/skew_join.py" --binary "$binary" --rows 64000 --iterations 1 \
-    --data-dir "$scratch/skew"
+    --skew-threshold 16KiB --data-dir "$scratch/skew"

@@ -70,7 +70,8 @@ ADAPTIVE = (
 
 
 # As ADAPTIVE, with every join partition above its side's median split by ranges of map
-# tasks: a map task rerun after the loss must land in the same piece.
+# tasks (test_tpch_oracle.py checks that such splits happen): a map task rerun after the
+# loss must land in the same piece.
 SPLIT_SKEW = (
     *ADAPTIVE,
     "SET ballista.optimizer.broadcast_join_threshold_bytes = 0",

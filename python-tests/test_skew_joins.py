@@ -47,7 +47,7 @@ def write_table(directory, files: int, rows_per_file: int, hot_share: float, see
 @pytest.fixture(scope="module")
 def tables(server, tmp_path_factory):
     """Names of three tables in the server's catalog: `facts`, 40% of whose rows share one
-    key; `few`, small and skewed on the same key; `dims`, one row per key but every key
+    key; `few`, small and skewed on the same key; `dims`, one row per key except those
     ending in 3. With the DataFusion context that answers for them."""
     root = tmp_path_factory.mktemp("skew")
     write_table(root / "facts", files=8, rows_per_file=2500, hot_share=0.4, seed=1)
@@ -136,8 +136,7 @@ def test_a_skewed_partition_is_split_and_the_answer_is_datafusions(server, table
     assert stage["tasks"]["succeeded"] == stage["tasks"]["total"]
     if kind == "both sides":
         # Both sides' hot partitions are cut, and every piece meets every other.
-        hot = next(part for part in note.split("; ") if "stage" in part and "pieces" in part)
-        assert hot.count(" pieces") == 2, note
+        assert any(part.count(" pieces") == 2 for part in note.split("; ")), note
     # What ran: each reader of the join reads the same number of slices, one per task.
     plan = stage["plan"]
     assert plan.count(f"{stage['tasks']['total']} slices of ") == 2, plan

@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from test_adaptive import last_job
 from helpers import TPCH_TABLES, adbc_connect, assert_tables_match, query_table, query_value
 
 
@@ -99,7 +100,7 @@ CLUSTER_SETUPS = {
         ],
     ),
     # Every join partition above its side's median split by ranges of map tasks into
-    # pieces of about 16 KiB, each joined with the whole partition of the other side.
+    # pieces of at least 16 KiB, each joined with the whole partition of the other side.
     "pull_staged_adaptive_split_skew": (
         "process_cluster",
         [
@@ -139,6 +140,24 @@ def test_every_tpch_query_on_scheduler_and_two_executors_matches_datafusion(
     script = tpch_query(number)
     expected = run_script_in_oracle(oracle_sf01, script)
     assert_tables_match(run_script_over_adbc(cluster_conn, script), expected)
+
+
+def test_the_split_skew_setup_splits_join_partitions(process_cluster, tpch_query):
+    """The setup forcing skew splits on uniform data does split: otherwise its oracle run
+    would test nothing new."""
+    [sql] = statements(tpch_query(9))
+    conn = adbc_connect(process_cluster.uri)
+    try:
+        with conn.cursor() as cur:
+            for setting in CLUSTER_SETUPS["pull_staged_adaptive_split_skew"][1]:
+                cur.execute(f"SET {setting}")
+                cur.fetchall()
+        query_table(conn, sql)
+    finally:
+        conn.close()
+    job = last_job(process_cluster.scheduler, sql)
+    changes = [change for stage in job["stages"] for change in stage["adaptive_changes"]]
+    assert any("split skewed partitions" in change for change in changes), changes
 
 
 def test_no_shuffle_file_is_left_after_the_tpch_run(process_cluster):

@@ -80,7 +80,7 @@ impl Default for BallistaOptions {
             single_task_max_input_bytes: DEFAULT_SINGLE_TASK_MAX_INPUT_BYTES,
             skew_join_enabled: true,
             skewed_partition_factor: DEFAULT_SKEWED_PARTITION_FACTOR,
-            skewed_partition_threshold_bytes: DEFAULT_SKEWED_PARTITION_THRESHOLD,
+            skewed_partition_threshold_bytes: DEFAULT_SKEWED_PARTITION_THRESHOLD_BYTES,
             split_file_size: 64 << 20,
             job_timeout: None,
             broadcast_join_threshold: DEFAULT_BROADCAST_JOIN_THRESHOLD,
@@ -119,7 +119,7 @@ pub(crate) const DEFAULT_SKEWED_PARTITION_FACTOR: f64 = 5.0;
 /// Spark's `skewedPartitionThresholdInBytes`: four advisory partitions. Below it a task
 /// finishes in a few seconds, and the other side's partition read again for every piece
 /// costs about what splitting saves.
-pub(crate) const DEFAULT_SKEWED_PARTITION_THRESHOLD: u64 = 256 << 20;
+pub(crate) const DEFAULT_SKEWED_PARTITION_THRESHOLD_BYTES: u64 = 256 << 20;
 
 /// One key: its name below `ballista.`, what it means, and how to read and write it.
 struct OptionKey {
@@ -283,7 +283,7 @@ const KEYS: &[OptionKey] = &[
     },
     OptionKey {
         name: "planner.adaptive.skew_join.enabled",
-        description: "With the adaptive planner: a join's shuffle partition larger than skewed_partition_factor times its side's median and than skewed_partition_threshold_bytes is read by several tasks, each taking the files of a range of map tasks and joining them with the whole matching partition of the other side (the side split is one whose rows the join emits at most once: either side of an inner join, the preserved side of an outer join, the returned side of a semi or anti join).",
+        description: "With the adaptive planner: a join's shuffle partition larger than skewed_partition_factor times its side's median and than skewed_partition_threshold_bytes is read by several tasks, each taking the files of a range of map tasks and joining them with the whole matching partition of the other side (the side split is one whose rows the join emits at most once: either side of an inner join, the preserved side of a left or right join, the returned side of a semi, anti or mark join; a full join is never split).",
         get: |o| o.skew_join_enabled.to_string(),
         set: |o, v| {
             o.skew_join_enabled = parse_bool("planner.adaptive.skew_join.enabled", v)?;

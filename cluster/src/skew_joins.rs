@@ -6,7 +6,7 @@
 //! cluster's other slots sit idle, and a sort-merge join spills it all.
 //!
 //! ```text
-//!   left  bytes per partition   2M  3M  410M  2M        (median 2.5M: partition 2 is skewed)
+//!   left  bytes per partition   2M  3M  410M  2M        (median 3M: partition 2 is skewed)
 //!   tasks                       0   1   2a 2b 2c 2d  3   (each 2x reads ~100M of partition 2,
 //!                                                         written by a range of map tasks)
 //!   right                       0   1   2  2  2  2   3   (partition 2 read whole, four times)
@@ -143,8 +143,10 @@ fn side_input(side: &Arc<dyn ExecutionPlan>) -> Option<StageId> {
 /// `stage`, whose tasks read `groups` of its input partitions (adjacent partitions merged
 /// by coalescing, or one each), with the skewed partitions of its join split into several
 /// tasks each; and what the operator's views say about it. `None` when no partition is
-/// skewed, or none can be split (its bytes all come from one map task). A piece aims at
-/// `target_bytes`, or at the side's average unskewed partition when that is larger.
+/// skewed, or none can be split (its bytes all come from one map task), or the pieces would
+/// give the stage more tasks than a job may have (`MAX_TASKS_PER_STAGE`, which job
+/// submission enforces). A piece aims at `target_bytes`, or at the side's average unskewed
+/// partition when that is larger.
 pub(crate) fn split_skewed_partitions(
     stage: &QueryStage,
     join: SplittableJoin,
@@ -169,7 +171,7 @@ pub(crate) fn split_skewed_partitions(
         };
         let (left_pieces, right_pieces) = (pieces(&left), pieces(&right));
         if left_slices.len() + left_pieces.len() * right_pieces.len() > MAX_TASKS_PER_STAGE {
-            // Both sides cut finely: a stage no executor could be handed.
+            // Both sides cut finely: more tasks than a stage may run.
             return Ok(None);
         }
         if left_pieces.len() * right_pieces.len() > 1 {

@@ -130,14 +130,17 @@ pub async fn run(options: &RunOptions) -> Result<Report> {
                 }
             }
             EngineKind::Datafusion => {
-                let settings = options.datafusion_settings.clone();
-                let engine =
-                    DataFusionEngine::open(&options.data, options.target_partitions, &settings)
-                        .await?;
+                // Applied as the session opens, before the tables are registered.
+                let engine = DataFusionEngine::open(
+                    &options.data,
+                    options.target_partitions,
+                    &options.datafusion_settings,
+                )
+                .await?;
                 sessions.push((
                     kind.name().to_string(),
                     Engine::DataFusion(engine),
-                    settings,
+                    Vec::new(),
                 ));
             }
         }

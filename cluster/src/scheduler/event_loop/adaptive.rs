@@ -31,11 +31,11 @@ pub(super) fn may_replan(
     let repartitions = planning.coalesce_partitions
         || (planning.skew_join.is_some() && splittable_join(stage).is_some());
     (planning.hash_join_max_build_bytes.is_some() && has_adaptive_join(stage))
-        || (repartitions && may_change_tasks(stage, stages.stages()))
+        || (repartitions && may_change_task_count_in(stage, stages.stages()))
 }
 
 /// Whether the number of tasks `stage` runs may change, given every stage of its job.
-fn may_change_tasks<'a>(
+fn may_change_task_count_in<'a>(
     stage: &QueryStage,
     stages: impl IntoIterator<Item = &'a QueryStage>,
 ) -> bool {
@@ -65,6 +65,8 @@ pub(super) fn adaptive_changes(
         let limit =
             smallest_task_memory.map_or(limit, |share| limit.min(share / BUILD_SHARE_DIVISOR));
         let written = |input| written_partition_bytes(&job.outputs, input);
+        // The last stage's partitions go to the client, which relies on no order between
+        // or within them that the query did not ask for (an ORDER BY sorts in the plan).
         let read_by_stages = stage != job.final_stage;
         if let Some((joined, note)) =
             choose_join_strategies(&current, &written, limit, read_by_stages)?
@@ -73,22 +75,23 @@ pub(super) fn adaptive_changes(
             changes.push((joined, note));
         }
         if has_partitioned_hash_join(&current) {
-            // Coalescing must not merge partitions into a build side above the limit.
+            // Neither coalescing nor a skewed partition's pieces may give a build side more
+            // than the limit.
             planning.advisory_partition_size = planning.advisory_partition_size.min(limit);
         }
     }
     // A stage re-planned for its joins alone may be one whose tasks must stay as they are.
-    if may_change_tasks(&current, job.stages.values())
-        && let Some(repartitioned) = repartitioned(&current, job, planning, slots)?
+    if may_change_task_count_in(&current, job.stages.values())
+        && let Some(replanned) = replanned_tasks(&current, job, planning, slots)?
     {
-        changes.extend(changed_stages(repartitioned, job.stages.values())?);
+        changes.extend(changed_stages(replanned, job.stages.values())?);
     }
     Ok(changes)
 }
 
 /// `stage` with its partitions coalesced, then its join's skewed partitions split; `None`
 /// when neither rule changes it.
-fn repartitioned(
+fn replanned_tasks(
     stage: &QueryStage,
     job: &RunningJob,
     planning: AdaptivePlanning,
