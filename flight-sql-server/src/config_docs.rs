@@ -79,9 +79,9 @@ fn write_session_keys(doc: &mut String) {
     doc.push_str(
         "\n## Session keys\n\n\
          Defaults marked **(Trebuchet)** differ from DataFusion's own: sixteen target partitions\n\
-         rather than the core count, sort-merge join rather than hash join (it can spill), and no\n\
-         view types (JDBC 18 cannot read them). `ballista.*` keys keep the names our users\n\
-         already have in their settings.\n\n\
+         rather than the core count and sort-merge join rather than hash join (it can spill).\n\
+         Strings are read as view types inside the engine and leave it as plain `Utf8`.\n\
+         `ballista.*` keys keep the names our users already have in their settings.\n\n\
          | key | default | meaning |\n| --- | --- | --- |\n",
     );
     for entry in ours.options().entries() {

@@ -13,6 +13,7 @@
 //! and [`ids`] holds the typed identifiers the control plane shares with this crate.
 
 mod batch_bytes;
+mod compact_views;
 mod error;
 mod fetch;
 mod flight_data;

@@ -19,6 +19,7 @@ use arrow::datatypes::SchemaRef;
 use datafusion::execution::memory_pool::MemoryReservation;
 
 use crate::batch_bytes::own_bytes;
+use crate::compact_views::compact_views;
 use crate::error::{Result, ShuffleError};
 use crate::indexed_file::{PartitionBatches, SegmentFileWriter, read_segment};
 use crate::partition_file::PartitionSummary;
@@ -141,6 +142,7 @@ impl PartitionBuffers {
         if batch.num_rows() == 0 {
             return Ok(());
         }
+        let batch = compact_views(batch);
         let batch_size = self.config.batch_size.max(1);
         let buffer = &mut self.buffers[partition];
         let before = buffer.bytes;

@@ -12,6 +12,7 @@ use arrow::datatypes::SchemaRef;
 use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
 
+use crate::compact_views::compact_views;
 use crate::error::{Result, ShuffleError};
 use crate::indexed_file::{PartitionBatches, read_indexed_segment};
 use crate::live_partition::LiveWrite;
@@ -72,6 +73,7 @@ impl PartitionFileWriter {
         if batch.num_rows() == 0 {
             return Ok(());
         }
+        let batch = &compact_views(batch.clone());
         let writer = match &mut self.writer {
             Some(writer) => writer,
             None => self.writer.insert(self.open()?),

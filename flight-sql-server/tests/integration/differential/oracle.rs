@@ -16,10 +16,7 @@ pub(crate) struct Oracle {
 
 impl Oracle {
     pub(crate) async fn new(tpch: &Path) -> Self {
-        let mut config = SessionConfig::new().with_information_schema(true);
-        let options = config.options_mut();
-        options.execution.parquet.schema_force_view_types = false;
-        options.sql_parser.map_string_types_to_utf8view = false;
+        let config = SessionConfig::new().with_information_schema(true);
         let ctx = SessionContext::new_with_config(config);
         for table in TPCH_TABLES {
             let dir = tpch.join(table);
