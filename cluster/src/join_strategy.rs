@@ -377,10 +377,10 @@ fn without_sorts(side: &Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>
 #[cfg(test)]
 mod tests {
     use datafusion::physical_plan::displayable;
-    use datafusion::prelude::{SessionConfig, SessionContext};
+    use datafusion::prelude::SessionContext;
 
     use super::*;
-    use crate::test_support::stages_of_sql;
+    use crate::test_support::{partitioned_join_config, stages_of_sql};
 
     /// The stage of a sort-merge join of generated tables over four partitions, as planned
     /// with `sql`.
@@ -391,18 +391,7 @@ mod tests {
     /// The stage joining generated tables over four partitions, planned with sort-merge
     /// joins or with partitioned hash joins.
     async fn planned_join_stage(sql: &str, hash_joins: bool) -> QueryStage {
-        let config = SessionConfig::new()
-            .with_target_partitions(4)
-            .set_bool("datafusion.optimizer.prefer_hash_join", hash_joins)
-            .set_usize(
-                "datafusion.optimizer.hash_join_single_partition_threshold",
-                0,
-            )
-            .set_usize(
-                "datafusion.optimizer.hash_join_single_partition_threshold_rows",
-                0,
-            );
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = SessionContext::new_with_config(partitioned_join_config(hash_joins));
         stages_of_sql(&ctx, sql)
             .await
             .stages()

@@ -380,23 +380,12 @@ mod tests {
 
     use super::*;
     use crate::protocol::ShuffleFile;
-    use crate::test_support::stages_of_sql;
+    use crate::test_support::{partitioned_join_config, stages_of_sql};
 
     /// The stage joining two generated tables over four partitions with `join`, planned
     /// with sort-merge joins or partitioned hash joins.
     async fn join_stage(join: &str, hash_joins: bool) -> QueryStage {
-        let config = SessionConfig::new()
-            .with_target_partitions(4)
-            .set_bool("datafusion.optimizer.prefer_hash_join", hash_joins)
-            .set_usize(
-                "datafusion.optimizer.hash_join_single_partition_threshold",
-                0,
-            )
-            .set_usize(
-                "datafusion.optimizer.hash_join_single_partition_threshold_rows",
-                0,
-            );
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = SessionContext::new_with_config(partitioned_join_config(hash_joins));
         let sql = format!(
             "WITH a AS (SELECT v * 7919 % 1000 AS v FROM generate_series(1, 1000) AS t(v)), \
              b AS (SELECT w * 7919 % 100 AS w FROM generate_series(1, 100) AS t(w)) \

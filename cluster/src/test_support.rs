@@ -40,3 +40,20 @@ pub(crate) fn context_with_our_rules(config: datafusion::prelude::SessionConfig)
         .build();
     SessionContext::new_with_state(state)
 }
+
+/// Four target partitions, sort-merge or partitioned hash joins, and no join side collected
+/// into one partition however small: joins that read a shuffle on each side, as the
+/// adaptive rules re-plan them.
+pub(crate) fn partitioned_join_config(hash_joins: bool) -> datafusion::prelude::SessionConfig {
+    datafusion::prelude::SessionConfig::new()
+        .with_target_partitions(4)
+        .set_bool("datafusion.optimizer.prefer_hash_join", hash_joins)
+        .set_usize(
+            "datafusion.optimizer.hash_join_single_partition_threshold",
+            0,
+        )
+        .set_usize(
+            "datafusion.optimizer.hash_join_single_partition_threshold_rows",
+            0,
+        )
+}
