@@ -12,43 +12,45 @@ use arrow::datatypes::DataType;
 
 /// `batch` with each view column that holds more than twice the string bytes its rows use
 /// copied into buffers of its own; other columns as they are.
-pub(crate) fn compact_views(batch: RecordBatch) -> RecordBatch {
-    let wasteful = batch.columns().iter().any(holds_foreign_bytes);
-    if !wasteful {
-        return batch;
+pub(crate) fn compact_views(batch: &RecordBatch) -> RecordBatch {
+    let mut changed = false;
+    let columns: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|column| match compacted(column) {
+            Some(compact) => {
+                changed = true;
+                compact
+            }
+            None => Arc::clone(column),
+        })
+        .collect();
+    if !changed {
+        return batch.clone();
     }
-    let columns: Vec<ArrayRef> = batch.columns().iter().map(compacted).collect();
     // Same schema, same row count, same column types: cannot fail.
-    RecordBatch::try_new(batch.schema(), columns).unwrap_or(batch)
+    RecordBatch::try_new(batch.schema(), columns).unwrap_or_else(|_| batch.clone())
 }
 
-fn compacted(column: &ArrayRef) -> ArrayRef {
-    if !holds_foreign_bytes(column) {
-        return Arc::clone(column);
-    }
+/// `column` copied into buffers of its own, if it is a view array whose buffers hold more
+/// than twice the bytes its rows point at.
+fn compacted(column: &ArrayRef) -> Option<ArrayRef> {
+    let wasteful = |buffers: &[Buffer], used: usize| {
+        buffers.iter().map(Buffer::len).sum::<usize>() > used.saturating_mul(2)
+    };
     match column.data_type() {
-        DataType::Utf8View => Arc::new(column.as_string_view().gc()),
-        DataType::BinaryView => Arc::new(column.as_binary_view().gc()),
-        _ => Arc::clone(column),
-    }
-}
-
-/// Whether `column` is a view array whose buffers hold more than twice the bytes its rows
-/// point at.
-fn holds_foreign_bytes(column: &ArrayRef) -> bool {
-    let (buffers, used) = match column.data_type() {
         DataType::Utf8View => {
             let array = column.as_string_view();
-            (array.data_buffers(), array.total_buffer_bytes_used())
+            wasteful(array.data_buffers(), array.total_buffer_bytes_used())
+                .then(|| Arc::new(array.gc()) as ArrayRef)
         }
         DataType::BinaryView => {
             let array = column.as_binary_view();
-            (array.data_buffers(), array.total_buffer_bytes_used())
+            wasteful(array.data_buffers(), array.total_buffer_bytes_used())
+                .then(|| Arc::new(array.gc()) as ArrayRef)
         }
-        _ => return false,
-    };
-    let held: usize = buffers.iter().map(Buffer::len).sum();
-    held > used.saturating_mul(2)
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -95,7 +97,7 @@ mod tests {
             "take shares the whole buffer"
         );
 
-        let compact = compact_views(partition.clone());
+        let compact = compact_views(&partition);
         assert!(held_bytes(&compact) < 200, "{}", held_bytes(&compact));
         assert_eq!(compact, partition, "the same rows");
     }
@@ -107,7 +109,7 @@ mod tests {
             "a string longer than twelve",
         ]));
         let batch = batch_of(own);
-        let same = compact_views(batch.clone());
+        let same = compact_views(&batch);
         assert!(Arc::ptr_eq(batch.column(0), same.column(0)));
     }
 }

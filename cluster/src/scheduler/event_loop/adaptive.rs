@@ -100,7 +100,10 @@ fn replanned_tasks(
     let Some(partitions) = shuffle_input_partitions(stage) else {
         return Ok(None);
     };
-    let coalesced = written_bytes(&job.outputs, stage)
+    let coalesced = planning
+        .coalesce_partitions
+        .then(|| written_bytes(&job.outputs, stage))
+        .flatten()
         .and_then(|written| coalesced_groups(stage, &written, planning, slots));
     let groups = match &coalesced {
         Some((groups, _)) => groups.clone(),
