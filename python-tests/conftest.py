@@ -49,7 +49,15 @@ def trebuchet_bin() -> Path:
     return binary
 
 
+SCHEDULER_EXECUTION_THRESHOLD = "ballista.planner.scheduler_execution_threshold_bytes"
+
+
 def start_server(binary: Path, *args: str):
+    """A standalone server with `args`. Its queries run as jobs however small their input,
+    unless `args` set the scheduler-execution threshold: these tests are about the engine's
+    distributed path and compare it with DataFusion (test_small_queries.py covers the other)."""
+    if not any(arg.startswith(f"{SCHEDULER_EXECUTION_THRESHOLD}=") for arg in args):
+        args = (*args, "--session-default", f"{SCHEDULER_EXECUTION_THRESHOLD}=0")
     server = TrebuchetServer(binary, ["standalone", "--host", "127.0.0.1", "--port", "0", *args])
     server.start()
     return server
@@ -191,6 +199,7 @@ class ProcessCluster:
             binary,
             ["scheduler", "--host", "127.0.0.1", "--port", "0", "--tpch-scale", "0",
              "--work-dir", str(work_root / "scheduler"), "--cluster-token", self.cluster_token,
+             "--session-default", f"{SCHEDULER_EXECUTION_THRESHOLD}=0",
              *tables, *scheduler_args],
         )
         self.executors: list[TrebuchetServer] = []

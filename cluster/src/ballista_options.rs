@@ -52,6 +52,9 @@ pub struct BallistaOptions {
     /// An equi-join side estimated below this many bytes is broadcast: built once per task
     /// from all of its rows, while the other side is not shuffled; 0 turns broadcasts off.
     pub broadcast_join_threshold: u64,
+    /// A query whose scans are estimated at most this many bytes runs on the scheduler,
+    /// without a job (`query_placement.rs`); 0 sends every query that reads data to executors.
+    pub scheduler_execution_threshold: u64,
 }
 
 /// `ballista.shuffle.sort_based.*`: see the tuning guide, "Shuffle Implementation".
@@ -84,6 +87,7 @@ impl Default for BallistaOptions {
             split_file_size: 64 << 20,
             job_timeout: None,
             broadcast_join_threshold: DEFAULT_BROADCAST_JOIN_THRESHOLD,
+            scheduler_execution_threshold: DEFAULT_SCHEDULER_EXECUTION_THRESHOLD,
         }
     }
 }
@@ -92,6 +96,14 @@ impl Default for BallistaOptions {
 /// filtered sides of TPC-H at SF1, small enough that sixteen tasks each building a hash
 /// table of it cost less than one shuffle of the other side (docs/benchmarks.md).
 pub(crate) const DEFAULT_BROADCAST_JOIN_THRESHOLD: u64 = 10 << 20;
+
+/// Measured with `benchmarks/small_queries.py` (docs/benchmarks.md): on the scheduler a
+/// bound point lookup or a grouped aggregate over a table this size answers in under 10 ms,
+/// against 6–20 ms as a job, so it costs the scheduler less CPU than coordinating the job
+/// would. Larger inputs still ran faster there on one machine, but on a cluster they are
+/// where the executors' parallelism starts to pay, and the scheduler's cores serve every
+/// session.
+pub(crate) const DEFAULT_SCHEDULER_EXECUTION_THRESHOLD: u64 = 4 << 20;
 
 /// Spark's `advisoryPartitionSizeInBytes`: a task reading this much spends far longer on
 /// its rows than on its launch (a few milliseconds), and a partition this size hashes or
@@ -259,6 +271,16 @@ const KEYS: &[OptionKey] = &[
         set: |o, v| {
             o.broadcast_join_threshold =
                 parse_bytes_or_zero("optimizer.broadcast_join_threshold_bytes", v)?;
+            Ok(())
+        },
+    },
+    OptionKey {
+        name: "planner.scheduler_execution_threshold_bytes",
+        description: "A query whose scans DataFusion estimates at most this many bytes in all (4 MiB default) runs on the scheduler, as single-process DataFusion runs it, without a job: no task launch, no shuffle file, a few milliseconds less per query. Queries with a cross join or a nested-loop join (whose work a small input does not bound) run on executors; 0 sends every query that reads data to executors.",
+        get: |o| o.scheduler_execution_threshold.to_string(),
+        set: |o, v| {
+            o.scheduler_execution_threshold =
+                parse_bytes_or_zero("planner.scheduler_execution_threshold_bytes", v)?;
             Ok(())
         },
     },

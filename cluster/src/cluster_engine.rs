@@ -11,13 +11,9 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use datafusion::datasource::sink::DataSinkExec;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::analyze::AnalyzeExec;
-use datafusion::physical_plan::empty::EmptyExec;
-use datafusion::physical_plan::explain::ExplainExec;
-use datafusion::physical_plan::placeholder_row::PlaceholderRowExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{EmptyRecordBatchStream, ExecutionPlan};
 use datafusion::prelude::SessionConfig;
@@ -29,14 +25,15 @@ use trebuchet_shuffle::ids::JobId;
 use trebuchet_shuffle::{ClusterSecret, ShuffleLayout};
 
 use crate::ballista_options::BallistaOptions;
-use crate::codec::encode_plan;
 use crate::decodable_stages::{plan_decodable_single_stage, plan_decodable_stages};
 use crate::distributed_analyze::analyze_as_job;
 use crate::final_partition::{final_partition_stream, job_error};
+use crate::job_timeout::within_job_timeout;
 use crate::join_strategy::BUILD_SHARE_DIVISOR;
 use crate::local_engine::{LocalEngine, QueryEngine};
 use crate::memory_scans::unify_memory_scan_schemas;
 use crate::object_stores::{ConfiguredStores, stores_read_by};
+use crate::query_placement::{Placement, placement};
 use crate::result_partitions::{
     PendingResults, ReadActivity, ResultPartition, ResultSource, watch_client,
 };
@@ -123,8 +120,9 @@ impl QueryEngine for ClusterEngine {
         Box::pin(async move {
             // EXPLAIN ANALYZE answers one row, after its job: `execute` runs it.
             if engine.endpoints == ResultEndpoints::Single
-                || runs_on_scheduler(&plan)
                 || plan.is::<AnalyzeExec>()
+                || placement(&plan, &BallistaOptions::of(task_ctx.session_config()))
+                    != Placement::Executors
             {
                 return Ok(None);
             }
@@ -249,7 +247,7 @@ impl QueryEngine for ClusterEngine {
         let adaptive = options.adaptive_planning().is_some();
         let task_memory = self.scheduler.task_memory();
         Box::pin(async move {
-            if let Some(reason) = scheduler_only(&plan) {
+            if let Placement::Scheduler(reason) = placement(&plan, &options) {
                 return Ok(Some(format!("runs on the scheduler: {reason}")));
             }
             let (stages, single_task) = explain_stages(plan, &options, task_memory)?;
@@ -331,62 +329,25 @@ fn plan_job(
     ))
 }
 
-/// Why `plan` runs on the scheduler rather than as a job, or `None` to distribute it:
-/// - writes: an in-memory table exists only in the scheduler, and a write must land
-///   exactly once;
-/// - plans that read no data (`SELECT 1`, the pings BI tools send, the text of `EXPLAIN`):
-///   nothing to distribute, and a job would only add its launch latency;
-/// - plans the codec cannot ship faithfully: catalog views such as `information_schema`
-///   and `SHOW`, and the few operators DataFusion keeps unreadable state in (a window
-///   aggregate's `FILTER`).
-fn scheduler_only(plan: &Arc<dyn ExecutionPlan>) -> Option<String> {
-    fn writes(plan: &Arc<dyn ExecutionPlan>) -> bool {
-        plan.is::<DataSinkExec>() || plan.children().into_iter().any(writes)
-    }
-    fn reads_no_data(plan: &Arc<dyn ExecutionPlan>) -> bool {
-        let children = plan.children();
-        if children.is_empty() {
-            return plan.is::<PlaceholderRowExec>()
-                || plan.is::<EmptyExec>()
-                || plan.is::<ExplainExec>();
-        }
-        children.into_iter().all(reads_no_data)
-    }
-    if writes(plan) {
-        return Some("it writes a table".into());
-    }
-    if reads_no_data(plan) {
-        return Some("it reads no data".into());
-    }
-    match encode_plan(Arc::clone(plan)) {
-        Ok(_) => None,
-        Err(err) => {
-            tracing::debug!(error = %err, "plan cannot be shipped to executors; running it on the scheduler");
-            Some(format!("it cannot be shipped to executors: {err}"))
-        }
-    }
-}
-
-fn runs_on_scheduler(plan: &Arc<dyn ExecutionPlan>) -> bool {
-    scheduler_only(plan).is_some()
-}
-
-/// Runs `plan` to its rows: on the scheduler when it should run there, as a job otherwise.
+/// Runs `plan` to its rows where [`placement`] puts it; `EXPLAIN ANALYZE` runs where the
+/// query it analyzes would.
 fn execute_plan(
     scheduler: SchedulerHandle,
     plan: Arc<dyn ExecutionPlan>,
     task_ctx: Arc<TaskContext>,
 ) -> BoxFuture<'static, Result<SendableRecordBatchStream>> {
     Box::pin(async move {
-        if runs_on_scheduler(&plan) {
-            return LocalEngine.execute(plan, task_ctx).await;
+        let options = BallistaOptions::of(task_ctx.session_config());
+        let analyzed = plan.downcast_ref::<AnalyzeExec>();
+        let placed = analyzed.map_or(&plan, |analyze| analyze.input());
+        if let Placement::Scheduler(_) = placement(placed, &options) {
+            let rows = LocalEngine.execute(plan, task_ctx);
+            return within_job_timeout(rows, options.job_timeout).await;
         }
-        if let Some(analyze) = plan.downcast_ref::<AnalyzeExec>()
-            && !runs_on_scheduler(analyze.input())
-        {
-            return analyze_as_job(scheduler, analyze, task_ctx).await;
+        match analyzed {
+            Some(analyze) => analyze_as_job(scheduler, analyze, task_ctx).await,
+            None => run_job(scheduler, plan, task_ctx).await,
         }
-        run_job(scheduler, plan, task_ctx).await
     })
 }
 

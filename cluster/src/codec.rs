@@ -7,7 +7,7 @@
 //! it knows to be lossy (window operators, `generate_series` scans, casts to explicit
 //! fields, literals with metadata) through [`PlanCodec`], which encodes them whole: a plan
 //! that still cannot travel intact fails to encode, and then runs on the scheduler (see
-//! `scheduler_only` in `cluster_engine`).
+//! `query_placement.rs`).
 
 use std::sync::Arc;
 

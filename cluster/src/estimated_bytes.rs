@@ -31,6 +31,18 @@ pub(crate) fn estimated_bytes(plan: &Arc<dyn ExecutionPlan>) -> Option<u64> {
     rows.checked_mul(width.max(1))
 }
 
+/// The bytes every leaf of `plan` (its scans) is estimated to produce, in all; `None` if a
+/// leaf's estimate is unknown.
+pub(crate) fn estimated_input_bytes(plan: &Arc<dyn ExecutionPlan>) -> Option<u64> {
+    let children = plan.children();
+    if children.is_empty() {
+        return estimated_bytes(plan);
+    }
+    children.into_iter().try_fold(0u64, |sum, child| {
+        sum.checked_add(estimated_input_bytes(child)?)
+    })
+}
+
 /// DataFusion's estimate of the rows `plan` produces, if it has one.
 pub(crate) fn estimated_rows(plan: &Arc<dyn ExecutionPlan>) -> Option<u64> {
     let statistics = StatisticsContext::new()

@@ -33,6 +33,7 @@ mod executor;
 mod expr_codec;
 mod final_partition;
 mod http;
+mod job_timeout;
 mod join_strategy;
 mod local_engine;
 mod memory_scans;
@@ -42,6 +43,7 @@ mod operator_metrics;
 mod physical_rules;
 mod planning_runtime;
 pub mod protocol;
+mod query_placement;
 mod result_partitions;
 mod scalar_subqueries;
 mod scan_partitions;
@@ -85,7 +87,9 @@ pub use planning_runtime::{
 pub use scalar_subqueries::split_scalar_subqueries;
 pub use scan_partitions::ScanPartitions;
 pub use scheduler_policy::{PULL_INTERVAL, SchedulerPolicy};
-pub use session_defaults::{changed_settings, default_session_config, reset_session_option};
+pub use session_defaults::{
+    ServerSessionDefaults, changed_settings, default_session_config, reset_session_option,
+};
 pub use shared_state_joins::SharedStateJoins;
 pub use skew_joins::SkewJoinLimits;
 pub use stage_planner::{QueryStage, StagePlan, plan_stages};

@@ -81,20 +81,59 @@ pub fn changed_settings(config: &SessionConfig) -> HashMap<String, String> {
         .collect()
 }
 
-/// `RESET key`: back to *our* default, which DataFusion's own reset does not know
-/// (it would restore the core count for `target_partitions` and refuse `ballista.*`).
-/// Functions that depend on the setting are rebuilt, as DataFusion does on `SET`.
+/// The session keys an operator set for every session of a server
+/// (`--session-default KEY=VALUE`), kept in each session's config so that `RESET` returns
+/// to them.
+#[derive(Debug, Clone, Default)]
+pub struct ServerSessionDefaults(Vec<(String, String)>);
+
+impl ServerSessionDefaults {
+    /// `settings` applied to `state`, as `SET` would, and kept for `RESET`; the first key
+    /// DataFusion refuses is an error naming it.
+    pub fn apply(settings: Vec<(String, String)>, state: &mut SessionState) -> Result<()> {
+        for (key, value) in &settings {
+            state.config_mut().options_mut().set(key, value)?;
+        }
+        rebuild_configured_functions(state)?;
+        state.config_mut().set_extension(Arc::new(Self(settings)));
+        Ok(())
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// `RESET key`: back to the server's default (`ServerSessionDefaults`), else *our* default,
+/// which DataFusion's own reset does not know (it would restore the core count for
+/// `target_partitions` and refuse `ballista.*`). Functions that depend on the setting are
+/// rebuilt, as DataFusion does on `SET`.
 pub fn reset_session_option(state: &mut SessionState, key: &str) -> Result<()> {
-    let default = default_session_config()
-        .options()
-        .entries()
-        .into_iter()
-        .find(|entry| entry.key == key);
+    let server_default = state
+        .config()
+        .get_extension::<ServerSessionDefaults>()
+        .and_then(|defaults| defaults.get(key).map(str::to_string));
+    let default = server_default.or_else(|| {
+        default_session_config()
+            .options()
+            .entries()
+            .into_iter()
+            .find(|entry| entry.key == key)
+            .and_then(|entry| entry.value)
+    });
     let options = state.config_mut().options_mut();
-    match default.and_then(|entry| entry.value) {
+    match default {
         Some(value) => options.set(key, &value)?,
         None => options.reset(key)?,
     }
+    rebuild_configured_functions(state)
+}
+
+fn rebuild_configured_functions(state: &mut SessionState) -> Result<()> {
     let mut functions = state.scalar_functions().clone();
     for function in configure_functions(&mut functions, state.config().options()) {
         state.register_udf(function)?;

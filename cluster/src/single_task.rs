@@ -40,7 +40,7 @@ use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMerge
 use datafusion::physical_plan::unnest::UnnestExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 
-use crate::estimated_bytes::{estimated_bytes, estimated_rows};
+use crate::estimated_bytes::{estimated_bytes, estimated_input_bytes, estimated_rows};
 use crate::join_strategy::partitioned_hash_join;
 
 /// A query planned to run as one task.
@@ -81,18 +81,6 @@ pub(crate) fn as_single_task(
     Some(SingleTask {
         plan: merged(plan),
         note,
-    })
-}
-
-/// The bytes every leaf of `plan` is estimated to produce, in all; `None` if a leaf's
-/// estimate is unknown.
-fn estimated_input_bytes(plan: &Arc<dyn ExecutionPlan>) -> Option<u64> {
-    let children = plan.children();
-    if children.is_empty() {
-        return estimated_bytes(plan);
-    }
-    children.into_iter().try_fold(0u64, |sum, child| {
-        sum.checked_add(estimated_input_bytes(child)?)
     })
 }
 

@@ -10,9 +10,12 @@ use datafusion::catalog::{
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::prelude::SessionContext;
-use trebuchet_cluster::{ConfiguredStores, default_session_config, physical_optimizer_rules};
+use trebuchet_cluster::{
+    ConfiguredStores, ServerSessionDefaults, default_session_config, physical_optimizer_rules,
+};
 
 use crate::catalog_journal::CatalogJournal;
+use crate::error::{FlightSqlError, Result};
 use crate::file_access::FileAccess;
 use crate::system_tables::{CatalogListWithSystem, SystemSchema, SystemTables};
 
@@ -68,6 +71,20 @@ impl SharedCatalog {
         Self {
             template: Arc::new(template),
         }
+    }
+
+    /// The same catalog, its sessions starting from `settings` (`--session-default`); a
+    /// key or value DataFusion refuses is a configuration error naming it.
+    pub(crate) fn with_session_defaults(self, settings: &[(String, String)]) -> Result<Self> {
+        let mut template = SessionState::clone(&self.template);
+        ServerSessionDefaults::apply(settings.to_vec(), &mut template).map_err(|err| {
+            FlightSqlError::InvalidConfig {
+                reason: format!("--session-default: {err}"),
+            }
+        })?;
+        Ok(Self {
+            template: Arc::new(template),
+        })
     }
 
     /// The same catalog, its sessions recording the tables and views they make or drop

@@ -273,6 +273,12 @@ pub struct ServerArgs {
     #[arg(long, env = "TREBUCHET_MAX_QUERIES_PER_USER", default_value_t = crate::query_admission::DEFAULT_MAX_QUERIES_PER_USER, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_queries_per_user: u32,
 
+    /// A session key's value for every session of this server, as KEY=VALUE (repeatable),
+    /// e.g. ballista.planner.adaptive.enabled=true. Sessions may still SET it; RESET returns
+    /// to it.
+    #[arg(long = "session-default", env = "TREBUCHET_SESSION_DEFAULTS", value_delimiter = ',', value_parser = parse_session_default)]
+    pub session_defaults: Vec<(String, String)>,
+
     /// Allow listening on a non-loopback address with authentication off.
     #[arg(long, env = "TREBUCHET_ALLOW_UNAUTHENTICATED")]
     pub allow_unauthenticated: bool,
@@ -412,6 +418,8 @@ pub struct ServerConfig {
     pub drain_timeout: Duration,
     /// Where the tables and views made with DDL are kept across restarts (`--state-dir`).
     pub catalog_journal: Option<Arc<CatalogJournal>>,
+    /// Session keys every session starts with (`--session-default`).
+    pub session_defaults: Vec<(String, String)>,
 }
 
 impl ServerConfig {
@@ -449,6 +457,7 @@ impl ServerConfig {
             file_access: FileAccess::default(),
             drain_timeout: Duration::from_secs(60),
             catalog_journal: None,
+            session_defaults: Vec::new(),
         }
     }
 
@@ -501,6 +510,7 @@ impl ServerArgs {
             _ => None,
         };
         let file_access = self.file_access(&users)?;
+        check_session_defaults(&self.session_defaults)?;
         Ok(ServerConfig {
             addr,
             users,
@@ -533,6 +543,7 @@ impl ServerArgs {
                 .map(CatalogJournal::open)
                 .transpose()?
                 .map(Arc::new),
+            session_defaults: self.session_defaults.clone(),
         })
     }
 
@@ -589,6 +600,34 @@ fn parse_result_endpoints(text: &str) -> std::result::Result<ResultEndpoints, St
         "single" => Ok(ResultEndpoints::Single),
         other => Err(format!(
             "invalid result endpoints '{other}': use per-partition or single"
+        )),
+    }
+}
+
+/// Refuses, at startup, a `--session-default` whose key or value a session would refuse.
+fn check_session_defaults(settings: &[(String, String)]) -> Result<()> {
+    let mut config = trebuchet_cluster::default_session_config();
+    for (key, value) in settings {
+        config
+            .options_mut()
+            .set(key, value)
+            .map_err(|err| FlightSqlError::InvalidConfig {
+                reason: format!("--session-default {key}={value}: {err}"),
+            })?;
+    }
+    Ok(())
+}
+
+/// Reads `KEY=VALUE`; whether DataFusion knows the key and accepts the value is checked when
+/// the server builds its sessions, with the error naming the key.
+fn parse_session_default(text: &str) -> std::result::Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err(format!(
+            "invalid session default '{text}': use KEY=VALUE, e.g. \
+             ballista.planner.adaptive.enabled=true"
         )),
     }
 }

@@ -121,7 +121,9 @@ pub async fn serve_with_scheduler(
     install_crypto_provider();
     // Statements are checked against the file policy; the work dir (shuffle and spill
     // files) is nobody's to read or write.
-    let catalog = catalog.with_file_access(config.file_access.clone().deny(&config.work_dir));
+    let catalog = catalog
+        .with_file_access(config.file_access.clone().deny(&config.work_dir))
+        .with_session_defaults(&config.session_defaults)?;
     // DDL is recorded in the catalog file, if the server keeps one (`--state-dir`).
     let catalog = match &config.catalog_journal {
         Some(journal) => catalog.with_catalog_journal(Arc::clone(journal)),

@@ -14,6 +14,10 @@ use trebuchet_flight_sql_server::{
     LocalCluster, LocalExecutors, ServerConfig, SharedCatalog, UserStore, register_tpch_in_parts,
 };
 
+/// The session key that sends small queries to the scheduler rather than to executors.
+pub(crate) const SCHEDULER_EXECUTION_THRESHOLD: &str =
+    "ballista.planner.scheduler_execution_threshold_bytes";
+
 pub(crate) struct TestServer {
     pub(crate) addr: SocketAddr,
     /// The scheduler and its two executors; dropping it stops them.
@@ -68,6 +72,17 @@ impl TestServer {
     }
 
     async fn start_with_cluster(mut config: ServerConfig, executors: LocalExecutors) -> Self {
+        // These tests are about queries run as jobs: none runs on the scheduler for being
+        // small (`small_queries.rs` tests that).
+        if !config
+            .session_defaults
+            .iter()
+            .any(|(key, _)| key == SCHEDULER_EXECUTION_THRESHOLD)
+        {
+            config
+                .session_defaults
+                .push((SCHEDULER_EXECUTION_THRESHOLD.into(), "0".into()));
+        }
         let work_dir = tempfile::tempdir().unwrap();
         config.work_dir = work_dir.path().join("cluster");
         let catalog = SharedCatalog::new();

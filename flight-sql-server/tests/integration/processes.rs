@@ -156,6 +156,9 @@ pub(crate) fn scheduler_args<'a>(
         work_dir,
         "--cluster-token",
         token,
+        // These tests are about jobs: no query runs on the scheduler for being small.
+        "--session-default",
+        "ballista.planner.scheduler_execution_threshold_bytes=0",
     ];
     args.extend_from_slice(extra);
     args
