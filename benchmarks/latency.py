@@ -19,7 +19,7 @@ from pathlib import Path
 
 import adbc_driver_flightsql.dbapi as flightsql
 
-from standalone import start_standalone
+from standalone import running_standalone
 
 # name -> (SQL, parameters); a statement with parameters is prepared and bound by ADBC.
 QUERIES = {
@@ -41,9 +41,8 @@ def main() -> None:
     parser.add_argument("--scheduler-policy", default="pull-staged", choices=["pull-staged", "push-staged"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="trebuchet-latency-") as work_dir:
-        process, port = start_standalone(args.binary, ["--tpch-scale", "0.01", "--work-dir", work_dir,
-                                                       "--scheduler-policy", args.scheduler_policy])
-        try:
+        with running_standalone(args.binary, ["--tpch-scale", "0.01", "--work-dir", work_dir,
+                                              "--scheduler-policy", args.scheduler_policy]) as port:
             conn = flightsql.connect(f"grpc://127.0.0.1:{port}")
             print(f"{args.scheduler_policy}, {args.iterations} iterations")
             print(f"{'query':<22} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
@@ -59,9 +58,6 @@ def main() -> None:
                 print(f"{name:<22} {percentile(samples, 0.5):8.2f} {percentile(samples, 0.99):8.2f} "
                       f"{statistics.mean(samples):8.2f}")
             conn.close()
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from standalone import start_standalone
+from standalone import running_standalone
 
 FILES = 16
 KEYS = 2_000_000
@@ -129,12 +129,11 @@ def main() -> None:
 
     times: dict[str, list[float]] = {name: [] for name in [*setups, "datafusion"]}
     with tempfile.TemporaryDirectory(prefix="trebuchet-skew-") as work_dir:
-        process, port = start_standalone(args.binary, [
+        with running_standalone(args.binary, [
             "--host", "127.0.0.1", "--tpch-scale", "0", "--executors", str(args.executors),
             "--work-dir", work_dir,
             f"--table=facts={args.data_dir / 'facts'}", f"--table=dims={args.data_dir / 'dims'}",
-        ])
-        try:
+        ]) as port:
             sessions = {}
             for name, settings in setups.items():
                 conn = flightsql.connect(f"grpc://127.0.0.1:{port}")
@@ -157,9 +156,6 @@ def main() -> None:
                 times["datafusion"].append(timed(lambda: answers.__setitem__("datafusion", ctx.sql(SQL).to_arrow_table())))
             for conn in sessions.values():
                 conn.close()
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
 
     expected = answers["datafusion"].to_pylist()
     for name, table in answers.items():

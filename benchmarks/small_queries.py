@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from standalone import start_standalone
+from standalone import running_standalone
 
 THRESHOLD_KEY = "ballista.planner.scheduler_execution_threshold_bytes"
 ROW_COUNTS = [1_000, 10_000, 50_000, 200_000, 1_000_000]
@@ -82,12 +82,11 @@ def main() -> None:
         tables = {f"t{rows}": rows for rows in ROW_COUNTS if rows <= args.max_rows}
         for name, rows in tables.items():
             write_table(work / "data" / name, rows)
-        process, port = start_standalone(args.binary, [
+        with running_standalone(args.binary, [
             "--tpch-scale", "0", "--work-dir", str(work / "server"),
             "--scheduler-policy", args.scheduler_policy,
             *[f"--table={name}={work / 'data' / name}" for name in tables],
-        ])
-        try:
+        ]) as port:
             conn = flightsql.connect(f"grpc://127.0.0.1:{port}")
             cur = conn.cursor()
             cur.execute(f"SHOW {THRESHOLD_KEY}")
@@ -126,9 +125,6 @@ def main() -> None:
                           f"{in_process:>10.2f}  {placed}")
             cur.close()
             conn.close()
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
 
 
 if __name__ == "__main__":

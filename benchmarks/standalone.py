@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 TABLES = ["customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier"]
@@ -19,11 +21,22 @@ def generate(tpch: Path, scale: str, out: Path) -> None:
     subprocess.run([str(tpch), "datagen", "--scale", scale, "--output", str(out)], check=True)
 
 
-def start_trebuchet(binary: Path, data: Path, executors: int, work_dir: Path, policy: str = "pull-staged"):
-    """Standalone over the table directories in `data`; returns the process and its port."""
+def tpch_flags(data: Path, executors: int, work_dir: Path, policy: str = "pull-staged") -> list[str]:
+    """The flags of a standalone server over the table directories in `data`."""
     tables = [f"--table={table}={data / table}" for table in TABLES]
-    return start_standalone(binary, ["--tpch-scale", "0", "--executors", str(executors),
-                                     "--work-dir", str(work_dir), "--scheduler-policy", policy, *tables])
+    return ["--tpch-scale", "0", "--executors", str(executors), "--work-dir", str(work_dir),
+            "--scheduler-policy", policy, *tables]
+
+
+@contextmanager
+def running_standalone(binary: Path, flags: list[str]) -> Iterator[int]:
+    """`start_standalone` for the `with` block, yielding its port; stopped when it ends."""
+    process, port = start_standalone(binary, flags)
+    try:
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def start_standalone(binary: Path, flags: list[str]):

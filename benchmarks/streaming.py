@@ -16,7 +16,7 @@ from pathlib import Path
 import adbc_driver_flightsql.dbapi as flightsql
 import datafusion
 
-from standalone import generate, start_trebuchet
+from standalone import generate, running_standalone, tpch_flags
 
 SQL = "SELECT * FROM lineitem"
 
@@ -49,8 +49,8 @@ def main() -> None:
     ctx.register_parquet("lineitem", str(data / "lineitem"))
 
     with tempfile.TemporaryDirectory(prefix="trebuchet-stream-") as work_dir:
-        process, port = start_trebuchet(args.binary, data, args.executors, Path(work_dir), args.scheduler_policy)
-        try:
+        with running_standalone(args.binary, tpch_flags(data, args.executors, Path(work_dir),
+                                                        args.scheduler_policy)) as port:
             conn = flightsql.connect(f"grpc://127.0.0.1:{port}")
 
             def over_flight():
@@ -61,9 +61,6 @@ def main() -> None:
             ours = best_of(args.iterations, over_flight)
             theirs = best_of(args.iterations, lambda: ctx.sql(SQL).to_arrow_table())
             conn.close()
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
 
     print(f"lineitem SF{args.scale}: {ours[1]:,} rows, best of {args.iterations}")
     for name, (seconds, rows, size) in [("trebuchet over Flight SQL", ours), ("datafusion collect", theirs)]:

@@ -54,11 +54,11 @@ SCHEDULER_EXECUTION_THRESHOLD = "ballista.planner.scheduler_execution_threshold_
 
 def start_server(binary: Path, *args: str):
     """A standalone server with `args`. Its queries run as jobs however small their input,
-    unless `args` set the scheduler-execution threshold: these tests are about the engine's
-    distributed path and compare it with DataFusion (test_small_queries.py covers the other)."""
-    if not any(arg.startswith(f"{SCHEDULER_EXECUTION_THRESHOLD}=") for arg in args):
-        args = (*args, "--session-default", f"{SCHEDULER_EXECUTION_THRESHOLD}=0")
-    server = TrebuchetServer(binary, ["standalone", "--host", "127.0.0.1", "--port", "0", *args])
+    unless `args` set the scheduler-execution threshold again (the last value wins): these
+    tests are about the engine's distributed path and compare it with DataFusion
+    (test_small_queries.py covers the other)."""
+    server = TrebuchetServer(binary, ["standalone", "--host", "127.0.0.1", "--port", "0",
+                                      "--session-default", f"{SCHEDULER_EXECUTION_THRESHOLD}=0", *args])
     server.start()
     return server
 

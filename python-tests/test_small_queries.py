@@ -6,14 +6,13 @@ server-wide value of a session key that `RESET` returns to."""
 
 from __future__ import annotations
 
-import json
 import subprocess
-import urllib.request
 
 import pytest
 
-from conftest import SCHEDULER_EXECUTION_THRESHOLD, oracle_over
-from helpers import TPCH_TABLES, TrebuchetServer, adbc_connect, query_table
+from conftest import SCHEDULER_EXECUTION_THRESHOLD, oracle_over, table_flags
+from helpers import TrebuchetServer, adbc_connect, query_table, show_setting
+from test_rest_api import find_jobs
 
 # Marked so that each test finds its own queries among the server's jobs.
 LOOKUP = "SELECT /* lookup */ n_name, n_regionkey FROM nation WHERE n_nationkey = ?"
@@ -23,16 +22,12 @@ AGGREGATE = ("SELECT /* aggregate */ c_mktsegment, count(*) AS n, sum(c_acctbal)
 LARGE = "SELECT /* large */ * FROM lineitem"
 
 
-def tables_of(directory) -> list[str]:
-    return [arg for table in TPCH_TABLES for arg in ("--table", f"{table}={directory / f'{table}.parquet'}")]
-
-
 @pytest.fixture(scope="module")
 def default_server(trebuchet_bin, tpch_parquet_dir, tmp_path_factory):
     """A server with the threshold at its default (`start_server` would turn it off)."""
     srv = TrebuchetServer(trebuchet_bin, [
         "standalone", "--host", "127.0.0.1", "--port", "0", "--tpch-scale", "0",
-        "--work-dir", str(tmp_path_factory.mktemp("small-queries")), *tables_of(tpch_parquet_dir),
+        "--work-dir", str(tmp_path_factory.mktemp("small-queries")), *table_flags(tpch_parquet_dir),
     ])
     srv.start()
     yield srv
@@ -42,11 +37,6 @@ def default_server(trebuchet_bin, tpch_parquet_dir, tmp_path_factory):
 @pytest.fixture(scope="module")
 def oracle(tpch_parquet_dir):
     return oracle_over(tpch_parquet_dir)
-
-
-def jobs_running(srv, marker: str) -> int:
-    with urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/api/jobs", timeout=30) as reply:
-        return sum(marker in job["sql"] for job in json.load(reply))
 
 
 def explained(conn, sql: str) -> str:
@@ -61,16 +51,16 @@ def test_a_bound_lookup_and_an_aggregate_on_small_tables_answer_without_a_job(de
             assert query_table(conn, LOOKUP, (key,)).to_pylist() == expected.to_pylist(), key
         expected = oracle.sql(AGGREGATE).to_arrow_table()
         assert query_table(conn, AGGREGATE).to_pylist() == expected.to_pylist()
-        assert jobs_running(default_server, "/* lookup */") == 0
-        assert jobs_running(default_server, "/* aggregate */") == 0
+        assert len(find_jobs(default_server, "/* lookup */")) == 0
+        assert len(find_jobs(default_server, "/* aggregate */")) == 0
 
         # At 0 the same queries are jobs, with the same answers.
         query_table(conn, f"SET {SCHEDULER_EXECUTION_THRESHOLD} = 0")
         assert query_table(conn, LOOKUP, (7,)).to_pylist() == \
             oracle.sql(LOOKUP.replace("?", "7")).to_arrow_table().to_pylist()
         assert query_table(conn, AGGREGATE).to_pylist() == expected.to_pylist()
-        assert jobs_running(default_server, "/* lookup */") == 1
-        assert jobs_running(default_server, "/* aggregate */") == 1
+        assert len(find_jobs(default_server, "/* lookup */")) == 1
+        assert len(find_jobs(default_server, "/* aggregate */")) == 1
     finally:
         conn.close()
 
@@ -114,26 +104,22 @@ def test_a_session_default_applies_to_every_session_and_reset_returns_to_it(treb
     srv.start()
     try:
         first, second = adbc_connect(srv.uri), adbc_connect(srv.uri)
-
-        def shown(conn, key: str) -> str:
-            return query_table(conn, f"SHOW {key}").column(1).to_pylist()[0]
-
         for conn in (first, second):
-            assert shown(conn, SCHEDULER_EXECUTION_THRESHOLD) == "0"
-            assert shown(conn, "datafusion.execution.batch_size") == "1024"
+            assert show_setting(conn, SCHEDULER_EXECUTION_THRESHOLD) == "0"
+            assert show_setting(conn, "datafusion.execution.batch_size") == "1024"
         query_table(first, f"SET {SCHEDULER_EXECUTION_THRESHOLD} = '2MiB'")
-        assert shown(first, SCHEDULER_EXECUTION_THRESHOLD) == "2097152"
-        assert shown(second, SCHEDULER_EXECUTION_THRESHOLD) == "0"
+        assert show_setting(first, SCHEDULER_EXECUTION_THRESHOLD) == "2097152"
+        assert show_setting(second, SCHEDULER_EXECUTION_THRESHOLD) == "0"
         query_table(first, f"RESET {SCHEDULER_EXECUTION_THRESHOLD}")
-        assert shown(first, SCHEDULER_EXECUTION_THRESHOLD) == "0"
+        assert show_setting(first, SCHEDULER_EXECUTION_THRESHOLD) == "0"
         # A key the operator did not set resets to Trebuchet's default.
         query_table(first, "SET datafusion.execution.target_partitions = 3")
         query_table(first, "RESET datafusion.execution.target_partitions")
-        assert shown(first, "datafusion.execution.target_partitions") == "16"
+        assert show_setting(first, "datafusion.execution.target_partitions") == "16"
         # The server default reaches the executors: at 0 a small query is a job, and answers.
         assert query_table(first, "SELECT /* by-default */ count(*) AS n FROM nation WHERE n_regionkey = 1") \
             .column(0).to_pylist() == [5]
-        assert jobs_running(srv, "/* by-default */") == 1
+        assert len(find_jobs(srv, "/* by-default */")) == 1
         first.close()
         second.close()
     finally:

@@ -501,26 +501,30 @@ fn parse_duration(key: &str, value: &str) -> Result<std::time::Duration> {
 
 /// A multiple of at least 1, such as 5 or 2.5.
 fn parse_factor(key: &str, value: &str) -> Result<f64> {
-    let value = value.trim_matches(|c| c == '"' || c == '\'');
-    match value.parse::<f64>() {
-        Ok(factor) if factor.is_finite() && factor >= 1.0 => Ok(factor),
-        _ => Err(invalid(
-            key,
-            value,
-            "a number of at least 1, such as 5 or 2.5",
-        )),
-    }
+    parse_number(
+        key,
+        value,
+        |factor| factor >= 1.0,
+        "a number of at least 1, such as 5 or 2.5",
+    )
 }
 
 fn parse_fraction(key: &str, value: &str) -> Result<f64> {
+    parse_number(
+        key,
+        value,
+        |fraction| fraction > 0.0 && fraction <= 1.0,
+        "a fraction greater than 0 and at most 1, such as 0.8",
+    )
+}
+
+/// A finite number, quoted or not, that `accepts`; otherwise an error saying it should be
+/// `expected`.
+fn parse_number(key: &str, value: &str, accepts: fn(f64) -> bool, expected: &str) -> Result<f64> {
     let value = value.trim_matches(|c| c == '"' || c == '\'');
     match value.parse::<f64>() {
-        Ok(fraction) if fraction > 0.0 && fraction <= 1.0 => Ok(fraction),
-        _ => Err(invalid(
-            key,
-            value,
-            "a fraction greater than 0 and at most 1, such as 0.8",
-        )),
+        Ok(number) if number.is_finite() && accepts(number) => Ok(number),
+        _ => Err(invalid(key, value, expected)),
     }
 }
 

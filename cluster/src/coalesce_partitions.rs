@@ -290,16 +290,29 @@ fn total_bytes(bytes: &[u64]) -> u64 {
 
 /// `stage` with every shuffle reader merged into `groups`: it runs one task per group.
 pub(crate) fn coalesce_stage(stage: &QueryStage, groups: &[Range<usize>]) -> Result<QueryStage> {
-    let coalesced = map_readers(stage, |reader| reader.coalesced(groups.to_vec()).map(Some))?;
-    if coalesced.tasks() != groups.len() {
+    map_readers_into_tasks(stage, groups.len(), "coalesced", |reader| {
+        reader.coalesced(groups.to_vec()).map(Some)
+    })
+}
+
+/// [`map_readers`] for a rule that sets the stage's task count to `tasks`: a stage whose
+/// readers end up disagreeing on it cannot run, so that is an internal error naming what
+/// the rule did (`done`).
+pub(crate) fn map_readers_into_tasks(
+    stage: &QueryStage,
+    tasks: usize,
+    done: &str,
+    rewrite: impl Fn(&ShuffleReaderExec) -> Result<Option<ShuffleReaderExec>>,
+) -> Result<QueryStage> {
+    let rewritten = map_readers(stage, rewrite)?;
+    if rewritten.tasks() != tasks {
         return Err(DataFusionError::Internal(format!(
-            "stage {} was coalesced into {} groups but runs {} tasks",
+            "stage {} was {done} into {tasks} tasks but runs {}",
             stage.id,
-            groups.len(),
-            coalesced.tasks()
+            rewritten.tasks()
         )));
     }
-    Ok(coalesced)
+    Ok(rewritten)
 }
 
 #[cfg(test)]

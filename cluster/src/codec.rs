@@ -477,7 +477,7 @@ mod tests {
     use super::*;
     use crate::session_defaults::default_session_config;
     use crate::stage_planner::plan_stages;
-    use crate::test_support::physical_plan;
+    use crate::test_support::{physical_plan, run_statement};
 
     /// The plan as EXPLAIN shows it, less the parquet row-group reordering hint, which
     /// datafusion-proto 55 does not carry (it only affects speed, never results).
@@ -639,15 +639,12 @@ mod tests {
     /// NULL) and groups `g`.
     async fn window_context() -> SessionContext {
         let ctx = SessionContext::new_with_config(default_session_config());
-        ctx.sql(
+        run_statement(
+            &ctx,
             "CREATE TABLE w (k INT, x INT, g VARCHAR) AS VALUES \
              (1, NULL, 'a'), (2, 5, 'a'), (3, NULL, 'b'), (4, 7, 'b'), (5, NULL, 'b'), (6, 9, 'a')",
         )
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
+        .await;
         ctx
     }
 

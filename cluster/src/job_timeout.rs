@@ -46,6 +46,7 @@ mod tests {
     use std::sync::Arc;
 
     use datafusion::arrow::datatypes::Schema;
+    use datafusion::physical_plan::EmptyRecordBatchStream;
     use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
     use super::*;
@@ -99,10 +100,8 @@ mod tests {
     async fn without_a_limit_the_rows_pass_through() {
         let rows = within_job_timeout(
             Box::pin(async {
-                let rows: SendableRecordBatchStream = Box::pin(RecordBatchStreamAdapter::new(
-                    Arc::new(Schema::empty()),
-                    futures::stream::empty(),
-                ));
+                let rows: SendableRecordBatchStream =
+                    Box::pin(EmptyRecordBatchStream::new(Arc::new(Schema::empty())));
                 Ok(rows)
             }),
             None,

@@ -1,6 +1,8 @@
 //! Where a query runs: in the scheduler process, as single-process DataFusion runs it, or
-//! as a job of stages on the executors. Decided once per query, before it is cut into
-//! stages, cheapest test first: only the last one encodes the plan.
+//! as a job of stages on the executors. Decided by one function, before the query is cut
+//! into stages, cheapest test first: only the last one encodes the plan. A query that runs
+//! on the scheduler is placed again when its ticket is redeemed (the engine keeps nothing
+//! between `GetFlightInfo` and `DoGet`), which costs a statistics pass.
 
 use std::sync::Arc;
 
@@ -95,19 +97,16 @@ mod tests {
     use datafusion::prelude::SessionContext;
 
     use super::*;
-    use crate::test_support::physical_plan;
+    use crate::test_support::{physical_plan, run_statement};
 
     /// A session with a 1000-row table in memory.
     async fn context() -> SessionContext {
         let ctx = SessionContext::new();
-        ctx.sql(
+        run_statement(
+            &ctx,
             "CREATE TABLE t AS SELECT v AS k, v * 2 AS w FROM generate_series(1, 1000) AS s(v)",
         )
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
+        .await;
         ctx
     }
 
@@ -118,9 +117,8 @@ mod tests {
         }
     }
 
-    async fn placed(sql: &str, options: &BallistaOptions) -> Placement {
-        let ctx = context().await;
-        placement(&physical_plan(&ctx, sql).await, options)
+    async fn placed(ctx: &SessionContext, sql: &str, options: &BallistaOptions) -> Placement {
+        placement(&physical_plan(ctx, sql).await, options)
     }
 
     #[tokio::test]
@@ -128,7 +126,8 @@ mod tests {
         let lookup = "SELECT w FROM t WHERE k = 7";
         let ctx = context().await;
         let input = estimated_input_bytes(&physical_plan(&ctx, lookup).await).unwrap();
-        let Placement::Scheduler(reason) = placed(lookup, &with_threshold(input)).await else {
+        let Placement::Scheduler(reason) = placed(&ctx, lookup, &with_threshold(input)).await
+        else {
             panic!("a lookup in {input} bytes runs on the scheduler at a {input}-byte threshold");
         };
         assert!(
@@ -137,22 +136,23 @@ mod tests {
             "{reason}"
         );
         assert_eq!(
-            placed(lookup, &with_threshold(input - 1)).await,
+            placed(&ctx, lookup, &with_threshold(input - 1)).await,
             Placement::Executors
         );
         assert_eq!(
-            placed(lookup, &with_threshold(0)).await,
+            placed(&ctx, lookup, &with_threshold(0)).await,
             Placement::Executors
         );
         let aggregate = "SELECT k % 10, count(*) FROM t GROUP BY k % 10";
         assert!(matches!(
-            placed(aggregate, &BallistaOptions::default()).await,
+            placed(&ctx, aggregate, &BallistaOptions::default()).await,
             Placement::Scheduler(_)
         ));
     }
 
     #[tokio::test]
     async fn work_a_small_input_does_not_bound_goes_to_executors() {
+        let ctx = context().await;
         let options = with_threshold(u64::MAX);
         for sql in [
             "SELECT sum(a.k * b.w) FROM t a, t b",
@@ -160,19 +160,24 @@ mod tests {
             // A scan whose size DataFusion cannot estimate.
             "SELECT count(*) FROM generate_series(1, 1000000)",
         ] {
-            assert_eq!(placed(sql, &options).await, Placement::Executors, "{sql}");
+            assert_eq!(
+                placed(&ctx, sql, &options).await,
+                Placement::Executors,
+                "{sql}"
+            );
         }
     }
 
     #[tokio::test]
     async fn writes_and_plans_reading_no_data_run_on_the_scheduler_whatever_the_threshold() {
+        let ctx = context().await;
         let options = with_threshold(0);
         assert_eq!(
-            placed("SELECT 1", &options).await,
+            placed(&ctx, "SELECT 1", &options).await,
             Placement::Scheduler("it reads no data".into())
         );
         assert_eq!(
-            placed("INSERT INTO t VALUES (1, 2)", &options).await,
+            placed(&ctx, "INSERT INTO t VALUES (1, 2)", &options).await,
             Placement::Scheduler("it writes a table".into())
         );
     }

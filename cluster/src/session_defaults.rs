@@ -89,10 +89,15 @@ pub struct ServerSessionDefaults(Vec<(String, String)>);
 
 impl ServerSessionDefaults {
     /// `settings` applied to `state`, as `SET` would, and kept for `RESET`; the first key
-    /// DataFusion refuses is an error naming it.
+    /// DataFusion refuses is an error naming it. Applying the same settings again changes
+    /// nothing.
     pub fn apply(settings: Vec<(String, String)>, state: &mut SessionState) -> Result<()> {
         for (key, value) in &settings {
-            state.config_mut().options_mut().set(key, value)?;
+            state
+                .config_mut()
+                .options_mut()
+                .set(key, value)
+                .map_err(|err| err.context(format!("{key}={value}")))?;
         }
         rebuild_configured_functions(state)?;
         state.config_mut().set_extension(Arc::new(Self(settings)));

@@ -229,7 +229,7 @@ mod tests {
     use datafusion::prelude::{SessionConfig, SessionContext};
 
     use super::*;
-    use crate::test_support::physical_plan as physical;
+    use crate::test_support::{physical_plan as physical, run_statement};
 
     /// A session with two generated tables, of 1000 and 10 rows, in memory, planned with
     /// sort-merge joins over four partitions.
@@ -239,15 +239,11 @@ mod tests {
             .set_bool("datafusion.optimizer.prefer_hash_join", false);
         let ctx = SessionContext::new_with_config(config);
         for (name, rows) in [("big", 1000), ("small", 10)] {
-            ctx.sql(&format!(
+            let create = format!(
                 "CREATE TABLE {name} AS SELECT v * 7919 % {rows} AS k, v FROM \
                  generate_series(1, {rows}) AS t(v)"
-            ))
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
+            );
+            run_statement(&ctx, &create).await;
         }
         ctx
     }

@@ -38,7 +38,7 @@ use trebuchet_shuffle::{ReadSlice, ShuffleReaderExec};
 
 use crate::cluster_engine::MAX_TASKS_PER_STAGE;
 use crate::coalesce_partitions::{
-    StageOutputs, map_readers, shuffle_input_partitions, written_partition_bytes,
+    StageOutputs, map_readers_into_tasks, shuffle_input_partitions, written_partition_bytes,
 };
 use crate::stage_planner::QueryStage;
 
@@ -197,8 +197,7 @@ pub(crate) fn split_skewed_partitions(
     if notes.is_empty() {
         return Ok(None);
     }
-    let tasks = left_slices.len();
-    let split = map_readers(stage, |reader| {
+    let split = map_readers_into_tasks(stage, left_slices.len(), "split", |reader| {
         let slices = match reader.stage() {
             input if input == join.left => left_slices.clone(),
             input if input == join.right => right_slices.clone(),
@@ -211,13 +210,6 @@ pub(crate) fn split_skewed_partitions(
         };
         reader.sliced(slices).map(Some)
     })?;
-    if split.tasks() != tasks {
-        return Err(DataFusionError::Internal(format!(
-            "stage {} was split into {tasks} tasks but runs {}",
-            stage.id,
-            split.tasks()
-        )));
-    }
     let note = format!(
         "split skewed partitions, each piece joined with the whole matching partition of the \
          other side: {}",

@@ -15,6 +15,16 @@ pub(crate) async fn physical_plan(ctx: &SessionContext, sql: &str) -> Arc<dyn Ex
         .expect("the test SQL has a physical plan")
 }
 
+/// Runs `sql` (a `CREATE TABLE`, typically) in `ctx` to its end.
+pub(crate) async fn run_statement(ctx: &SessionContext, sql: &str) {
+    ctx.sql(sql)
+        .await
+        .expect("the test SQL plans")
+        .collect()
+        .await
+        .expect("the test SQL runs");
+}
+
 /// The stages of `sql` planned in `ctx`, as a job's would be (files under a path never
 /// written to).
 pub(crate) async fn stages_of_sql(

@@ -74,8 +74,10 @@ impl SharedCatalog {
     }
 
     /// The same catalog, its sessions starting from `settings` (`--session-default`); a
-    /// key or value DataFusion refuses is a configuration error naming it.
-    pub(crate) fn with_session_defaults(self, settings: &[(String, String)]) -> Result<Self> {
+    /// key or value DataFusion refuses is a configuration error naming it. The server
+    /// applies them to the catalog it serves, whoever built it; the binary applies them
+    /// first, before it registers its tables, and the second time changes nothing.
+    pub fn with_session_defaults(self, settings: &[(String, String)]) -> Result<Self> {
         let mut template = SessionState::clone(&self.template);
         ServerSessionDefaults::apply(settings.to_vec(), &mut template).map_err(|err| {
             FlightSqlError::InvalidConfig {

@@ -510,7 +510,6 @@ impl ServerArgs {
             _ => None,
         };
         let file_access = self.file_access(&users)?;
-        check_session_defaults(&self.session_defaults)?;
         Ok(ServerConfig {
             addr,
             users,
@@ -604,22 +603,9 @@ fn parse_result_endpoints(text: &str) -> std::result::Result<ResultEndpoints, St
     }
 }
 
-/// Refuses, at startup, a `--session-default` whose key or value a session would refuse.
-fn check_session_defaults(settings: &[(String, String)]) -> Result<()> {
-    let mut config = trebuchet_cluster::default_session_config();
-    for (key, value) in settings {
-        config
-            .options_mut()
-            .set(key, value)
-            .map_err(|err| FlightSqlError::InvalidConfig {
-                reason: format!("--session-default {key}={value}: {err}"),
-            })?;
-    }
-    Ok(())
-}
-
 /// Reads `KEY=VALUE`; whether DataFusion knows the key and accepts the value is checked when
-/// the server builds its sessions, with the error naming the key.
+/// the server builds its catalog (`SharedCatalog::with_session_defaults`), before it loads
+/// a table, with the error naming the key.
 fn parse_session_default(text: &str) -> std::result::Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.trim().is_empty() => {

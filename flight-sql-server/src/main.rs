@@ -56,7 +56,7 @@ async fn run() -> std::process::ExitCode {
 async fn standalone(args: StandaloneArgs) -> Result<()> {
     let mut config = args.server.validate()?;
     let (listener, addr) = bind(config.addr).await?;
-    let data = load_data(&args.data, &config.work_dir).await?;
+    let data = load_data(&args.data, &config).await?;
     config.file_access = data.readable_by_all(config.file_access);
     restore_catalog(&config, &data.catalog).await;
     let mut executors = LocalExecutors {
@@ -85,7 +85,7 @@ async fn scheduler(args: SchedulerArgs) -> Result<()> {
         config.cluster_token = Some(load_or_create_cluster_token(&config.work_dir)?);
     }
     let (listener, addr) = bind(config.addr).await?;
-    let data = StartingData::for_args(&args.data, &config.work_dir);
+    let data = StartingData::for_args(&args.data, &config)?;
     config.file_access = data.readable_by_all(config.file_access);
     // Probes and executors get answers while the tables load; queries wait for them.
     let readiness = Readiness::not_ready("server is starting: loading the catalog");
@@ -161,8 +161,11 @@ struct StartingData {
 }
 
 impl StartingData {
-    /// The data `args` describe: an empty catalog, and the paths its tables will have.
-    fn for_args(args: &DataArgs, work_dir: &std::path::Path) -> Self {
+    /// The data `args` describe: an empty catalog whose sessions start from the server's
+    /// session defaults (its tables are registered and replayed under them too), and the
+    /// paths its tables will have.
+    fn for_args(args: &DataArgs, config: &ServerConfig) -> Result<Self> {
+        let work_dir = &config.work_dir;
         let mut generated = None;
         let mut served = Vec::new();
         if args.tpch_scale != 0.0 {
@@ -175,11 +178,11 @@ impl StartingData {
                 served.push(path.into());
             }
         }
-        Self {
-            catalog: SharedCatalog::new(),
+        Ok(Self {
+            catalog: SharedCatalog::new().with_session_defaults(&config.session_defaults)?,
             generated,
             served,
-        }
+        })
     }
 
     /// Generates and registers the tables of `args` (which made `self`).
@@ -210,8 +213,8 @@ impl StartingData {
     }
 }
 
-async fn load_data(args: &DataArgs, work_dir: &std::path::Path) -> Result<StartingData> {
-    let data = StartingData::for_args(args, work_dir);
+async fn load_data(args: &DataArgs, config: &ServerConfig) -> Result<StartingData> {
+    let data = StartingData::for_args(args, config)?;
     data.load(args).await?;
     Ok(data)
 }

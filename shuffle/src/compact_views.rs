@@ -11,25 +11,20 @@ use arrow::buffer::Buffer;
 use arrow::datatypes::DataType;
 
 /// `batch` with each view column that holds more than twice the string bytes its rows use
-/// copied into buffers of its own; other columns as they are.
-pub(crate) fn compact_views(batch: &RecordBatch) -> RecordBatch {
-    let mut changed = false;
-    let columns: Vec<ArrayRef> = batch
-        .columns()
-        .iter()
-        .map(|column| match compacted(column) {
-            Some(compact) => {
-                changed = true;
-                compact
-            }
-            None => Arc::clone(column),
-        })
-        .collect();
-    if !changed {
-        return batch.clone();
+/// copied into buffers of its own; other columns as they are, and `batch` itself when no
+/// column needs it.
+pub(crate) fn compact_views(batch: RecordBatch) -> RecordBatch {
+    let compacted: Vec<Option<ArrayRef>> = batch.columns().iter().map(compacted).collect();
+    if compacted.iter().all(Option::is_none) {
+        return batch;
     }
+    let columns = compacted
+        .into_iter()
+        .zip(batch.columns())
+        .map(|(compact, column)| compact.unwrap_or_else(|| Arc::clone(column)))
+        .collect();
     // Same schema, same row count, same column types: cannot fail.
-    RecordBatch::try_new(batch.schema(), columns).unwrap_or_else(|_| batch.clone())
+    RecordBatch::try_new(batch.schema(), columns).unwrap_or(batch)
 }
 
 /// `column` copied into buffers of its own, if it is a view array whose buffers hold more
@@ -97,7 +92,7 @@ mod tests {
             "take shares the whole buffer"
         );
 
-        let compact = compact_views(&partition);
+        let compact = compact_views(partition.clone());
         assert!(held_bytes(&compact) < 200, "{}", held_bytes(&compact));
         assert_eq!(compact, partition, "the same rows");
     }
@@ -109,7 +104,7 @@ mod tests {
             "a string longer than twelve",
         ]));
         let batch = batch_of(own);
-        let same = compact_views(&batch);
+        let same = compact_views(batch.clone());
         assert!(Arc::ptr_eq(batch.column(0), same.column(0)));
     }
 }

@@ -142,7 +142,7 @@ impl PartitionBuffers {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        let batch = compact_views(&batch);
+        let batch = compact_views(batch);
         let batch_size = self.config.batch_size.max(1);
         let buffer = &mut self.buffers[partition];
         let before = buffer.bytes;

@@ -73,7 +73,7 @@ impl PartitionFileWriter {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        let batch = &compact_views(batch);
+        let batch = &compact_views(batch.clone());
         let writer = match &mut self.writer {
             Some(writer) => writer,
             None => self.writer.insert(self.open()?),

@@ -34,6 +34,17 @@ impl ReadSlice {
         }
     }
 
+    /// Whether it is a slice of a writer of `partitions` partitions: some of them, and a
+    /// non-empty range of map tasks only within one partition.
+    pub(crate) fn fits(&self, partitions: usize) -> bool {
+        !self.partitions.is_empty()
+            && self.partitions.end <= partitions
+            && self
+                .map_tasks
+                .as_ref()
+                .is_none_or(|tasks| !tasks.is_empty() && self.partitions.len() == 1)
+    }
+
     /// Whether it reads `location`, a file of one of its partitions.
     pub(crate) fn reads(&self, location: &PartitionLocation) -> bool {
         self.map_tasks
@@ -59,24 +70,49 @@ mod tests {
         Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false)]))
     }
 
-    #[test]
-    #[allow(clippy::single_range_in_vec_init)] // groups of partitions, one group or more
-    fn a_coalesced_reader_reads_each_group_of_partitions_as_one() {
-        let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], 4);
-        let reader = ShuffleReaderExec::unresolved(
+    /// The unresolved reader of a stage hash-partitioned `partitions` ways.
+    fn hash_reader(partitions: usize) -> ShuffleReaderExec {
+        let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], partitions);
+        ShuffleReaderExec::unresolved(
             StageId(1),
             schema(),
             EquivalenceProperties::new(schema()),
             hash,
-        );
-        let file = |name: &str| PartitionLocation {
+        )
+    }
+
+    /// A one-row file `name` written by map task `map_task`.
+    fn location(name: &str, map_task: u32) -> PartitionLocation {
+        PartitionLocation {
             path: name.into(),
             num_rows: 1,
             num_bytes: 10,
             index_entry: None,
-            map_task: 0,
+            map_task,
             remote: None,
-        };
+        }
+    }
+
+    /// The paths each task of `reader` reads once resolved over `written`.
+    fn resolved_paths(
+        reader: &ShuffleReaderExec,
+        written: &[Vec<PartitionLocation>],
+    ) -> Vec<Vec<String>> {
+        reader
+            .resolve(written.to_vec())
+            .unwrap()
+            .locations()
+            .unwrap()
+            .iter()
+            .map(|files| files.iter().map(|f| f.path.display().to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)] // groups of partitions, one group or more
+    fn a_coalesced_reader_reads_each_group_of_partitions_as_one() {
+        let reader = hash_reader(4);
+        let file = |name: &str| location(name, 0);
         let written = vec![
             vec![file("p0a"), file("p0b")],
             vec![file("p1")],
@@ -90,14 +126,10 @@ mod tests {
             .one_line()
             .to_string();
         assert!(one_line.contains("coalesced from 4"), "{one_line}");
-        let resolved = coalesced.resolve(written.clone()).unwrap();
-        let paths: Vec<Vec<String>> = resolved
-            .locations()
-            .unwrap()
-            .iter()
-            .map(|files| files.iter().map(|f| f.path.display().to_string()).collect())
-            .collect();
-        assert_eq!(paths, vec![vec!["p0a", "p0b"], vec!["p1", "p3"]]);
+        assert_eq!(
+            resolved_paths(&coalesced, &written),
+            vec![vec!["p0a", "p0b"], vec!["p1", "p3"]]
+        );
 
         // Groups must cover every partition once, in order; a resolved reader is final.
         for groups in [vec![0..2], vec![0..2, 3..4], vec![1..4], vec![0..0, 0..4]] {
@@ -121,36 +153,14 @@ mod tests {
 
     #[test]
     fn a_split_partition_is_read_by_ranges_of_map_tasks_and_the_other_side_whole() {
-        let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], 3);
-        let reader = ShuffleReaderExec::unresolved(
-            StageId(1),
-            schema(),
-            EquivalenceProperties::new(schema()),
-            hash,
-        );
-        let file = |name: &str, map_task: u32| PartitionLocation {
-            path: name.into(),
-            num_rows: 1,
-            num_bytes: 10,
-            index_entry: None,
-            map_task,
-            remote: None,
-        };
+        let reader = hash_reader(3);
+        let file = location;
         let written = vec![
             vec![file("p0m0", 0), file("p0m1", 1)],
             vec![file("p1m0", 0), file("p1m1", 1), file("p1m3", 3)],
             vec![file("p2m2", 2)],
         ];
-        let paths = |reader: &ShuffleReaderExec| -> Vec<Vec<String>> {
-            reader
-                .resolve(written.clone())
-                .unwrap()
-                .locations()
-                .unwrap()
-                .iter()
-                .map(|files| files.iter().map(|f| f.path.display().to_string()).collect())
-                .collect()
-        };
+        let paths = |reader: &ShuffleReaderExec| resolved_paths(reader, &written);
         // Partition 1 is split in two by map tasks; its neighbours are merged.
         let split = reader
             .sliced(vec![

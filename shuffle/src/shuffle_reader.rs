@@ -138,23 +138,27 @@ impl ShuffleReaderExec {
                 self.properties.partitioning
             );
         };
+        let misfit = slices.iter().find(|slice| !slice.fits(*partitions));
         let mut covered = vec![false; *partitions];
-        let mut valid = !slices.is_empty();
-        for slice in &slices {
-            let range = &slice.partitions;
-            valid &= !range.is_empty()
-                && range.end <= *partitions
-                && slice
-                    .map_tasks
-                    .as_ref()
-                    .is_none_or(|tasks| !tasks.is_empty() && range.len() == 1);
-            if valid {
-                covered[range.clone()].fill(true);
+        if misfit.is_none() {
+            for slice in &slices {
+                covered[slice.partitions.clone()].fill(true);
             }
         }
-        if self.locations.is_some() || self.slices.is_some() || !valid || covered.contains(&false) {
+        let problem = if self.locations.is_some() || self.slices.is_some() {
+            Some("it is already resolved or sliced".to_string())
+        } else if let Some(slice) = misfit {
+            Some(format!(
+                "{slice:?} is not a slice of its {partitions} partitions"
+            ))
+        } else if slices.is_empty() || covered.contains(&false) {
+            Some(format!("{} slices leave a partition unread", slices.len()))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
             return datafusion::common::internal_err!(
-                "the reader of stage {} cannot read {slices:?}",
+                "the reader of stage {} cannot be re-sliced: {problem}",
                 self.stage
             );
         }

@@ -15,8 +15,7 @@ use trebuchet_flight_sql_server::{
 };
 
 /// The session key that sends small queries to the scheduler rather than to executors.
-pub(crate) const SCHEDULER_EXECUTION_THRESHOLD: &str =
-    "ballista.planner.scheduler_execution_threshold_bytes";
+const SCHEDULER_EXECUTION_THRESHOLD: &str = "ballista.planner.scheduler_execution_threshold_bytes";
 
 pub(crate) struct TestServer {
     pub(crate) addr: SocketAddr,
@@ -73,16 +72,11 @@ impl TestServer {
 
     async fn start_with_cluster(mut config: ServerConfig, executors: LocalExecutors) -> Self {
         // These tests are about queries run as jobs: none runs on the scheduler for being
-        // small (`small_queries.rs` tests that).
-        if !config
+        // small (python-tests/test_small_queries.py tests that). First, so that a test's
+        // own value wins.
+        config
             .session_defaults
-            .iter()
-            .any(|(key, _)| key == SCHEDULER_EXECUTION_THRESHOLD)
-        {
-            config
-                .session_defaults
-                .push((SCHEDULER_EXECUTION_THRESHOLD.into(), "0".into()));
-        }
+            .insert(0, (SCHEDULER_EXECUTION_THRESHOLD.into(), "0".into()));
         let work_dir = tempfile::tempdir().unwrap();
         config.work_dir = work_dir.path().join("cluster");
         let catalog = SharedCatalog::new();
