@@ -52,6 +52,9 @@ pub struct BallistaOptions {
     /// An equi-join side estimated below this many bytes is broadcast: built once per task
     /// from all of its rows, while the other side is not shuffled; 0 turns broadcasts off.
     pub broadcast_join_threshold: u64,
+    /// A join with a filtered side small enough to broadcast runs below the inner joins
+    /// whose one input holds its keys (`selective_joins.rs`).
+    pub push_down_selective_joins: bool,
     /// A query whose scans are estimated at most this many bytes runs on the scheduler,
     /// without a job (`query_placement.rs`); 0 sends every query that reads data to executors.
     pub scheduler_execution_threshold: u64,
@@ -87,6 +90,7 @@ impl Default for BallistaOptions {
             split_file_size: 64 << 20,
             job_timeout: None,
             broadcast_join_threshold: DEFAULT_BROADCAST_JOIN_THRESHOLD,
+            push_down_selective_joins: true,
             scheduler_execution_threshold: DEFAULT_SCHEDULER_EXECUTION_THRESHOLD,
         }
     }
@@ -271,6 +275,15 @@ const KEYS: &[OptionKey] = &[
         set: |o, v| {
             o.broadcast_join_threshold =
                 parse_bytes_or_zero("optimizer.broadcast_join_threshold_bytes", v)?;
+            Ok(())
+        },
+    },
+    OptionKey {
+        name: "optimizer.push_down_selective_joins",
+        description: "A join whose one side is filtered and estimated below broadcast_join_threshold_bytes runs as early as its keys allow, below the inner joins of the other side (TPC-H q21 joins `nation` to `supplier` before `lineitem`), so the rows it removes are never shuffled. The answer is the same; false keeps the order the query lists its tables in.",
+        get: |o| o.push_down_selective_joins.to_string(),
+        set: |o, v| {
+            o.push_down_selective_joins = parse_bool("optimizer.push_down_selective_joins", v)?;
             Ok(())
         },
     },
@@ -588,6 +601,7 @@ mod tests {
                 "ballista.optimizer.broadcast_join_threshold_bytes",
                 "10485760",
             ),
+            ("ballista.optimizer.push_down_selective_joins", "true"),
         ] {
             assert_eq!(value_of(&options, key), expected, "{key}");
         }

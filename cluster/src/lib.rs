@@ -49,6 +49,7 @@ mod scalar_subqueries;
 mod scan_partitions;
 pub mod scheduler;
 mod scheduler_policy;
+mod selective_joins;
 mod series_codec;
 mod session_defaults;
 mod shared_state_joins;
@@ -87,6 +88,7 @@ pub use planning_runtime::{
 pub use scalar_subqueries::split_scalar_subqueries;
 pub use scan_partitions::ScanPartitions;
 pub use scheduler_policy::{PULL_INTERVAL, SchedulerPolicy};
+pub use selective_joins::SelectiveJoinsFirst;
 pub use session_defaults::{
     ServerSessionDefaults, changed_settings, default_session_config, reset_session_option,
 };

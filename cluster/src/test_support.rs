@@ -40,13 +40,14 @@ pub(crate) async fn stages_of_sql(
     .expect("the test SQL plans into stages")
 }
 
-/// A context planning with `config` and every Trebuchet physical optimizer rule, as a
-/// session does.
+/// A context planning with `config`, every Trebuchet physical optimizer rule and our query
+/// planner, as a session does.
 pub(crate) fn context_with_our_rules(config: datafusion::prelude::SessionConfig) -> SessionContext {
     let state = datafusion::execution::SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
         .with_physical_optimizer_rules(crate::physical_rules::physical_optimizer_rules())
+        .with_query_planner(Arc::new(crate::selective_joins::SelectiveJoinsFirst))
         .build();
     SessionContext::new_with_state(state)
 }

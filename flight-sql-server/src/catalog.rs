@@ -11,7 +11,8 @@ use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::prelude::SessionContext;
 use trebuchet_cluster::{
-    ConfiguredStores, ServerSessionDefaults, default_session_config, physical_optimizer_rules,
+    ConfiguredStores, SelectiveJoinsFirst, ServerSessionDefaults, default_session_config,
+    physical_optimizer_rules,
 };
 
 use crate::catalog_journal::CatalogJournal;
@@ -56,6 +57,7 @@ impl SharedCatalog {
             .with_runtime_env(Arc::new(RuntimeEnv::default()))
             .with_default_features()
             .with_physical_optimizer_rules(physical_optimizer_rules())
+            .with_query_planner(Arc::new(SelectiveJoinsFirst))
             .with_catalog_list(catalogs)
             .build();
         Self {
