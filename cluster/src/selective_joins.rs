@@ -6,7 +6,9 @@
 //! supplier's rows are shuffled and sorted before all but a 25th of them are dropped. One
 //! process pays that in memory; a distributed plan writes it to shuffle files (2.2 GB at
 //! SF10). When a join's one input is filtered and small enough to broadcast, and its keys
-//! all come from one input of the inner join beneath it, it moves below that join:
+//! all come from one input of the inner join beneath it, it moves below that join, unless
+//! that join's other input is filtered and small too (which of them removes more rows is
+//! not known, so the query's order stays):
 //!
 //! ```text
 //!   ⋈ s_nationkey = n_nationkey                ⋈ l_orderkey = o_orderkey
@@ -193,10 +195,15 @@ fn move_below(
     let Some(holder) = input_holding(&other_keys, &projections, beneath) else {
         return Ok(None);
     };
-    let held = match holder {
-        Side::Left => &beneath.left,
-        Side::Right => &beneath.right,
+    let (held, passed) = match holder {
+        Side::Left => (&beneath.left, &beneath.right),
+        Side::Right => (&beneath.right, &beneath.left),
     };
+    // Below a join that is selective too, which of the two removes more rows is unknown:
+    // the query's order stays.
+    if is_filtered(passed) && sizes.is_small(passed, max_bytes) {
+        return Ok(None);
+    }
     let joined = Join::try_new(
         Arc::clone(held),
         Arc::clone(small),
@@ -323,6 +330,7 @@ fn columns_of(plan: &LogicalPlan) -> Vec<Expr> {
 #[cfg(test)]
 mod tests {
     use datafusion::arrow::util::pretty::pretty_format_batches;
+    use datafusion::common::tree_node::TreeNodeRecursion;
     use datafusion::physical_plan::collect;
     use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -330,8 +338,8 @@ mod tests {
     use crate::session_defaults::default_session_config;
     use crate::test_support::{context_with_our_rules, physical_plan, run_statement};
 
-    /// A TPC-H q21 in miniature: 2 000 line items over 40 suppliers in 5 nations, and 200
-    /// orders, half of them 'F'.
+    /// A TPC-H q21 in miniature: 2 000 line items over 40 suppliers in 5 nations and 200 of
+    /// the 20 000 orders, half of them 'F'.
     async fn context(config: SessionConfig) -> SessionContext {
         let ctx = context_with_our_rules(config.with_target_partitions(2));
         for sql in [
@@ -341,7 +349,7 @@ mod tests {
              'supplier ' || value AS s_name FROM generate_series(0, 39)",
             "CREATE TABLE orders AS SELECT value AS o_key, \
              CASE WHEN value % 2 = 0 THEN 'F' ELSE 'O' END AS o_status \
-             FROM generate_series(0, 199)",
+             FROM generate_series(0, 19999)",
             "CREATE TABLE lineitem AS SELECT value % 200 AS l_order, value % 40 AS l_supp, \
              value AS l_number FROM generate_series(0, 1999)",
         ] {
@@ -355,14 +363,28 @@ mod tests {
         WHERE s_key = l_supp AND o_key = l_order AND o_status = 'F' \
         AND s_nation = n_key AND n_name = 'nation 3' GROUP BY s_name";
 
-    /// The optimized logical plan of `sql` after the rewrite, each side estimated at
-    /// `side_bytes` against a limit of 1 000.
-    async fn rewritten(sql: &str, side_bytes: u64) -> String {
+    /// The optimized logical plan of `sql` after the rewrite, where a side is small when it
+    /// reads only the tables `small`.
+    async fn rewritten(sql: &str, small: &[&str]) -> String {
         let ctx = context(default_session_config()).await;
         let plan = ctx.sql(sql).await.unwrap().into_optimized_plan().unwrap();
-        let plan = selective_joins_first(&plan, 1_000, |_| async move { Some(side_bytes) })
-            .await
+        let estimate = |side: LogicalPlan| {
+            let mut tables = Vec::new();
+            side.apply(|node| {
+                if let LogicalPlan::TableScan(scan) = node {
+                    tables.push(scan.table_name.table().to_string());
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
             .unwrap();
+            let bytes = if tables.iter().all(|table| small.contains(&table.as_str())) {
+                10
+            } else {
+                1_000_000
+            };
+            async move { Some(bytes) }
+        };
+        let plan = selective_joins_first(&plan, 1_000, estimate).await.unwrap();
         plan.display_indent().to_string()
     }
 
@@ -409,7 +431,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_filtered_small_side_joins_the_input_that_holds_its_keys() {
-        let plan = rewritten(Q21, 10).await;
+        let plan = rewritten(Q21, &["nation"]).await;
         assert!(moved(&plan), "{plan}");
     }
 
@@ -438,6 +460,11 @@ mod tests {
                 .options_mut()
                 .set("ballista.optimizer.push_down_selective_joins", setting)
                 .unwrap();
+            // Above the filtered `nation` (13 KiB in memory), below the filtered `orders`.
+            config
+                .options_mut()
+                .set("ballista.optimizer.broadcast_join_threshold_bytes", "50000")
+                .unwrap();
             let ctx = context(config).await;
             let plan = ctx.sql(&explain).await.unwrap().collect().await.unwrap();
             let text = pretty_format_batches(&plan).unwrap().to_string();
@@ -450,13 +477,18 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_moves_when_the_side_is_large_unfiltered_or_bound_to_both_inputs() {
-        let plan = rewritten(Q21, 1_001).await;
+        let plan = rewritten(Q21, &[]).await;
         assert!(!moved(&plan), "too large: {plan}");
         let unfiltered = Q21.replace("AND n_name = 'nation 3'", "");
-        let plan = rewritten(&unfiltered, 10).await;
+        let plan = rewritten(&unfiltered, &["nation"]).await;
         assert!(!moved(&plan), "unfiltered: {plan}");
+        let small_orders = rewritten(Q21, &["nation", "lineitem", "orders"]).await;
+        assert!(
+            !moved(&small_orders),
+            "below lineitem ⋈ σ orders, as small and filtered: {small_orders}"
+        );
         let both = Q21.replace("s_nation = n_key", "s_nation = n_key AND l_number = n_key");
-        let plan = rewritten(&both, 10).await;
+        let plan = rewritten(&both, &["nation"]).await;
         assert!(plan.contains("lineitem.l_number = nation.n_key"), "{plan}");
         assert!(
             depth_of(&plan, "nation.n_key") < depth_of(&plan, "supplier.s_key = lineitem.l_supp"),
@@ -468,7 +500,7 @@ mod tests {
     async fn outer_joins_and_join_filters_keep_their_place() {
         let left = "SELECT s_name, n_name FROM (SELECT * FROM supplier LEFT JOIN lineitem \
             ON s_key = l_supp) AS sl JOIN nation ON s_nation = n_key AND n_name = 'nation 3'";
-        let plan = rewritten(left, 10).await;
+        let plan = rewritten(left, &["nation"]).await;
         assert!(
             depth_of(&plan, "nation.n_key") < depth_of(&plan, "Left Join"),
             "below a left join: {plan}"
@@ -477,7 +509,7 @@ mod tests {
             "s_nation = n_key",
             "s_nation = n_key AND s_key < n_key * 10",
         );
-        let plan = rewritten(&filtered, 10).await;
+        let plan = rewritten(&filtered, &["nation"]).await;
         assert!(
             depth_of(&plan, "nation.n_key") < depth_of(&plan, "lineitem.l_order = orders.o_key"),
             "a join with a filter: {plan}"
