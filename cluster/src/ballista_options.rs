@@ -280,7 +280,7 @@ const KEYS: &[OptionKey] = &[
     },
     OptionKey {
         name: "optimizer.push_down_selective_joins",
-        description: "A join whose one side is filtered and estimated below broadcast_join_threshold_bytes runs as early as its keys allow, below the inner joins of the other side (TPC-H q21 joins `nation` to `supplier` before `lineitem`), so the rows it removes are never shuffled. The answer is the same; false keeps the order the query lists its tables in.",
+        description: "A join whose one side is filtered and estimated below broadcast_join_threshold_bytes, or a semi or anti join whose subquery is filtered, runs as early as its keys allow, below the inner joins of the other side (TPC-H q21 joins `nation` to `supplier` before `lineitem`; q18 filters orders by its IN subquery before joining `lineitem`), so the rows it removes are never shuffled. The answer is the same; false keeps the order the query lists its tables in.",
         get: |o| o.push_down_selective_joins.to_string(),
         set: |o, v| {
             o.push_down_selective_joins = parse_bool("optimizer.push_down_selective_joins", v)?;
