@@ -184,6 +184,14 @@ def execute(conn, sql: str) -> None:
         cur.fetchall()
 
 
+def assert_setting_refused(conn, key: str, value: str) -> None:
+    """`SET key = value` fails with an error naming `key`, and the session keeps answering."""
+    with pytest.raises(Exception) as refused:
+        execute(conn, f"SET {key} = {value}")
+    assert key in str(refused.value), refused.value
+    assert query_rows(conn, "SELECT 1 AS one") == [(1,)]
+
+
 def show_setting(conn, key: str) -> str:
     """`SHOW key` as a string; SHOW answers one row with columns (name, value)."""
     table = query_table(conn, f"SHOW {key}")

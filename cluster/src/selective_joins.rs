@@ -153,6 +153,16 @@ enum Side {
     Right,
 }
 
+impl Side {
+    /// `join`'s input on this side, then its other input.
+    fn of(self, join: &Join) -> (&Arc<LogicalPlan>, &Arc<LogicalPlan>) {
+        match self {
+            Side::Left => (&join.left, &join.right),
+            Side::Right => (&join.right, &join.left),
+        }
+    }
+}
+
 /// `join` with its selective side moved below the inner join beneath its other side, as a
 /// plan with `join`'s schema; `None` when nothing moves.
 /// - An inner join's side moves when it is filtered and estimated small: it is then built
@@ -175,10 +185,7 @@ fn push_down(join: &Join, max_bytes: u64, sizes: &mut SideSizes) -> Result<Optio
         _ => &[],
     };
     for &selective in candidates {
-        let (small, other) = match selective {
-            Side::Right => (&join.right, &join.left),
-            Side::Left => (&join.left, &join.right),
-        };
+        let (small, other) = selective.of(join);
         // Below a join that can move nothing, the side is not even sized.
         if !is_filtered(small) || inner_join_beneath(other).is_none() {
             continue;
@@ -205,10 +212,7 @@ fn move_below(
     max_bytes: u64,
     sizes: &mut SideSizes,
 ) -> Result<Option<LogicalPlan>> {
-    let (small, other) = match selective {
-        Side::Right => (&join.right, &join.left),
-        Side::Left => (&join.left, &join.right),
-    };
+    let (small, other) = selective.of(join);
     let Some((projections, beneath)) = inner_join_beneath(other) else {
         return Ok(None);
     };
@@ -227,10 +231,7 @@ fn move_below(
     let Some(holder) = input_holding(&key_columns, &projections, beneath) else {
         return Ok(None);
     };
-    let (held, passed) = match holder {
-        Side::Left => (&beneath.left, &beneath.right),
-        Side::Right => (&beneath.right, &beneath.left),
-    };
+    let (held, passed) = holder.of(beneath);
     // Below a join that is selective too, which of the two removes more rows is unknown:
     // the query's order stays. For an inner join that is one whose other input is filtered
     // and small as well; a large filtered input (q21's `σ orders`) is joined through a
@@ -347,10 +348,7 @@ fn input_holding(columns: &[Column], projections: &[&Projection], join: &Join) -
         return None;
     }
     [Side::Left, Side::Right].into_iter().find(|side| {
-        let input = match side {
-            Side::Left => &join.left,
-            Side::Right => &join.right,
-        };
+        let (input, _) = side.of(join);
         held.iter().all(|column| input.schema().has_column(column))
     })
 }
