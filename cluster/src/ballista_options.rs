@@ -87,7 +87,7 @@ impl Default for BallistaOptions {
             skew_join_enabled: true,
             skewed_partition_factor: DEFAULT_SKEWED_PARTITION_FACTOR,
             skewed_partition_threshold_bytes: DEFAULT_SKEWED_PARTITION_THRESHOLD_BYTES,
-            split_file_size: 64 << 20,
+            split_file_size: DEFAULT_SPLIT_FILE_SIZE,
             job_timeout: None,
             broadcast_join_threshold: DEFAULT_BROADCAST_JOIN_THRESHOLD,
             push_down_selective_joins: true,
@@ -136,6 +136,13 @@ pub(crate) const DEFAULT_SKEWED_PARTITION_FACTOR: f64 = 5.0;
 /// finishes in a few seconds, and the other side's partition read again for every piece
 /// costs about what splitting saves.
 pub(crate) const DEFAULT_SKEWED_PARTITION_THRESHOLD_BYTES: u64 = 256 << 20;
+
+/// Measured on TPC-H SF10 (docs/benchmarks.md), whose `lineitem` files are 238 MB: every
+/// range of a split file is a map task with a launch, a footer to read and a shuffle file
+/// per reduce partition of its own, and cutting each file in four (64 MiB) or two (128 MiB)
+/// made the scan-heavy queries 8% and 2% slower than reading whole files, while sixteen
+/// files already gave every task slot work. Larger files still spread over the cluster.
+pub(crate) const DEFAULT_SPLIT_FILE_SIZE: u64 = 256 << 20;
 
 /// One key: its name below `ballista.`, what it means, and how to read and write it.
 struct OptionKey {
@@ -349,7 +356,7 @@ const KEYS: &[OptionKey] = &[
     },
     OptionKey {
         name: "scan.split_file_size",
-        description: "Parquet files larger than this many bytes are split by row-group ranges into partitions of about this size (64 MiB default); 0 keeps one partition per file.",
+        description: "Parquet files larger than this many bytes are split by row-group ranges into partitions of about this size (256 MiB default); 0 keeps one partition per file.",
         get: |o| o.split_file_size.to_string(),
         set: |o, v| {
             o.split_file_size = parse_bytes_or_zero("scan.split_file_size", v)?;
@@ -595,7 +602,7 @@ mod tests {
                 "ballista.planner.adaptive.skew_join.skewed_partition_threshold_bytes",
                 "268435456",
             ),
-            ("ballista.scan.split_file_size", "67108864"),
+            ("ballista.scan.split_file_size", "268435456"),
             ("ballista.job.timeout", "0"),
             (
                 "ballista.optimizer.broadcast_join_threshold_bytes",
