@@ -256,10 +256,13 @@ def process_cluster(trebuchet_bin, tpch_sf01_dir, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def push_process_cluster(trebuchet_bin, tpch_sf01_dir, tmp_path_factory):
-    """As `process_cluster`, with the push-staged scheduling policy on every process."""
+    """As `process_cluster`, with the push-staged scheduling policy on every process, and
+    executors keeping shuffle output in memory (served to each other over Flight from there)."""
     tables = table_flags(tpch_sf01_dir)
     policy = ("--scheduler-policy", "push-staged")
-    cluster = ProcessCluster(trebuchet_bin, tmp_path_factory.mktemp("push-cluster"), tables, policy, policy)
+    executor_args = (*policy, "--shuffle-memory-size", "256MiB")
+    cluster = ProcessCluster(trebuchet_bin, tmp_path_factory.mktemp("push-cluster"), tables, policy,
+                             executor_args)
     cluster.start(executors=2)
     yield cluster
     cluster.stop()

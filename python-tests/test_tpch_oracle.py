@@ -68,7 +68,8 @@ ADAPTIVE_STAGES = [
 ]
 
 # (cluster fixture, session settings): both shuffle writers under the default pull-staged
-# policy, the default writer under push-staged, hash joins (whose broadcast joins must
+# policy, the default writer under push-staged (whose executors keep their shuffle output
+# in memory and serve it to each other from there), hash joins (whose broadcast joins must
 # not lose the rows a left, semi, anti or full join emits after its last probe partition),
 # and sort-merge joins only, with no small side broadcast.
 CLUSTER_SETUPS = {

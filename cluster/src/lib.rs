@@ -98,5 +98,5 @@ pub use stage_planner::{QueryStage, StagePlan, plan_stages};
 pub use task_failure::{FailureKind, TaskFailure};
 pub use trebuchet_shuffle::{
     ClusterSecret, ClusterTls, FetchGrant, FlightDataStream, MAX_UNREAD_RESULT_BYTES,
-    ShuffleFormat, ShuffleLayout, SortShuffleConfig, ids, install_cluster_tls,
+    ShuffleFormat, ShuffleLayout, ShuffleMemory, SortShuffleConfig, ids, install_cluster_tls,
 };

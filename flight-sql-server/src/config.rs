@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use trebuchet_cluster::{ByteSize, ClusterSecret, ClusterTls, ResultEndpoints, SchedulerPolicy};
+use trebuchet_cluster::{
+    ByteSize, ClusterSecret, ClusterTls, ResultEndpoints, SchedulerPolicy, ShuffleMemory,
+};
 
 use crate::auth::UserStore;
 use crate::catalog_journal::CatalogJournal;
@@ -58,6 +60,13 @@ pub struct StandaloneArgs {
     /// limit).
     #[arg(long, env = "TREBUCHET_MEMORY_POOL_SIZE")]
     pub memory_pool_size: Option<ByteSize>,
+
+    /// Shuffle output the executors keep in memory between them instead of writing it to
+    /// disk, e.g. 4GiB; 0 writes every shuffle to disk. A map task that spilled, or finds
+    /// this full, writes its file as before (default: a quarter of the machine's memory, or
+    /// of the cgroup's limit).
+    #[arg(long, env = "TREBUCHET_SHUFFLE_MEMORY_SIZE")]
+    pub shuffle_memory_size: Option<ByteSize>,
 }
 
 /// Flags of `trebuchet scheduler`.
@@ -108,6 +117,13 @@ pub struct ExecutorArgs {
     /// limit).
     #[arg(long, env = "TREBUCHET_MEMORY_POOL_SIZE")]
     pub memory_pool_size: Option<ByteSize>,
+
+    /// Shuffle output this executor keeps in memory instead of writing it to disk, e.g.
+    /// 4GiB; peers fetch it over Flight as they would the file. A map task that spilled, or
+    /// finds this full, writes its file as before. Held outside --memory-pool-size
+    /// (default: 0, every shuffle on disk).
+    #[arg(long, env = "TREBUCHET_SHUFFLE_MEMORY_SIZE", default_value = "0")]
+    pub shuffle_memory_size: ByteSize,
 
     /// How often the executor tells the scheduler it is alive.
     #[arg(long, env = "TREBUCHET_HEARTBEAT_INTERVAL", default_value = "5s", value_parser = parse_duration)]
@@ -177,6 +193,8 @@ impl ExecutorArgs {
             config.concurrent_tasks = usize::from(tasks);
         }
         config.memory_pool_size = self.memory_pool_size.map(ByteSize::bytes);
+        config.shuffle_memory = (self.shuffle_memory_size.bytes() > 0)
+            .then(|| ShuffleMemory::new(self.shuffle_memory_size.bytes()));
         config.heartbeat_interval = self.heartbeat_interval;
         config.shuffle_ttl = self.shuffle_ttl;
         config.cluster_token = self.cluster_secret()?;

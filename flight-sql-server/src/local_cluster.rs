@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use trebuchet_cluster::scheduler::SchedulerHandle;
 use trebuchet_cluster::{
-    ClusterSecret, ExecutorConfig, Readiness, RunningExecutor, start_executor,
+    ClusterSecret, ExecutorConfig, Readiness, RunningExecutor, ShuffleMemory, start_executor,
 };
 
 use crate::catalog::SharedCatalog;
@@ -28,13 +28,15 @@ use crate::config::ServerConfig;
 use crate::error::{FlightSqlError, Result};
 use crate::server::{ClusterPort, drain_queries, serve_cluster, serve_with_scheduler};
 
-/// How many executors a local cluster runs, how wide each is, and how much memory each
-/// one's tasks may use (`None`: unbounded).
+/// How many executors a local cluster runs, how wide each is, how much memory each one's
+/// tasks may use (`None`: unbounded), and how much shuffle output they keep in memory
+/// between them rather than on disk (0: none).
 #[derive(Debug, Clone, Copy)]
 pub struct LocalExecutors {
     pub count: usize,
     pub concurrent_tasks: usize,
     pub memory_pool_size: Option<u64>,
+    pub shuffle_memory_size: u64,
 }
 
 impl Default for LocalExecutors {
@@ -43,8 +45,27 @@ impl Default for LocalExecutors {
             count: 2,
             concurrent_tasks: trebuchet_cluster::default_concurrent_tasks(),
             memory_pool_size: None,
+            shuffle_memory_size: default_shuffle_memory_size(),
         }
     }
+}
+
+/// A quarter of the memory this process may use (the machine's, or its cgroup's limit if
+/// lower): about what the page cache would have held of the same shuffle files, which is
+/// where a one-machine shuffle lives anyway. 0 where neither can be read.
+pub(crate) fn default_shuffle_memory_size() -> u64 {
+    let machine = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            let line = info.lines().find(|line| line.starts_with("MemTotal:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            kib.checked_mul(1024)
+        });
+    // cgroup v2 says `max` when unlimited, which does not parse.
+    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+        .ok()
+        .and_then(|limit| limit.trim().parse::<u64>().ok());
+    [machine, cgroup].into_iter().flatten().min().unwrap_or(0) / 4
 }
 
 /// A running scheduler with its executors. Dropping it stops everything.
@@ -120,6 +141,9 @@ impl LocalCluster {
             stop,
             servers,
         };
+        // One budget for all: they share the machine's memory.
+        let shuffle_memory = (executors.shuffle_memory_size > 0)
+            .then(|| ShuffleMemory::new(executors.shuffle_memory_size));
         for index in 0..executors.count {
             let mut executor = ExecutorConfig::loopback(
                 format!("http://{cluster_addr}"),
@@ -127,6 +151,7 @@ impl LocalCluster {
             );
             executor.concurrent_tasks = executors.concurrent_tasks;
             executor.memory_pool_size = executors.memory_pool_size;
+            executor.shuffle_memory = shuffle_memory.clone();
             executor.cluster_token = token.clone();
             executor.scheduler_policy = policy;
             let running =

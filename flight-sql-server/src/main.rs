@@ -67,6 +67,9 @@ async fn standalone(args: StandaloneArgs) -> Result<()> {
         executors.concurrent_tasks = usize::from(tasks);
     }
     executors.memory_pool_size = args.memory_pool_size.map(|size| size.bytes());
+    if let Some(size) = args.shuffle_memory_size {
+        executors.shuffle_memory_size = size.bytes();
+    }
     let cluster =
         LocalCluster::start(listener, config.clone(), data.catalog.clone(), executors).await?;
     announce(

@@ -13,17 +13,36 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Result, ShuffleError};
 use crate::ids::{JobId, PartitionId, StageId};
+use crate::resident_outputs::{self, ShuffleMemory};
 
-/// The directory tree of one executor's shuffle output.
+/// The directory tree of one executor's shuffle output, and the memory its sort-based map
+/// outputs may be kept in instead (`resident_outputs.rs`).
 #[derive(Debug, Clone)]
 pub struct ShuffleLayout {
     root: PathBuf,
+    memory: Option<ShuffleMemory>,
 }
 
 impl ShuffleLayout {
-    /// A layout rooted at `root` (the executor's work dir).
+    /// A layout rooted at `root` (the executor's work dir), writing everything to disk.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            memory: None,
+        }
+    }
+
+    /// The same layout, keeping sort-based map outputs in `memory` while they fit.
+    pub fn with_memory(self, memory: ShuffleMemory) -> Self {
+        Self {
+            memory: Some(memory),
+            ..self
+        }
+    }
+
+    /// The budget map outputs may be kept in, if any.
+    pub(crate) fn memory(&self) -> Option<&ShuffleMemory> {
+        self.memory.as_ref()
     }
 
     /// The root all shuffle data lives under.
@@ -63,9 +82,11 @@ impl ShuffleLayout {
             .join(format!("s{stage}-m{map_task}-a{attempt}.arrow"))
     }
 
-    /// Deletes every file of a job. A job that wrote nothing is not an error.
+    /// Deletes every file of a job, and drops what it kept in memory. A job that wrote
+    /// nothing is not an error.
     pub fn remove_job(&self, job: &JobId) -> Result<()> {
         let path = self.job_dir(job);
+        resident_outputs::forget_job(&path);
         match std::fs::remove_dir_all(&path) {
             Ok(()) => Ok(()),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -78,6 +99,7 @@ impl ShuffleLayout {
     /// Deletes the files of every job under the root: an executor's shuffle output is
     /// useless once it stops serving it. Only job directories (`job-…`) are touched.
     pub fn remove_all_jobs(&self) {
+        resident_outputs::forget_all_under(&self.root);
         let Ok(entries) = std::fs::read_dir(&self.root) else {
             return;
         };

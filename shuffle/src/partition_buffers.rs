@@ -3,7 +3,8 @@
 //! sooner, once the buffer holds `buffer_size` bytes); when all buffers together pass
 //! `memory_limit × spill_threshold` (or the task's memory pool says no), the largest are
 //! spilled to disk; at the end every partition's spilled and buffered batches are written,
-//! in partition order, into one data file with an index.
+//! in partition order, into one data file with an index, or, when nothing spilled and the
+//! executor's shuffle memory has room, kept there instead (`resident_outputs.rs`).
 //!
 //! Nothing is allocated ahead of the rows that arrive, so a wide shuffle (many output
 //! partitions) or a large `batch_size` costs only the data actually buffered. A slice the
@@ -23,6 +24,7 @@ use crate::compact_views::compact_views;
 use crate::error::{Result, ShuffleError};
 use crate::indexed_file::{PartitionBatches, SegmentFileWriter, read_segment};
 use crate::partition_file::PartitionSummary;
+use crate::resident_outputs::{self, ShuffleMemory};
 use crate::shuffle_format::SortShuffleConfig;
 
 /// Buffered output partitions of one map task, with their spills.
@@ -226,15 +228,69 @@ impl PartitionBuffers {
         Ok(batches)
     }
 
-    /// Writes every partition, spilled parts first, into the data file, indexed, and
-    /// deletes the spills. Returns one summary per output partition.
-    pub(crate) fn finish(mut self) -> Result<Vec<PartitionSummary>> {
+    /// Keeps every partition in `memory` if nothing spilled and it fits there; otherwise
+    /// writes them, spilled parts first, into the data file, indexed, and deletes the
+    /// spills. Returns one summary per output partition.
+    pub(crate) fn finish(
+        mut self,
+        memory: Option<&ShuffleMemory>,
+    ) -> Result<Vec<PartitionSummary>> {
+        let mut buffered = (0..self.buffers.len())
+            .map(|partition| self.drain(partition))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(memory) = memory.filter(|_| self.spills.is_empty()) {
+            let summaries = self.kept_summaries(&buffered);
+            let bytes = summaries.iter().map(|summary| summary.num_bytes).sum();
+            // The job's directory exists as it would with files: the executor's sweep of
+            // unclaimed jobs finds the job by it, and a peer's fetch resolves it.
+            if let Some(job_dir) = self.data_file.parent() {
+                std::fs::create_dir_all(job_dir).map_err(|source| {
+                    ShuffleError::WriteShuffleFile {
+                        path: self.data_file.clone(),
+                        source,
+                    }
+                })?;
+            }
+            match resident_outputs::keep(memory, &self.data_file, buffered, bytes) {
+                Ok(()) => {
+                    self.reservation.free();
+                    return Ok(summaries);
+                }
+                Err(handed_back) => buffered = handed_back,
+            }
+        }
+        let summaries = self.write_data_file(buffered)?;
+        self.reservation.free();
+        Ok(summaries)
+    }
+
+    /// What `partitions` (by output partition) come to when kept in memory under the data
+    /// file's path: their rows, and the bytes of their own buffers (what the IPC file would
+    /// have held, give or take padding, so measured sizes mean the same either way).
+    fn kept_summaries(&self, partitions: &[Vec<RecordBatch>]) -> Vec<PartitionSummary> {
+        partitions
+            .iter()
+            .enumerate()
+            .map(|(partition, batches)| PartitionSummary {
+                path: self.data_file.clone(),
+                num_rows: batches.iter().map(|batch| batch.num_rows() as u64).sum(),
+                num_bytes: batches.iter().map(|batch| own_bytes(batch) as u64).sum(),
+                index_entry: Some(u32::try_from(partition).unwrap_or(u32::MAX)),
+            })
+            .collect()
+    }
+
+    /// Writes `buffered` (by output partition) after each partition's spilled segments into
+    /// the indexed data file, and deletes the spills.
+    fn write_data_file(
+        &mut self,
+        buffered: Vec<Vec<RecordBatch>>,
+    ) -> Result<Vec<PartitionSummary>> {
         let data_file = self.data_file.clone();
         let mut data = SegmentFileWriter::create(data_file.clone())?;
-        let mut ranges = Vec::with_capacity(self.buffers.len());
-        let mut rows = Vec::with_capacity(self.buffers.len());
-        for partition in 0..self.buffers.len() {
-            let buffered = self.drain(partition)?;
+        let mut ranges = Vec::with_capacity(buffered.len());
+        let mut rows = Vec::with_capacity(buffered.len());
+        for (partition, buffered) in buffered.into_iter().enumerate() {
             // Spilled segments are opened one at a time, as the writer reaches them.
             let spilled = self
                 .spills
@@ -260,7 +316,6 @@ impl PartitionBuffers {
         data.finish_indexed(&ranges)?;
         remove_spills(&self.spills);
         self.spills.clear();
-        self.reservation.free();
         Ok(ranges
             .into_iter()
             .zip(rows)

@@ -16,6 +16,7 @@ use crate::compact_views::compact_views;
 use crate::error::{Result, ShuffleError};
 use crate::indexed_file::{PartitionBatches, read_indexed_segment};
 use crate::live_partition::LiveWrite;
+use crate::resident_outputs;
 
 /// What was written to one partition file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,11 +164,14 @@ impl PartitionFileWriter {
 }
 
 /// Reads one shuffle partition back, batch by batch: the whole file at `path`, or entry
-/// `index_entry` of the indexed data file at `path`.
+/// `index_entry` of the indexed data file at `path` (from memory, if it was kept there).
 pub fn read_partition(path: &Path, index_entry: Option<u32>) -> Result<PartitionBatches> {
     match index_entry {
         None => Ok(Box::new(read_partition_file(path)?)),
-        Some(entry) => read_indexed_segment(path, entry),
+        Some(entry) => match resident_outputs::read(path, entry) {
+            Some(batches) => Ok(batches),
+            None => read_indexed_segment(path, entry),
+        },
     }
 }
 

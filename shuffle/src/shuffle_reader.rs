@@ -439,21 +439,22 @@ mod tests {
     use super::*;
     use crate::ids::JobId;
     use crate::layout::ShuffleLayout;
+    use crate::resident_outputs::ShuffleMemory;
     use crate::shuffle_format::{ShuffleFormat, SortShuffleConfig};
     use crate::shuffle_writer::{ShuffleOutput, ShuffleWriterExec, read_summary_batch};
 
     /// A writer hash-partitioning `input` on `k` into `outputs` partitions, laid out in
-    /// `format` under `dir`.
+    /// `format` by `layout`.
     fn hash_writer(
         input: &[Vec<RecordBatch>],
         outputs: usize,
         format: ShuffleFormat,
-        dir: &std::path::Path,
+        layout: ShuffleLayout,
     ) -> ShuffleWriterExec {
         let memory = MemorySourceConfig::try_new_exec(input, schema(), None).unwrap();
         let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], outputs);
         let output = ShuffleOutput {
-            layout: ShuffleLayout::new(dir),
+            layout,
             job: JobId::new("job"),
             stage: StageId(1),
             attempt: 1,
@@ -507,7 +508,26 @@ mod tests {
         over_flight: bool,
         format: ShuffleFormat,
     ) -> (Vec<Vec<i64>>, usize) {
+        let (values, files, _) =
+            round_trip_kept(partitions, outputs, over_flight, format, None).await;
+        (values, files)
+    }
+
+    /// As [`round_trip_via`], with map outputs kept in `memory` while they fit. Also
+    /// returns the bytes kept there once the writer finished; the job is removed at the
+    /// end, as an executor removes a finished job.
+    async fn round_trip_kept(
+        partitions: Vec<Vec<RecordBatch>>,
+        outputs: usize,
+        over_flight: bool,
+        format: ShuffleFormat,
+        memory: Option<ShuffleMemory>,
+    ) -> (Vec<Vec<i64>>, usize, u64) {
         let dir = tempfile::tempdir().unwrap();
+        let layout = match &memory {
+            Some(memory) => ShuffleLayout::new(dir.path()).with_memory(memory.clone()),
+            None => ShuffleLayout::new(dir.path()),
+        };
         let _server;
         let remote = if over_flight {
             let (url, server) = serve_flight(dir.path()).await;
@@ -519,7 +539,7 @@ mod tests {
         } else {
             None
         };
-        let writer = Arc::new(hash_writer(&partitions, outputs, format, dir.path()));
+        let writer = Arc::new(hash_writer(&partitions, outputs, format, layout.clone()));
         let ctx = SessionContext::new();
         let summaries = collect(
             Arc::clone(&writer) as Arc<dyn ExecutionPlan>,
@@ -572,7 +592,9 @@ mod tests {
             part.sort();
             values.push(part);
         }
-        (values, files)
+        let kept = memory.as_ref().map_or(0, ShuffleMemory::used);
+        layout.remove_job(&JobId::new("job")).unwrap();
+        (values, files, kept)
     }
 
     #[tokio::test]
@@ -728,7 +750,7 @@ mod tests {
             &input,
             64,
             ShuffleFormat::Indexed(config),
-            dir.path(),
+            ShuffleLayout::new(dir.path()),
         ));
         let ctx = SessionContext::new();
         collect(
@@ -756,6 +778,57 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn outputs_kept_in_memory_read_back_as_from_disk_here_and_over_flight() {
+        let input = || vec![vec![batch(0..700)], vec![batch(700..1000)]];
+        let (from_disk, _) = round_trip_via(input(), 4, false, ShuffleFormat::default()).await;
+        for over_flight in [false, true] {
+            let memory = ShuffleMemory::new(1 << 30);
+            let (values, files, kept) = round_trip_kept(
+                input(),
+                4,
+                over_flight,
+                ShuffleFormat::default(),
+                Some(memory.clone()),
+            )
+            .await;
+            assert_eq!(values, from_disk, "over Flight: {over_flight}");
+            assert_eq!(files, 0, "nothing on disk");
+            assert_eq!(kept, 1000 * 8, "the rows' own bytes");
+            assert_eq!(memory.used(), 0, "given back when the job is removed");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_map_output_beyond_the_budget_or_spilled_goes_to_disk() {
+        // Two map tasks of 4000 bytes each, and room for one.
+        let input = || vec![vec![batch(0..500)], vec![batch(500..1000)]];
+        let (from_disk, _) = round_trip_via(input(), 4, false, ShuffleFormat::default()).await;
+        let memory = ShuffleMemory::new(6000);
+        let (values, files, kept) =
+            round_trip_kept(input(), 4, false, ShuffleFormat::default(), Some(memory)).await;
+        assert_eq!(values, from_disk);
+        assert_eq!(
+            (files, kept),
+            (1, 4000),
+            "one map task kept, the other written"
+        );
+
+        // A map task that spilled merges its spills into its file, whatever the budget.
+        let spilling = SortShuffleConfig {
+            memory_limit: 16 * 1024,
+            batch_size: 100,
+            ..SortShuffleConfig::default()
+        };
+        let input = || vec![(0..40).map(|i| batch(i * 500..(i + 1) * 500)).collect()];
+        let format = ShuffleFormat::Indexed(spilling);
+        let (from_disk, _) = round_trip_via(input(), 16, false, format).await;
+        let memory = ShuffleMemory::new(1 << 30);
+        let (values, files, kept) = round_trip_kept(input(), 16, false, format, Some(memory)).await;
+        assert_eq!(values, from_disk);
+        assert_eq!((files, kept), (1, 0));
+    }
+
+    #[tokio::test]
     async fn the_sort_based_writer_spills_when_the_task_memory_pool_is_short() {
         // The writer's own limit (256 MiB) is far away; the task's pool (256 KiB) is not.
         // Buffers of 16 KiB let the pool's refusals spill well before 1 MiB is held.
@@ -767,7 +840,12 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let format = ShuffleFormat::Indexed(config);
-        let writer = Arc::new(hash_writer(&input, 8, format, dir.path()));
+        let writer = Arc::new(hash_writer(
+            &input,
+            8,
+            format,
+            ShuffleLayout::new(dir.path()),
+        ));
         let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
             .with_memory_limit(256 * 1024, 1.0)
             .build_arc()
@@ -812,7 +890,7 @@ mod tests {
             &input,
             200,
             ShuffleFormat::Indexed(config),
-            dir.path(),
+            ShuffleLayout::new(dir.path()),
         ));
         let summaries = collect(
             Arc::clone(&writer) as Arc<dyn ExecutionPlan>,
@@ -846,7 +924,12 @@ mod tests {
             ..SortShuffleConfig::default()
         };
         let dir = tempfile::tempdir().unwrap();
-        let writer = hash_writer(&input, 2, ShuffleFormat::Indexed(config), dir.path());
+        let writer = hash_writer(
+            &input,
+            2,
+            ShuffleFormat::Indexed(config),
+            ShuffleLayout::new(dir.path()),
+        );
         let summaries = collect(Arc::new(writer), SessionContext::new().task_ctx())
             .await
             .unwrap();

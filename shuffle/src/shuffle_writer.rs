@@ -367,7 +367,7 @@ impl MapTask {
         self.metrics
             .spilled_bytes
             .add(buffers.spilled_bytes() as usize);
-        let summaries = buffers.finish()?;
+        let summaries = buffers.finish(self.output.layout.memory())?;
         for summary in &summaries {
             self.metrics.bytes_written.add(summary.num_bytes as usize);
         }

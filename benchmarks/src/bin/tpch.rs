@@ -79,6 +79,10 @@ struct RunArgs {
     /// Memory pool per in-process executor (e.g. 2GB, 512MiB).
     #[arg(long)]
     memory_pool_size: Option<ByteSize>,
+    /// Shuffle output the in-process executors keep in memory (0: all on disk; default:
+    /// standalone's, a quarter of the machine's memory).
+    #[arg(long)]
+    shuffle_memory_size: Option<ByteSize>,
     /// Scheduling policy of the in-process cluster.
     #[arg(long, default_value = "pull-staged")]
     scheduler_policy: SchedulerPolicy,
@@ -134,6 +138,9 @@ async fn run_and_report(args: RunArgs) -> Result<()> {
                     count: args.executors,
                     concurrent_tasks: args.concurrent_tasks.unwrap_or(defaults.concurrent_tasks),
                     memory_pool_size: args.memory_pool_size.map(ByteSize::bytes),
+                    shuffle_memory_size: args
+                        .shuffle_memory_size
+                        .map_or(defaults.shuffle_memory_size, ByteSize::bytes),
                 },
                 policy: args.scheduler_policy,
             }

@@ -41,7 +41,7 @@ use tonic::transport::{Channel, Endpoint, Server};
 use trebuchet_shuffle::ids::{ExecutorId, JobId};
 use trebuchet_shuffle::{
     ClusterSecret, ClusterTls, InProcessExecutor, KnownJobs, ShuffleFlightService, ShuffleLayout,
-    install_cluster_tls,
+    ShuffleMemory, install_cluster_tls,
 };
 
 use crate::error::{ClusterError, Result};
@@ -104,6 +104,10 @@ pub struct ExecutorConfig {
     /// Longest [`RunningExecutor::drain`] waits for its tasks to finish and its shuffle
     /// output to be released before it leaves anyway.
     pub drain_timeout: Duration,
+    /// Memory this executor's sort-based map outputs are kept in instead of files while
+    /// they fit, shared with the other executors given the same budget
+    /// (`--shuffle-memory-size`). `None`: every output goes to disk.
+    pub shuffle_memory: Option<ShuffleMemory>,
 }
 
 impl ExecutorConfig {
@@ -123,6 +127,7 @@ impl ExecutorConfig {
             scheduler_policy: SchedulerPolicy::default(),
             tls: None,
             drain_timeout: Duration::from_secs(60),
+            shuffle_memory: None,
         }
     }
 }
@@ -312,7 +317,10 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
         path: config.work_dir.clone(),
         source,
     })?;
-    let layout = ShuffleLayout::new(&config.work_dir);
+    let mut layout = ShuffleLayout::new(&config.work_dir);
+    if let Some(memory) = &config.shuffle_memory {
+        layout = layout.with_memory(memory.clone());
+    }
     // Files of an earlier run in this work dir belong to an executor id nobody will ask for.
     layout.remove_all_jobs();
     let spill_dir = task_memory::spill_dir(&config.work_dir);
@@ -370,7 +378,7 @@ pub async fn start_executor(config: ExecutorConfig) -> Result<RunningExecutor> {
             .map_err(ClusterError::FlightTls)?;
     }
     // `/api/metrics` is unauthenticated like the probes: this port is cluster-internal.
-    let metrics = Arc::new(ExecutorMetrics::new());
+    let metrics = Arc::new(ExecutorMetrics::new(config.shuffle_memory.clone()));
     let routes =
         health_routes(readiness.clone()).merge(executor_metrics_routes(Arc::clone(&metrics)));
     let mut server = server

@@ -14,6 +14,8 @@ use axum::routing::get;
 use http::header::CONTENT_TYPE;
 use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
+use trebuchet_shuffle::ShuffleMemory;
+
 use super::{PROMETHEUS_TEXT_FORMAT, register, render_text};
 use crate::protocol::{TaskOutcomeMessage, TaskStatus};
 
@@ -31,10 +33,14 @@ pub(crate) struct ExecutorMetrics {
     spilled_bytes: IntCounter,
     spills: IntCounter,
     flight_bytes_served: IntCounter,
+    shuffle_memory_bytes: IntGauge,
+    /// Read when the metrics are rendered.
+    shuffle_memory: Option<ShuffleMemory>,
 }
 
 impl ExecutorMetrics {
-    pub(crate) fn new() -> Self {
+    /// The metrics of an executor keeping shuffle output in `shuffle_memory`, if any.
+    pub(crate) fn new(shuffle_memory: Option<ShuffleMemory>) -> Self {
         let registry = Registry::new();
         let tasks = register(
             &registry,
@@ -62,7 +68,7 @@ impl ExecutorMetrics {
                 &registry,
                 IntCounter::new(
                     "trebuchet_executor_shuffle_bytes_written_total",
-                    "Bytes of shuffle and result files its successful tasks wrote.",
+                    "Bytes of shuffle and result output its successful tasks wrote, to files or kept in memory.",
                 ),
             ),
             spilled_bytes: register(
@@ -86,6 +92,14 @@ impl ExecutorMetrics {
                     "Bytes of gRPC messages its Flight service sent in answer to DoGet: shuffle fetches by other executors and result reads by the scheduler.",
                 ),
             ),
+            shuffle_memory_bytes: register(
+                &registry,
+                IntGauge::new(
+                    "trebuchet_executor_shuffle_memory_bytes",
+                    "Bytes of shuffle output kept in memory now, under the --shuffle-memory-size budget this executor has (in standalone, shared by its executors).",
+                ),
+            ),
+            shuffle_memory,
             registry,
         }
     }
@@ -135,6 +149,9 @@ impl ExecutorMetrics {
 
     /// The Prometheus text exposition of every metric.
     pub(crate) fn render(&self) -> String {
+        let kept = self.shuffle_memory.as_ref().map_or(0, ShuffleMemory::used);
+        self.shuffle_memory_bytes
+            .set(i64::try_from(kept).unwrap_or(i64::MAX));
         render_text(&self.registry.gather())
     }
 }
@@ -168,7 +185,7 @@ mod tests {
 
     #[test]
     fn counts_tasks_and_bytes_and_running_tasks_until_they_end() {
-        let metrics = ExecutorMetrics::new();
+        let metrics = ExecutorMetrics::new(None);
         let running = metrics.task_running();
         let ended = metrics.task_running();
         drop(ended);
@@ -195,6 +212,8 @@ mod tests {
         assert_eq!(value(&scrape, spilled, None), 4_096.0);
         let served = "trebuchet_executor_flight_bytes_served_total";
         assert_eq!(value(&scrape, served, None), 77.0);
+        let kept = "trebuchet_executor_shuffle_memory_bytes";
+        assert_eq!(value(&scrape, kept, None), 0.0, "no budget, nothing kept");
         drop(running);
         let scrape = parse(&metrics.render());
         assert_eq!(

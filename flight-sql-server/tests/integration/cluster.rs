@@ -277,7 +277,8 @@ fn first_stage_files(server: &TestServer) -> std::collections::BTreeMap<String, 
 
 #[tokio::test]
 async fn the_shuffle_writer_is_chosen_per_session_and_both_give_the_same_rows() {
-    let server = TestServer::start().await;
+    // The files are what this looks at: none is kept in memory instead.
+    let server = TestServer::start_with_shuffle_on_disk().await;
     let mut sorted = server.session_client().await;
     let mut hashed = server.session_client().await;
     hashed

@@ -55,8 +55,20 @@ impl TestServer {
             count,
             concurrent_tasks: 2,
             memory_pool_size: None,
+            ..LocalExecutors::default()
         };
         Self::start_with_cluster(config, executors).await
+    }
+
+    /// A server whose executors write every shuffle to disk, keeping none in memory.
+    pub(crate) async fn start_with_shuffle_on_disk() -> Self {
+        let executors = LocalExecutors {
+            count: 2,
+            concurrent_tasks: 2,
+            memory_pool_size: None,
+            shuffle_memory_size: 0,
+        };
+        Self::start_with_cluster(ServerConfig::loopback(), executors).await
     }
 
     /// A server whose two executors, with two task slots each, give their tasks
@@ -66,6 +78,7 @@ impl TestServer {
             count: 2,
             concurrent_tasks: 2,
             memory_pool_size: Some(memory_pool_size),
+            ..LocalExecutors::default()
         };
         Self::start_with_cluster(ServerConfig::loopback(), executors).await
     }

@@ -28,6 +28,7 @@ use crate::ids::{JobId, PartitionId, StageId};
 use crate::layout::ShuffleLayout;
 use crate::partition_file::read_partition;
 use crate::partition_tail::follow_partition;
+use crate::resident_outputs;
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
@@ -79,9 +80,16 @@ impl ShuffleFlightService {
             .root()
             .canonicalize()
             .map_err(|err| Status::internal(format!("shuffle root unavailable: {err}")))?;
-        let file = requested.canonicalize().map_err(|_| {
-            Status::not_found(format!("shuffle partition {} does not exist", ticket.path))
-        })?;
+        // A map output kept in memory has no file, only its job's directory to resolve;
+        // it is read by the path it was kept under.
+        let (file, read_from) = match requested.canonicalize() {
+            Ok(file) => (file.clone(), file),
+            Err(_) => kept_in_memory(requested)
+                .map(|file| (file, requested.to_path_buf()))
+                .ok_or_else(|| {
+                    Status::not_found(format!("shuffle partition {} does not exist", ticket.path))
+                })?,
+        };
         let is_shuffle_file = file
             .extension()
             .is_some_and(|extension| extension == "arrow");
@@ -94,7 +102,7 @@ impl ShuffleFlightService {
             })
             .map(JobId::new);
         match job {
-            Some(job) if is_shuffle_file => Ok((file, ticket.index_entry, job)),
+            Some(job) if is_shuffle_file => Ok((read_from, ticket.index_entry, job)),
             _ => Err(Status::permission_denied(format!(
                 "{} is not a shuffle partition of this executor",
                 ticket.path
@@ -143,6 +151,20 @@ impl ShuffleFlightService {
             }
         }
     }
+}
+
+/// `requested` with its directory resolved, if it names a map output kept in memory.
+fn kept_in_memory(requested: &Path) -> Option<PathBuf> {
+    if !resident_outputs::holds(requested) {
+        return None;
+    }
+    Some(
+        requested
+            .parent()?
+            .canonicalize()
+            .ok()?
+            .join(requested.file_name()?),
+    )
 }
 
 /// PERMISSION_DENIED unless the grant is for `requested`.
@@ -427,6 +449,56 @@ mod tests {
         assert_eq!(
             do_get_code(&mut client, &path_ticket(&path), Some(&grant)).await,
             Code::NotFound
+        );
+    }
+
+    #[tokio::test]
+    async fn an_output_kept_in_memory_is_served_by_its_own_executor_only() {
+        let (mut client, served_file, root, _server) = served().await;
+        let grant = test_secret().grant(&JobId::new(JOB));
+        let batch = RecordBatch::try_from_iter([(
+            "k",
+            Arc::new(arrow::array::Int64Array::from(vec![1, 2, 3])) as arrow::array::ArrayRef,
+        )])
+        .unwrap();
+        let memory = crate::ShuffleMemory::new(1 << 20);
+        // Kept by this executor (its job directory is the served file's), and by another
+        // one of the same process, under its own root.
+        let here = served_file.with_file_name("s2-m0-a1.arrow");
+        let elsewhere_root = tempfile::tempdir().unwrap();
+        let elsewhere = ShuffleLayout::new(elsewhere_root.path()).data_file(
+            &JobId::new(JOB),
+            StageId(2),
+            PartitionId(0),
+            1,
+        );
+        std::fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
+        for path in [&here, &elsewhere] {
+            resident_outputs::keep(&memory, path, vec![vec![batch.clone()]], 24).unwrap();
+        }
+        let ticket = |path: &Path| FetchPartitionTicket {
+            index_entry: Some(0),
+            ..path_ticket(path)
+        };
+        assert_eq!(
+            do_get_code(&mut client, &ticket(&here), Some(&grant)).await,
+            Code::Ok
+        );
+        assert_eq!(
+            do_get_code(&mut client, &ticket(&elsewhere), Some(&grant)).await,
+            Code::PermissionDenied
+        );
+        ShuffleLayout::new(root.path())
+            .remove_job(&JobId::new(JOB))
+            .unwrap();
+        ShuffleLayout::new(elsewhere_root.path())
+            .remove_job(&JobId::new(JOB))
+            .unwrap();
+        assert_eq!(memory.used(), 0);
+        assert_eq!(
+            do_get_code(&mut client, &ticket(&here), Some(&grant)).await,
+            Code::NotFound,
+            "gone with its job"
         );
     }
 
