@@ -61,10 +61,20 @@ pub(crate) fn default_shuffle_memory_size() -> u64 {
             let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
             kib.checked_mul(1024)
         });
-    // cgroup v2 says `max` when unlimited, which does not parse.
-    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
-        .ok()
-        .and_then(|limit| limit.trim().parse::<u64>().ok());
+    // cgroup v2, then v1; v2 says `max` when unlimited, which does not parse, and v1 a
+    // number beyond the machine's, which `min` passes over.
+    let cgroup = [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .into_iter()
+    .find_map(|path| {
+        std::fs::read_to_string(path)
+            .ok()?
+            .trim()
+            .parse::<u64>()
+            .ok()
+    });
     [machine, cgroup].into_iter().flatten().min().unwrap_or(0) / 4
 }
 

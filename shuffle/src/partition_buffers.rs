@@ -19,7 +19,7 @@ use arrow::compute::concat_batches;
 use arrow::datatypes::SchemaRef;
 use datafusion::execution::memory_pool::MemoryReservation;
 
-use crate::batch_bytes::own_bytes;
+use crate::batch_bytes::{own_bytes, unshared};
 use crate::compact_views::compact_views;
 use crate::error::{Result, ShuffleError};
 use crate::indexed_file::{PartitionBatches, SegmentFileWriter, read_segment};
@@ -239,18 +239,17 @@ impl PartitionBuffers {
             .map(|partition| self.drain(partition))
             .collect::<Result<Vec<_>>>()?;
         if let Some(memory) = memory.filter(|_| self.spills.is_empty()) {
+            buffered = buffered
+                .into_iter()
+                .map(|batches| batches.into_iter().map(unshared).collect())
+                .collect::<arrow::error::Result<_>>()
+                .map_err(|source| ShuffleError::EncodePartition {
+                    path: self.data_file.clone(),
+                    source,
+                })?;
             let summaries = self.kept_summaries(&buffered);
             let bytes = summaries.iter().map(|summary| summary.num_bytes).sum();
-            // The job's directory exists as it would with files: the executor's sweep of
-            // unclaimed jobs finds the job by it, and a peer's fetch resolves it.
-            if let Some(job_dir) = self.data_file.parent() {
-                std::fs::create_dir_all(job_dir).map_err(|source| {
-                    ShuffleError::WriteShuffleFile {
-                        path: self.data_file.clone(),
-                        source,
-                    }
-                })?;
-            }
+            self.touch_job_dir()?;
             match resident_outputs::keep(memory, &self.data_file, buffered, bytes) {
                 Ok(()) => {
                     self.reservation.free();
@@ -262,6 +261,22 @@ impl PartitionBuffers {
         let summaries = self.write_data_file(buffered)?;
         self.reservation.free();
         Ok(summaries)
+    }
+
+    /// Makes the job's directory, or marks it as just written to: it stands for the job's
+    /// kept outputs as it would for their files. A peer's fetch resolves it, and the
+    /// executor's sweep of unclaimed jobs goes by when it last changed.
+    fn touch_job_dir(&self) -> Result<()> {
+        let Some(job_dir) = self.data_file.parent() else {
+            return Ok(());
+        };
+        std::fs::create_dir_all(job_dir)
+            .and_then(|()| std::fs::File::open(job_dir))
+            .and_then(|dir| dir.set_modified(std::time::SystemTime::now()))
+            .map_err(|source| ShuffleError::WriteShuffleFile {
+                path: self.data_file.clone(),
+                source,
+            })
     }
 
     /// What `partitions` (by output partition) come to when kept in memory under the data

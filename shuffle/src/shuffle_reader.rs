@@ -455,7 +455,7 @@ mod tests {
         let hash = Partitioning::Hash(vec![col("k", &schema()).unwrap()], outputs);
         let output = ShuffleOutput {
             layout,
-            job: JobId::new("job"),
+            job: JobId::new("job-1"),
             stage: StageId(1),
             attempt: 1,
         };
@@ -571,7 +571,7 @@ mod tests {
         let reader = reader
             .resolve(locations)
             .unwrap()
-            .with_fetch_grants(test_secret(), JobId::new("job"));
+            .with_fetch_grants(test_secret(), JobId::new("job-1"));
         let reader = Arc::new(reader);
         let mut values = Vec::new();
         for partition in 0..outputs {
@@ -593,7 +593,7 @@ mod tests {
             values.push(part);
         }
         let kept = memory.as_ref().map_or(0, ShuffleMemory::used);
-        layout.remove_job(&JobId::new("job")).unwrap();
+        layout.remove_job(&JobId::new("job-1")).unwrap();
         (values, files, kept)
     }
 
@@ -826,6 +826,39 @@ mod tests {
         let (values, files, kept) = round_trip_kept(input(), 16, false, format, Some(memory)).await;
         assert_eq!(values, from_disk);
         assert_eq!((files, kept), (1, 0));
+    }
+
+    #[tokio::test]
+    async fn keeping_an_output_in_memory_marks_its_job_as_just_written_to() {
+        // The sweep of unclaimed jobs goes by when their directory last changed: a job
+        // older than the TTL that keeps a new output must not look abandoned.
+        let dir = tempfile::tempdir().unwrap();
+        let memory = ShuffleMemory::new(1 << 20);
+        let layout = ShuffleLayout::new(dir.path()).with_memory(memory.clone());
+        let job = JobId::new("job-1");
+        std::fs::create_dir_all(layout.job_dir(&job)).unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        std::fs::File::open(layout.job_dir(&job))
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+        let hour = std::time::Duration::from_secs(3600);
+        assert_eq!(layout.jobs_older_than(hour), std::slice::from_ref(&job));
+
+        let writer = hash_writer(
+            &[vec![batch(0..100)]],
+            2,
+            ShuffleFormat::default(),
+            layout.clone(),
+        );
+        collect(Arc::new(writer), SessionContext::new().task_ctx())
+            .await
+            .unwrap();
+        assert!(memory.used() > 0);
+        assert_eq!(files_under(dir.path()), 0);
+        assert!(layout.jobs_older_than(hour).is_empty());
+        layout.remove_job(&job).unwrap();
+        assert_eq!(memory.used(), 0);
     }
 
     #[tokio::test]
