@@ -193,8 +193,7 @@ impl ExecutorArgs {
             config.concurrent_tasks = usize::from(tasks);
         }
         config.memory_pool_size = self.memory_pool_size.map(ByteSize::bytes);
-        config.shuffle_memory = (self.shuffle_memory_size.bytes() > 0)
-            .then(|| ShuffleMemory::new(self.shuffle_memory_size.bytes()));
+        config.shuffle_memory = ShuffleMemory::sized(self.shuffle_memory_size.bytes());
         config.heartbeat_interval = self.heartbeat_interval;
         config.shuffle_ttl = self.shuffle_ttl;
         config.cluster_token = self.cluster_secret()?;

@@ -152,8 +152,7 @@ impl LocalCluster {
             servers,
         };
         // One budget for all: they share the machine's memory.
-        let shuffle_memory = (executors.shuffle_memory_size > 0)
-            .then(|| ShuffleMemory::new(executors.shuffle_memory_size));
+        let shuffle_memory = ShuffleMemory::sized(executors.shuffle_memory_size);
         for index in 0..executors.count {
             let mut executor = ExecutorConfig::loopback(
                 format!("http://{cluster_addr}"),

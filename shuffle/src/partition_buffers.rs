@@ -235,48 +235,36 @@ impl PartitionBuffers {
         mut self,
         memory: Option<&ShuffleMemory>,
     ) -> Result<Vec<PartitionSummary>> {
-        let mut buffered = (0..self.buffers.len())
+        let buffered = (0..self.buffers.len())
             .map(|partition| self.drain(partition))
             .collect::<Result<Vec<_>>>()?;
-        if let Some(memory) = memory.filter(|_| self.spills.is_empty()) {
-            buffered = buffered
-                .into_iter()
-                .map(|batches| batches.into_iter().map(unshared).collect())
-                .collect::<arrow::error::Result<_>>()
-                .map_err(|source| ShuffleError::EncodePartition {
+        let kept_in = memory
+            .filter(|_| self.spills.is_empty())
+            .zip(self.data_file.parent());
+        if let Some((memory, job_dir)) = kept_in {
+            let summaries = self.kept_summaries(&buffered);
+            let bytes = summaries.iter().map(|summary| summary.num_bytes).sum();
+            if let Some(room) = memory.try_take(bytes) {
+                let partitions = buffered
+                    .into_iter()
+                    .map(|batches| batches.into_iter().map(unshared).collect())
+                    .collect::<arrow::error::Result<_>>()
+                    .map_err(|source| ShuffleError::EncodePartition {
+                        path: self.data_file.clone(),
+                        source,
+                    })?;
+                touch(job_dir).map_err(|source| ShuffleError::WriteShuffleFile {
                     path: self.data_file.clone(),
                     source,
                 })?;
-            let summaries = self.kept_summaries(&buffered);
-            let bytes = summaries.iter().map(|summary| summary.num_bytes).sum();
-            self.touch_job_dir()?;
-            match resident_outputs::keep(memory, &self.data_file, buffered, bytes) {
-                Ok(()) => {
-                    self.reservation.free();
-                    return Ok(summaries);
-                }
-                Err(handed_back) => buffered = handed_back,
+                resident_outputs::keep(room, job_dir, &self.data_file, partitions);
+                self.reservation.free();
+                return Ok(summaries);
             }
         }
         let summaries = self.write_data_file(buffered)?;
         self.reservation.free();
         Ok(summaries)
-    }
-
-    /// Makes the job's directory, or marks it as just written to: it stands for the job's
-    /// kept outputs as it would for their files. A peer's fetch resolves it, and the
-    /// executor's sweep of unclaimed jobs goes by when it last changed.
-    fn touch_job_dir(&self) -> Result<()> {
-        let Some(job_dir) = self.data_file.parent() else {
-            return Ok(());
-        };
-        std::fs::create_dir_all(job_dir)
-            .and_then(|()| std::fs::File::open(job_dir))
-            .and_then(|dir| dir.set_modified(std::time::SystemTime::now()))
-            .map_err(|source| ShuffleError::WriteShuffleFile {
-                path: self.data_file.clone(),
-                source,
-            })
     }
 
     /// What `partitions` (by output partition) come to when kept in memory under the data
@@ -356,6 +344,14 @@ fn remove_spills(spills: &[SpillFile]) {
     for spill in spills {
         let _ = std::fs::remove_file(&spill.path);
     }
+}
+
+/// Makes a job's directory, or marks it as just written to: it stands for the job's kept
+/// outputs as it would for their files. A peer's fetch resolves it, and the executor's
+/// sweep of unclaimed jobs goes by when it last changed.
+fn touch(job_dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(job_dir)?;
+    std::fs::File::open(job_dir)?.set_modified(std::time::SystemTime::now())
 }
 
 /// Where a map task writing `data_file` keeps its `n`th spill: beside it, named after it,

@@ -43,38 +43,52 @@ impl ShuffleMemory {
         }
     }
 
+    /// A budget of `limit` bytes; none at all for 0, which keeps every output on disk.
+    pub fn sized(limit: u64) -> Option<Self> {
+        (limit > 0).then(|| Self::new(limit))
+    }
+
     /// Bytes of map output kept under this budget now.
     pub fn used(&self) -> u64 {
         self.budget.used.load(Ordering::Relaxed)
     }
 
-    /// Takes `bytes` of the budget, if that many are left.
-    fn try_take(&self, bytes: u64) -> bool {
+    /// `bytes` of the budget, if that many are left; they go back when the room drops.
+    pub(crate) fn try_take(&self, bytes: u64) -> Option<Room> {
         self.budget
             .used
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
                 used.checked_add(bytes)
                     .filter(|total| *total <= self.budget.limit)
             })
-            .is_ok()
-    }
-
-    fn give_back(&self, bytes: u64) {
-        self.budget.used.fetch_sub(bytes, Ordering::Relaxed);
+            .ok()?;
+        Some(Room {
+            budget: self.clone(),
+            bytes,
+        })
     }
 }
 
-/// What one map task kept: its batches per output partition, and the budget they count on.
+/// Bytes taken from a [`ShuffleMemory`], given back when dropped.
+#[derive(Debug)]
+pub(crate) struct Room {
+    budget: ShuffleMemory,
+    bytes: u64,
+}
+
+impl Drop for Room {
+    fn drop(&mut self) {
+        self.budget
+            .budget
+            .used
+            .fetch_sub(self.bytes, Ordering::Relaxed);
+    }
+}
+
+/// What one map task kept: its batches per output partition, and the room they take.
 struct Kept {
     partitions: Arc<[Vec<RecordBatch>]>,
-    bytes: u64,
-    budget: ShuffleMemory,
-}
-
-impl Drop for Kept {
-    fn drop(&mut self) {
-        self.budget.give_back(self.bytes);
-    }
+    _room: Room,
 }
 
 /// Kept outputs of this process, by job directory, then by data file path.
@@ -86,32 +100,19 @@ fn resident() -> MutexGuard<'static, HashMap<PathBuf, HashMap<PathBuf, Kept>>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Keeps `partitions` (by output partition) as the data file at `path`, if `bytes` more
-/// fit `budget`; otherwise hands them back, to be written.
-pub(crate) fn keep(
-    budget: &ShuffleMemory,
-    path: &Path,
-    partitions: Vec<Vec<RecordBatch>>,
-    bytes: u64,
-) -> Result<(), Vec<Vec<RecordBatch>>> {
-    let Some(job_dir) = path.parent() else {
-        return Err(partitions);
-    };
-    if !budget.try_take(bytes) {
-        return Err(partitions);
-    }
+/// Keeps `partitions` (by output partition) as the data file at `path` in `job_dir`, in
+/// `room` taken for them.
+pub(crate) fn keep(room: Room, job_dir: &Path, path: &Path, partitions: Vec<Vec<RecordBatch>>) {
     let kept = Kept {
         partitions: partitions.into(),
-        bytes,
-        budget: budget.clone(),
+        _room: room,
     };
     // A path names one attempt of one map task, written once; were it written again, the
-    // newer output would replace the older, whose bytes go back as it drops.
+    // newer output would replace the older, whose room goes back as it drops.
     resident()
         .entry(job_dir.to_path_buf())
         .or_default()
         .insert(path.to_path_buf(), kept);
-    Ok(())
 }
 
 /// Output partition `entry` of the data file at `path`, if that is kept in memory.
@@ -135,6 +136,7 @@ pub(crate) fn holds(path: &Path) -> bool {
 
 /// Drops every output kept under `job_dir`: its job has ended.
 pub(crate) fn forget_job(job_dir: &Path) {
+    // Dropped once the registry is unlocked.
     let removed = resident().remove(job_dir);
     drop(removed);
 }

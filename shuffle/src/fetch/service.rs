@@ -474,7 +474,13 @@ mod tests {
         );
         std::fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
         for path in [&here, &elsewhere] {
-            resident_outputs::keep(&memory, path, vec![vec![batch.clone()]], 24).unwrap();
+            let room = memory.try_take(24).unwrap();
+            resident_outputs::keep(
+                room,
+                path.parent().unwrap(),
+                path,
+                vec![vec![batch.clone()]],
+            );
         }
         let ticket = |path: &Path| FetchPartitionTicket {
             index_entry: Some(0),
